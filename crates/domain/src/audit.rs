@@ -1,0 +1,84 @@
+//! The audit log: every moderation decision and status change, with who, when and why.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Submitted,
+    Approved,
+    Rejected,
+    StatusChanged,
+    Edited,
+    MaintainerAdded,
+    UserCreated,
+    PasswordReset,
+    TokenCreated,
+    TokenRevoked,
+}
+
+impl AuditAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::Submitted => "submitted",
+            AuditAction::Approved => "approved",
+            AuditAction::Rejected => "rejected",
+            AuditAction::StatusChanged => "status_changed",
+            AuditAction::Edited => "edited",
+            AuditAction::MaintainerAdded => "maintainer_added",
+            AuditAction::UserCreated => "user_created",
+            AuditAction::PasswordReset => "password_reset",
+            AuditAction::TokenCreated => "token_created",
+            AuditAction::TokenRevoked => "token_revoked",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        use AuditAction::*;
+        [Submitted, Approved, Rejected, StatusChanged, Edited, MaintainerAdded, UserCreated, PasswordReset, TokenCreated, TokenRevoked]
+            .into_iter()
+            .find(|a| a.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Username of who did it; `None` for anonymous submissions and the system.
+    pub actor: Option<String>,
+    pub action: AuditAction,
+    /// What it was done to, e.g. an initiative handle or a username.
+    pub subject: String,
+    pub reason: Option<String>,
+    /// Extra context, e.g. `{"from": "published", "to": "paused"}`.
+    pub details: serde_json::Value,
+}
+
+impl AuditEntry {
+    pub fn new(at: Timestamp, actor: Option<&str>, action: AuditAction, subject: impl Into<String>) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            at,
+            actor: actor.map(String::from),
+            action,
+            subject: subject.into(),
+            reason: None,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}

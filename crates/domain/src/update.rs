@@ -1,0 +1,156 @@
+//! Updates: news and spending reports an initiative publishes.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::Timestamp;
+use crate::money::Money;
+use crate::validation::{ValidationErrors, clean};
+
+/// One line of a spending report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LineItem {
+    pub what: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UpdateKind {
+    News,
+    SpendingReport { items: Vec<LineItem> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Update {
+    pub id: Uuid,
+    pub initiative_id: Uuid,
+    #[serde(flatten)]
+    pub kind: UpdateKind,
+    /// Markdown.
+    pub body: String,
+    pub need_id: Option<Uuid>,
+    /// When it becomes public. Reports from near the front are often published late on purpose.
+    pub publish_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Update {
+    pub fn new(id: Uuid, initiative_id: Uuid, input: UpdateInput, now: Timestamp) -> Result<Self, ValidationErrors> {
+        let publish_at = input.publish_at.unwrap_or(now);
+        let mut e = ValidationErrors::new();
+        if publish_at < now - chrono::Duration::minutes(5) {
+            e.add("publish_at", "in_the_past", "publication can be delayed, not backdated");
+        }
+        let update = Update {
+            id,
+            initiative_id,
+            kind: input.kind,
+            body: input.body.trim().to_string(),
+            need_id: input.need_id,
+            publish_at: publish_at.max(now),
+            created_at: now,
+            updated_at: now,
+        };
+        e.errors.extend(update.validate().errors);
+        e.into_result(update)
+    }
+
+    pub fn is_published(&self, now: Timestamp) -> bool {
+        self.publish_at <= now
+    }
+
+    /// The total of a spending report's line items per currency.
+    pub fn report_totals(&self) -> Vec<Money> {
+        let mut totals: Vec<Money> = Vec::new();
+        if let UpdateKind::SpendingReport { items } = &self.kind {
+            for item in items {
+                match totals.iter_mut().find(|t| t.currency == item.amount.currency) {
+                    Some(t) => t.amount += item.amount.amount,
+                    None => totals.push(item.amount.clone()),
+                }
+            }
+        }
+        totals
+    }
+
+    /// Replaces the text (and items); validated as a whole, on error nothing changes.
+    pub fn edit(&mut self, body: Option<String>, kind: Option<UpdateKind>, now: Timestamp) -> Result<(), ValidationErrors> {
+        let mut next = self.clone();
+        if let Some(b) = body {
+            next.body = b.trim().to_string();
+        }
+        if let Some(k) = kind {
+            next.kind = k;
+        }
+        next.updated_at = now;
+        next.validate().into_result(())?;
+        *self = next;
+        Ok(())
+    }
+
+    fn validate(&self) -> ValidationErrors {
+        let mut e = ValidationErrors::new();
+        e.text("body", &self.body, 10_000);
+        e.no_control_chars("body", &self.body);
+        if let UpdateKind::SpendingReport { items } = &self.kind {
+            if items.is_empty() {
+                e.add("items", "required", "a spending report lists at least one item");
+            }
+            e.max_items("items", items, 100);
+            for (i, item) in items.iter().enumerate() {
+                let what = clean(&item.what);
+                e.text(&format!("items[{i}].what"), &what, 200);
+                item.amount.validate(&format!("items[{i}].amount.amount"), &mut e);
+            }
+        }
+        e
+    }
+}
+
+// `deny_unknown_fields` does not combine with `flatten` in serde, so unknown fields are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+pub struct UpdateInput {
+    #[serde(flatten)]
+    pub kind: UpdateKind,
+    pub body: String,
+    #[serde(default)]
+    pub need_id: Option<Uuid>,
+    /// Publish later; by default at once.
+    #[serde(default)]
+    pub publish_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn spending_report_totals_and_delay() {
+        let input: UpdateInput = serde_json::from_value(serde_json::json!({
+            "kind": "spending_report",
+            "body": "Bought two tourniquets",
+            "items": [
+                {"what": "CAT tourniquet", "amount": {"amount": "1200", "currency": "UAH"}},
+                {"what": "CAT tourniquet", "amount": {"amount": "1200.50", "currency": "UAH"}}
+            ],
+            "publish_at": (Utc::now() + chrono::Duration::days(3)).to_rfc3339()
+        }))
+        .unwrap();
+        let now = Utc::now();
+        let u = Update::new(Uuid::nil(), Uuid::nil(), input, now).unwrap();
+        assert_eq!(u.report_totals()[0].amount, 240050);
+        assert!(!u.is_published(now));
+    }
+
+    #[test]
+    fn empty_report_is_refused() {
+        let input: UpdateInput =
+            serde_json::from_value(serde_json::json!({"kind": "spending_report", "body": "x", "items": []})).unwrap();
+        let e = Update::new(Uuid::nil(), Uuid::nil(), input, Utc::now()).unwrap_err();
+        assert_eq!(e.errors[0].field, "items");
+    }
+}
