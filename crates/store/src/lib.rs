@@ -1,0 +1,126 @@
+//! The storage interface of a Hromada node.
+//!
+//! [`Store`] is implemented by `hromada-store-sqlite` and `hromada-store-postgres`; the
+//! conformance suite in `tests/` runs the same cases on both. This crate must not depend on
+//! sqlx, axum or activitypub_federation.
+//!
+//! Every write that changes what the public sees (initiatives, needs, updates, events) also
+//! appends a [`Change`] to the change feed in the same transaction. Federation reads the feed
+//! and turns it into activities, so nothing published is ever lost between the write and the
+//! delivery queue, whatever crashes.
+
+mod types;
+
+use async_trait::async_trait;
+use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, User};
+use uuid::Uuid;
+
+pub use types::*;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken, e.g. a handle or username that is already taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or failed; details are for the log, not for users.
+    #[error("database error: {0}")]
+    Database(String),
+    /// Stored data could not be read back (a bug, or a manual edit of the database).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// Everything a node keeps. All methods are atomic: each either fully happens or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers (for `/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- initiatives ----
+
+    /// Inserts a new initiative. `Conflict` when the handle is taken (among local initiatives,
+    /// or for the same origin among remote ones).
+    async fn insert_initiative(&self, initiative: &Initiative, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    /// Replaces a stored initiative (matched by id) with this version, recording `audit`.
+    async fn update_initiative(&self, initiative: &Initiative, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>>;
+    /// A local initiative by handle (`origin = None`), or a remote one by handle and origin domain.
+    async fn initiative_by_handle(&self, handle: &str, origin: Option<&str>) -> StoreResult<Option<Initiative>>;
+    /// Full-text search with filters, ranked, paginated.
+    async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage>;
+
+    // ---- needs ----
+
+    async fn insert_need(&self, need: &Need) -> StoreResult<()>;
+    async fn update_need(&self, need: &Need) -> StoreResult<()>;
+    async fn need_by_id(&self, id: Uuid) -> StoreResult<Option<Need>>;
+    /// All needs of an initiative: open first, then by urgency (highest first), then newest.
+    async fn needs_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Need>>;
+    /// Open needs of public initiatives at or above an urgency, most urgent and newest first.
+    async fn urgent_needs(&self, min_urgency: hromada_domain::Urgency, limit: u32) -> StoreResult<Vec<Need>>;
+
+    // ---- updates ----
+
+    async fn insert_update(&self, update: &Update) -> StoreResult<()>;
+    async fn update_update(&self, update: &Update) -> StoreResult<()>;
+    /// Deletes an update, leaving a tombstone so its id is never reused.
+    async fn delete_update(&self, id: Uuid) -> StoreResult<()>;
+    async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>>;
+    /// Updates of an initiative, newest `publish_at` first. With `published_before`, only those
+    /// published by then (the public view); without, also those scheduled for later.
+    async fn updates_of(
+        &self,
+        initiative_id: Uuid,
+        published_before: Option<chrono::DateTime<chrono::Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Update>>;
+
+    // ---- events ----
+
+    async fn insert_event(&self, event: &Event) -> StoreResult<()>;
+    async fn update_event(&self, event: &Event) -> StoreResult<()>;
+    async fn event_by_id(&self, id: Uuid) -> StoreResult<Option<Event>>;
+    /// Events published by, or raising funds for, an initiative; soonest first.
+    async fn events_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Event>>;
+    /// Events of public initiatives ending (or starting, without an end) after `after`, soonest first.
+    async fn upcoming_events(&self, after: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<Vec<Event>>;
+
+    // ---- tombstones ----
+
+    /// Whether an object id (an update, need or event uuid) was deleted.
+    async fn is_tombstoned(&self, id: Uuid) -> StoreResult<bool>;
+
+    // ---- accounts ----
+
+    /// `Conflict` when the username is taken.
+    async fn insert_user(&self, user: &User, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn set_password_hash(&self, user_id: Uuid, hash: &str, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()>;
+    /// Makes a user a maintainer of an initiative (idempotent).
+    async fn add_maintainer(&self, user_id: Uuid, initiative_id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
+
+    /// Stores a token; only its hash is ever kept.
+    async fn insert_token(&self, token: &TokenRecord, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    /// A token that is neither revoked nor expired at `now`, by hash.
+    async fn live_token(&self, hash: &str, now: chrono::DateTime<chrono::Utc>) -> StoreResult<Option<TokenRecord>>;
+    async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>>;
+    /// Revokes a token by id. `NotFound` when there is no such live token.
+    async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
+
+    // ---- audit log and change feed ----
+
+    /// Records a decision that changes nothing else (e.g. a rejected login is not audited, but a
+    /// refused submission of a maintainer is).
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// Newest first.
+    async fn audit_log(&self, limit: u32, offset: u32) -> StoreResult<Vec<AuditEntry>>;
+    /// Changes with `seq > after`, oldest first.
+    async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>>;
+}

@@ -1,0 +1,196 @@
+//! Plain data exchanged with the store.
+
+use chrono::{DateTime, Utc};
+use hromada_domain::{Category, Initiative, InitiativeStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Which listings a search covers by where they come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginFilter {
+    Local,
+    Remote,
+    #[default]
+    All,
+}
+
+/// A search over initiatives. Every filter is optional; `statuses` empty means "public ones"
+/// (published and paused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Words to find in name, summary, description and tags (any language).
+    pub text: Option<String>,
+    pub category: Option<Category>,
+    /// An oblast code (`kharkiv`) or `abroad`.
+    pub region: Option<String>,
+    pub statuses: Vec<InitiativeStatus>,
+    pub has_open_needs: Option<bool>,
+    pub origin: OriginFilter,
+    /// Only initiatives that take recurring donations.
+    pub recurring_only: bool,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        Self {
+            text: None,
+            category: None,
+            region: None,
+            statuses: Vec::new(),
+            has_open_needs: None,
+            origin: OriginFilter::All,
+            recurring_only: false,
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl SearchQuery {
+    pub const MAX_PER_PAGE: u32 = 100;
+
+    /// The statuses actually searched.
+    pub fn effective_statuses(&self) -> Vec<InitiativeStatus> {
+        if self.statuses.is_empty() {
+            vec![InitiativeStatus::Published, InitiativeStatus::Paused]
+        } else {
+            self.statuses.clone()
+        }
+    }
+
+    pub fn limit_offset(&self) -> (u32, u32) {
+        let per_page = self.per_page.clamp(1, Self::MAX_PER_PAGE);
+        (per_page, self.page.max(1).saturating_sub(1).saturating_mul(per_page))
+    }
+
+    /// Splits the text into search terms: words of letters and digits, lower-cased, at most 8.
+    /// Both backends match each term as a prefix, so "медик" finds "медики".
+    pub fn terms(&self) -> Vec<String> {
+        self.text
+            .as_deref()
+            .unwrap_or("")
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .take(8)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub items: Vec<Initiative>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A bearer token for scripts, created by `POST /api/v1/auth/token` or `hromada admin`.
+    Api,
+    /// A browser session (cookie).
+    Session,
+}
+
+impl TokenKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::Session => "session",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "api" => Some(TokenKind::Api),
+            "session" => Some(TokenKind::Session),
+            _ => None,
+        }
+    }
+}
+
+/// A stored token. The secret itself is shown once and never stored; `hash` is its SHA-256 hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    #[serde(skip)]
+    pub hash: String,
+    pub kind: TokenKind,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What changed, as recorded in the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    InitiativeCreated,
+    InitiativeUpdated,
+    NeedCreated,
+    NeedUpdated,
+    UpdateCreated,
+    UpdateEdited,
+    UpdateDeleted,
+    EventCreated,
+    EventUpdated,
+}
+
+impl ChangeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ChangeKind::InitiativeCreated => "initiative_created",
+            ChangeKind::InitiativeUpdated => "initiative_updated",
+            ChangeKind::NeedCreated => "need_created",
+            ChangeKind::NeedUpdated => "need_updated",
+            ChangeKind::UpdateCreated => "update_created",
+            ChangeKind::UpdateEdited => "update_edited",
+            ChangeKind::UpdateDeleted => "update_deleted",
+            ChangeKind::EventCreated => "event_created",
+            ChangeKind::EventUpdated => "event_updated",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        use ChangeKind::*;
+        [
+            InitiativeCreated, InitiativeUpdated, NeedCreated, NeedUpdated, UpdateCreated, UpdateEdited,
+            UpdateDeleted, EventCreated, EventUpdated,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Strictly increasing.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub kind: ChangeKind,
+    /// The changed object's id (initiative, need, update or event).
+    pub entity_id: Uuid,
+    pub initiative_id: Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_and_paging() {
+        let q = SearchQuery { text: Some("Харків, medics!  генератор".into()), page: 3, per_page: 500, ..Default::default() };
+        assert_eq!(q.terms(), ["харків", "medics", "генератор"]);
+        assert_eq!(q.limit_offset(), (100, 200));
+    }
+}
