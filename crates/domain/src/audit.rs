@@ -39,9 +39,20 @@ impl AuditAction {
 
     pub fn from_code(code: &str) -> Option<Self> {
         use AuditAction::*;
-        [Submitted, Approved, Rejected, StatusChanged, Edited, MaintainerAdded, UserCreated, PasswordReset, TokenCreated, TokenRevoked]
-            .into_iter()
-            .find(|a| a.code() == code)
+        [
+            Submitted,
+            Approved,
+            Rejected,
+            StatusChanged,
+            Edited,
+            MaintainerAdded,
+            UserCreated,
+            PasswordReset,
+            TokenCreated,
+            TokenRevoked,
+        ]
+        .into_iter()
+        .find(|a| a.code() == code)
     }
 }
 
@@ -60,7 +71,12 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(at: Timestamp, actor: Option<&str>, action: AuditAction, subject: impl Into<String>) -> Self {
+    pub fn new(
+        at: Timestamp,
+        actor: Option<&str>,
+        action: AuditAction,
+        subject: impl Into<String>,
+    ) -> Self {
         Self {
             id: Uuid::now_v7(),
             at,

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Medical,
@@ -110,8 +112,14 @@ mod tests {
     fn codes_round_trip_and_match_serde() {
         for c in Category::ALL {
             assert_eq!(Category::from_code(c.code()), Some(c));
-            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(c.code()));
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::json!(c.code())
+            );
         }
-        assert_eq!(Category::InfrastructureRepair.hashtag(), "InfrastructureRepair");
+        assert_eq!(
+            Category::InfrastructureRepair.hashtag(),
+            "InfrastructureRepair"
+        );
     }
 }

@@ -40,20 +40,26 @@ impl Contact {
             let v = self.value.as_str();
             let ok = match self.kind {
                 ContactKind::Email => is_email(v),
-                ContactKind::Phone | ContactKind::Signal if v.starts_with('+') => {
-                    v[1..].chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
-                }
+                ContactKind::Phone | ContactKind::Signal if v.starts_with('+') => v[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ' ' || c == '-'),
                 ContactKind::Matrix => v.starts_with('@') && v.contains(':'),
                 ContactKind::Website => check_web_url(&mut errors, "value", v).is_some(),
                 _ => true,
             };
             if !ok && errors.is_empty() {
-                errors.add("value", "invalid_contact", match self.kind {
-                    ContactKind::Email => "must be an email address",
-                    ContactKind::Phone | ContactKind::Signal => "must be a phone number in international form (+380…) or a username",
-                    ContactKind::Matrix => "must be a Matrix id such as @name:matrix.org",
-                    _ => "is not valid",
-                });
+                errors.add(
+                    "value",
+                    "invalid_contact",
+                    match self.kind {
+                        ContactKind::Email => "must be an email address",
+                        ContactKind::Phone | ContactKind::Signal => {
+                            "must be a phone number in international form (+380…) or a username"
+                        }
+                        ContactKind::Matrix => "must be a Matrix id such as @name:matrix.org",
+                        _ => "is not valid",
+                    },
+                );
             }
         }
         errors
@@ -81,7 +87,13 @@ mod tests {
 
     #[test]
     fn contact_checks() {
-        let c = |kind, value: &str| Contact { kind, value: value.into() }.validate();
+        let c = |kind, value: &str| {
+            Contact {
+                kind,
+                value: value.into(),
+            }
+            .validate()
+        };
         assert!(c(ContactKind::Email, "help@example.org").is_empty());
         assert!(!c(ContactKind::Email, "help at example").is_empty());
         assert!(c(ContactKind::Signal, "+380 67 000 0000").is_empty());

@@ -36,11 +36,21 @@ pub enum DonationKind {
         holder: Option<String>,
     },
     /// A fundraising jar link such as a Monobank jar (`https://send.monobank.ua/jar/…`).
-    Jar { url: String },
+    Jar {
+        url: String,
+    },
     /// A PayPal email address or paypal.me link.
-    Paypal { account: String },
-    Platform { platform: FundingPlatform, url: String },
-    Crypto { network: String, address: String },
+    Paypal {
+        account: String,
+    },
+    Platform {
+        platform: FundingPlatform,
+        url: String,
+    },
+    Crypto {
+        network: String,
+        address: String,
+    },
 }
 
 /// One way to donate.
@@ -62,10 +72,21 @@ impl DonationMethod {
     /// Brings the details into canonical form (IBAN and card without spaces, trimmed text).
     pub(crate) fn normalize(&mut self) {
         let trim = |s: &mut String| *s = s.trim().to_string();
-        let trim_opt = |s: &mut Option<String>| *s = s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
+        let trim_opt = |s: &mut Option<String>| {
+            *s = s
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(String::from)
+        };
         trim_opt(&mut self.label);
         match &mut self.details {
-            DonationKind::BankTransfer { iban, bic, account_holder, bank_name } => {
+            DonationKind::BankTransfer {
+                iban,
+                bic,
+                account_holder,
+                bank_name,
+            } => {
                 if let Ok(n) = normalize_iban(iban) {
                     *iban = n;
                 }
@@ -97,14 +118,23 @@ impl DonationMethod {
             errors.max_len("label", label, 120);
         }
         match &self.details {
-            DonationKind::BankTransfer { iban, bic, account_holder, bank_name } => {
+            DonationKind::BankTransfer {
+                iban,
+                bic,
+                account_holder,
+                bank_name,
+            } => {
                 if let Err(message) = normalize_iban(iban) {
                     errors.add("iban", "invalid_iban", message);
                 }
                 if let Some(bic) = bic
                     && !is_bic(bic)
                 {
-                    errors.add("bic", "invalid_bic", "must be a BIC/SWIFT code of 8 or 11 characters");
+                    errors.add(
+                        "bic",
+                        "invalid_bic",
+                        "must be a BIC/SWIFT code of 8 or 11 characters",
+                    );
                 }
                 errors.text("account_holder", account_holder, 140);
                 if let Some(bank) = bank_name {
@@ -126,16 +156,28 @@ impl DonationMethod {
                 check_web_url(&mut errors, "url", url);
             }
             DonationKind::Paypal { account } => {
-                let is_link = account.starts_with("https://paypal.me/") || account.starts_with("https://www.paypal.me/");
+                let is_link = account.starts_with("https://paypal.me/")
+                    || account.starts_with("https://www.paypal.me/");
                 if !is_email(account) && !is_link {
-                    errors.add("account", "invalid_paypal", "must be a PayPal email address or a https://paypal.me/… link");
+                    errors.add(
+                        "account",
+                        "invalid_paypal",
+                        "must be a PayPal email address or a https://paypal.me/… link",
+                    );
                 }
             }
             DonationKind::Crypto { network, address } => {
                 errors.text("network", network, 40);
                 errors.text("address", address, 128);
-                if !address.chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_') {
-                    errors.add("address", "invalid_address", "must be a wallet address without spaces");
+                if !address
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_')
+                {
+                    errors.add(
+                        "address",
+                        "invalid_address",
+                        "must be a wallet address without spaces",
+                    );
                 }
             }
         }
@@ -145,12 +187,18 @@ impl DonationMethod {
     /// A `payto:` URI (RFC 8905) for bank transfers, which banking apps can open.
     pub fn payto_uri(&self) -> Option<String> {
         match &self.details {
-            DonationKind::BankTransfer { iban, bic, account_holder, .. } => {
+            DonationKind::BankTransfer {
+                iban,
+                bic,
+                account_holder,
+                ..
+            } => {
                 let path = match bic {
                     Some(bic) => format!("{bic}/{iban}"),
                     None => iban.clone(),
                 };
-                let name: String = url::form_urlencoded::byte_serialize(account_holder.as_bytes()).collect();
+                let name: String =
+                    url::form_urlencoded::byte_serialize(account_holder.as_bytes()).collect();
                 Some(format!("payto://iban/{path}?receiver-name={name}"))
             }
             _ => None,
@@ -164,9 +212,18 @@ impl DonationMethod {
             DonationKind::Card { .. } => "Card",
             DonationKind::Jar { .. } => "Fundraising jar",
             DonationKind::Paypal { .. } => "PayPal",
-            DonationKind::Platform { platform: FundingPlatform::Liberapay, .. } => "Liberapay",
-            DonationKind::Platform { platform: FundingPlatform::OpenCollective, .. } => "Open Collective",
-            DonationKind::Platform { platform: FundingPlatform::Patreon, .. } => "Patreon",
+            DonationKind::Platform {
+                platform: FundingPlatform::Liberapay,
+                ..
+            } => "Liberapay",
+            DonationKind::Platform {
+                platform: FundingPlatform::OpenCollective,
+                ..
+            } => "Open Collective",
+            DonationKind::Platform {
+                platform: FundingPlatform::Patreon,
+                ..
+            } => "Patreon",
             DonationKind::Platform { .. } => "Funding platform",
             DonationKind::Crypto { .. } => "Crypto",
         }
@@ -175,7 +232,9 @@ impl DonationMethod {
 
 fn is_bic(bic: &str) -> bool {
     (bic.len() == 8 || bic.len() == 11)
-        && bic[..6.min(bic.len())].chars().all(|c| c.is_ascii_uppercase())
+        && bic[..6.min(bic.len())]
+            .chars()
+            .all(|c| c.is_ascii_uppercase())
         && bic.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
@@ -191,19 +250,42 @@ mod tests {
 
     #[test]
     fn bank_transfer_is_checked_and_normalised() {
-        let m = method(r#"{"kind":"bank_transfer","iban":"ua21 3223 1300 0002 6007 2335 6600 1","bic":"pbanua2x","account_holder":"ГО Приклад","recurring":true}"#);
+        let m = method(
+            r#"{"kind":"bank_transfer","iban":"ua21 3223 1300 0002 6007 2335 6600 1","bic":"pbanua2x","account_holder":"ГО Приклад","recurring":true}"#,
+        );
         assert!(m.validate().is_empty(), "{:?}", m.validate());
-        assert_eq!(m.payto_uri().unwrap(), "payto://iban/PBANUA2X/UA213223130000026007233566001?receiver-name=%D0%93%D0%9E+%D0%9F%D1%80%D0%B8%D0%BA%D0%BB%D0%B0%D0%B4");
-        let bad = method(r#"{"kind":"bank_transfer","iban":"UA21 3223 1300 0002 6007 2335 6600 2","account_holder":"X"}"#);
+        assert_eq!(
+            m.payto_uri().unwrap(),
+            "payto://iban/PBANUA2X/UA213223130000026007233566001?receiver-name=%D0%93%D0%9E+%D0%9F%D1%80%D0%B8%D0%BA%D0%BB%D0%B0%D0%B4"
+        );
+        let bad = method(
+            r#"{"kind":"bank_transfer","iban":"UA21 3223 1300 0002 6007 2335 6600 2","account_holder":"X"}"#,
+        );
         assert_eq!(bad.validate().errors[0].field, "iban");
     }
 
     #[test]
     fn other_kinds() {
-        assert!(method(r#"{"kind":"jar","url":"https://send.monobank.ua/jar/2x8Vx1"}"#).validate().is_empty());
-        assert!(method(r#"{"kind":"paypal","account":"give@example.org"}"#).validate().is_empty());
-        assert!(!method(r#"{"kind":"paypal","account":"nope"}"#).validate().is_empty());
-        assert!(method(r#"{"kind":"crypto","network":"USDT (TRC-20)","address":"TXYZabc123"}"#).validate().is_empty());
+        assert!(
+            method(r#"{"kind":"jar","url":"https://send.monobank.ua/jar/2x8Vx1"}"#)
+                .validate()
+                .is_empty()
+        );
+        assert!(
+            method(r#"{"kind":"paypal","account":"give@example.org"}"#)
+                .validate()
+                .is_empty()
+        );
+        assert!(
+            !method(r#"{"kind":"paypal","account":"nope"}"#)
+                .validate()
+                .is_empty()
+        );
+        assert!(
+            method(r#"{"kind":"crypto","network":"USDT (TRC-20)","address":"TXYZabc123"}"#)
+                .validate()
+                .is_empty()
+        );
         assert!(serde_json::from_str::<DonationMethod>(r#"{"kind":"gold_bars"}"#).is_err());
     }
 }

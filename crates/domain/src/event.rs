@@ -21,14 +21,24 @@ pub enum EventPlace {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         venue: Option<String>,
     },
-    Online { url: String },
+    Online {
+        url: String,
+    },
 }
 
 impl EventPlace {
     pub fn label(&self) -> String {
         match self {
-            EventPlace::City { city, country, venue: Some(v) } => format!("{v}, {city} ({country})"),
-            EventPlace::City { city, country, venue: None } => format!("{city} ({country})"),
+            EventPlace::City {
+                city,
+                country,
+                venue: Some(v),
+            } => format!("{v}, {city} ({country})"),
+            EventPlace::City {
+                city,
+                country,
+                venue: None,
+            } => format!("{city} ({country})"),
             EventPlace::Online { url } => format!("Online: {url}"),
         }
     }
@@ -74,7 +84,12 @@ pub struct EventInput {
 }
 
 impl Event {
-    pub fn new(id: Uuid, initiative_id: Uuid, input: EventInput, now: Timestamp) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        id: Uuid,
+        initiative_id: Uuid,
+        input: EventInput,
+        now: Timestamp,
+    ) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
         let title = clean(&input.title);
         e.text("title", &title, 140);
@@ -84,7 +99,11 @@ impl Event {
         let organiser = clean(&input.organiser);
         e.text("organiser", &organiser, 140);
         if input.timezone.parse::<chrono_tz::Tz>().is_err() {
-            e.add("timezone", "invalid_timezone", "must be an IANA time zone such as Europe/Kyiv");
+            e.add(
+                "timezone",
+                "invalid_timezone",
+                "must be an IANA time zone such as Europe/Kyiv",
+            );
         }
         if let Some(end) = input.ends_at
             && end < input.starts_at
@@ -93,12 +112,20 @@ impl Event {
         }
         let mut place = input.place;
         match &mut place {
-            EventPlace::City { city, country, venue } => {
+            EventPlace::City {
+                city,
+                country,
+                venue,
+            } => {
                 *city = clean(city);
                 *country = country.trim().to_ascii_uppercase();
                 e.text("place.city", city, 80);
                 if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase())) {
-                    e.add("place.country", "invalid_country", "must be a two-letter ISO 3166 country code such as DE");
+                    e.add(
+                        "place.country",
+                        "invalid_country",
+                        "must be a two-letter ISO 3166 country code such as DE",
+                    );
                 }
                 if let Some(v) = venue {
                     *v = clean(v);
@@ -114,7 +141,11 @@ impl Event {
         for (i, b) in input.beneficiaries.iter().enumerate() {
             match Handle::parse(b) {
                 Ok(h) => beneficiaries.push(h),
-                Err(_) => e.add(format!("beneficiaries[{i}]"), "invalid_handle", "must be an initiative's handle"),
+                Err(_) => e.add(
+                    format!("beneficiaries[{i}]"),
+                    "invalid_handle",
+                    "must be an initiative's handle",
+                ),
             }
         }
         e.into_result(Event {
@@ -137,7 +168,11 @@ impl Event {
     /// The start in the event's own time zone, for people reading it (e.g. on Mastodon).
     pub fn local_start(&self) -> String {
         match self.timezone.parse::<chrono_tz::Tz>() {
-            Ok(tz) => self.starts_at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+            Ok(tz) => self
+                .starts_at
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string(),
             Err(_) => self.starts_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         }
     }
@@ -161,7 +196,16 @@ mod tests {
         .unwrap();
         let ev = Event::new(Uuid::nil(), Uuid::nil(), input.clone(), Utc::now()).unwrap();
         assert_eq!(ev.local_start(), "2026-12-12 19:00 CET");
-        let bad = EventInput { timezone: "Mars/Olympus".into(), ..input };
-        assert_eq!(Event::new(Uuid::nil(), Uuid::nil(), bad, Utc::now()).unwrap_err().errors[0].field, "timezone");
+        let bad = EventInput {
+            timezone: "Mars/Olympus".into(),
+            ..input
+        };
+        assert_eq!(
+            Event::new(Uuid::nil(), Uuid::nil(), bad, Utc::now())
+                .unwrap_err()
+                .errors[0]
+                .field,
+            "timezone"
+        );
     }
 }

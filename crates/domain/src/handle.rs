@@ -14,11 +14,47 @@ pub const MAX_HANDLE_LEN: usize = 30;
 
 /// Names a node keeps for itself: its own actor, its routes, and names that would mislead.
 const RESERVED: &[&str] = &[
-    "about", "admin", "administrator", "api", "actor", "app", "assets", "auth", "events", "feeds",
-    "follow", "followers", "following", "give", "help", "hromada", "inbox", "instance", "login",
-    "logout", "media", "moderation", "moderator", "mod", "node", "nodeinfo", "outbox", "peers",
-    "relay", "root", "search", "security", "settings", "static", "submit", "support", "system",
-    "trust", "webmaster", "well-known", "www",
+    "about",
+    "admin",
+    "administrator",
+    "api",
+    "actor",
+    "app",
+    "assets",
+    "auth",
+    "events",
+    "feeds",
+    "follow",
+    "followers",
+    "following",
+    "give",
+    "help",
+    "hromada",
+    "inbox",
+    "instance",
+    "login",
+    "logout",
+    "media",
+    "moderation",
+    "moderator",
+    "mod",
+    "node",
+    "nodeinfo",
+    "outbox",
+    "peers",
+    "relay",
+    "root",
+    "search",
+    "security",
+    "settings",
+    "static",
+    "submit",
+    "support",
+    "system",
+    "trust",
+    "webmaster",
+    "well-known",
+    "www",
 ];
 
 /// A validated, lower-case handle.
@@ -68,7 +104,9 @@ impl Handle {
 fn is_mastodon_username(s: &str) -> bool {
     let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
     let sep = |c: char| c == '.' || c == '-';
-    let (Some(first), Some(last)) = (s.chars().next(), s.chars().last()) else { return false };
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().last()) else {
+        return false;
+    };
     word(first) && word(last) && s.chars().all(|c| word(c) || sep(c))
 }
 
@@ -97,7 +135,13 @@ mod tests {
 
     #[test]
     fn accepts_mastodon_usernames() {
-        for ok in ["kharkiv-medics", "a", "repair_brigade.2", "dnipro--food", "Kyiv_Help"] {
+        for ok in [
+            "kharkiv-medics",
+            "a",
+            "repair_brigade.2",
+            "dnipro--food",
+            "Kyiv_Help",
+        ] {
             assert!(Handle::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Handle::parse(" Kyiv_Help ").unwrap().as_str(), "kyiv_help");
@@ -105,7 +149,16 @@ mod tests {
 
     #[test]
     fn refuses_what_mastodon_cannot_mention() {
-        for bad in ["", "with space", "-lead", "trail.", "харків", "a/b", "x@y", &"a".repeat(31)] {
+        for bad in [
+            "",
+            "with space",
+            "-lead",
+            "trail.",
+            "харків",
+            "a/b",
+            "x@y",
+            &"a".repeat(31),
+        ] {
             assert!(Handle::parse(bad).is_err(), "{bad}");
         }
     }

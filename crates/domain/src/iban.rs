@@ -4,12 +4,18 @@
 /// Validates an IBAN (ISO 13616): country-specific length and the mod-97 checksum.
 /// Returns the IBAN in its electronic form (no spaces, upper case).
 pub fn normalize_iban(raw: &str) -> Result<String, &'static str> {
-    let iban: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let iban: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
     if iban.len() < 15 || iban.len() > 34 || !iban.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err("must be an IBAN such as UA21 3223 1300 0002 6007 2335 6600 1");
     }
     let country = &iban[..2];
-    if !country.chars().all(|c| c.is_ascii_uppercase()) || !iban[2..4].chars().all(|c| c.is_ascii_digit()) {
+    if !country.chars().all(|c| c.is_ascii_uppercase())
+        || !iban[2..4].chars().all(|c| c.is_ascii_digit())
+    {
         return Err("must start with a country code and two check digits");
     }
     if let Some(expected) = iban_length(country)
@@ -21,9 +27,17 @@ pub fn normalize_iban(raw: &str) -> Result<String, &'static str> {
     let mut remainder: u32 = 0;
     for c in rearranged {
         let value = c.to_digit(36).ok_or("contains an invalid character")?;
-        remainder = if value >= 10 { (remainder * 100 + value) % 97 } else { (remainder * 10 + value) % 97 };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
     }
-    if remainder == 1 { Ok(iban) } else { Err("has a wrong checksum: check it for typos") }
+    if remainder == 1 {
+        Ok(iban)
+    } else {
+        Err("has a wrong checksum: check it for typos")
+    }
 }
 
 /// IBAN lengths of the countries donors most often bank in; others are checked by checksum only.
@@ -53,7 +67,10 @@ fn iban_length(country: &str) -> Option<usize> {
 
 /// Validates a payment card number (13–19 digits, Luhn checksum); returns the digits only.
 pub fn normalize_card_number(raw: &str) -> Result<String, &'static str> {
-    let digits: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     if !(13..=19).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err("must be a card number of 13 to 19 digits");
     }
@@ -62,9 +79,19 @@ pub fn normalize_card_number(raw: &str) -> Result<String, &'static str> {
         .rev()
         .filter_map(|c| c.to_digit(10))
         .enumerate()
-        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
         .sum();
-    if sum % 10 == 0 { Ok(digits) } else { Err("has a wrong checksum: check it for typos") }
+    if sum.is_multiple_of(10) {
+        Ok(digits)
+    } else {
+        Err("has a wrong checksum: check it for typos")
+    }
 }
 
 #[cfg(test)]
@@ -73,7 +100,10 @@ mod tests {
 
     #[test]
     fn ibans() {
-        assert_eq!(normalize_iban("ua21 3223 1300 0002 6007 2335 6600 1").unwrap(), "UA213223130000026007233566001");
+        assert_eq!(
+            normalize_iban("ua21 3223 1300 0002 6007 2335 6600 1").unwrap(),
+            "UA213223130000026007233566001"
+        );
         assert!(normalize_iban("DE89 3704 0044 0532 0130 00").is_ok());
         assert!(normalize_iban("GB82 WEST 1234 5698 7654 32").is_ok());
         assert!(normalize_iban("UA21 3223 1300 0002 6007 2335 6600 2").is_err());
@@ -83,7 +113,10 @@ mod tests {
 
     #[test]
     fn cards() {
-        assert_eq!(normalize_card_number("4111 1111 1111 1111").unwrap(), "4111111111111111");
+        assert_eq!(
+            normalize_card_number("4111 1111 1111 1111").unwrap(),
+            "4111111111111111"
+        );
         assert!(normalize_card_number("4111 1111 1111 1112").is_err());
         assert!(normalize_card_number("1234").is_err());
     }

@@ -44,9 +44,15 @@ impl InitiativeStatus {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Pending, Self::Published, Self::Paused, Self::Archived, Self::Rejected]
-            .into_iter()
-            .find(|s| s.code() == code)
+        [
+            Self::Pending,
+            Self::Published,
+            Self::Paused,
+            Self::Archived,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 
     /// Whether the public sees the initiative (its page, its actor, search).
@@ -140,15 +146,24 @@ impl Initiative {
     }
 
     /// Applies a partial edit. The edit is validated as a whole; on error nothing changes.
-    pub fn apply(&mut self, patch: InitiativePatch, now: Timestamp) -> Result<(), ValidationErrors> {
+    pub fn apply(
+        &mut self,
+        patch: InitiativePatch,
+        now: Timestamp,
+    ) -> Result<(), ValidationErrors> {
         let mut input = InitiativeInput {
             handle: self.handle.to_string(),
             name: patch.name.unwrap_or_else(|| self.name.clone()),
             summary: patch.summary.unwrap_or_else(|| self.summary.clone()),
-            description: patch.description.unwrap_or_else(|| self.description.clone()),
-            categories: patch
-                .categories
-                .unwrap_or_else(|| self.categories.iter().map(|c| c.code().to_string()).collect()),
+            description: patch
+                .description
+                .unwrap_or_else(|| self.description.clone()),
+            categories: patch.categories.unwrap_or_else(|| {
+                self.categories
+                    .iter()
+                    .map(|c| c.code().to_string())
+                    .collect()
+            }),
             tags: patch.tags.unwrap_or_else(|| self.tags.clone()),
             regions: patch.regions.unwrap_or_else(|| self.regions.clone()),
             languages: patch.languages.unwrap_or_else(|| self.languages.clone()),
@@ -157,7 +172,9 @@ impl Initiative {
                 None => self.website.clone(),
             },
             contacts: patch.contacts.unwrap_or_else(|| self.contacts.clone()),
-            donation_methods: patch.donation_methods.unwrap_or_else(|| self.donation_methods.clone()),
+            donation_methods: patch
+                .donation_methods
+                .unwrap_or_else(|| self.donation_methods.clone()),
             discoverable: patch.discoverable.unwrap_or(self.discoverable),
             manually_approves_followers: patch
                 .manually_approves_followers
@@ -184,12 +201,20 @@ impl Initiative {
     }
 
     /// Moves to a new status if the workflow allows it.
-    pub fn change_status(&mut self, next: InitiativeStatus, now: Timestamp) -> Result<(), ValidationErrors> {
+    pub fn change_status(
+        &mut self,
+        next: InitiativeStatus,
+        now: Timestamp,
+    ) -> Result<(), ValidationErrors> {
         if !self.status.can_become(next) {
             return Err(ValidationErrors::single(
                 "status",
                 "invalid_transition",
-                format!("an initiative that is {} cannot become {}", self.status.code(), next.code()),
+                format!(
+                    "an initiative that is {} cannot become {}",
+                    self.status.code(),
+                    next.code()
+                ),
             ));
         }
         if next == InitiativeStatus::Published && self.published_at.is_none() {
@@ -256,7 +281,9 @@ pub struct InitiativePatch {
     pub manually_approves_followers: Option<bool>,
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -333,8 +360,17 @@ impl InitiativeInput {
         e.max_items("tags", &self.tags, 20);
         for (i, tag) in self.tags.iter().enumerate() {
             let tag = tag.trim().trim_start_matches('#').to_lowercase();
-            if tag.is_empty() || tag.chars().count() > MAX_TAG || !tag.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-                e.add(format!("tags[{i}]"), "invalid_tag", "a tag is one word of letters, digits, - or _ (at most 40)");
+            if tag.is_empty()
+                || tag.chars().count() > MAX_TAG
+                || !tag
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
+                e.add(
+                    format!("tags[{i}]"),
+                    "invalid_tag",
+                    "a tag is one word of letters, digits, - or _ (at most 40)",
+                );
             } else if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -342,7 +378,11 @@ impl InitiativeInput {
 
         let mut regions = self.regions;
         if regions.is_empty() {
-            e.add("regions", "required", "name at least one region where the initiative works");
+            e.add(
+                "regions",
+                "required",
+                "name at least one region where the initiative works",
+            );
         }
         e.max_items("regions", &regions, 10);
         for (i, r) in regions.iter_mut().enumerate() {
@@ -359,11 +399,20 @@ impl InitiativeInput {
                     languages.push(lang);
                 }
             } else {
-                e.add(format!("languages[{i}]"), "invalid_language", "use a two-letter language code such as uk or en");
+                e.add(
+                    format!("languages[{i}]"),
+                    "invalid_language",
+                    "use a two-letter language code such as uk or en",
+                );
             }
         }
 
-        let website = self.website.as_deref().map(str::trim).filter(|w| !w.is_empty()).map(String::from);
+        let website = self
+            .website
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(String::from);
         if let Some(w) = &website {
             check_web_url(&mut e, "website", w);
         }
@@ -382,12 +431,22 @@ impl InitiativeInput {
             e.nest(&format!("donation_methods[{i}]"), m.validate());
         }
 
-        let submitter_contact = self.submitter_contact.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let submitter_contact = self
+            .submitter_contact
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
         if let Some(s) = &submitter_contact {
             e.max_len("submitter_contact", s, 200);
             e.no_control_chars("submitter_contact", s);
-            if !is_email(s) && !s.starts_with('@') && !s.starts_with('+') && !s.starts_with("http") {
-                e.add("submitter_contact", "invalid_contact", "give an email address, a messenger @handle, a phone number or a link");
+            if !is_email(s) && !s.starts_with('@') && !s.starts_with('+') && !s.starts_with("http")
+            {
+                e.add(
+                    "submitter_contact",
+                    "invalid_contact",
+                    "give an email address, a messenger @handle, a phone number or a link",
+                );
             }
         }
 
@@ -440,7 +499,10 @@ mod tests {
         assert_eq!(i.status, InitiativeStatus::Pending);
         assert_eq!(i.tags, vec!["ifak", "tourniquets"]);
         assert!(i.takes_recurring_donations());
-        assert!(!serde_json::to_string(&i).unwrap().contains("olena@"), "submitter contact is private");
+        assert!(
+            !serde_json::to_string(&i).unwrap().contains("olena@"),
+            "submitter contact is private"
+        );
     }
 
     #[test]
@@ -455,18 +517,39 @@ mod tests {
             account_holder: "A".into(),
             bank_name: None,
         };
-        let fields: Vec<String> = input.validate().unwrap_err().errors.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["handle", "description", "categories[1]", "donation_methods[0].iban"]);
+        let fields: Vec<String> = input
+            .validate()
+            .unwrap_err()
+            .errors
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "handle",
+                "description",
+                "categories[1]",
+                "donation_methods[0].iban"
+            ]
+        );
     }
 
     #[test]
     fn patch_keeps_handle_and_validates_whole() {
         let mut i = Initiative::submit(Uuid::nil(), sample().validate().unwrap(), Utc::now());
         let before = i.clone();
-        let bad = InitiativePatch { name: Some(String::new()), ..Default::default() };
+        let bad = InitiativePatch {
+            name: Some(String::new()),
+            ..Default::default()
+        };
         assert!(i.apply(bad, Utc::now()).is_err());
         assert_eq!(i, before, "a failed edit changes nothing");
-        let ok = InitiativePatch { summary: Some("New summary".into()), website: Some(None), ..Default::default() };
+        let ok = InitiativePatch {
+            summary: Some("New summary".into()),
+            website: Some(None),
+            ..Default::default()
+        };
         i.apply(ok, Utc::now()).unwrap();
         assert_eq!(i.summary, "New summary");
         assert_eq!(i.handle.as_str(), "kharkiv-medics");
@@ -475,9 +558,16 @@ mod tests {
     #[test]
     fn status_workflow() {
         let mut i = Initiative::submit(Uuid::nil(), sample().validate().unwrap(), Utc::now());
-        assert!(i.change_status(InitiativeStatus::Paused, Utc::now()).is_err());
-        i.change_status(InitiativeStatus::Published, Utc::now()).unwrap();
+        assert!(
+            i.change_status(InitiativeStatus::Paused, Utc::now())
+                .is_err()
+        );
+        i.change_status(InitiativeStatus::Published, Utc::now())
+            .unwrap();
         assert!(i.published_at.is_some());
-        assert!(i.change_status(InitiativeStatus::Rejected, Utc::now()).is_err());
+        assert!(
+            i.change_status(InitiativeStatus::Rejected, Utc::now())
+                .is_err()
+        );
     }
 }

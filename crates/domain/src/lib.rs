@@ -23,7 +23,7 @@ pub mod validation;
 pub use audit::{AuditAction, AuditEntry};
 pub use category::Category;
 pub use contact::{Contact, ContactKind};
-pub use donation::{DonationMethod, DonationKind, FundingPlatform};
+pub use donation::{DonationKind, DonationMethod, FundingPlatform};
 pub use event::{Event, EventInput, EventPlace};
 pub use handle::Handle;
 pub use initiative::{Initiative, InitiativeInput, InitiativePatch, InitiativeStatus};

@@ -8,7 +8,22 @@ use pulldown_cmark::{Options, Parser, html};
 
 /// Tags kept in rendered and received HTML (Mastodon ≥ 4.2 keeps these in posts).
 const ALLOWED_TAGS: &[&str] = &[
-    "p", "br", "span", "a", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote",
+    "p",
+    "br",
+    "span",
+    "a",
+    "del",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
 ];
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
@@ -51,7 +66,12 @@ pub fn sanitize_html(html: &str) -> String {
 pub fn html_to_text(html: &str) -> String {
     let cleaned = ammonia::Builder::empty().clean(html).to_string();
     // ammonia escapes text; undo the entity escaping for plain-text use.
-    cleaned.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    cleaned
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Escapes text for inclusion in HTML.
@@ -76,17 +96,27 @@ mod tests {
 
     #[test]
     fn markdown_renders_to_the_mastodon_subset() {
-        let html = markdown_to_html("# Звіт\n\nWe bought **two** [tourniquets](https://example.org).\n\n- one\n- two\n\n<script>alert(1)</script>\n\n![x](https://e.org/a.png)");
+        let html = markdown_to_html(
+            "# Звіт\n\nWe bought **two** [tourniquets](https://example.org).\n\n- one\n- two\n\n<script>alert(1)</script>\n\n![x](https://e.org/a.png)",
+        );
         assert!(html.contains("<p><strong>Звіт</strong></p>"), "{html}");
         assert!(html.contains(r#"<a href="https://example.org" rel="nofollow noopener noreferrer">tourniquets</a>"#), "{html}");
         assert!(html.contains("<ul>") && html.contains("<li>one</li>"));
-        assert!(!html.contains("<script>") && !html.contains("<img"), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<img"),
+            "{html}"
+        );
     }
 
     #[test]
     fn remote_html_is_sanitised() {
-        let html = sanitize_html(r#"<p onclick="x()">hi <a href="javascript:alert(1)">x</a><img src=x><iframe></iframe></p>"#);
-        assert_eq!(html, r#"<p>hi <a rel="nofollow noopener noreferrer">x</a></p>"#);
+        let html = sanitize_html(
+            r#"<p onclick="x()">hi <a href="javascript:alert(1)">x</a><img src=x><iframe></iframe></p>"#,
+        );
+        assert_eq!(
+            html,
+            r#"<p>hi <a rel="nofollow noopener noreferrer">x</a></p>"#
+        );
         assert_eq!(html_to_text("<p>a &amp; <b>b</b></p>"), "a & b");
     }
 }

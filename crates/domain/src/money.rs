@@ -36,7 +36,10 @@ impl Currency {
         if ISO_4217.contains(&code.as_str()) {
             Ok(Self(code))
         } else {
-            Err(format!("`{}` is not an ISO 4217 currency code such as UAH, EUR or USD", raw.trim()))
+            Err(format!(
+                "`{}` is not an ISO 4217 currency code such as UAH, EUR or USD",
+                raw.trim()
+            ))
         }
     }
 
@@ -79,14 +82,21 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Self {
-        Self { amount: amount_minor, currency }
+        Self {
+            amount: amount_minor,
+            currency,
+        }
     }
 
     pub(crate) fn validate(&self, field: &str, errors: &mut ValidationErrors) {
         if self.amount < 0 {
             errors.add(field, "negative", "must not be negative");
         } else if self.amount > MAX_MINOR {
-            errors.add(field, "too_large", "is larger than any amount the directory accepts");
+            errors.add(
+                field,
+                "too_large",
+                "is larger than any amount the directory accepts",
+            );
         }
     }
 }
@@ -109,12 +119,26 @@ pub fn parse_amount(raw: &str) -> Result<i64, String> {
     let s = raw.trim();
     let err = || format!("`{s}` is not an amount such as 1500 or 1500.50");
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole
+            .chars()
+            .chain(frac.chars())
+            .all(|c| c.is_ascii_digit())
+    {
         return Err(err());
     }
     let whole: i64 = whole.parse().map_err(|_| err())?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| err())? };
-    whole.checked_mul(100).and_then(|w| w.checked_add(frac)).filter(|v| *v <= MAX_MINOR).ok_or_else(err)
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| err())?
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .filter(|v| *v <= MAX_MINOR)
+        .ok_or_else(err)
 }
 
 fn ser_amount<S: Serializer>(minor: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -147,7 +171,15 @@ mod tests {
         assert_eq!(parse_amount("1500.5").unwrap(), 150050);
         assert_eq!(parse_amount("0.05").unwrap(), 5);
         assert_eq!(format_amount(150050), "1500.50");
-        for bad in ["", "1,5", "1e3", "-4", "1.234", ".5", "99999999999999999999"] {
+        for bad in [
+            "",
+            "1,5",
+            "1e3",
+            "-4",
+            "1.234",
+            ".5",
+            "99999999999999999999",
+        ] {
             assert!(parse_amount(bad).is_err(), "{bad}");
         }
     }
@@ -156,7 +188,10 @@ mod tests {
     fn money_json() {
         let m: Money = serde_json::from_str(r#"{"amount": 250.5, "currency": "uah"}"#).unwrap();
         assert_eq!(m, Money::new(25050, Currency::parse("UAH").unwrap()));
-        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"amount":"250.50","currency":"UAH"}"#);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"amount":"250.50","currency":"UAH"}"#
+        );
         assert!(serde_json::from_str::<Money>(r#"{"amount": "1", "currency": "XXY"}"#).is_err());
     }
 }

@@ -30,7 +30,9 @@ impl Urgency {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Low, Self::Normal, Self::High, Self::Critical].into_iter().find(|u| u.code() == code)
+        [Self::Low, Self::Normal, Self::High, Self::Critical]
+            .into_iter()
+            .find(|u| u.code() == code)
     }
 
     /// Urgent needs are announced to the node's own followers too.
@@ -59,7 +61,9 @@ impl NeedStatus {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Open, Self::Funded, Self::Delivered, Self::Cancelled].into_iter().find(|s| s.code() == code)
+        [Self::Open, Self::Funded, Self::Delivered, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 }
 
@@ -93,7 +97,12 @@ fn de_minor<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 }
 
 impl Need {
-    pub fn new(id: Uuid, initiative_id: Uuid, input: NeedInput, now: Timestamp) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        id: Uuid,
+        initiative_id: Uuid,
+        input: NeedInput,
+        now: Timestamp,
+    ) -> Result<Self, ValidationErrors> {
         let mut need = Need {
             id,
             initiative_id,
@@ -146,7 +155,11 @@ impl Need {
         if let Some(c) = patch.category {
             match Category::from_code(c.trim()) {
                 Some(c) => next.category = c,
-                None => e.add("category", "unknown_category", format!("`{c}` is not a category")),
+                None => e.add(
+                    "category",
+                    "unknown_category",
+                    format!("`{c}` is not a category"),
+                ),
             }
         }
         if let Some(t) = patch.target {
@@ -177,7 +190,11 @@ impl Need {
             e.add("raised", "negative", "must not be negative");
         }
         if next.raised > 0 && next.target.is_none() {
-            e.add("raised", "no_target", "set a target amount before recording what was raised");
+            e.add(
+                "raised",
+                "no_target",
+                "set a target amount before recording what was raised",
+            );
         }
         next.updated_at = now;
         e.into_result(())?;
@@ -227,7 +244,9 @@ pub struct NeedPatch {
     pub status: Option<NeedStatus>,
 }
 
-fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -250,9 +269,26 @@ mod tests {
         assert_eq!(need.progress_percent(), Some(25));
         assert!(need.urgency.is_urgent());
         let before = need.clone();
-        assert!(need.apply(NeedPatch { raised: Some("-5".into()), ..Default::default() }, Utc::now()).is_err());
+        assert!(
+            need.apply(
+                NeedPatch {
+                    raised: Some("-5".into()),
+                    ..Default::default()
+                },
+                Utc::now()
+            )
+            .is_err()
+        );
         assert_eq!(need, before);
-        need.apply(NeedPatch { raised: Some("50000".into()), status: Some(NeedStatus::Funded), ..Default::default() }, Utc::now()).unwrap();
+        need.apply(
+            NeedPatch {
+                raised: Some("50000".into()),
+                status: Some(NeedStatus::Funded),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(need.progress_percent(), Some(100));
     }
 }

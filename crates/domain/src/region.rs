@@ -123,13 +123,21 @@ impl Region {
             errors.max_len("city", city, 80);
             if city.chars().any(|c| c.is_ascii_digit()) {
                 // Digits suggest a street address; the directory never stores positions that precise.
-                errors.add("city", "too_precise", "give only a city or town, never an address");
+                errors.add(
+                    "city",
+                    "too_precise",
+                    "give only a city or town, never an address",
+                );
             }
         }
         if let Region::Abroad { country, .. } = self
             && !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()))
         {
-            errors.add("country", "invalid_country", "must be a two-letter ISO 3166 country code such as PL");
+            errors.add(
+                "country",
+                "invalid_country",
+                "must be a two-letter ISO 3166 country code such as PL",
+            );
         }
         errors
     }
@@ -143,7 +151,11 @@ fn with_city(city: &Option<String>, area: &str) -> String {
 }
 
 fn normalize_city(city: &mut Option<String>) {
-    *city = city.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    *city = city
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
 }
 
 #[cfg(test)]
@@ -152,7 +164,9 @@ mod tests {
 
     #[test]
     fn region_json_shape() {
-        let r: Region = serde_json::from_str(r#"{"kind":"ukraine","oblast":"kharkiv","city":"Izium"}"#).unwrap();
+        let r: Region =
+            serde_json::from_str(r#"{"kind":"ukraine","oblast":"kharkiv","city":"Izium"}"#)
+                .unwrap();
         assert_eq!(r.filter_code(), "kharkiv");
         assert_eq!(r.label_uk(), "Izium, Харківська область");
         assert_eq!(Oblast::ALL.len(), 27);
@@ -160,9 +174,15 @@ mod tests {
 
     #[test]
     fn refuses_addresses_and_bad_countries() {
-        let r = Region::Ukraine { oblast: Oblast::Kharkiv, city: Some("vul. Sumska 12".into()) };
+        let r = Region::Ukraine {
+            oblast: Oblast::Kharkiv,
+            city: Some("vul. Sumska 12".into()),
+        };
         assert_eq!(r.validate().errors[0].code, "too_precise");
-        let r = Region::Abroad { country: "Poland".into(), city: None };
+        let r = Region::Abroad {
+            country: "Poland".into(),
+            city: None,
+        };
         assert_eq!(r.validate().errors[0].code, "invalid_country");
     }
 }

@@ -38,11 +38,20 @@ pub struct Update {
 }
 
 impl Update {
-    pub fn new(id: Uuid, initiative_id: Uuid, input: UpdateInput, now: Timestamp) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        id: Uuid,
+        initiative_id: Uuid,
+        input: UpdateInput,
+        now: Timestamp,
+    ) -> Result<Self, ValidationErrors> {
         let publish_at = input.publish_at.unwrap_or(now);
         let mut e = ValidationErrors::new();
         if publish_at < now - chrono::Duration::minutes(5) {
-            e.add("publish_at", "in_the_past", "publication can be delayed, not backdated");
+            e.add(
+                "publish_at",
+                "in_the_past",
+                "publication can be delayed, not backdated",
+            );
         }
         let update = Update {
             id,
@@ -67,7 +76,10 @@ impl Update {
         let mut totals: Vec<Money> = Vec::new();
         if let UpdateKind::SpendingReport { items } = &self.kind {
             for item in items {
-                match totals.iter_mut().find(|t| t.currency == item.amount.currency) {
+                match totals
+                    .iter_mut()
+                    .find(|t| t.currency == item.amount.currency)
+                {
                     Some(t) => t.amount += item.amount.amount,
                     None => totals.push(item.amount.clone()),
                 }
@@ -77,7 +89,12 @@ impl Update {
     }
 
     /// Replaces the text (and items); validated as a whole, on error nothing changes.
-    pub fn edit(&mut self, body: Option<String>, kind: Option<UpdateKind>, now: Timestamp) -> Result<(), ValidationErrors> {
+    pub fn edit(
+        &mut self,
+        body: Option<String>,
+        kind: Option<UpdateKind>,
+        now: Timestamp,
+    ) -> Result<(), ValidationErrors> {
         let mut next = self.clone();
         if let Some(b) = body {
             next.body = b.trim().to_string();
@@ -97,13 +114,18 @@ impl Update {
         e.no_control_chars("body", &self.body);
         if let UpdateKind::SpendingReport { items } = &self.kind {
             if items.is_empty() {
-                e.add("items", "required", "a spending report lists at least one item");
+                e.add(
+                    "items",
+                    "required",
+                    "a spending report lists at least one item",
+                );
             }
             e.max_items("items", items, 100);
             for (i, item) in items.iter().enumerate() {
                 let what = clean(&item.what);
                 e.text(&format!("items[{i}].what"), &what, 200);
-                item.amount.validate(&format!("items[{i}].amount.amount"), &mut e);
+                item.amount
+                    .validate(&format!("items[{i}].amount.amount"), &mut e);
             }
         }
         e
@@ -148,8 +170,10 @@ mod tests {
 
     #[test]
     fn empty_report_is_refused() {
-        let input: UpdateInput =
-            serde_json::from_value(serde_json::json!({"kind": "spending_report", "body": "x", "items": []})).unwrap();
+        let input: UpdateInput = serde_json::from_value(
+            serde_json::json!({"kind": "spending_report", "body": "x", "items": []}),
+        )
+        .unwrap();
         let e = Update::new(Uuid::nil(), Uuid::nil(), input, Utc::now()).unwrap_err();
         assert_eq!(e.errors[0].field, "items");
     }

@@ -27,7 +27,9 @@ impl Role {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Role::Admin, Role::Moderator, Role::Maintainer].into_iter().find(|r| r.code() == code)
+        [Role::Admin, Role::Moderator, Role::Maintainer]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 }
 
@@ -63,11 +65,17 @@ impl User {
     /// Checks a username: 3–32 characters of a-z, 0-9, `_`, `-`, `.`.
     pub fn check_username(raw: &str) -> Result<String, ValidationErrors> {
         let name = raw.trim().to_ascii_lowercase();
-        let valid_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
+        let valid_chars = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.".contains(c));
         if (3..=32).contains(&name.len()) && valid_chars {
             Ok(name)
         } else {
-            Err(ValidationErrors::single("username", "invalid_username", "use 3 to 32 characters: a-z, 0-9, _, - or ."))
+            Err(ValidationErrors::single(
+                "username",
+                "invalid_username",
+                "use 3 to 32 characters: a-z, 0-9, _, - or .",
+            ))
         }
     }
 
@@ -75,9 +83,17 @@ impl User {
     pub fn check_password(password: &str) -> Result<(), ValidationErrors> {
         let len = password.chars().count();
         if len < 10 {
-            Err(ValidationErrors::single("password", "too_short", "must be at least 10 characters"))
+            Err(ValidationErrors::single(
+                "password",
+                "too_short",
+                "must be at least 10 characters",
+            ))
         } else if len > 1024 {
-            Err(ValidationErrors::single("password", "too_long", "must be at most 1024 characters"))
+            Err(ValidationErrors::single(
+                "password",
+                "too_long",
+                "must be at most 1024 characters",
+            ))
         } else {
             Ok(())
         }
@@ -90,7 +106,15 @@ mod tests {
     use chrono::Utc;
 
     fn user(role: Role, maintains: Vec<Uuid>) -> User {
-        User { id: Uuid::nil(), username: "u".into(), role, password_hash: String::new(), maintains, disabled: false, created_at: Utc::now() }
+        User {
+            id: Uuid::nil(),
+            username: "u".into(),
+            role,
+            password_hash: String::new(),
+            maintains,
+            disabled: false,
+            created_at: Utc::now(),
+        }
     }
 
     #[test]

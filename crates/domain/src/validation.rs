@@ -26,14 +26,27 @@ impl ValidationErrors {
         Self::default()
     }
 
-    pub fn single(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn single(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         let mut errors = Self::new();
         errors.add(field, code, message);
         errors
     }
 
-    pub fn add(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.into(), code, message: message.into() });
+    pub fn add(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.errors.push(FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -43,18 +56,30 @@ impl ValidationErrors {
     /// Merges the errors of a nested value, prefixing their field paths.
     pub fn nest(&mut self, prefix: &str, nested: ValidationErrors) {
         for e in nested.errors {
-            let field = if e.field.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", e.field) };
+            let field = if e.field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", e.field)
+            };
             self.errors.push(FieldError { field, ..e });
         }
     }
 
     /// `Ok(value)` when nothing was found, the collected errors otherwise.
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     pub fn summary(&self) -> String {
-        self.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        self.errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Checks a required text field: trimmed, not empty, at most `max` characters.
@@ -70,21 +95,36 @@ impl ValidationErrors {
     pub fn max_len(&mut self, field: &str, value: &str, max: usize) {
         let len = value.chars().count();
         if len > max {
-            self.add(field, "too_long", format!("must be at most {max} characters (is {len})"));
+            self.add(
+                field,
+                "too_long",
+                format!("must be at most {max} characters (is {len})"),
+            );
         }
     }
 
     /// Checks a list's length.
     pub fn max_items<T>(&mut self, field: &str, items: &[T], max: usize) {
         if items.len() > max {
-            self.add(field, "too_many", format!("must have at most {max} entries (has {})", items.len()));
+            self.add(
+                field,
+                "too_many",
+                format!("must have at most {max} entries (has {})", items.len()),
+            );
         }
     }
 
     /// Refuses control characters (other than newlines and tabs) that have no place in text.
     pub fn no_control_chars(&mut self, field: &str, value: &str) {
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-            self.add(field, "control_characters", "must not contain control characters");
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            self.add(
+                field,
+                "control_characters",
+                "must not contain control characters",
+            );
         }
     }
 }
@@ -95,19 +135,33 @@ pub(crate) fn clean(value: &str) -> String {
 }
 
 /// Checks a web link: absolute http(s) with a host.
-pub(crate) fn check_web_url(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<url::Url> {
+pub(crate) fn check_web_url(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &str,
+) -> Option<url::Url> {
     if value.chars().count() > 500 {
         errors.add(field, "too_long", "must be at most 500 characters");
         return None;
     }
     match url::Url::parse(value.trim()) {
-        Ok(url) if (url.scheme() == "https" || url.scheme() == "http") && url.host().is_some() => Some(url),
+        Ok(url) if (url.scheme() == "https" || url.scheme() == "http") && url.host().is_some() => {
+            Some(url)
+        }
         Ok(_) => {
-            errors.add(field, "invalid_url", "must be an http:// or https:// address");
+            errors.add(
+                field,
+                "invalid_url",
+                "must be an http:// or https:// address",
+            );
             None
         }
         Err(_) => {
-            errors.add(field, "invalid_url", "must be a full web address such as https://example.org");
+            errors.add(
+                field,
+                "invalid_url",
+                "must be a full web address such as https://example.org",
+            );
             None
         }
     }

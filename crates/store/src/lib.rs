@@ -44,12 +44,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a new initiative. `Conflict` when the handle is taken (among local initiatives,
     /// or for the same origin among remote ones).
-    async fn insert_initiative(&self, initiative: &Initiative, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn insert_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     /// Replaces a stored initiative (matched by id) with this version, recording `audit`.
-    async fn update_initiative(&self, initiative: &Initiative, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn update_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>>;
     /// A local initiative by handle (`origin = None`), or a remote one by handle and origin domain.
-    async fn initiative_by_handle(&self, handle: &str, origin: Option<&str>) -> StoreResult<Option<Initiative>>;
+    async fn initiative_by_handle(
+        &self,
+        handle: &str,
+        origin: Option<&str>,
+    ) -> StoreResult<Option<Initiative>>;
     /// Full-text search with filters, ranked, paginated.
     async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage>;
 
@@ -61,7 +73,11 @@ pub trait Store: Send + Sync + 'static {
     /// All needs of an initiative: open first, then by urgency (highest first), then newest.
     async fn needs_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Need>>;
     /// Open needs of public initiatives at or above an urgency, most urgent and newest first.
-    async fn urgent_needs(&self, min_urgency: hromada_domain::Urgency, limit: u32) -> StoreResult<Vec<Need>>;
+    async fn urgent_needs(
+        &self,
+        min_urgency: hromada_domain::Urgency,
+        limit: u32,
+    ) -> StoreResult<Vec<Need>>;
 
     // ---- updates ----
 
@@ -87,7 +103,11 @@ pub trait Store: Send + Sync + 'static {
     /// Events published by, or raising funds for, an initiative; soonest first.
     async fn events_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Event>>;
     /// Events of public initiatives ending (or starting, without an end) after `after`, soonest first.
-    async fn upcoming_events(&self, after: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<Vec<Event>>;
+    async fn upcoming_events(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>>;
 
     // ---- tombstones ----
 
@@ -101,15 +121,33 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
-    async fn set_password_hash(&self, user_id: Uuid, hash: &str, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()>;
     /// Makes a user a maintainer of an initiative (idempotent).
-    async fn add_maintainer(&self, user_id: Uuid, initiative_id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn add_maintainer(
+        &self,
+        user_id: Uuid,
+        initiative_id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
 
     /// Stores a token; only its hash is ever kept.
-    async fn insert_token(&self, token: &TokenRecord, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     /// A token that is neither revoked nor expired at `now`, by hash.
-    async fn live_token(&self, hash: &str, now: chrono::DateTime<chrono::Utc>) -> StoreResult<Option<TokenRecord>>;
+    async fn live_token(
+        &self,
+        hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<TokenRecord>>;
     async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>>;
     /// Revokes a token by id. `NotFound` when there is no such live token.
     async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;

@@ -65,7 +65,10 @@ impl SearchQuery {
 
     pub fn limit_offset(&self) -> (u32, u32) {
         let per_page = self.per_page.clamp(1, Self::MAX_PER_PAGE);
-        (per_page, self.page.max(1).saturating_sub(1).saturating_mul(per_page))
+        (
+            per_page,
+            self.page.max(1).saturating_sub(1).saturating_mul(per_page),
+        )
     }
 
     /// Splits the text into search terms: words of letters and digits, lower-cased, at most 8.
@@ -163,8 +166,15 @@ impl ChangeKind {
     pub fn from_code(code: &str) -> Option<Self> {
         use ChangeKind::*;
         [
-            InitiativeCreated, InitiativeUpdated, NeedCreated, NeedUpdated, UpdateCreated, UpdateEdited,
-            UpdateDeleted, EventCreated, EventUpdated,
+            InitiativeCreated,
+            InitiativeUpdated,
+            NeedCreated,
+            NeedUpdated,
+            UpdateCreated,
+            UpdateEdited,
+            UpdateDeleted,
+            EventCreated,
+            EventUpdated,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -189,7 +199,12 @@ mod tests {
 
     #[test]
     fn terms_and_paging() {
-        let q = SearchQuery { text: Some("Харків, medics!  генератор".into()), page: 3, per_page: 500, ..Default::default() };
+        let q = SearchQuery {
+            text: Some("Харків, medics!  генератор".into()),
+            page: 3,
+            per_page: 500,
+            ..Default::default()
+        };
         assert_eq!(q.terms(), ["харків", "medics", "генератор"]);
         assert_eq!(q.limit_offset(), (100, 200));
     }

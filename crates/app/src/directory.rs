@@ -1,0 +1,530 @@
+//! Listing use cases: submit, moderate, edit, and the needs, updates and events of an initiative.
+
+use hromada_domain::{
+    AuditAction, AuditEntry, Event, EventInput, Initiative, InitiativeInput, InitiativePatch,
+    InitiativeStatus, Need, NeedInput, NeedPatch, Update, UpdateInput, UpdateKind, User,
+    ValidationErrors,
+};
+use hromada_store::{SearchPage, SearchQuery};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{App, AppError, AppResult, now};
+
+/// How many updates an initiative's page shows.
+const UPDATES_SHOWN: u32 = 50;
+
+/// An initiative with everything shown on its page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InitiativeDetail {
+    pub initiative: Initiative,
+    pub needs: Vec<Need>,
+    pub updates: Vec<Update>,
+    pub events: Vec<Event>,
+}
+
+/// `handle` for a local initiative, `handle@domain` for a mirrored one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleRef {
+    pub handle: String,
+    pub origin: Option<String>,
+}
+
+impl HandleRef {
+    pub fn parse(raw: &str) -> Self {
+        let raw = raw.trim().trim_start_matches('@').to_ascii_lowercase();
+        match raw.split_once('@') {
+            Some((handle, domain)) => Self {
+                handle: handle.to_string(),
+                origin: Some(domain.to_string()),
+            },
+            None => Self {
+                handle: raw,
+                origin: None,
+            },
+        }
+    }
+}
+
+impl App {
+    async fn find(&self, handle: &str) -> AppResult<Initiative> {
+        let r = HandleRef::parse(handle);
+        self.store
+            .initiative_by_handle(&r.handle, r.origin.as_deref())
+            .await?
+            .ok_or(AppError::NotFound("initiative"))
+    }
+
+    /// An initiative someone may edit: local, and theirs (or they moderate).
+    async fn find_editable(&self, by: &User, handle: &str) -> AppResult<Initiative> {
+        let initiative = self.find(handle).await?;
+        if !initiative.is_local() {
+            return Err(AppError::Forbidden(
+                "listings from other nodes can only be changed on their own node",
+            ));
+        }
+        if !by.may_edit(initiative.id) {
+            return Err(AppError::Forbidden(
+                "only this initiative's maintainers and moderators may change it",
+            ));
+        }
+        Ok(initiative)
+    }
+
+    /// Whether `viewer` may see an initiative that is not public.
+    fn may_see(viewer: Option<&User>, initiative: &Initiative) -> bool {
+        initiative.status.is_public() || viewer.is_some_and(|u| u.may_edit(initiative.id))
+    }
+
+    /// A public submission (or one by a signed-in user, who then maintains it). It lands
+    /// pending; moderators decide.
+    pub async fn submit(&self, by: Option<&User>, input: InitiativeInput) -> AppResult<Initiative> {
+        let anonymous_without_contact = by.is_none()
+            && input
+                .submitter_contact
+                .as_deref()
+                .is_none_or(|c| c.trim().is_empty());
+        let valid = match input.validate() {
+            Ok(v) if !anonymous_without_contact => v,
+            result => {
+                let mut errors = result.err().unwrap_or_default();
+                if anonymous_without_contact {
+                    errors.add(
+                        "submitter_contact",
+                        "required",
+                        "tell the moderators how to reach you about this submission",
+                    );
+                }
+                return Err(errors.into());
+            }
+        };
+        let at = now();
+        let initiative = Initiative::submit(Uuid::now_v7(), valid, at);
+        let audit = AuditEntry::new(
+            at,
+            by.map(|u| u.username.as_str()),
+            AuditAction::Submitted,
+            initiative.handle.as_str(),
+        );
+        self.store
+            .insert_initiative(&initiative, Some(&audit))
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict(_) => AppError::Invalid(ValidationErrors::single(
+                    "handle",
+                    "taken",
+                    "is already taken on this node",
+                )),
+                other => other,
+            })?;
+        if let Some(user) = by {
+            let audit = AuditEntry::new(
+                at,
+                Some(&user.username),
+                AuditAction::MaintainerAdded,
+                initiative.handle.as_str(),
+            )
+            .with_details(serde_json::json!({ "user": user.username }));
+            self.store
+                .add_maintainer(user.id, initiative.id, Some(&audit))
+                .await?;
+        }
+        tracing::info!(handle = %initiative.handle, "initiative submitted");
+        Ok(initiative)
+    }
+
+    pub async fn approve(&self, by: &User, handle: &str) -> AppResult<Initiative> {
+        self.decide(
+            by,
+            handle,
+            InitiativeStatus::Published,
+            AuditAction::Approved,
+            None,
+        )
+        .await
+    }
+
+    pub async fn reject(&self, by: &User, handle: &str, reason: &str) -> AppResult<Initiative> {
+        let reason = reason.trim();
+        let mut errors = ValidationErrors::new();
+        errors.text("reason", reason, 1000);
+        errors.into_result(())?;
+        self.decide(
+            by,
+            handle,
+            InitiativeStatus::Rejected,
+            AuditAction::Rejected,
+            Some(reason),
+        )
+        .await
+    }
+
+    async fn decide(
+        &self,
+        by: &User,
+        handle: &str,
+        next: InitiativeStatus,
+        action: AuditAction,
+        reason: Option<&str>,
+    ) -> AppResult<Initiative> {
+        if !by.is_moderator() {
+            return Err(AppError::Forbidden("only moderators review submissions"));
+        }
+        let mut initiative = self.find(handle).await?;
+        if initiative.status != InitiativeStatus::Pending {
+            return Err(AppError::Conflict(format!(
+                "this initiative is {}, not pending",
+                initiative.status.code()
+            )));
+        }
+        let at = now();
+        initiative.change_status(next, at)?;
+        initiative.rejection_reason = reason.map(String::from);
+        let mut audit = AuditEntry::new(at, Some(&by.username), action, initiative.handle.as_str());
+        if let Some(reason) = reason {
+            audit = audit.with_reason(reason);
+        }
+        self.store
+            .update_initiative(&initiative, Some(&audit))
+            .await?;
+        tracing::info!(handle = %initiative.handle, status = next.code(), by = %by.username, "submission decided");
+        Ok(initiative)
+    }
+
+    /// Pauses, archives or republishes. Maintainers may pause and resume their own initiative;
+    /// archiving and restoring is for moderators.
+    pub async fn set_status(
+        &self,
+        by: &User,
+        handle: &str,
+        next: InitiativeStatus,
+        reason: Option<&str>,
+    ) -> AppResult<Initiative> {
+        let mut initiative = self.find_editable(by, handle).await?;
+        let maintainer_move = matches!(
+            (initiative.status, next),
+            (InitiativeStatus::Published, InitiativeStatus::Paused)
+                | (InitiativeStatus::Paused, InitiativeStatus::Published)
+        );
+        if !maintainer_move && !by.is_moderator() {
+            return Err(AppError::Forbidden(
+                "only moderators archive or restore initiatives",
+            ));
+        }
+        if matches!(next, InitiativeStatus::Pending | InitiativeStatus::Rejected) {
+            return Err(ValidationErrors::single(
+                "status",
+                "invalid_transition",
+                "use approve or reject for submissions",
+            )
+            .into());
+        }
+        let from = initiative.status;
+        let at = now();
+        initiative.change_status(next, at)?;
+        let mut audit = AuditEntry::new(
+            at,
+            Some(&by.username),
+            AuditAction::StatusChanged,
+            initiative.handle.as_str(),
+        )
+        .with_details(serde_json::json!({ "from": from.code(), "to": next.code() }));
+        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            audit = audit.with_reason(reason.chars().take(1000).collect::<String>());
+        }
+        self.store
+            .update_initiative(&initiative, Some(&audit))
+            .await?;
+        Ok(initiative)
+    }
+
+    pub async fn edit(
+        &self,
+        by: &User,
+        handle: &str,
+        patch: InitiativePatch,
+    ) -> AppResult<Initiative> {
+        let mut initiative = self.find_editable(by, handle).await?;
+        initiative.apply(patch, now())?;
+        let audit = AuditEntry::new(
+            initiative.updated_at,
+            Some(&by.username),
+            AuditAction::Edited,
+            initiative.handle.as_str(),
+        );
+        self.store
+            .update_initiative(&initiative, Some(&audit))
+            .await?;
+        Ok(initiative)
+    }
+
+    /// Makes a user a maintainer of an initiative (moderators only).
+    pub async fn add_maintainer(
+        &self,
+        by: Option<&User>,
+        username: &str,
+        handle: &str,
+    ) -> AppResult<()> {
+        if let Some(actor) = by
+            && !actor.is_moderator()
+        {
+            return Err(AppError::Forbidden("only moderators assign maintainers"));
+        }
+        let user = self.user_by_username(username).await?;
+        let initiative = self.find(handle).await?;
+        if !initiative.is_local() {
+            return Err(AppError::Forbidden(
+                "listings from other nodes are maintained on their own node",
+            ));
+        }
+        let audit = AuditEntry::new(
+            now(),
+            by.map(|u| u.username.as_str()),
+            AuditAction::MaintainerAdded,
+            initiative.handle.as_str(),
+        )
+        .with_details(serde_json::json!({ "user": user.username }));
+        Ok(self
+            .store
+            .add_maintainer(user.id, initiative.id, Some(&audit))
+            .await?)
+    }
+
+    /// The initiative with its needs, published updates and events. Unpublished initiatives are
+    /// visible only to their maintainers and moderators; scheduled updates likewise.
+    pub async fn initiative_detail(
+        &self,
+        viewer: Option<&User>,
+        handle: &str,
+    ) -> AppResult<InitiativeDetail> {
+        let initiative = self.find(handle).await?;
+        if !Self::may_see(viewer, &initiative) {
+            return Err(AppError::NotFound("initiative"));
+        }
+        let insider = viewer.is_some_and(|u| u.may_edit(initiative.id));
+        let cutoff = if insider { None } else { Some(now()) };
+        Ok(InitiativeDetail {
+            needs: self.store.needs_of(initiative.id).await?,
+            updates: self
+                .store
+                .updates_of(initiative.id, cutoff, UPDATES_SHOWN)
+                .await?,
+            events: self.store.events_of(initiative.id).await?,
+            initiative,
+        })
+    }
+
+    /// Searches the directory. Only moderators may look at non-public statuses.
+    pub async fn search(
+        &self,
+        viewer: Option<&User>,
+        query: &SearchQuery,
+    ) -> AppResult<SearchPage> {
+        let wants_hidden = query.statuses.iter().any(|s| !s.is_public());
+        if wants_hidden && !viewer.is_some_and(User::is_moderator) {
+            return Err(AppError::Forbidden(
+                "only moderators can list submissions that are not public",
+            ));
+        }
+        Ok(self.store.search_initiatives(query).await?)
+    }
+
+    pub async fn add_need(&self, by: &User, handle: &str, input: NeedInput) -> AppResult<Need> {
+        let initiative = self.find_editable(by, handle).await?;
+        let need = Need::new(Uuid::now_v7(), initiative.id, input, now())?;
+        self.store.insert_need(&need).await?;
+        Ok(need)
+    }
+
+    pub async fn edit_need(&self, by: &User, need_id: Uuid, patch: NeedPatch) -> AppResult<Need> {
+        let mut need = self
+            .store
+            .need_by_id(need_id)
+            .await?
+            .ok_or(AppError::NotFound("need"))?;
+        self.check_owner(by, need.initiative_id).await?;
+        need.apply(patch, now())?;
+        self.store.update_need(&need).await?;
+        Ok(need)
+    }
+
+    pub async fn post_update(
+        &self,
+        by: &User,
+        handle: &str,
+        input: UpdateInput,
+    ) -> AppResult<Update> {
+        let initiative = self.find_editable(by, handle).await?;
+        if let Some(need_id) = input.need_id {
+            let belongs = self
+                .store
+                .need_by_id(need_id)
+                .await?
+                .is_some_and(|n| n.initiative_id == initiative.id);
+            if !belongs {
+                return Err(ValidationErrors::single(
+                    "need_id",
+                    "unknown_need",
+                    "is not a need of this initiative",
+                )
+                .into());
+            }
+        }
+        let update = Update::new(Uuid::now_v7(), initiative.id, input, now())?;
+        self.store.insert_update(&update).await?;
+        Ok(update)
+    }
+
+    pub async fn edit_update(
+        &self,
+        by: &User,
+        update_id: Uuid,
+        body: Option<String>,
+        kind: Option<UpdateKind>,
+    ) -> AppResult<Update> {
+        let mut update = self
+            .store
+            .update_by_id(update_id)
+            .await?
+            .ok_or(AppError::NotFound("update"))?;
+        self.check_owner(by, update.initiative_id).await?;
+        update.edit(body, kind, now())?;
+        self.store.update_update(&update).await?;
+        Ok(update)
+    }
+
+    pub async fn delete_update(&self, by: &User, update_id: Uuid) -> AppResult<()> {
+        let update = self
+            .store
+            .update_by_id(update_id)
+            .await?
+            .ok_or(AppError::NotFound("update"))?;
+        self.check_owner(by, update.initiative_id).await?;
+        Ok(self.store.delete_update(update_id).await?)
+    }
+
+    pub async fn add_event(&self, by: &User, handle: &str, input: EventInput) -> AppResult<Event> {
+        let initiative = self.find_editable(by, handle).await?;
+        let event = Event::new(Uuid::now_v7(), initiative.id, input, now())?;
+        let mut errors = ValidationErrors::new();
+        for (i, beneficiary) in event.beneficiaries.iter().enumerate() {
+            let known = self
+                .store
+                .initiative_by_handle(beneficiary.as_str(), None)
+                .await?
+                .is_some_and(|b| b.status.is_public());
+            if !known {
+                errors.add(
+                    format!("beneficiaries[{i}]"),
+                    "unknown_initiative",
+                    "is not a published initiative on this node",
+                );
+            }
+        }
+        errors.into_result(())?;
+        self.store.insert_event(&event).await?;
+        Ok(event)
+    }
+
+    /// Reads one update, need or event as the public may see it.
+    pub async fn public_update(&self, id: Uuid) -> AppResult<(Initiative, Update)> {
+        let update = self
+            .store
+            .update_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("update"))?;
+        let initiative = self.public_initiative_by_id(update.initiative_id).await?;
+        if !update.is_published(now()) {
+            return Err(AppError::NotFound("update"));
+        }
+        Ok((initiative, update))
+    }
+
+    pub async fn public_need(&self, id: Uuid) -> AppResult<(Initiative, Need)> {
+        let need = self
+            .store
+            .need_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("need"))?;
+        Ok((
+            self.public_initiative_by_id(need.initiative_id).await?,
+            need,
+        ))
+    }
+
+    pub async fn public_event(&self, id: Uuid) -> AppResult<(Initiative, Event)> {
+        let event = self
+            .store
+            .event_by_id(id)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        Ok((
+            self.public_initiative_by_id(event.initiative_id).await?,
+            event,
+        ))
+    }
+
+    async fn public_initiative_by_id(&self, id: Uuid) -> AppResult<Initiative> {
+        self.store
+            .initiative_by_id(id)
+            .await?
+            .filter(|i| i.status.is_public())
+            .ok_or(AppError::NotFound("initiative"))
+    }
+
+    async fn check_owner(&self, by: &User, initiative_id: Uuid) -> AppResult<()> {
+        let initiative = self
+            .store
+            .initiative_by_id(initiative_id)
+            .await?
+            .ok_or(AppError::NotFound("initiative"))?;
+        if !initiative.is_local() {
+            return Err(AppError::Forbidden(
+                "listings from other nodes can only be changed on their own node",
+            ));
+        }
+        if !by.may_edit(initiative_id) {
+            return Err(AppError::Forbidden(
+                "only this initiative's maintainers and moderators may change it",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The audit log, newest first (moderators only).
+    pub async fn audit_log(
+        &self,
+        by: &User,
+        limit: u32,
+        offset: u32,
+    ) -> AppResult<Vec<AuditEntry>> {
+        if !by.is_moderator() {
+            return Err(AppError::Forbidden("only moderators read the audit log"));
+        }
+        Ok(self.store.audit_log(limit.clamp(1, 500), offset).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_refs() {
+        assert_eq!(
+            HandleRef::parse("Kharkiv-Medics"),
+            HandleRef {
+                handle: "kharkiv-medics".into(),
+                origin: None
+            }
+        );
+        assert_eq!(
+            HandleRef::parse("@food@node.example:8080"),
+            HandleRef {
+                handle: "food".into(),
+                origin: Some("node.example:8080".into())
+            }
+        );
+    }
+}

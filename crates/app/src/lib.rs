@@ -1,0 +1,46 @@
+//! Hromada's use cases, independent of HTTP and of the database engine: submitting and
+//! moderating initiatives, keeping needs, updates and events current, accounts and tokens.
+//!
+//! Every operation checks who may do it (see [`hromada_domain::User::may_edit`]), validates
+//! its input through the domain, and writes through [`hromada_store::Store`] in one atomic
+//! step together with its audit entry. Must not depend on axum, sqlx or activitypub_federation.
+
+mod accounts;
+mod directory;
+mod error;
+mod password;
+
+use std::sync::Arc;
+
+use hromada_store::Store;
+
+pub use accounts::{IssuedToken, SESSION_TTL};
+pub use directory::{HandleRef, InitiativeDetail};
+pub use error::AppError;
+pub use password::{hash_password, verify_password};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The node's use cases over one store. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+/// The current time at the precision both databases keep (microseconds), so a value read back
+/// equals the value written.
+pub fn now() -> hromada_domain::Timestamp {
+    let now = chrono::Utc::now();
+    let micros = now.timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or(now)
+}
