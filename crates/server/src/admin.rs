@@ -1,0 +1,115 @@
+//! `hromada admin …`: account and token administration on the configured database.
+
+use clap::Subcommand;
+use hromada_app::{App, AppError};
+use hromada_domain::Role;
+use hromada_store::TokenKind;
+use uuid::Uuid;
+
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Set a new password for an account, read from standard input.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    ListUsers,
+    /// Make an account a maintainer of a local initiative.
+    AddMaintainer {
+        #[arg(long)]
+        username: String,
+        /// The initiative's handle.
+        #[arg(long)]
+        initiative: String,
+    },
+    /// Create an API token for an account and print it (shown only this once).
+    CreateToken {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// List an account's tokens (ids and labels, never the secrets).
+    ListTokens {
+        #[arg(long)]
+        username: String,
+    },
+    /// Revoke a token by its id.
+    RevokeToken {
+        #[arg(long)]
+        id: Uuid,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::from_code(raw).ok_or_else(|| format!("`{raw}` is not a role; use admin, moderator or maintainer"))
+}
+
+fn failed(e: AppError) -> Failure {
+    match e {
+        AppError::Invalid(errors) => Failure::usage(errors.summary()),
+        other => Failure::runtime(other),
+    }
+}
+
+pub async fn run(app: App, command: AdminCommand, read_password: fn() -> Result<String, String>) -> Result<(), Failure> {
+    match command {
+        AdminCommand::CreateUser { username, role, .. } => {
+            let password = read_password().map_err(Failure::usage)?;
+            let user = app.create_user(None, &username, role, &password).await.map_err(failed)?;
+            println!("created {} ({})", user.username, user.role.code());
+        }
+        AdminCommand::ResetPassword { username, .. } => {
+            let password = read_password().map_err(Failure::usage)?;
+            app.reset_password(None, &username, &password).await.map_err(failed)?;
+            println!("password of {username} changed");
+        }
+        AdminCommand::ListUsers => {
+            for user in app.store().list_users().await.map_err(|e| failed(e.into()))? {
+                let state = if user.disabled { " (disabled)" } else { "" };
+                println!("{}\t{}{}", user.username, user.role.code(), state);
+            }
+        }
+        AdminCommand::AddMaintainer { username, initiative } => {
+            app.add_maintainer(None, &username, &initiative).await.map_err(failed)?;
+            println!("{username} now maintains {initiative}");
+        }
+        AdminCommand::CreateToken { username, label } => {
+            let user = app.user_by_username(&username).await.map_err(failed)?;
+            let token = app.issue_token(&user, TokenKind::Api, &label, None).await.map_err(failed)?;
+            eprintln!("token {} for {} (store it now; it is not shown again):", token.record.id, user.username);
+            println!("{}", token.secret);
+        }
+        AdminCommand::ListTokens { username } => {
+            let user = app.user_by_username(&username).await.map_err(failed)?;
+            for t in app.store().tokens_of(user.id).await.map_err(|e| failed(e.into()))? {
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(exp)) => format!("expires {exp}"),
+                    (None, None) => "live".into(),
+                };
+                println!("{}\t{}\t{}\t{}", t.id, t.kind.code(), t.label, state);
+            }
+        }
+        AdminCommand::RevokeToken { id } => {
+            app.revoke_token(None, id).await.map_err(failed)?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}

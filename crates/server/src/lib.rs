@@ -1,0 +1,12 @@
+//! The `hromada` binary's library half: configuration, choosing the storage backend by URL,
+//! wiring the web and federation routers, and running a node until it is told to stop.
+//!
+//! This is the only crate that names both storage backends and the only one using `anyhow`.
+//! The test kit starts whole nodes through [`start`].
+
+pub mod config;
+pub mod demo;
+mod node;
+
+pub use config::{Config, ConfigError, Settings};
+pub use node::{RunningNode, StartError, open_store, start};

@@ -1,0 +1,201 @@
+//! `hromada`: run a node of the Hromada directory, or administer one.
+//!
+//! Every failure ends in one line on stderr saying what went wrong and how to fix it, and a
+//! non-zero exit code: 2 for configuration and usage problems, 1 for everything else.
+
+mod admin;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hromada_server::config::{Config, Settings, prepare_data_dir};
+use hromada_server::demo::{self, DEFAULT_DEMO_PASSWORD, DEMO_USERS};
+use hromada_server::{open_store, start};
+
+#[derive(Parser)]
+#[command(name = "hromada", version, about = "A node of Hromada, the federated directory of grassroots solidarity initiatives")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the node (configuration from --config and HROMADA_* variables).
+    Serve(ConfigArg),
+    /// Serve a demo node on a fresh SQLite database filled with fictional initiatives.
+    ///
+    /// Listens on 127.0.0.1:8080 with public URL http://localhost:8080 unless HROMADA_LISTEN /
+    /// HROMADA_PUBLIC_URL say otherwise. Logins: admin, moderator, maintainer; password
+    /// `hromada-demo` unless HROMADA_DEMO_PASSWORD is set. Everything is deleted on exit.
+    Demo,
+    /// Apply database migrations and exit (serve also does this on start).
+    Migrate(ConfigArg),
+    /// Administer the configured node's database.
+    Admin {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// TOML configuration file; every key can also be set as HROMADA_<KEY>.
+    #[arg(long, short, env = "HROMADA_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// A failure with the exit code it deserves.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl ToString) -> Self {
+        Self { code: 2, message: message.to_string() }
+    }
+    fn runtime(message: impl ToString) -> Self {
+        Self { code: 1, message: message.to_string() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve(arg) => {
+            let settings = load(&arg)?;
+            init_logging(&settings.config.log);
+            serve(settings).await
+        }
+        Command::Demo => demo().await,
+        Command::Migrate(arg) => {
+            let settings = load(&arg)?;
+            init_logging(&settings.config.log);
+            open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Admin { config, command } => {
+            let settings = load(&config)?;
+            init_logging("warn");
+            let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+            admin::run(hromada_app::App::new(store), command, read_stdin_password).await
+        }
+    }
+}
+
+fn load(arg: &ConfigArg) -> Result<Settings, Failure> {
+    Config::load(arg.config.as_deref(), std::env::vars()).map_err(Failure::usage)
+}
+
+async fn serve(settings: Settings) -> Result<(), Failure> {
+    prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
+    let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+    let node = start(&settings, store, None).await.map_err(Failure::runtime)?;
+    let stop = node.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        stop.cancel();
+    });
+    node.wait().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")))
+}
+
+async fn demo() -> Result<(), Failure> {
+    let dir = tempfile::Builder::new()
+        .prefix("hromada-demo-")
+        .tempdir()
+        .map_err(|e| Failure::runtime(format!("cannot create a temporary directory for the demo: {e}")))?;
+    let mut env: Vec<(String, String)> = vec![
+        ("HROMADA_ALLOW_PRIVATE_NETWORKS".into(), "true".into()),
+        ("HROMADA_DATA_DIR".into(), dir.path().join("data").display().to_string()),
+        ("HROMADA_DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("demo.db").display())),
+    ];
+    // Listen address, public URL, name and log level may still be chosen by the caller.
+    env.extend(std::env::vars().filter(|(k, _)| {
+        matches!(k.as_str(), "HROMADA_LISTEN" | "HROMADA_PUBLIC_URL" | "HROMADA_NODE_NAME" | "HROMADA_NODE_DESCRIPTION" | "HROMADA_LOG")
+    }));
+    let mut settings = Config::load(None, env).map_err(Failure::usage)?;
+    if std::env::var("HROMADA_NODE_NAME").is_err() {
+        settings.config.node_name = "Hromada demo".into();
+    }
+    init_logging(&settings.config.log);
+    let password = std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
+    prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
+    let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+    let app = hromada_app::App::new(store.clone());
+    let seeded = demo::seed(&app, &password).await.map_err(|e| Failure::runtime(format!("seeding demo data failed: {e}")))?;
+    let node = start(&settings, store, None).await.map_err(Failure::runtime)?;
+    let logins = DEMO_USERS.map(|(name, role)| format!("{name} ({})", role.code())).join(", ");
+    println!(
+        "\nHromada demo node is running at {url}\n  {n} fictional initiatives, search: {url}api/v1/initiatives?q=medics\n  logins: {logins}, password: {password}\n  Press Ctrl-C to stop; the demo database is deleted on exit.\n",
+        url = settings.public_url,
+        n = seeded.initiatives,
+    );
+    let stop = node.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    let result = node.wait().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")));
+    drop(dir);
+    result
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+fn init_logging(filter: &str) {
+    let filter = std::env::var("RUST_LOG").ok().unwrap_or_else(|| filter.to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Reads a password from standard input (first line), for `--password-stdin`.
+fn read_stdin_password() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = input.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err("no password on stdin: pipe it in, e.g. `printf '%s' \"$PW\" | hromada admin …`".into());
+    }
+    Ok(password)
+}

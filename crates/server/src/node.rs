@@ -1,0 +1,127 @@
+//! Starting and stopping a node.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hromada_app::App;
+use hromada_store::Store;
+use hromada_store_postgres::PgStore;
+use hromada_store_sqlite::SqliteStore;
+use hromada_web::{WebSettings, WebState};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Settings, redact};
+
+/// Why a node could not start, phrased for the person starting it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open database {url}: {reason} (check HROMADA_DATABASE_URL / database_url)")]
+    Database { url: String, reason: String },
+    #[error("cannot apply database migrations: {0}")]
+    Migration(String),
+    #[error("cannot listen on {addr}: {reason} (set HROMADA_LISTEN / listen to a free address:port)")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+}
+
+/// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
+pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, StartError> {
+    let db_error = |e: hromada_store::StoreError| StartError::Database { url: redact(database_url), reason: e.to_string() };
+    let migration_error = |e: hromada_store::StoreError| StartError::Migration(e.to_string());
+    if database_url.starts_with("sqlite:") {
+        if let Some(parent) = sqlite_parent_dir(database_url) {
+            std::fs::create_dir_all(&parent).map_err(|e| StartError::Database {
+                url: database_url.into(),
+                reason: format!("cannot create directory {}: {e}", parent.display()),
+            })?;
+        }
+        let store = SqliteStore::connect(database_url).await.map_err(db_error)?;
+        store.migrate().await.map_err(migration_error)?;
+        Ok(Arc::new(store))
+    } else {
+        let store = PgStore::connect(database_url).await.map_err(db_error)?;
+        store.migrate().await.map_err(migration_error)?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// The directory a `sqlite://dir/file.db` URL points into, so it can be created first.
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.to_path_buf())
+}
+
+/// A node serving requests in the background.
+pub struct RunningNode {
+    pub addr: SocketAddr,
+    pub app: App,
+    shutdown: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningNode {
+    /// A token that stops the node when cancelled (in-flight requests finish first).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the end.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the node stops (after its shutdown token is cancelled).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Binds the configured address (or uses `listener` if given) and serves the node.
+pub async fn start(settings: &Settings, store: Arc<dyn Store>, listener: Option<TcpListener>) -> Result<RunningNode, StartError> {
+    let listener = match listener {
+        Some(l) => l,
+        None => TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StartError::Listen { addr: settings.listen, reason: e.to_string() })?,
+    };
+    let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: settings.listen, reason: e.to_string() })?;
+    let app = App::new(store);
+    let web = WebState::new(
+        app.clone(),
+        WebSettings { public_url: settings.public_url.clone(), max_body_bytes: settings.config.max_body_bytes },
+    );
+    let router = hromada_web::router(web);
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    tracing::info!(%addr, public_url = %settings.public_url, "node listening");
+    Ok(RunningNode { addr, app, shutdown, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_dirs() {
+        assert_eq!(sqlite_parent_dir("sqlite://data/h.db"), Some("data".into()));
+        assert_eq!(sqlite_parent_dir("sqlite:///var/lib/h/h.db?mode=rwc"), Some("/var/lib/h".into()));
+        assert_eq!(sqlite_parent_dir("sqlite://h.db"), None);
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+    }
+}
