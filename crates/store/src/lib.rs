@@ -9,12 +9,14 @@
 //! and turns it into activities, so nothing published is ever lost between the write and the
 //! delivery queue, whatever crashes.
 
+mod federation;
 mod types;
 
 use async_trait::async_trait;
 use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, User};
 use uuid::Uuid;
 
+pub use federation::*;
 pub use types::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,450 @@
+//! Storage for federation: actor keys, remote actors, followers, received activity ids, the
+//! durable delivery queue, scheduled posts and domain blocks.
+//!
+//! Implemented next to [`crate::Store`] by the SQLite and PostgreSQL stores. The federation
+//! crate keeps all policy (what to send, when to retry); this trait only persists, and makes
+//! each [`FedWrite`] atomic so that a crash never loses or doubles an activity.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::StoreResult;
+
+/// An actor of this node: the instance actor, or one of its initiatives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LocalActor {
+    Instance,
+    Initiative(Uuid),
+}
+
+impl LocalActor {
+    /// The stable text form kept in the database.
+    pub fn key(&self) -> String {
+        match self {
+            LocalActor::Instance => "instance".to_string(),
+            LocalActor::Initiative(id) => id.to_string(),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        if key == "instance" { Some(LocalActor::Instance) } else { key.parse().ok().map(LocalActor::Initiative) }
+    }
+}
+
+/// An RSA key pair in PEM (SPKI public key, PKCS#8 private key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Keypair {
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+}
+
+impl std::fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keypair").field("public_key_pem", &self.public_key_pem).finish_non_exhaustive()
+    }
+}
+
+/// What we know of an actor on another server (cached from its actor document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteActor {
+    /// The actor's `id` URL.
+    pub id: String,
+    /// `Person`, `Application`, `Group`, …
+    pub kind: String,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub fetched_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowerState {
+    /// Waiting for a maintainer (the initiative approves followers manually).
+    Pending,
+    Accepted,
+}
+
+impl FollowerState {
+    pub fn code(self) -> &'static str {
+        match self {
+            FollowerState::Pending => "pending",
+            FollowerState::Accepted => "accepted",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            _ => None,
+        }
+    }
+}
+
+/// A remote actor following a local one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follower {
+    pub local: LocalActor,
+    pub actor_id: String,
+    /// The `id` of the Follow activity, kept verbatim (Undo and Accept refer to it).
+    pub follow_id: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub state: FollowerState,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Follower {
+    /// Where activities for this follower go: its server's shared inbox when it has one.
+    pub fn delivery_inbox(&self) -> &str {
+        self.shared_inbox.as_deref().unwrap_or(&self.inbox)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxItemKind {
+    /// A reply to one of our objects.
+    Reply,
+    /// A post that mentions or addresses one of our actors.
+    Mention,
+    /// A report (`Flag`), for moderators.
+    Flag,
+}
+
+impl InboxItemKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            InboxItemKind::Reply => "reply",
+            InboxItemKind::Mention => "mention",
+            InboxItemKind::Flag => "flag",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Reply, Self::Mention, Self::Flag].into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Something a remote actor sent that people on this node should read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxItem {
+    pub id: Uuid,
+    pub kind: InboxItemKind,
+    /// The initiative it is for; `None` for the node's moderators.
+    pub initiative_id: Option<Uuid>,
+    pub activity_id: String,
+    pub actor_id: String,
+    /// The remote object (note) id, or for a flag the reported ids separated by spaces.
+    pub object_id: String,
+    /// Sanitised HTML.
+    pub content_html: String,
+    /// The local object it replies to, if any.
+    pub in_reply_to: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Who gets an outgoing activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every accepted follower of the local actor, one delivery per delivery inbox.
+    Followers(LocalActor),
+    /// These inboxes.
+    Inboxes(Vec<Target>),
+}
+
+/// One inbox to deliver to, with its host (`name` or `name:port`), by which the queue groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub inbox: String,
+    pub host: String,
+}
+
+/// An activity to send, as the exact JSON that will be signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewActivity {
+    pub activity_id: String,
+    pub actor: LocalActor,
+    pub body: String,
+    pub audience: Audience,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Update,
+    Need,
+    Event,
+}
+
+impl ObjectKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ObjectKind::Update => "update",
+            ObjectKind::Need => "need",
+            ObjectKind::Event => "event",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Update, Self::Need, Self::Event].into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Records that an object went out as `Create` (and when), or was deleted after that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedMark {
+    pub object_id: Uuid,
+    pub kind: ObjectKind,
+    pub initiative_id: Uuid,
+    /// The `published` time sent in the `Create`; served unchanged afterwards.
+    pub published_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
+/// An update whose publication is delayed: its `Create` goes out at `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledPost {
+    pub object_id: Uuid,
+    pub initiative_id: Uuid,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Moves the change-feed cursor from `from` to `to`; the write fails with `Conflict` when
+/// another process moved it first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CursorMove {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Everything one step of federation changes, applied in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FedWrite {
+    /// The id of the received activity this step handles: when it was seen before, nothing is
+    /// applied and the outcome is [`WriteOutcome::Duplicate`].
+    pub received: Option<String>,
+    pub cursor: Option<CursorMove>,
+    pub remote_actor: Option<RemoteActor>,
+    /// Inserted, or replacing the follow of the same (local, actor).
+    pub follow: Vec<Follower>,
+    pub unfollow: Vec<(LocalActor, String)>,
+    /// A remote actor that was deleted: its follows and cached copy go.
+    pub forget_actor: Option<String>,
+    pub inbox_items: Vec<InboxItem>,
+    pub activities: Vec<NewActivity>,
+    /// Inserted or replacing the schedule of the same object.
+    pub schedule: Vec<ScheduledPost>,
+    pub unschedule: Vec<Uuid>,
+    /// Inserted or replacing the mark of the same object.
+    pub published: Vec<PublishedMark>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Applied; this many deliveries were queued.
+    Applied { deliveries: u64 },
+    /// The received activity was seen before; nothing changed.
+    Duplicate,
+}
+
+/// A delivery claimed by a worker, with what it needs to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub activity_id: String,
+    pub actor: LocalActor,
+    pub body: String,
+    pub inbox: String,
+    pub host: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// The receiver refused it for good (a 4xx other than 408/429).
+    Rejected,
+    /// Retried for too long.
+    Failed,
+    /// Not sent: the domain was blocked, or the sender can no longer sign.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [Self::Pending, Self::Delivered, Self::Rejected, Self::Failed, Self::Cancelled];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryResult {
+    /// `Pending` means "try again at `next_attempt_at`".
+    pub status: DeliveryStatus,
+    /// Whether an attempt was made (counted in `attempts`); postponing without trying is not one.
+    pub attempted: bool,
+    pub next_attempt_at: DateTime<Utc>,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// The health of one remote host, as seen by delivery workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostState {
+    pub host: String,
+    /// Failed attempts in a row since the last success.
+    pub consecutive_failures: i32,
+    pub first_failure_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// When set, the host is considered unreachable and is only tried (probed) from then on.
+    pub next_probe_at: Option<DateTime<Utc>>,
+}
+
+impl HostState {
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            consecutive_failures: 0,
+            first_failure_at: None,
+            last_failure_at: None,
+            last_success_at: None,
+            last_error: None,
+            next_probe_at: None,
+        }
+    }
+}
+
+/// Deliveries of one host in one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryCount {
+    pub host: String,
+    pub status: DeliveryStatus,
+    pub count: u64,
+    pub oldest_created_at: Option<DateTime<Utc>>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// An instance-level domain block: no inbox posts accepted from it, nothing delivered to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainBlock {
+    /// A host name; also blocks its subdomains.
+    pub domain: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether `host` (a name, possibly with `:port`) falls under a blocked `domain`.
+pub fn host_matches_domain(host: &str, domain: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    name == domain || name.ends_with(&format!(".{domain}"))
+}
+
+#[async_trait]
+pub trait FederationStore: Send + Sync + 'static {
+    /// Applies a step atomically. `Conflict` when the cursor moved or an activity id exists.
+    async fn apply(&self, write: &FedWrite) -> StoreResult<WriteOutcome>;
+
+    // ---- keys ----
+
+    async fn keypair(&self, actor: LocalActor) -> StoreResult<Option<Keypair>>;
+    /// Stores a key pair unless the actor has one; returns the one kept (several processes may
+    /// race to create it; all end up with the first).
+    async fn insert_keypair(&self, actor: LocalActor, keypair: &Keypair) -> StoreResult<Keypair>;
+
+    // ---- remote actors and followers ----
+
+    async fn remote_actor(&self, id: &str) -> StoreResult<Option<RemoteActor>>;
+    async fn save_remote_actor(&self, actor: &RemoteActor) -> StoreResult<()>;
+    async fn follower(&self, local: LocalActor, actor_id: &str) -> StoreResult<Option<Follower>>;
+    async fn follower_by_follow_id(&self, follow_id: &str) -> StoreResult<Option<Follower>>;
+    /// Oldest first.
+    async fn followers(&self, local: LocalActor, limit: u32, offset: u32) -> StoreResult<Vec<Follower>>;
+    async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64>;
+
+    // ---- received activities and inbox items ----
+
+    async fn is_received(&self, activity_id: &str) -> StoreResult<bool>;
+    /// Newest first; `initiative_id: None` lists the items for moderators.
+    async fn inbox_items(&self, initiative_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<InboxItem>>;
+
+    // ---- publishing ----
+
+    /// The last change-feed `seq` turned into activities (0 at first).
+    async fn feed_cursor(&self) -> StoreResult<i64>;
+    async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>>;
+    /// Scheduled posts due at `now`, earliest first.
+    async fn due_scheduled(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ScheduledPost>>;
+
+    // ---- delivery queue ----
+
+    /// Claims up to `limit` pending deliveries due at `now` whose host is not waiting for a
+    /// probe, oldest first, and leases them until `lease_until` (other workers skip them).
+    async fn claim_deliveries(&self, now: DateTime<Utc>, limit: u32, lease_until: DateTime<Utc>) -> StoreResult<Vec<Delivery>>;
+    /// Records the result of an attempt and the host's new state. With `wake_host`, the host's
+    /// other pending deliveries become due at once (it answered again after failing).
+    async fn finish_delivery(&self, id: i64, result: &DeliveryResult, host: &HostState, wake_host: bool) -> StoreResult<()>;
+    async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>>;
+    async fn host_states(&self) -> StoreResult<Vec<HostState>>;
+    async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>>;
+    /// Deletes finished deliveries, activities without deliveries and received ids older than `before`.
+    async fn purge_before(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    // ---- domain blocks ----
+
+    /// Blocks a domain (replacing an existing block's reason) and cancels pending deliveries to it.
+    async fn block_domain(&self, block: &DomainBlock) -> StoreResult<()>;
+    async fn unblock_domain(&self, domain: &str) -> StoreResult<()>;
+    async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_matching() {
+        assert!(host_matches_domain("bad.example", "bad.example"));
+        assert!(host_matches_domain("m.bad.example:8443", "bad.example"));
+        assert!(host_matches_domain("BAD.example.", "bad.example"));
+        assert!(!host_matches_domain("notbad.example", "bad.example"));
+        assert!(host_matches_domain("localhost:3000", "localhost"));
+    }
+
+    #[test]
+    fn local_actor_keys() {
+        let id = Uuid::new_v4();
+        assert_eq!(LocalActor::from_key(&LocalActor::Initiative(id).key()), Some(LocalActor::Initiative(id)));
+        assert_eq!(LocalActor::from_key("instance"), Some(LocalActor::Instance));
+        assert_eq!(LocalActor::from_key("x"), None);
+    }
+}
