@@ -238,6 +238,8 @@ pub struct FedWrite {
     /// A remote actor that was deleted: its follows and cached copy go.
     pub forget_actor: Option<String>,
     pub inbox_items: Vec<InboxItem>,
+    /// (remote actor, remote object id): inbox items of an object its author deleted.
+    pub forget_objects: Vec<(String, String)>,
     pub activities: Vec<NewActivity>,
     /// Inserted or replacing the schedule of the same object.
     pub schedule: Vec<ScheduledPost>,
@@ -369,6 +371,13 @@ pub fn host_matches_domain(host: &str, domain: &str) -> bool {
     name == domain || name.ends_with(&format!(".{domain}"))
 }
 
+/// The host of an inbox URL as the queue groups it: `name` or `name:port`, lower-case.
+pub fn inbox_host(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.rsplit('@').next().unwrap_or(authority).to_ascii_lowercase()
+}
+
 #[async_trait]
 pub trait FederationStore: Send + Sync + 'static {
     /// Applies a step atomically. `Conflict` when the cursor moved or an activity id exists.
@@ -384,6 +393,7 @@ pub trait FederationStore: Send + Sync + 'static {
     // ---- remote actors and followers ----
 
     async fn remote_actor(&self, id: &str) -> StoreResult<Option<RemoteActor>>;
+    /// Stores an actor (replacing the cached copy) and moves its follows to its new inboxes.
     async fn save_remote_actor(&self, actor: &RemoteActor) -> StoreResult<()>;
     async fn follower(&self, local: LocalActor, actor_id: &str) -> StoreResult<Option<Follower>>;
     async fn follower_by_follow_id(&self, follow_id: &str) -> StoreResult<Option<Follower>>;
@@ -438,6 +448,13 @@ mod tests {
         assert!(host_matches_domain("BAD.example.", "bad.example"));
         assert!(!host_matches_domain("notbad.example", "bad.example"));
         assert!(host_matches_domain("localhost:3000", "localhost"));
+    }
+
+    #[test]
+    fn hosts_of_inboxes() {
+        assert_eq!(inbox_host("https://m.example/inbox"), "m.example");
+        assert_eq!(inbox_host("http://localhost:4000/users/a/inbox"), "localhost:4000");
+        assert_eq!(inbox_host("https://u@M.example?x"), "m.example");
     }
 
     #[test]

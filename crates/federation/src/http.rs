@@ -1,0 +1,347 @@
+//! Routes: actors, objects and collections as ActivityPub JSON, plus which requests are ours.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use hromada_domain::{Initiative, NeedStatus};
+use hromada_store::LocalActor;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::actors::{group, has_actor, instance};
+use crate::objects::{event_object, need_note, tombstone, update_note};
+use crate::publish::served_dates;
+use crate::{Inner, activities, discovery, inbox};
+
+pub const AP_CONTENT_TYPE: &str = "application/activity+json";
+const PAGE_SIZE: usize = 20;
+
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    let body_limit = inner.settings.limits.inbox_body_bytes;
+    Router::new()
+        .route("/.well-known/webfinger", get(discovery::webfinger))
+        .route("/.well-known/host-meta", get(discovery::host_meta))
+        .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
+        .route("/nodeinfo/2.1", get(discovery::nodeinfo))
+        .route("/actor", get(instance_actor))
+        .route("/inbox", post(inbox::shared_inbox))
+        .route("/initiatives/{handle}", get(initiative_actor))
+        .route("/initiatives/{handle}/inbox", post(inbox::actor_inbox))
+        .route("/initiatives/{handle}/outbox", get(outbox))
+        .route("/initiatives/{handle}/followers", get(followers))
+        .route("/initiatives/{handle}/featured", get(featured))
+        .route("/updates/{id}", get(update_object))
+        .route("/needs/{id}", get(need_object))
+        .route("/events/{id}", get(event_object_route))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(inner)
+}
+
+/// Whether `Accept` asks for ActivityPub JSON (contains, not equals: Mastodon sends both types).
+pub(crate) fn wants_activitypub(headers: &axum::http::HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        let v = v.to_ascii_lowercase();
+        v.contains("application/activity+json") || v.contains("application/ld+json")
+    })
+}
+
+pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
+    let path = req.uri.path();
+    if path.starts_with("/api/") {
+        return false;
+    }
+    if matches!(path, "/.well-known/webfinger" | "/.well-known/host-meta" | "/.well-known/nodeinfo" | "/nodeinfo/2.1" | "/actor" | "/inbox") {
+        return true;
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["initiatives", _, "inbox" | "outbox" | "followers" | "featured"] => true,
+        ["initiatives", _] | ["updates", _] | ["needs", _] | ["events", _] => wants_activitypub(&req.headers),
+        _ => false,
+    }
+}
+
+/// A JSON-LD document with the content type Mastodon and the crate accept.
+pub(crate) fn ap_json(status: StatusCode, doc: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, AP_CONTENT_TYPE)], doc.to_string()).into_response()
+}
+
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], json!({"error": message}).to_string()).into_response()
+}
+
+fn store_failed(e: impl std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "federation route failed");
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+}
+
+async fn local_initiative(inner: &Inner, handle: &str) -> Result<Initiative, Response> {
+    match inner.store.initiative_by_handle(handle, None).await {
+        Ok(Some(i)) if has_actor(&i) => Ok(i),
+        Ok(_) => Err(json_error(StatusCode::NOT_FOUND, "no such actor")),
+        Err(e) => Err(store_failed(e)),
+    }
+}
+
+async fn initiative_actor(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -> Response {
+    let i = match local_initiative(&inner, &handle).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match inner.keys.get(LocalActor::Initiative(i.id)).await {
+        Ok(kp) => ap_json(StatusCode::OK, &group(&inner.urls, &i, &kp.public_key_pem)),
+        Err(e) => store_failed(e),
+    }
+}
+
+async fn instance_actor(State(inner): State<Arc<Inner>>) -> Response {
+    match inner.keys.get(LocalActor::Instance).await {
+        Ok(kp) => {
+            let s = &inner.settings;
+            ap_json(StatusCode::OK, &instance(&inner.urls, &s.node_name, &s.node_description, &kp.public_key_pem))
+        }
+        Err(e) => store_failed(e),
+    }
+}
+
+/// The public objects of an initiative, newest first, as they were (or would be) sent.
+async fn objects_of(inner: &Inner, i: &Initiative) -> Result<Vec<Value>, hromada_store::StoreError> {
+    let urls = &inner.urls;
+    let now = Utc::now();
+    let mut items = Vec::new();
+    for u in inner.store.updates_of(i.id, Some(now), 200).await? {
+        let mark = inner.fed.published_mark(u.id).await?;
+        let (published, updated) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
+        items.push((published, update_note(urls, i, &u, published, updated)));
+    }
+    for n in inner.store.needs_of(i.id).await? {
+        let mark = inner.fed.published_mark(n.id).await?;
+        let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
+        items.push((published, need_note(urls, i, &n, published, updated)));
+    }
+    for e in inner.store.events_of(i.id).await?.into_iter().filter(|e| e.initiative_id == i.id) {
+        let mark = inner.fed.published_mark(e.id).await?;
+        let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
+        items.push((published, event_object(urls, i, &e, published, updated)));
+    }
+    items.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(items.into_iter().map(|(_, o)| o).collect())
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<usize>,
+}
+
+async fn outbox(State(inner): State<Arc<Inner>>, Path(handle): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let i = match local_initiative(&inner, &handle).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let items = match objects_of(&inner, &i).await {
+        Ok(items) => items,
+        Err(e) => return store_failed(e),
+    };
+    let id = inner.urls.outbox(i.handle.as_str());
+    let doc = match q.page {
+        None => activities::with_context(json!({
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": items.len(),
+            "first": format!("{id}?page=1"),
+        })),
+        Some(page) => {
+            let page = page.max(1);
+            let actor = inner.urls.actor(i.handle.as_str());
+            let followers = inner.urls.followers(i.handle.as_str());
+            let chunk: Vec<Value> = items
+                .iter()
+                .skip((page - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .map(|o| strip_context(activities::create(&actor, &followers, o.clone())))
+                .collect();
+            let mut doc = json!({
+                "id": format!("{id}?page={page}"),
+                "type": "OrderedCollectionPage",
+                "partOf": id,
+                "orderedItems": chunk,
+            });
+            if page * PAGE_SIZE < items.len() {
+                doc["next"] = json!(format!("{id}?page={}", page + 1));
+            }
+            activities::with_context(doc)
+        }
+    };
+    ap_json(StatusCode::OK, &doc)
+}
+
+fn strip_context(mut v: Value) -> Value {
+    if let Value::Object(map) = &mut v {
+        map.remove("@context");
+    }
+    v
+}
+
+/// Only the count: who follows a solidarity initiative is not published.
+async fn followers(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -> Response {
+    let i = match local_initiative(&inner, &handle).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let total = match inner.fed.follower_count(LocalActor::Initiative(i.id), hromada_store::FollowerState::Accepted).await {
+        Ok(n) => n,
+        Err(e) => return store_failed(e),
+    };
+    let doc = activities::with_context(json!({
+        "id": inner.urls.followers(i.handle.as_str()),
+        "type": "OrderedCollection",
+        "totalItems": total,
+    }));
+    ap_json(StatusCode::OK, &doc)
+}
+
+/// Pinned posts: the initiative's open needs.
+async fn featured(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -> Response {
+    let i = match local_initiative(&inner, &handle).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let needs = match inner.store.needs_of(i.id).await {
+        Ok(n) => n,
+        Err(e) => return store_failed(e),
+    };
+    let mut items = Vec::new();
+    for n in needs.iter().filter(|n| n.status == NeedStatus::Open).take(PAGE_SIZE) {
+        let mark = match inner.fed.published_mark(n.id).await {
+            Ok(m) => m,
+            Err(e) => return store_failed(e),
+        };
+        let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
+        items.push(need_note(&inner.urls, &i, n, published, updated));
+    }
+    let doc = activities::with_context(json!({
+        "id": inner.urls.featured(i.handle.as_str()),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }));
+    ap_json(StatusCode::OK, &doc)
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, Response> {
+    raw.parse().map_err(|_| json_error(StatusCode::NOT_FOUND, "no such object"))
+}
+
+async fn initiative_of(inner: &Inner, id: Uuid) -> Result<Initiative, Response> {
+    match inner.store.initiative_by_id(id).await {
+        Ok(Some(i)) if has_actor(&i) => Ok(i),
+        Ok(_) => Err(json_error(StatusCode::NOT_FOUND, "no such object")),
+        Err(e) => Err(store_failed(e)),
+    }
+}
+
+async fn update_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    let id = match parse_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match inner.store.is_tombstoned(id).await {
+        Ok(true) => return ap_json(StatusCode::GONE, &tombstone(&inner.urls.update(id), "Note")),
+        Ok(false) => {}
+        Err(e) => return store_failed(e),
+    }
+    let u = match inner.store.update_by_id(id).await {
+        Ok(Some(u)) if u.is_published(Utc::now()) => u,
+        Ok(_) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Err(e) => return store_failed(e),
+    };
+    let i = match initiative_of(&inner, u.initiative_id).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mark = match inner.fed.published_mark(id).await {
+        Ok(m) => m,
+        Err(e) => return store_failed(e),
+    };
+    let (published, updated) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
+    ap_json(StatusCode::OK, &activities::with_context(update_note(&inner.urls, &i, &u, published, updated)))
+}
+
+async fn need_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    let id = match parse_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let n = match inner.store.need_by_id(id).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Err(e) => return store_failed(e),
+    };
+    let i = match initiative_of(&inner, n.initiative_id).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mark = match inner.fed.published_mark(id).await {
+        Ok(m) => m,
+        Err(e) => return store_failed(e),
+    };
+    let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
+    ap_json(StatusCode::OK, &activities::with_context(need_note(&inner.urls, &i, &n, published, updated)))
+}
+
+async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    let id = match parse_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let e = match inner.store.event_by_id(id).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Err(e) => return store_failed(e),
+    };
+    let i = match initiative_of(&inner, e.initiative_id).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let mark = match inner.fed.published_mark(id).await {
+        Ok(m) => m,
+        Err(e) => return store_failed(e),
+    };
+    let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
+    ap_json(StatusCode::OK, &activities::with_context(event_object(&inner.urls, &i, &e, published, updated)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, path: &str, accept: Option<&str>) -> axum::http::request::Parts {
+        let mut b = axum::http::Request::builder().method(method).uri(path);
+        if let Some(a) = accept {
+            b = b.header(header::ACCEPT, a);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn claims_activitypub_requests_only() {
+        let mastodon = Some("application/activity+json, application/ld+json");
+        assert!(claims(&parts("GET", "/initiatives/a", mastodon)));
+        assert!(claims(&parts("GET", "/updates/x", Some(r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#))));
+        assert!(!claims(&parts("GET", "/initiatives/a", Some("text/html"))));
+        assert!(!claims(&parts("GET", "/initiatives/a", None)));
+        assert!(claims(&parts("POST", "/initiatives/a/inbox", None)));
+        assert!(claims(&parts("POST", "/inbox", None)));
+        assert!(claims(&parts("GET", "/.well-known/webfinger?resource=x", None)));
+        assert!(claims(&parts("GET", "/actor", None)));
+        assert!(!claims(&parts("GET", "/api/v1/initiatives/a", mastodon)));
+        assert!(!claims(&parts("GET", "/tags/medical", mastodon)));
+        assert!(!claims(&parts("GET", "/initiatives/a/edit", mastodon)));
+    }
+}

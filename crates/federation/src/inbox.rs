@@ -1,0 +1,380 @@
+//! The inbox: verifies, deduplicates and handles activities other servers post to us.
+//!
+//! Order of checks: body size (axum, 413), JSON shape (400), domain block (403), HTTP
+//! signature over the exact body — digest, date window, key of the activity's own actor, with
+//! one refetch of that key when verification fails (401). Only then is anything written, and
+//! all of it in one [`FedWrite`] together with the activity id (so a repeated delivery
+//! changes nothing). Types we do not handle get 202 and are dropped without a trace.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use hromada_domain::markup::sanitize_html;
+use hromada_store::{
+    Audience, FedWrite, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, NewActivity, RemoteActor,
+    Target, WriteOutcome, host_matches_domain, inbox_host,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::actors::has_actor;
+use crate::fetch::{ActorDoc, FetchError, same_origin};
+use crate::http::json_error;
+use crate::signing::{SignatureParams, VerifyError, verify_digest};
+use crate::urls::LocalObject;
+use crate::{Inner, activities};
+
+/// Longest remote HTML kept for maintainers.
+const MAX_CONTENT: usize = 20_000;
+
+pub(crate) async fn shared_inbox(
+    State(inner): State<Arc<Inner>>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    receive(&inner, &uri, &headers, &body).await
+}
+
+pub(crate) async fn actor_inbox(
+    State(inner): State<Arc<Inner>>,
+    Path(handle): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match inner.store.initiative_by_handle(&handle, None).await {
+        Ok(Some(i)) if has_actor(&i) => receive(&inner, &uri, &headers, &body).await,
+        Ok(_) => json_error(StatusCode::NOT_FOUND, "no such actor"),
+        Err(e) => {
+            tracing::warn!(error = %e, "inbox lookup failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+        }
+    }
+}
+
+/// The id in a field that holds either an id or an embedded object.
+fn id_of(v: Option<&Value>) -> Option<&str> {
+    match v? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn accepted() -> Response {
+    StatusCode::ACCEPTED.into_response()
+}
+
+async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    let activity: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return json_error(StatusCode::BAD_REQUEST, "the body is not a JSON object"),
+    };
+    let (Some(id), Some(kind), Some(actor_id)) = (
+        activity.get("id").and_then(Value::as_str),
+        activity.get("type").and_then(Value::as_str),
+        id_of(activity.get("actor")),
+    ) else {
+        return json_error(StatusCode::BAD_REQUEST, "an activity needs id, type and actor");
+    };
+    if inner.urls.is_local(actor_id) || inner.urls.is_local(id) {
+        return json_error(StatusCode::BAD_REQUEST, "activities of this node are not accepted from outside");
+    }
+    if !same_origin(id, actor_id) {
+        return json_error(StatusCode::BAD_REQUEST, "the activity id and its actor are on different hosts");
+    }
+    match inner.fed.domain_blocks().await {
+        Ok(blocks) => {
+            let host = inbox_host(actor_id);
+            if blocks.iter().any(|b| host_matches_domain(&host, &b.domain)) {
+                return json_error(StatusCode::FORBIDDEN, "this domain is blocked here");
+            }
+        }
+        Err(e) => return unavailable(e),
+    }
+
+    let (actor, fetched) = match verify(inner, uri, headers, body, actor_id).await {
+        Ok(v) => v,
+        Err(Refusal::Unauthorized(why)) => {
+            tracing::info!(activity = %id, actor = %actor_id, reason = %why, "refused inbox post");
+            return json_error(StatusCode::UNAUTHORIZED, &why);
+        }
+        // The actor is gone (e.g. a deleted account's Delete): nothing of it is kept here.
+        Err(Refusal::Gone) => return accepted(),
+        Err(Refusal::Unavailable(why)) => return unavailable(why),
+    };
+
+    let mut write = match handle(inner, kind, id, &activity, &actor).await {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            tracing::debug!(activity = %id, kind, "ignored inbox activity");
+            if fetched && let Err(e) = inner.fed.save_remote_actor(&actor).await {
+                tracing::warn!(error = %e, "caching a remote actor failed");
+            }
+            return accepted();
+        }
+        Err(response) => return response,
+    };
+    write.received = Some(id.to_string());
+    if fetched && write.forget_actor.is_none() && write.remote_actor.is_none() {
+        write.remote_actor = Some(actor);
+    }
+    match inner.fed.apply(&write).await {
+        Ok(WriteOutcome::Duplicate) => accepted(),
+        Ok(WriteOutcome::Applied { deliveries }) => {
+            tracing::info!(activity = %id, kind, "inbox activity handled");
+            if deliveries > 0 {
+                inner.queued.notify_one();
+            }
+            accepted()
+        }
+        Err(e) => unavailable(e),
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::warn!(error = %e, "inbox failed");
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+}
+
+enum Refusal {
+    Unauthorized(String),
+    Gone,
+    Unavailable(String),
+}
+
+impl From<VerifyError> for Refusal {
+    fn from(e: VerifyError) -> Self {
+        Refusal::Unauthorized(e.to_string())
+    }
+}
+
+/// Checks the HTTP signature; returns the signing actor and whether it was fetched just now.
+async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], actor_id: &str) -> Result<(RemoteActor, bool), Refusal> {
+    let header = headers.get("signature").ok_or(VerifyError::Missing)?;
+    let params = SignatureParams::parse(header.to_str().map_err(|_| VerifyError::Malformed("not text"))?)?;
+    verify_digest(headers, body)?;
+    let mut headers = headers.clone();
+    if !headers.contains_key("host") {
+        // HTTP/2 has no Host header; the signer signed our public host.
+        if let Ok(v) = HeaderValue::from_str(inner.urls.authority()) {
+            headers.insert("host", v);
+        }
+    }
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let signing_string =
+        params.signing_string("post", path, &headers, true, now, inner.settings.limits.signature_window)?;
+    if !same_origin(&params.key_id, actor_id) {
+        return Err(Refusal::Unauthorized("the key is not the activity actor's".into()));
+    }
+
+    let fresh_after = Utc::now() - chrono::Duration::from_std(inner.settings.limits.actor_refresh).unwrap_or_default();
+    let cached = inner.fed.remote_actor(actor_id).await.map_err(|e| Refusal::Unavailable(e.to_string()))?;
+    if let Some(a) = cached.filter(|a| a.key_id == params.key_id && a.fetched_at > fresh_after) {
+        if check(inner, &a, &signing_string, &params).await? {
+            return Ok((a, false));
+        }
+        tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
+    }
+    let fetched = match inner.fetcher.actor(&params.key_id).await {
+        Ok(a) => a,
+        Err(FetchError::Gone(_)) => return Err(Refusal::Gone),
+        Err(e) => return Err(Refusal::Unauthorized(format!("could not fetch the signing key: {e}"))),
+    };
+    if fetched.id != actor_id || fetched.key_id != params.key_id {
+        return Err(Refusal::Unauthorized("the key belongs to another actor".into()));
+    }
+    if check(inner, &fetched, &signing_string, &params).await? {
+        Ok((fetched, true))
+    } else {
+        Err(VerifyError::Invalid(actor_id.to_string()).into())
+    }
+}
+
+async fn check(inner: &Inner, actor: &RemoteActor, signing_string: &str, params: &SignatureParams) -> Result<bool, Refusal> {
+    inner
+        .signer
+        .verify(&actor.public_key_pem, signing_string.to_string(), params.signature.clone())
+        .await
+        .map_err(|e| Refusal::Unauthorized(format!("unusable key: {e}")))
+}
+
+/// A local actor named by URL, with its initiative (none for the instance actor).
+async fn local_actor(inner: &Inner, url: &str) -> Result<Option<(LocalActor, String, bool)>, Response> {
+    if url == inner.urls.instance_actor() {
+        return Ok(Some((LocalActor::Instance, url.to_string(), false)));
+    }
+    let Some(handle) = inner.urls.handle_of_actor(url) else { return Ok(None) };
+    match inner.store.initiative_by_handle(handle, None).await {
+        Ok(Some(i)) if has_actor(&i) => {
+            Ok(Some((LocalActor::Initiative(i.id), inner.urls.actor(i.handle.as_str()), i.manually_approves_followers)))
+        }
+        Ok(_) => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// What an activity changes; `None` when it is ignored.
+async fn handle(inner: &Inner, kind: &str, id: &str, activity: &Value, actor: &RemoteActor) -> Result<Option<FedWrite>, Response> {
+    let object = activity.get("object");
+    let mut write = FedWrite::default();
+    match kind {
+        "Follow" => {
+            let Some(target) = id_of(object) else { return Err(json_error(StatusCode::BAD_REQUEST, "Follow without object")) };
+            let Some((local, local_url, manual)) = local_actor(inner, target).await? else { return Ok(None) };
+            let follower = Follower {
+                local,
+                actor_id: actor.id.clone(),
+                follow_id: id.to_string(),
+                inbox: actor.inbox.clone(),
+                shared_inbox: actor.shared_inbox.clone(),
+                state: if manual { FollowerState::Pending } else { FollowerState::Accepted },
+                created_at: Utc::now(),
+            };
+            if !manual {
+                // The Accept goes through the durable queue like everything else.
+                let accept = activities::answer_follow("Accept", &local_url, activity, &Uuid::new_v4().to_string());
+                let inbox = follower.delivery_inbox().to_string();
+                write.activities.push(NewActivity {
+                    activity_id: accept["id"].as_str().unwrap_or_default().to_string(),
+                    actor: local,
+                    body: accept.to_string(),
+                    audience: Audience::Inboxes(vec![Target { host: inbox_host(&inbox), inbox }]),
+                });
+            }
+            write.follow.push(follower);
+        }
+        "Undo" => match object {
+            Some(Value::String(follow_id)) => match inner.fed.follower_by_follow_id(follow_id).await {
+                Ok(Some(f)) if f.actor_id == actor.id => write.unfollow.push((f.local, f.actor_id)),
+                Ok(_) => return Ok(None),
+                Err(e) => return Err(unavailable(e)),
+            },
+            Some(o @ Value::Object(_)) if o.get("type").and_then(Value::as_str) == Some("Follow") => {
+                if id_of(o.get("actor")) != Some(actor.id.as_str()) {
+                    return Err(json_error(StatusCode::BAD_REQUEST, "an actor can only undo its own follow"));
+                }
+                let Some(target) = id_of(o.get("object")) else { return Ok(None) };
+                let Some((local, ..)) = local_actor(inner, target).await? else { return Ok(None) };
+                write.unfollow.push((local, actor.id.clone()));
+            }
+            _ => return Ok(None),
+        },
+        "Update" => {
+            let Some(doc) = object.filter(|o| id_of(Some(o)) == Some(actor.id.as_str())) else { return Ok(None) };
+            let Ok(doc) = serde_json::from_value::<ActorDoc>(doc.clone()) else { return Ok(None) };
+            match doc.into_remote() {
+                Ok(updated) => write.remote_actor = Some(updated),
+                Err(e) => return Err(json_error(StatusCode::BAD_REQUEST, &e.to_string())),
+            }
+        }
+        "Delete" => {
+            let Some(target) = id_of(object) else { return Ok(None) };
+            if target == actor.id {
+                write.forget_actor = Some(actor.id.clone());
+            } else if same_origin(target, &actor.id) {
+                write.forget_objects.push((actor.id.clone(), target.to_string()));
+            } else {
+                return Ok(None);
+            }
+        }
+        "Create" => {
+            let Some(note) = object.filter(|o| o.is_object()) else { return Ok(None) };
+            let Some(note_id) = id_of(Some(note)).filter(|n| same_origin(n, &actor.id)) else { return Ok(None) };
+            if id_of(note.get("attributedTo")).is_some_and(|a| a != actor.id) {
+                return Ok(None);
+            }
+            let items = addressed_items(inner, id, note_id, note, actor).await?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            write.inbox_items = items;
+        }
+        "Flag" => {
+            let objects: Vec<String> = match object {
+                Some(Value::Array(a)) => a.iter().filter_map(|v| id_of(Some(v))).map(String::from).collect(),
+                other => id_of(other).map(|s| vec![s.to_string()]).unwrap_or_default(),
+            };
+            if !objects.iter().any(|o| inner.urls.is_local(o)) {
+                return Ok(None);
+            }
+            write.inbox_items.push(InboxItem {
+                id: Uuid::new_v4(),
+                kind: InboxItemKind::Flag,
+                initiative_id: None,
+                activity_id: id.to_string(),
+                actor_id: actor.id.clone(),
+                object_id: objects.join(" "),
+                content_html: clean(activity.get("content")),
+                in_reply_to: None,
+                received_at: Utc::now(),
+            });
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(write))
+}
+
+fn clean(content: Option<&Value>) -> String {
+    let raw = content.and_then(Value::as_str).unwrap_or_default();
+    let cut: String = raw.chars().take(MAX_CONTENT).collect();
+    sanitize_html(&cut)
+}
+
+/// Inbox items for the initiatives a post replies to or mentions.
+async fn addressed_items(inner: &Inner, activity_id: &str, note_id: &str, note: &Value, actor: &RemoteActor) -> Result<Vec<InboxItem>, Response> {
+    let mut found: Vec<(Uuid, InboxItemKind, Option<String>)> = Vec::new();
+    if let Some(reply_to) = id_of(note.get("inReplyTo"))
+        && let Some((kind, object_id)) = inner.urls.local_object(reply_to)
+    {
+        let owner = match kind {
+            LocalObject::Update => inner.store.update_by_id(object_id).await.map(|o| o.map(|u| u.initiative_id)),
+            LocalObject::Need => inner.store.need_by_id(object_id).await.map(|o| o.map(|n| n.initiative_id)),
+            LocalObject::Event => inner.store.event_by_id(object_id).await.map(|o| o.map(|e| e.initiative_id)),
+        }
+        .map_err(unavailable)?;
+        if let Some(initiative_id) = owner {
+            found.push((initiative_id, InboxItemKind::Reply, Some(reply_to.to_string())));
+        }
+    }
+    let mut addressed: Vec<&str> = Vec::new();
+    for field in ["to", "cc"] {
+        match note.get(field) {
+            Some(Value::Array(a)) => addressed.extend(a.iter().filter_map(Value::as_str)),
+            Some(Value::String(s)) => addressed.push(s),
+            _ => {}
+        }
+    }
+    if let Some(Value::Array(tags)) = note.get("tag") {
+        addressed.extend(tags.iter().filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention")).filter_map(|t| t.get("href").and_then(Value::as_str)));
+    }
+    for url in addressed {
+        if let Some((LocalActor::Initiative(initiative_id), ..)) = local_actor(inner, url).await?
+            && !found.iter().any(|f| f.0 == initiative_id)
+        {
+            found.push((initiative_id, InboxItemKind::Mention, None));
+        }
+    }
+    let content = clean(note.get("content"));
+    Ok(found
+        .into_iter()
+        .map(|(initiative_id, kind, in_reply_to)| InboxItem {
+            id: Uuid::new_v4(),
+            kind,
+            initiative_id: Some(initiative_id),
+            activity_id: activity_id.to_string(),
+            actor_id: actor.id.clone(),
+            object_id: note_id.to_string(),
+            content_html: content.clone(),
+            in_reply_to,
+            received_at: Utc::now(),
+        })
+        .collect())
+}

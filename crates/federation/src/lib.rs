@@ -1,0 +1,240 @@
+//! ActivityPub for a Hromada node: every public initiative is a `Group` actor that fediverse
+//! users (Mastodon and others) can find, follow and read in their home timelines.
+//!
+//! The server wires in a [`Federation`]: its [`Federation::router`] answers the requests that
+//! [`Federation::claims`] picks out (ActivityPub JSON, inboxes, WebFinger, NodeInfo), and
+//! [`Federation::spawn_workers`] runs the publisher (the store's change feed → activities in a
+//! durable queue) and the delivery workers. See `docs/FEDERATION.md` for every shape.
+//!
+//! Uses `activitypub_federation` to sign and send deliveries (`SendActivityTask`); inbox
+//! verification, the queue, fetching and discovery are ours (the crate's axum support lacks
+//! key refetch, deduplication and a persistent queue). Must not depend on sqlx or the web crate.
+
+mod activities;
+mod actors;
+mod delivery;
+mod discovery;
+mod fetch;
+mod http;
+mod inbox;
+mod keys;
+mod objects;
+mod publish;
+pub mod safety;
+pub mod signing;
+mod urls;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hromada_store::{FederationStore, Store, StoreError};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+pub use activities::HROMADA_NS;
+pub use delivery::{HostQueue, QueueReport, queue_report};
+pub use urls::{INSTANCE_USERNAME, Urls};
+
+use crate::fetch::{FetchLimits, Fetcher};
+use crate::keys::Keys;
+use crate::signing::{HttpSigner, RsaSigner, SignError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    #[error("federation setting: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing: {0}")]
+    Sign(#[from] SignError),
+}
+
+/// How the node federates.
+#[derive(Debug, Clone)]
+pub struct FederationSettings {
+    /// Scheme, host and port of every public id, e.g. `https://node.example`.
+    pub public_url: Url,
+    /// Allows plain http and private/loopback peers. Only for development, demos and tests.
+    pub allow_private_networks: bool,
+    pub node_name: String,
+    pub node_description: String,
+    /// Shown in NodeInfo and the User-Agent.
+    pub software_version: String,
+    pub limits: Limits,
+}
+
+impl FederationSettings {
+    pub fn new(public_url: Url) -> Self {
+        Self {
+            public_url,
+            allow_private_networks: false,
+            node_name: "Hromada".into(),
+            node_description: "A directory of grassroots solidarity initiatives".into(),
+            software_version: env!("CARGO_PKG_VERSION").into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Sizes, times and counts. The defaults suit production; tests shorten the retry times.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest inbox POST body accepted (413 above).
+    pub inbox_body_bytes: usize,
+    /// Largest document fetched from another server.
+    pub fetch_body_bytes: usize,
+    /// Timeout of every outgoing request.
+    pub request_timeout: Duration,
+    pub max_redirects: usize,
+    /// How far a signature's Date may be from now (Mastodon: about an hour).
+    pub signature_window: Duration,
+    /// Cached remote actors older than this are refetched.
+    pub actor_refresh: Duration,
+    /// Deliveries in flight at once, and per target host.
+    pub delivery_concurrency: usize,
+    pub per_host_concurrency: usize,
+    /// First retry delay; doubles per attempt up to `retry_max`; gives up after `give_up_after`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub give_up_after: Duration,
+    /// Failed attempts in a row after which a host counts as unreachable and is only probed,
+    /// at intervals growing up to `probe_max`.
+    pub host_unreachable_after: i32,
+    pub probe_max: Duration,
+    /// How often the publisher and idle workers look for work.
+    pub poll_interval: Duration,
+    /// Finished deliveries and received ids are kept this long.
+    pub keep_finished: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Self {
+            inbox_body_bytes: 1024 * 1024,
+            fetch_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_redirects: 3,
+            signature_window: Duration::from_secs(3600),
+            actor_refresh: Duration::from_secs(DAY),
+            delivery_concurrency: 16,
+            per_host_concurrency: 2,
+            retry_base: Duration::from_secs(60),
+            retry_max: Duration::from_secs(12 * 3600),
+            give_up_after: Duration::from_secs(7 * DAY),
+            host_unreachable_after: 8,
+            probe_max: Duration::from_secs(DAY),
+            poll_interval: Duration::from_secs(1),
+            keep_finished: Duration::from_secs(7 * DAY),
+        }
+    }
+}
+
+/// Shared by the routes and the workers.
+pub(crate) struct Inner {
+    pub settings: FederationSettings,
+    pub urls: Urls,
+    pub store: Arc<dyn Store>,
+    pub fed: Arc<dyn FederationStore>,
+    pub signer: Arc<dyn HttpSigner>,
+    pub keys: Arc<Keys>,
+    pub fetcher: Fetcher,
+    /// Wakes the delivery workers when something was queued (e.g. an Accept).
+    pub queued: Notify,
+}
+
+/// A node's federation: routes and background workers. Cheap to clone.
+#[derive(Clone)]
+pub struct Federation {
+    inner: Arc<Inner>,
+}
+
+impl Federation {
+    pub async fn new(
+        settings: FederationSettings,
+        store: Arc<dyn Store>,
+        fed: Arc<dyn FederationStore>,
+    ) -> Result<Self, FederationError> {
+        let urls = Urls::new(&settings.public_url)
+            .ok_or_else(|| FederationError::Config(format!("public URL {} has no http(s) host", settings.public_url)))?;
+        let user_agent = format!("hromada/{} (+{})", settings.software_version, urls.base());
+        let timeout = settings.limits.request_timeout;
+        let client = fetch::client(&user_agent, timeout, settings.allow_private_networks)
+            .map_err(|e| FederationError::Config(format!("HTTP client: {e}")))?;
+        let signer = RsaSigner::new(
+            fetch::delivery_client(client.clone()),
+            urls.authority(),
+            settings.allow_private_networks,
+            timeout,
+        )
+        .await
+        .map_err(FederationError::Config)?;
+        Ok(Self::with_signer(settings, urls, store, fed, Arc::new(signer), client, user_agent))
+    }
+
+    fn with_signer(
+        settings: FederationSettings,
+        urls: Urls,
+        store: Arc<dyn Store>,
+        fed: Arc<dyn FederationStore>,
+        signer: Arc<dyn HttpSigner>,
+        client: reqwest::Client,
+        user_agent: String,
+    ) -> Self {
+        let keys = Arc::new(Keys::new(fed.clone(), signer.clone()));
+        let limits = FetchLimits {
+            max_body_bytes: settings.limits.fetch_body_bytes,
+            max_redirects: settings.limits.max_redirects,
+        };
+        let fetcher = Fetcher::new(
+            client,
+            signer.clone(),
+            keys.clone(),
+            urls.clone(),
+            limits,
+            settings.allow_private_networks,
+            user_agent,
+        );
+        let inner = Inner { settings, urls, store, fed, signer, keys, fetcher, queued: Notify::new() };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Every federation route (see [`Federation::claims`] for which requests to send here).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.inner.clone())
+    }
+
+    /// Whether a request belongs to federation rather than to the web UI or the JSON API:
+    /// ActivityPub JSON asked for on actor and object URLs, inboxes, collections, the instance
+    /// actor, WebFinger, host-meta and NodeInfo. Never anything under `/api/`.
+    pub fn claims(req: &::http::request::Parts) -> bool {
+        http::claims(req)
+    }
+
+    /// Starts the publisher and the delivery workers; they stop when `shutdown` is cancelled
+    /// (in-flight deliveries are given a moment to finish; unfinished ones are retried later).
+    pub fn spawn_workers(&self, shutdown: CancellationToken) -> JoinHandle<()> {
+        let publisher = tokio::spawn(publish::run(self.inner.clone(), shutdown.clone()));
+        let deliverer = tokio::spawn(delivery::run(self.inner.clone(), shutdown));
+        tokio::spawn(async move {
+            let _ = tokio::join!(publisher, deliverer);
+        })
+    }
+
+    /// Turns pending changes into activities once (what the publisher does in its loop).
+    /// Returns how many changes were handled. For tests and tools.
+    pub async fn publish_pending(&self) -> Result<usize, FederationError> {
+        publish::drain(&self.inner).await
+    }
+
+    /// Per-host state of the delivery queue.
+    pub async fn queue_report(&self) -> Result<QueueReport, StoreError> {
+        delivery::queue_report(self.inner.fed.as_ref()).await
+    }
+
+    pub fn urls(&self) -> &Urls {
+        &self.inner.urls
+    }
+}

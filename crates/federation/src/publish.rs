@@ -1,0 +1,237 @@
+//! The publisher: turns the store's change feed into activities in the durable queue.
+//!
+//! Each change is handled in one [`FedWrite`]: the activity, one delivery per follower shared
+//! inbox, the published mark and the cursor move commit together, so a crash never loses or
+//! doubles a post. The cursor moves by compare-and-set, so two processes on one database
+//! never publish the same change twice. Updates published later on purpose are scheduled
+//! and go out (as `Create`) when due.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use hromada_domain::Initiative;
+use hromada_store::{
+    Audience, Change, ChangeKind, CursorMove, FedWrite, LocalActor, NewActivity, ObjectKind, PublishedMark,
+    ScheduledPost, StoreError,
+};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::actors::{group, has_actor, publishes};
+use crate::objects::{event_object, need_note, update_note};
+use crate::{FederationError, Inner, activities};
+
+const BATCH: u32 = 50;
+
+pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
+    loop {
+        let idle = match drain(&inner).await {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "publishing failed; retrying");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
+            }
+        } else if shutdown.is_cancelled() {
+            return;
+        }
+    }
+}
+
+/// Handles every pending change and every due scheduled post; returns how many there were.
+pub(crate) async fn drain(inner: &Inner) -> Result<usize, FederationError> {
+    let mut handled = publish_due(inner).await?;
+    loop {
+        let cursor = inner.fed.feed_cursor().await?;
+        let changes = inner.store.changes_after(cursor, BATCH).await?;
+        if changes.is_empty() {
+            return Ok(handled);
+        }
+        let mut from = cursor;
+        for change in changes {
+            let mut write = FedWrite { cursor: Some(CursorMove { from, to: change.seq }), ..Default::default() };
+            plan(inner, &change, &mut write).await?;
+            match inner.fed.apply(&write).await {
+                Ok(_) => {}
+                // Another process handled it first; start again from its cursor.
+                Err(StoreError::Conflict(_)) if inner.fed.feed_cursor().await? != from => break,
+                Err(e @ StoreError::Conflict(_)) => return Err(e.into()),
+                Err(e) => return Err(e.into()),
+            }
+            if !write.activities.is_empty() {
+                inner.queued.notify_one();
+            }
+            from = change.seq;
+            handled += 1;
+        }
+    }
+}
+
+/// An object's `published` and `updated` as served and sent: `published` is when its
+/// `Create` went out (never backdated: Mastodon only puts fresh posts in home timelines).
+fn dates(mark: Option<&PublishedMark>, natural: DateTime<Utc>, updated_at: DateTime<Utc>) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let published = mark.map(|m| m.published_at).unwrap_or(natural);
+    let edited = (updated_at > published + ChronoDuration::seconds(1)).then_some(updated_at);
+    (published, edited)
+}
+
+pub(crate) fn served_dates(mark: Option<&PublishedMark>, natural: DateTime<Utc>, updated_at: DateTime<Utc>) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    dates(mark, natural, updated_at)
+}
+
+/// Adds to `write` what one change means for followers.
+async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<(), FederationError> {
+    let Some(initiative) = inner.store.initiative_by_id(change.initiative_id).await? else {
+        return Ok(());
+    };
+    if !has_actor(&initiative) {
+        return Ok(());
+    }
+    let urls = &inner.urls;
+    let actor = urls.actor(initiative.handle.as_str());
+    let followers = urls.followers(initiative.handle.as_str());
+    let local = LocalActor::Initiative(initiative.id);
+    let send = |write: &mut FedWrite, body: Value| {
+        let activity_id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        write.activities.push(NewActivity { activity_id, actor: local, body: body.to_string(), audience: Audience::Followers(local) });
+    };
+    let now = Utc::now();
+    match change.kind {
+        ChangeKind::InitiativeCreated => {}
+        ChangeKind::InitiativeUpdated => {
+            let keypair = inner.keys.get(local).await?;
+            let doc = group(urls, &initiative, &keypair.public_key_pem);
+            send(write, activities::update_actor(doc, &followers, change.seq));
+        }
+        ChangeKind::UpdateDeleted => {
+            write.unschedule.push(change.entity_id);
+            if let Some(mut mark) = inner.fed.published_mark(change.entity_id).await?
+                && !mark.deleted
+            {
+                send(write, activities::delete(&actor, &followers, &urls.update(change.entity_id), "Note"));
+                mark.deleted = true;
+                write.published.push(mark);
+            }
+        }
+        _ if !publishes(&initiative) => {}
+        ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {
+            let Some(update) = inner.store.update_by_id(change.entity_id).await? else { return Ok(()) };
+            let mark = inner.fed.published_mark(update.id).await?;
+            match mark {
+                None if update.publish_at > now => write.schedule.push(ScheduledPost {
+                    object_id: update.id,
+                    initiative_id: initiative.id,
+                    due_at: update.publish_at,
+                }),
+                None => {
+                    let note = update_note(urls, &initiative, &update, now, None);
+                    created(write, &send, &actor, &followers, note, ObjectKind::Update, update.id, &initiative, now);
+                }
+                Some(m) if !m.deleted => {
+                    let (published, edited) = dates(Some(&m), update.publish_at, update.updated_at);
+                    let note = update_note(urls, &initiative, &update, published, Some(edited.unwrap_or(now)));
+                    send(write, activities::update(&actor, &followers, note, change.seq));
+                }
+                Some(_) => {}
+            }
+        }
+        ChangeKind::NeedCreated | ChangeKind::NeedUpdated => {
+            let Some(need) = inner.store.need_by_id(change.entity_id).await? else { return Ok(()) };
+            match inner.fed.published_mark(need.id).await? {
+                None => {
+                    let note = need_note(urls, &initiative, &need, now, None);
+                    created(write, &send, &actor, &followers, note, ObjectKind::Need, need.id, &initiative, now);
+                }
+                Some(m) if !m.deleted => {
+                    let (published, edited) = dates(Some(&m), need.created_at, need.updated_at);
+                    let note = need_note(urls, &initiative, &need, published, Some(edited.unwrap_or(now)));
+                    send(write, activities::update(&actor, &followers, note, change.seq));
+                }
+                Some(_) => {}
+            }
+        }
+        ChangeKind::EventCreated | ChangeKind::EventUpdated => {
+            let Some(event) = inner.store.event_by_id(change.entity_id).await? else { return Ok(()) };
+            match inner.fed.published_mark(event.id).await? {
+                None => {
+                    let object = event_object(urls, &initiative, &event, now, None);
+                    created(write, &send, &actor, &followers, object, ObjectKind::Event, event.id, &initiative, now);
+                }
+                Some(m) if !m.deleted => {
+                    let (published, edited) = dates(Some(&m), event.created_at, event.updated_at);
+                    let object = event_object(urls, &initiative, &event, published, Some(edited.unwrap_or(now)));
+                    send(write, activities::update(&actor, &followers, object, change.seq));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn created(
+    write: &mut FedWrite,
+    send: &impl Fn(&mut FedWrite, Value),
+    actor: &str,
+    followers: &str,
+    object: Value,
+    kind: ObjectKind,
+    object_id: Uuid,
+    initiative: &Initiative,
+    now: DateTime<Utc>,
+) {
+    send(write, activities::create(actor, followers, object));
+    write.unschedule.push(object_id);
+    write.published.push(PublishedMark { object_id, kind, initiative_id: initiative.id, published_at: now, deleted: false });
+}
+
+/// Sends the `Create` of delayed updates whose time has come.
+async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
+    let now = Utc::now();
+    let due = inner.fed.due_scheduled(now, BATCH).await?;
+    let count = due.len();
+    for post in due {
+        let mut write = FedWrite::default();
+        let update = inner.store.update_by_id(post.object_id).await?;
+        let initiative = inner.store.initiative_by_id(post.initiative_id).await?;
+        match (update, initiative) {
+            (Some(u), _) if u.publish_at > now => {
+                write.schedule.push(ScheduledPost { due_at: u.publish_at, ..post });
+            }
+            (Some(u), Some(i)) if publishes(&i) && inner.fed.published_mark(u.id).await?.is_none() => {
+                let urls = &inner.urls;
+                let actor = urls.actor(i.handle.as_str());
+                let followers = urls.followers(i.handle.as_str());
+                let local = LocalActor::Initiative(i.id);
+                let send = |write: &mut FedWrite, body: Value| {
+                    let activity_id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                    write.activities.push(NewActivity {
+                        activity_id,
+                        actor: local,
+                        body: body.to_string(),
+                        audience: Audience::Followers(local),
+                    });
+                };
+                let note = update_note(urls, &i, &u, now, None);
+                created(&mut write, &send, &actor, &followers, note, ObjectKind::Update, u.id, &i, now);
+            }
+            _ => write.unschedule.push(post.object_id),
+        }
+        match inner.fed.apply(&write).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if !write.activities.is_empty() {
+            inner.queued.notify_one();
+        }
+    }
+    Ok(count)
+}
