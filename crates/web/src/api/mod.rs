@@ -1,0 +1,101 @@
+//! JSON API v1. Paths here are relative to [`crate::API_PREFIX`]; scripts depend on them, so
+//! existing ones never change meaning.
+
+mod accounts;
+mod initiatives;
+mod items;
+mod moderation;
+pub mod openapi;
+pub mod views;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::error::ApiError;
+use crate::routing::{self, Route};
+use crate::state::WebState;
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/openapi.json", openapi::openapi_json),
+        // accounts
+        Route::post("/auth/token", accounts::create_token),
+        Route::get("/auth/tokens", accounts::list_tokens),
+        Route::delete("/auth/tokens/{id}", accounts::revoke_token),
+        Route::get("/auth/me", accounts::me),
+        Route::get("/users", accounts::list_users),
+        Route::post("/users", accounts::create_user),
+        // the directory
+        Route::get("/initiatives", initiatives::search),
+        Route::post("/initiatives", initiatives::submit),
+        Route::get("/initiatives/{handle}", initiatives::detail),
+        Route::patch("/initiatives/{handle}", initiatives::edit),
+        Route::post("/initiatives/{handle}/needs", items::add_need),
+        Route::post("/initiatives/{handle}/updates", items::post_update),
+        Route::post("/initiatives/{handle}/events", items::add_event),
+        Route::get("/needs/{id}", items::get_need),
+        Route::patch("/needs/{id}", items::edit_need),
+        Route::get("/updates/{id}", items::get_update),
+        Route::patch("/updates/{id}", items::edit_update),
+        Route::delete("/updates/{id}", items::delete_update),
+        Route::get("/events/{id}", items::get_event),
+        // moderation
+        Route::post("/initiatives/{handle}/approve", moderation::approve),
+        Route::post("/initiatives/{handle}/reject", moderation::reject),
+        Route::post("/initiatives/{handle}/status", moderation::set_status),
+        Route::post(
+            "/initiatives/{handle}/maintainers",
+            moderation::add_maintainer,
+        ),
+        Route::get("/audit", moderation::audit_log),
+    ]
+}
+
+/// The API router (to be nested under `/api/v1`): JSON errors for unknown routes and methods,
+/// and the JSON body limit.
+pub(crate) fn router(state: &WebState) -> Router<WebState> {
+    let limit = state.settings().json_body_limit;
+    routing::build(routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The limit layer answers oversized bodies before they are read; axum's own default
+        // limit is turned off so there is exactly one limit, the configured one.
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::map_response_with_state(
+            limit,
+            json_limit_errors,
+        ))
+}
+
+async fn no_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "there is no such route in API v1; see /api/v1/openapi.json",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see /api/v1/openapi.json",
+    )
+}
+
+/// The body limit layer answers 413 in plain text; API clients get the JSON error shape.
+async fn json_limit_errors(State(limit): State<usize>, response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::payload_too_large(limit).into_response();
+    }
+    response
+}

@@ -1,0 +1,102 @@
+//! Who is asking: the user behind a request's credentials.
+//!
+//! The API authenticates with `Authorization: Bearer <token>`; web pages will add the session
+//! cookie as a second source here, so every route checks credentials the same way.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use hromada_domain::User;
+use hromada_store::TokenRecord;
+
+use crate::error::ApiError;
+use crate::state::WebState;
+
+/// A request with valid credentials; 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    /// The token the request came with (e.g. so it can revoke itself).
+    pub token: TokenRecord,
+}
+
+/// A request that may or may not carry credentials. Credentials that are present but invalid
+/// (revoked, expired, garbled) are still a 401: silently treating them as anonymous would hide
+/// the problem from scripts.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthenticated(pub Option<Authenticated>);
+
+impl MaybeAuthenticated {
+    pub fn user(&self) -> Option<&User> {
+        self.0.as_ref().map(|a| &a.user)
+    }
+}
+
+/// The bearer token of a request, if it has an `Authorization` header.
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("the Authorization header is not readable"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::unauthenticated(
+            "use `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token",
+        )),
+    }
+}
+
+async fn resolve(parts: &Parts, state: &WebState) -> Result<Option<Authenticated>, ApiError> {
+    let Some(secret) = bearer(parts)? else {
+        return Ok(None);
+    };
+    let (user, token) = state
+        .app()
+        .authenticate(secret)
+        .await
+        .map_err(|e| match e {
+            hromada_app::AppError::Unauthenticated => {
+                ApiError::unauthenticated("the token is unknown, expired or revoked")
+            }
+            other => other.into(),
+        })?;
+    Ok(Some(Authenticated { user, token }))
+}
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        resolve(parts, &WebState::from_ref(state))
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "sign in first: send `Authorization: Bearer <token>` (POST /api/v1/auth/token)",
+                )
+            })
+    }
+}
+
+impl<S> FromRequestParts<S> for MaybeAuthenticated
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeAuthenticated(
+            resolve(parts, &WebState::from_ref(state)).await?,
+        ))
+    }
+}

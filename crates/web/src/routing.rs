@@ -1,0 +1,53 @@
+//! A route table: every JSON route is registered through it, so the list of routes the router
+//! serves can be compared with the OpenAPI document (see `tests/api/openapi.rs`).
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+use crate::state::WebState;
+
+/// One method on one path.
+pub(crate) struct Route {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    handler: MethodRouter<WebState>,
+}
+
+impl Route {
+    fn new<H, T>(method: Method, filter: MethodFilter, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, WebState>,
+        T: 'static,
+    {
+        Self {
+            method,
+            path,
+            handler: on(filter, handler),
+        }
+    }
+
+    pub(crate) fn get<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::GET, MethodFilter::GET, path, h)
+    }
+
+    pub(crate) fn post<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::POST, MethodFilter::POST, path, h)
+    }
+
+    pub(crate) fn patch<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::PATCH, MethodFilter::PATCH, path, h)
+    }
+
+    pub(crate) fn delete<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::DELETE, MethodFilter::DELETE, path, h)
+    }
+}
+
+/// Registers every route; methods on the same path are merged by axum.
+pub(crate) fn build(routes: Vec<Route>) -> Router<WebState> {
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+}

@@ -1,0 +1,82 @@
+//! What every handler shares: the use cases, the web settings and the login limiter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hromada_app::App;
+use url::Url;
+
+use crate::ratelimit::{LoginLimiter, LoginLimits};
+
+/// Settings of the HTTP edge, filled in by the server from its configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Scheme, host and port of the node as the public reaches it, e.g. `http://localhost:8080`.
+    /// Used for `Location` headers and the OpenAPI document's server.
+    pub public_url: Url,
+    /// Largest JSON request body accepted, in bytes. Bigger bodies get 413 before being read.
+    pub json_body_limit: usize,
+    /// How many failed logins are tolerated before `POST /api/v1/auth/token` answers 429.
+    pub login_limits: LoginLimits,
+}
+
+impl WebSettings {
+    pub const DEFAULT_JSON_BODY_LIMIT: usize = 256 * 1024;
+
+    pub fn new(public_url: Url) -> Self {
+        Self {
+            public_url,
+            json_body_limit: Self::DEFAULT_JSON_BODY_LIMIT,
+            login_limits: LoginLimits {
+                per_username: 10,
+                // Higher than per username: volunteers in one shelter or office share an address.
+                per_ip: 50,
+                window: Duration::from_secs(15 * 60),
+            },
+        }
+    }
+
+    /// An absolute URL for a path on this node (`path` starts with `/`).
+    pub fn url_for(&self, path: &str) -> String {
+        // Joining onto a base without a trailing slash would drop its last path segment.
+        let mut base = self.public_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        match base.join(path.trim_start_matches('/')) {
+            Ok(url) => url.to_string(),
+            Err(_) => path.to_string(),
+        }
+    }
+}
+
+/// The state behind every route. Cheap to clone.
+#[derive(Clone)]
+pub struct WebState {
+    app: App,
+    settings: Arc<WebSettings>,
+    login_limiter: Arc<LoginLimiter>,
+}
+
+impl WebState {
+    pub fn new(app: App, settings: WebSettings) -> Self {
+        let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
+        Self {
+            app,
+            settings: Arc::new(settings),
+            login_limiter,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn settings(&self) -> &WebSettings {
+        &self.settings
+    }
+
+    pub fn login_limiter(&self) -> &LoginLimiter {
+        &self.login_limiter
+    }
+}
