@@ -57,7 +57,8 @@ pub enum AdminCommand {
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
-    Role::from_code(raw).ok_or_else(|| format!("`{raw}` is not a role; use admin, moderator or maintainer"))
+    Role::from_code(raw)
+        .ok_or_else(|| format!("`{raw}` is not a role; use admin, moderator or maintainer"))
 }
 
 fn failed(e: AppError) -> Failure {
@@ -67,37 +68,67 @@ fn failed(e: AppError) -> Failure {
     }
 }
 
-pub async fn run(app: App, command: AdminCommand, read_password: fn() -> Result<String, String>) -> Result<(), Failure> {
+pub async fn run(
+    app: App,
+    command: AdminCommand,
+    read_password: fn() -> Result<String, String>,
+) -> Result<(), Failure> {
     match command {
         AdminCommand::CreateUser { username, role, .. } => {
             let password = read_password().map_err(Failure::usage)?;
-            let user = app.create_user(None, &username, role, &password).await.map_err(failed)?;
+            let user = app
+                .create_user(None, &username, role, &password)
+                .await
+                .map_err(failed)?;
             println!("created {} ({})", user.username, user.role.code());
         }
         AdminCommand::ResetPassword { username, .. } => {
             let password = read_password().map_err(Failure::usage)?;
-            app.reset_password(None, &username, &password).await.map_err(failed)?;
+            app.reset_password(None, &username, &password)
+                .await
+                .map_err(failed)?;
             println!("password of {username} changed");
         }
         AdminCommand::ListUsers => {
-            for user in app.store().list_users().await.map_err(|e| failed(e.into()))? {
+            for user in app
+                .store()
+                .list_users()
+                .await
+                .map_err(|e| failed(e.into()))?
+            {
                 let state = if user.disabled { " (disabled)" } else { "" };
                 println!("{}\t{}{}", user.username, user.role.code(), state);
             }
         }
-        AdminCommand::AddMaintainer { username, initiative } => {
-            app.add_maintainer(None, &username, &initiative).await.map_err(failed)?;
+        AdminCommand::AddMaintainer {
+            username,
+            initiative,
+        } => {
+            app.add_maintainer(None, &username, &initiative)
+                .await
+                .map_err(failed)?;
             println!("{username} now maintains {initiative}");
         }
         AdminCommand::CreateToken { username, label } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;
-            let token = app.issue_token(&user, TokenKind::Api, &label, None).await.map_err(failed)?;
-            eprintln!("token {} for {} (store it now; it is not shown again):", token.record.id, user.username);
+            let token = app
+                .issue_token(&user, TokenKind::Api, &label, None)
+                .await
+                .map_err(failed)?;
+            eprintln!(
+                "token {} for {} (store it now; it is not shown again):",
+                token.record.id, user.username
+            );
             println!("{}", token.secret);
         }
         AdminCommand::ListTokens { username } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;
-            for t in app.store().tokens_of(user.id).await.map_err(|e| failed(e.into()))? {
+            for t in app
+                .store()
+                .tokens_of(user.id)
+                .await
+                .map_err(|e| failed(e.into()))?
+            {
                 let state = match (t.revoked_at, t.expires_at) {
                     (Some(at), _) => format!("revoked {at}"),
                     (None, Some(exp)) => format!("expires {exp}"),

@@ -40,7 +40,8 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             allow_private_networks: false,
             node_name: "Hromada".into(),
-            node_description: "A node of the Hromada directory of grassroots solidarity initiatives.".into(),
+            node_description:
+                "A node of the Hromada directory of grassroots solidarity initiatives.".into(),
             log: "info,sqlx=warn".into(),
             max_body_bytes: 256 * 1024,
         }
@@ -62,24 +63,41 @@ pub struct Settings {
 
 impl Config {
     /// Reads the file (if given), applies `HROMADA_*` variables from `env`, and checks the result.
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError(format!("config file {} is not valid TOML: {}", path.display(), e.message())))?
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError(format!(
+                        "config file {} is not valid TOML: {}",
+                        path.display(),
+                        e.message()
+                    ))
+                })?
             }
             None => toml::Table::new(),
         };
         let keys = Self::keys();
         for (name, value) in env {
-            let Some(key) = name.strip_prefix("HROMADA_").map(str::to_ascii_lowercase) else { continue };
+            let Some(key) = name.strip_prefix("HROMADA_").map(str::to_ascii_lowercase) else {
+                continue;
+            };
             if keys.contains(&key) {
                 table.insert(key, env_value(&value));
             }
         }
-        let config = Config::deserialize(table).map_err(|e| ConfigError(format!("invalid configuration: {}", e.message())))?;
+        let config = Config::deserialize(table)
+            .map_err(|e| ConfigError(format!("invalid configuration: {}", e.message())))?;
+        config.check()
+    }
+
+    /// Checks a configuration built in code (tests, the demo) without reading files or variables.
+    pub fn load_from(config: Config) -> Result<Settings, ConfigError> {
         config.check()
     }
 
@@ -93,7 +111,10 @@ impl Config {
 
     fn check(self) -> Result<Settings, ConfigError> {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
-            ConfigError(format!("listen = `{}` is not an address:port such as 127.0.0.1:8080 (HROMADA_LISTEN)", self.listen))
+            ConfigError(format!(
+                "listen = `{}` is not an address:port such as 127.0.0.1:8080 (HROMADA_LISTEN)",
+                self.listen
+            ))
         })?;
         let public_url = Url::parse(&self.public_url)
             .ok()
@@ -109,19 +130,30 @@ impl Config {
                 "public_url uses plain http; fediverse servers require https. Use https, or set allow_private_networks = true for local development (HROMADA_ALLOW_PRIVATE_NETWORKS=true)".into(),
             ));
         }
-        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://")) {
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
             return Err(ConfigError(format!(
                 "database_url = `{}` must start with sqlite:// or postgres:// (HROMADA_DATABASE_URL)",
                 redact(&self.database_url)
             )));
         }
         if self.node_name.trim().is_empty() || self.node_name.chars().count() > 100 {
-            return Err(ConfigError("node_name must be 1 to 100 characters (HROMADA_NODE_NAME)".into()));
+            return Err(ConfigError(
+                "node_name must be 1 to 100 characters (HROMADA_NODE_NAME)".into(),
+            ));
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
-            return Err(ConfigError("max_body_bytes must be between 1024 and 67108864 (HROMADA_MAX_BODY_BYTES)".into()));
+            return Err(ConfigError(
+                "max_body_bytes must be between 1024 and 67108864 (HROMADA_MAX_BODY_BYTES)".into(),
+            ));
         }
-        Ok(Settings { listen, public_url, config: self })
+        Ok(Settings {
+            listen,
+            public_url,
+            config: self,
+        })
     }
 }
 
@@ -150,7 +182,10 @@ pub fn redact(database_url: &str) -> String {
 /// Makes sure the data directory exists and can be written, before anything is stored there.
 pub fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
     let fail = |e: std::io::Error| {
-        ConfigError(format!("data_dir {} is not writable: {e} (set HROMADA_DATA_DIR to a writable directory)", dir.display()))
+        ConfigError(format!(
+            "data_dir {} is not writable: {e} (set HROMADA_DATA_DIR to a writable directory)",
+            dir.display()
+        ))
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(fail)
@@ -161,7 +196,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -169,7 +207,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("hromada.toml");
         std::fs::write(&file, "node_name = \"Kyiv hub\"\nlisten = \"0.0.0.0:9000\"\npublic_url = \"https://hub.example\"\n").unwrap();
-        let s = Config::load(Some(&file), env(&[("HROMADA_LISTEN", "127.0.0.1:7000"), ("HROMADA_MAX_BODY_BYTES", "4096"), ("OTHER", "x")])).unwrap();
+        let s = Config::load(
+            Some(&file),
+            env(&[
+                ("HROMADA_LISTEN", "127.0.0.1:7000"),
+                ("HROMADA_MAX_BODY_BYTES", "4096"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(s.listen.port(), 7000);
         assert_eq!(s.config.node_name, "Kyiv hub");
         assert_eq!(s.config.max_body_bytes, 4096);
@@ -179,8 +225,18 @@ mod tests {
     #[test]
     fn every_key_has_a_variable() {
         let keys = Config::keys();
-        assert!(keys.contains(&"allow_private_networks".to_string()) && keys.contains(&"database_url".to_string()));
-        let s = Config::load(None, env(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"), ("HROMADA_DATA_DIR", "/tmp/x")])).unwrap();
+        assert!(
+            keys.contains(&"allow_private_networks".to_string())
+                && keys.contains(&"database_url".to_string())
+        );
+        let s = Config::load(
+            None,
+            env(&[
+                ("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("HROMADA_DATA_DIR", "/tmp/x"),
+            ]),
+        )
+        .unwrap();
         assert!(s.config.allow_private_networks);
         assert_eq!(s.config.data_dir, PathBuf::from("/tmp/x"));
     }
@@ -189,14 +245,32 @@ mod tests {
     fn bad_values_say_what_and_how() {
         let err = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).unwrap_err().0;
         assert!(err(&[("HROMADA_LISTEN", "nope")]).contains("HROMADA_LISTEN"));
-        assert!(err(&[("HROMADA_PUBLIC_URL", "https://x.example/path")]).contains("HROMADA_PUBLIC_URL"));
-        assert!(err(&[]).contains("plain http"), "http without allow_private_networks is refused");
-        assert!(err(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"), ("HROMADA_DATABASE_URL", "mysql://x")]).contains("HROMADA_DATABASE_URL"));
-        assert!(err(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "maybe")]).contains("invalid configuration"));
+        assert!(
+            err(&[("HROMADA_PUBLIC_URL", "https://x.example/path")]).contains("HROMADA_PUBLIC_URL")
+        );
+        assert!(
+            err(&[]).contains("plain http"),
+            "http without allow_private_networks is refused"
+        );
+        assert!(
+            err(&[
+                ("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("HROMADA_DATABASE_URL", "mysql://x")
+            ])
+            .contains("HROMADA_DATABASE_URL")
+        );
+        assert!(
+            err(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "maybe")]).contains("invalid configuration")
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "lisen = \"x\"").unwrap();
-        assert!(Config::load(Some(&file), env(&[])).unwrap_err().0.contains("unknown field `lisen`"));
+        assert!(
+            Config::load(Some(&file), env(&[]))
+                .unwrap_err()
+                .0
+                .contains("unknown field `lisen`")
+        );
     }
 
     #[test]

@@ -3,14 +3,19 @@
 
 use chrono::Duration;
 use hromada_app::{App, AppError};
-use hromada_domain::{EventInput, InitiativeInput, InitiativeStatus, NeedInput, Role, UpdateInput, User};
+use hromada_domain::{
+    EventInput, InitiativeInput, InitiativeStatus, NeedInput, Role, UpdateInput, User,
+};
 use serde::Deserialize;
 
 const DATA: &str = include_str!("demo/data.json");
 
 /// The demo logins. All share one password.
-pub const DEMO_USERS: [(&str, Role); 3] =
-    [("admin", Role::Admin), ("moderator", Role::Moderator), ("maintainer", Role::Maintainer)];
+pub const DEMO_USERS: [(&str, Role); 3] = [
+    ("admin", Role::Admin),
+    ("moderator", Role::Moderator),
+    ("maintainer", Role::Maintainer),
+];
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "hromada-demo";
 
@@ -54,12 +59,17 @@ pub struct DemoSummary {
 
 /// Seeds an empty node with the demo users and listings.
 pub async fn seed(app: &App, password: &str) -> Result<DemoSummary, AppError> {
-    let data: DemoData = serde_json::from_str(DATA).map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+    let data: DemoData =
+        serde_json::from_str(DATA).map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
     let mut users = Vec::new();
     for (name, role) in DEMO_USERS {
         users.push(app.create_user(None, name, role, password).await?);
     }
-    let moderator = users.iter().find(|u| u.role == Role::Moderator).cloned().ok_or(AppError::NotFound("user"))?;
+    let moderator = users
+        .iter()
+        .find(|u| u.role == Role::Moderator)
+        .cloned()
+        .ok_or(AppError::NotFound("user"))?;
     let today = hromada_app::now();
     let count = data.initiatives.len();
     for demo in data.initiatives {
@@ -90,18 +100,25 @@ pub async fn seed(app: &App, password: &str) -> Result<DemoSummary, AppError> {
             let mut json = event.rest;
             let start = today + Duration::days(event.starts_in_days);
             json.insert("starts_at".into(), serde_json::json!(start));
-            json.insert("ends_at".into(), serde_json::json!(start + Duration::hours(event.hours)));
+            json.insert(
+                "ends_at".into(),
+                serde_json::json!(start + Duration::hours(event.hours)),
+            );
             let input: EventInput = from_json(json)?;
             app.add_event(editor, &handle, input).await?;
         }
         if publish && demo.status != InitiativeStatus::Published {
-            app.set_status(&moderator, &handle, demo.status, Some("demo")).await?;
+            app.set_status(&moderator, &handle, demo.status, Some("demo"))
+                .await?;
         }
         tracing::debug!(%handle, id = %initiative.id, "demo initiative seeded");
     }
     Ok(DemoSummary { initiatives: count })
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(map: serde_json::Map<String, serde_json::Value>) -> Result<T, AppError> {
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| AppError::Internal(format!("demo data: {e}")))
+fn from_json<T: serde::de::DeserializeOwned>(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, AppError> {
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| AppError::Internal(format!("demo data: {e}")))
 }

@@ -15,7 +15,11 @@ use hromada_server::demo::{self, DEFAULT_DEMO_PASSWORD, DEMO_USERS};
 use hromada_server::{open_store, start};
 
 #[derive(Parser)]
-#[command(name = "hromada", version, about = "A node of Hromada, the federated directory of grassroots solidarity initiatives")]
+#[command(
+    name = "hromada",
+    version,
+    about = "A node of Hromada, the federated directory of grassroots solidarity initiatives"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,16 +61,25 @@ struct Failure {
 
 impl Failure {
     fn usage(message: impl ToString) -> Self {
-        Self { code: 2, message: message.to_string() }
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
     }
     fn runtime(message: impl ToString) -> Self {
-        Self { code: 1, message: message.to_string() }
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -93,14 +106,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate(arg) => {
             let settings = load(&arg)?;
             init_logging(&settings.config.log);
-            open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+            open_store(&settings.config.database_url)
+                .await
+                .map_err(Failure::runtime)?;
             println!("database is up to date");
             Ok(())
         }
         Command::Admin { config, command } => {
             let settings = load(&config)?;
             init_logging("warn");
-            let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+            let store = open_store(&settings.config.database_url)
+                .await
+                .map_err(Failure::runtime)?;
             admin::run(hromada_app::App::new(store), command, read_stdin_password).await
         }
     }
@@ -112,43 +129,75 @@ fn load(arg: &ConfigArg) -> Result<Settings, Failure> {
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
     prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
-    let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
-    let node = start(&settings, store, None).await.map_err(Failure::runtime)?;
+    let store = open_store(&settings.config.database_url)
+        .await
+        .map_err(Failure::runtime)?;
+    let node = start(&settings, store, None)
+        .await
+        .map_err(Failure::runtime)?;
     let stop = node.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
         stop.cancel();
     });
-    node.wait().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")))
+    node.wait()
+        .await
+        .map_err(|e| Failure::runtime(format!("server stopped: {e}")))
 }
 
 async fn demo() -> Result<(), Failure> {
     let dir = tempfile::Builder::new()
         .prefix("hromada-demo-")
         .tempdir()
-        .map_err(|e| Failure::runtime(format!("cannot create a temporary directory for the demo: {e}")))?;
+        .map_err(|e| {
+            Failure::runtime(format!(
+                "cannot create a temporary directory for the demo: {e}"
+            ))
+        })?;
     let mut env: Vec<(String, String)> = vec![
         ("HROMADA_ALLOW_PRIVATE_NETWORKS".into(), "true".into()),
-        ("HROMADA_DATA_DIR".into(), dir.path().join("data").display().to_string()),
-        ("HROMADA_DATABASE_URL".into(), format!("sqlite://{}", dir.path().join("demo.db").display())),
+        (
+            "HROMADA_DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "HROMADA_DATABASE_URL".into(),
+            format!("sqlite://{}", dir.path().join("demo.db").display()),
+        ),
     ];
     // Listen address, public URL, name and log level may still be chosen by the caller.
     env.extend(std::env::vars().filter(|(k, _)| {
-        matches!(k.as_str(), "HROMADA_LISTEN" | "HROMADA_PUBLIC_URL" | "HROMADA_NODE_NAME" | "HROMADA_NODE_DESCRIPTION" | "HROMADA_LOG")
+        matches!(
+            k.as_str(),
+            "HROMADA_LISTEN"
+                | "HROMADA_PUBLIC_URL"
+                | "HROMADA_NODE_NAME"
+                | "HROMADA_NODE_DESCRIPTION"
+                | "HROMADA_LOG"
+        )
     }));
     let mut settings = Config::load(None, env).map_err(Failure::usage)?;
     if std::env::var("HROMADA_NODE_NAME").is_err() {
         settings.config.node_name = "Hromada demo".into();
     }
     init_logging(&settings.config.log);
-    let password = std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
+    let password =
+        std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
     prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
-    let store = open_store(&settings.config.database_url).await.map_err(Failure::runtime)?;
+    let store = open_store(&settings.config.database_url)
+        .await
+        .map_err(Failure::runtime)?;
     let app = hromada_app::App::new(store.clone());
-    let seeded = demo::seed(&app, &password).await.map_err(|e| Failure::runtime(format!("seeding demo data failed: {e}")))?;
-    let node = start(&settings, store, None).await.map_err(Failure::runtime)?;
-    let logins = DEMO_USERS.map(|(name, role)| format!("{name} ({})", role.code())).join(", ");
+    let seeded = demo::seed(&app, &password)
+        .await
+        .map_err(|e| Failure::runtime(format!("seeding demo data failed: {e}")))?;
+    let node = start(&settings, store, None)
+        .await
+        .map_err(Failure::runtime)?;
+    let logins = DEMO_USERS
+        .map(|(name, role)| format!("{name} ({})", role.code()))
+        .join(", ");
     println!(
         "\nHromada demo node is running at {url}\n  {n} fictional initiatives, search: {url}api/v1/initiatives?q=medics\n  logins: {logins}, password: {password}\n  Press Ctrl-C to stop; the demo database is deleted on exit.\n",
         url = settings.public_url,
@@ -159,7 +208,10 @@ async fn demo() -> Result<(), Failure> {
         shutdown_signal().await;
         stop.cancel();
     });
-    let result = node.wait().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")));
+    let result = node
+        .wait()
+        .await
+        .map_err(|e| Failure::runtime(format!("server stopped: {e}")));
     drop(dir);
     result
 }
@@ -184,18 +236,28 @@ async fn shutdown_signal() {
 }
 
 fn init_logging(filter: &str) {
-    let filter = std::env::var("RUST_LOG").ok().unwrap_or_else(|| filter.to_string());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .unwrap_or_else(|| filter.to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Reads a password from standard input (first line), for `--password-stdin`.
 fn read_stdin_password() -> Result<String, String> {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
     let password = input.lines().next().unwrap_or("").to_string();
     if password.is_empty() {
-        return Err("no password on stdin: pipe it in, e.g. `printf '%s' \"$PW\" | hromada admin …`".into());
+        return Err(
+            "no password on stdin: pipe it in, e.g. `printf '%s' \"$PW\" | hromada admin …`".into(),
+        );
     }
     Ok(password)
 }

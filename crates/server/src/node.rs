@@ -21,7 +21,9 @@ pub enum StartError {
     Database { url: String, reason: String },
     #[error("cannot apply database migrations: {0}")]
     Migration(String),
-    #[error("cannot listen on {addr}: {reason} (set HROMADA_LISTEN / listen to a free address:port)")]
+    #[error(
+        "cannot listen on {addr}: {reason} (set HROMADA_LISTEN / listen to a free address:port)"
+    )]
     Listen { addr: SocketAddr, reason: String },
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
@@ -29,7 +31,10 @@ pub enum StartError {
 
 /// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
 pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, StartError> {
-    let db_error = |e: hromada_store::StoreError| StartError::Database { url: redact(database_url), reason: e.to_string() };
+    let db_error = |e: hromada_store::StoreError| StartError::Database {
+        url: redact(database_url),
+        reason: e.to_string(),
+    };
     let migration_error = |e: hromada_store::StoreError| StartError::Migration(e.to_string());
     if database_url.starts_with("sqlite:") {
         if let Some(parent) = sqlite_parent_dir(database_url) {
@@ -50,12 +55,17 @@ pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, StartError
 
 /// The directory a `sqlite://dir/file.db` URL points into, so it can be created first.
 fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next()?;
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()).map(|p| p.to_path_buf())
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
 }
 
 /// A node serving requests in the background.
@@ -88,29 +98,54 @@ impl RunningNode {
 }
 
 /// Binds the configured address (or uses `listener` if given) and serves the node.
-pub async fn start(settings: &Settings, store: Arc<dyn Store>, listener: Option<TcpListener>) -> Result<RunningNode, StartError> {
+pub async fn start(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    listener: Option<TcpListener>,
+) -> Result<RunningNode, StartError> {
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(settings.listen)
             .await
-            .map_err(|e| StartError::Listen { addr: settings.listen, reason: e.to_string() })?,
+            .map_err(|e| StartError::Listen {
+                addr: settings.listen,
+                reason: e.to_string(),
+            })?,
     };
-    let addr = listener.local_addr().map_err(|e| StartError::Listen { addr: settings.listen, reason: e.to_string() })?;
+    let addr = listener.local_addr().map_err(|e| StartError::Listen {
+        addr: settings.listen,
+        reason: e.to_string(),
+    })?;
     let app = App::new(store);
+    let config = &settings.config;
     let web = WebState::new(
         app.clone(),
-        WebSettings { public_url: settings.public_url.clone(), max_body_bytes: settings.config.max_body_bytes },
+        WebSettings {
+            json_body_limit: config.max_body_bytes,
+            node_name: config.node_name.clone(),
+            node_description: config.node_description.clone(),
+            media_dir: config.data_dir.join("media"),
+            ..WebSettings::new(settings.public_url.clone())
+        },
     );
     let router = hromada_web::router(web);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");
-    Ok(RunningNode { addr, app, shutdown, task })
+    Ok(RunningNode {
+        addr,
+        app,
+        shutdown,
+        task,
+    })
 }
 
 #[cfg(test)]
@@ -120,7 +155,10 @@ mod tests {
     #[test]
     fn sqlite_dirs() {
         assert_eq!(sqlite_parent_dir("sqlite://data/h.db"), Some("data".into()));
-        assert_eq!(sqlite_parent_dir("sqlite:///var/lib/h/h.db?mode=rwc"), Some("/var/lib/h".into()));
+        assert_eq!(
+            sqlite_parent_dir("sqlite:///var/lib/h/h.db?mode=rwc"),
+            Some("/var/lib/h".into())
+        );
         assert_eq!(sqlite_parent_dir("sqlite://h.db"), None);
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
     }

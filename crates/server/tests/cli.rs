@@ -1,0 +1,365 @@
+//! The `hromada` binary as a person uses it: help, clear one-line errors with non-zero exit
+//! codes, administration commands, the demo, and graceful shutdown on SIGTERM.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hromada");
+
+/// A command with a clean environment: no HROMADA_* variables from the caller leak in.
+fn hromada(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG").stdin(Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HROMADA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A failure is one line on stderr, starts with `error:`, and never shows a panic.
+fn assert_clear_failure(out: &Output, code: i32, expected: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains(expected),
+        "expected `{expected}` in: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn sqlite_env(cmd: &mut Command, dir: &Path) {
+    cmd.env(
+        "HROMADA_DATABASE_URL",
+        format!("sqlite://{}", dir.join("h.db").display()),
+    )
+    .env("HROMADA_DATA_DIR", dir.join("data"))
+    .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true");
+}
+
+/// Polls `url` until it answers 200, or panics after the deadline.
+fn wait_healthy(url: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("node exited early with {status}");
+        }
+        if get(url).is_some_and(|(status, _)| status == 200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{url} did not become healthy");
+}
+
+fn get(url: &str) -> Option<(u16, String)> {
+    get_with(url, None)
+}
+
+fn get_with(url: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        let mut req = reqwest::Client::new()
+            .get(url)
+            .timeout(Duration::from_secs(5));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.ok()?;
+        let status = resp.status().as_u16();
+        Some((status, resp.text().await.ok()?))
+    })
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "node did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn help_is_everywhere() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["demo", "--help"],
+        &["admin", "--help"],
+        &["admin", "create-user", "--help"],
+    ] {
+        let out = hromada(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_configuration_is_one_clear_line() {
+    let out = hromada(&["serve"])
+        .env("HROMADA_LISTEN", "nope")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "HROMADA_LISTEN");
+
+    let out = hromada(&["serve"])
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "perhaps")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "invalid configuration");
+
+    let out = hromada(&["serve", "--config", "/nonexistent/hromada.toml"])
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "cannot read config file");
+}
+
+#[test]
+fn unreachable_database_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hromada(&["serve"]);
+    sqlite_env(&mut cmd, dir.path());
+    let port = free_port();
+    let out = cmd
+        .env(
+            "HROMADA_DATABASE_URL",
+            format!("postgres://nobody:secret@127.0.0.1:{port}/none"),
+        )
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 1, "cannot open database");
+    assert!(
+        !stderr(&out).contains("secret"),
+        "the password is not printed"
+    );
+}
+
+#[test]
+fn unwritable_data_dir_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hromada(&["serve"]);
+    sqlite_env(&mut cmd, dir.path());
+    let out = cmd
+        .env("HROMADA_DATA_DIR", "/proc/hromada-cannot-write-here")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "HROMADA_DATA_DIR");
+}
+
+#[test]
+fn port_in_use_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let mut cmd = hromada(&["serve"]);
+    sqlite_env(&mut cmd, dir.path());
+    let out = cmd
+        .env("HROMADA_LISTEN", addr.to_string())
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 1, "cannot listen");
+}
+
+#[test]
+fn admin_commands_then_serve_then_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = hromada(args);
+        sqlite_env(&mut cmd, dir.path());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        } else {
+            drop(child.stdin.take());
+        }
+        child.wait_with_output().unwrap()
+    };
+
+    let out = run(&["migrate"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "olena",
+            "--role",
+            "moderator",
+            "--password-stdin",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "olena",
+            "--role",
+            "moderator",
+            "--password-stdin",
+        ],
+        Some("a long passphrase\n"),
+    );
+    assert_clear_failure(&out, 2, "username: is already taken");
+    let out = run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "petro",
+            "--role",
+            "maintainer",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert_clear_failure(&out, 2, "at least 10 characters");
+    let out = run(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "petro",
+            "--role",
+            "king",
+            "--password-stdin",
+        ],
+        Some("long enough pass\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "clap rejects an unknown role");
+
+    let out = run(
+        &[
+            "admin",
+            "create-token",
+            "--username",
+            "olena",
+            "--label",
+            "ci",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("hrmd_"), "{token}");
+    let out = run(&["admin", "list-tokens", "--username", "olena"], None);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains("\tapi\tci\tlive") && !listing.contains(&token),
+        "{listing}"
+    );
+    let token_id = listing.split('\t').next().unwrap().to_string();
+
+    let port = free_port();
+    let mut cmd = hromada(&["serve"]);
+    sqlite_env(&mut cmd, dir.path());
+    let mut node = cmd
+        .env("HROMADA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HROMADA_PUBLIC_URL", format!("http://localhost:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://localhost:{port}");
+    wait_healthy(&format!("{base}/healthz"), &mut node);
+    let (status, body) = get_with(&format!("{base}/api/v1/auth/me"), Some(&token)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("olena"), "{body}");
+
+    let out = run(&["admin", "revoke-token", "--id", &token_id], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, _) = get_with(&format!("{base}/api/v1/auth/me"), Some(&token)).unwrap();
+    assert_eq!(status, 401, "a revoked token no longer works");
+
+    let status = terminate(&mut node);
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[test]
+fn demo_serves_bilingual_searchable_listings() {
+    let port = free_port();
+    let mut demo = hromada(&["demo"])
+        .env("HROMADA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HROMADA_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("HROMADA_DEMO_PASSWORD", "demo-password-for-tests")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://localhost:{port}");
+    wait_healthy(&format!("{base}/healthz"), &mut demo);
+    for (query, handle) in [
+        ("medics", "kharkiv-medics"),
+        ("генератори", "zaporizhzhia-light"),
+        ("евакуація", "dnipro-evac"),
+    ] {
+        let (status, body) = get(&format!("{base}/api/v1/initiatives?q={query}")).unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.contains(&format!("\"handle\":\"{handle}\"")),
+            "{query} finds {handle}: {body}"
+        );
+    }
+    let (_, body) = get(&format!("{base}/api/v1/initiatives?q=chernihiv")).unwrap();
+    assert!(
+        !body.contains("chernihiv-roofs"),
+        "the pending demo submission is not listed"
+    );
+
+    let status = terminate(&mut demo);
+    assert!(status.success(), "{status}");
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut demo.stdout.take().unwrap(), &mut printed).unwrap();
+    assert!(
+        printed.contains(&format!("http://localhost:{port}/"))
+            && printed.contains("demo-password-for-tests"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("admin (admin)") && printed.contains("moderator (moderator)"),
+        "{printed}"
+    );
+}
