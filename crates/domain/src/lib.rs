@@ -30,7 +30,7 @@ pub use initiative::{Initiative, InitiativeInput, InitiativePatch, InitiativeSta
 pub use money::{Currency, Money};
 pub use need::{Need, NeedInput, NeedPatch, NeedStatus, Urgency};
 pub use region::{Oblast, Region};
-pub use update::{LineItem, Update, UpdateInput, UpdateKind};
+pub use update::{LineItem, Photo, Update, UpdateInput, UpdateKind};
 pub use user::{Role, User};
 pub use validation::{FieldError, ValidationErrors};
 

@@ -15,6 +15,34 @@ pub struct LineItem {
     pub amount: Money,
 }
 
+/// Most photos one update carries.
+pub const MAX_PHOTOS: usize = 6;
+
+/// A photo attached to an update: a file the node serves at `/media/{name}`, already resized
+/// and re-encoded without any metadata (GPS positions in photos can reveal volunteers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Photo {
+    /// The served file's name: 32 hex digits of its content hash and `.jpg`.
+    #[schema(example = "3f2a0c9e4b1d5a6f7e8c9d0a1b2c3d4e.jpg")]
+    pub name: String,
+    /// A description for people who cannot see it.
+    #[serde(default)]
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Photo {
+    /// Whether `name` is a media file name the node could have made.
+    pub fn is_valid_name(name: &str) -> bool {
+        name.len() == 36
+            && name.ends_with(".jpg")
+            && name[..32]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UpdateKind {
@@ -31,6 +59,9 @@ pub struct Update {
     /// Markdown.
     pub body: String,
     pub need_id: Option<Uuid>,
+    /// Photos shown with the update (uploaded through the web pages).
+    #[serde(default)]
+    pub photos: Vec<Photo>,
     /// When it becomes public. Reports from near the front are often published late on purpose.
     pub publish_at: chrono::DateTime<chrono::Utc>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -59,6 +90,7 @@ impl Update {
             kind: input.kind,
             body: input.body.trim().to_string(),
             need_id: input.need_id,
+            photos: input.photos,
             publish_at: publish_at.max(now),
             created_at: now,
             updated_at: now,
@@ -112,6 +144,20 @@ impl Update {
         let mut e = ValidationErrors::new();
         e.text("body", &self.body, 10_000);
         e.no_control_chars("body", &self.body);
+        e.max_items("photos", &self.photos, MAX_PHOTOS);
+        for (i, photo) in self.photos.iter().enumerate() {
+            if !Photo::is_valid_name(&photo.name) {
+                e.add(
+                    format!("photos[{i}].name"),
+                    "invalid_photo",
+                    "is not the name of an uploaded photo",
+                );
+            }
+            e.max_len(&format!("photos[{i}].alt"), &photo.alt, 1_500);
+            if !(1..=10_000).contains(&photo.width) || !(1..=10_000).contains(&photo.height) {
+                e.add(format!("photos[{i}]"), "invalid_photo", "has impossible dimensions");
+            }
+        }
         if let UpdateKind::SpendingReport { items } = &self.kind {
             if items.is_empty() {
                 e.add(
@@ -140,6 +186,9 @@ pub struct UpdateInput {
     pub body: String,
     #[serde(default)]
     pub need_id: Option<Uuid>,
+    /// Photos uploaded beforehand (see [`Photo`]).
+    #[serde(default)]
+    pub photos: Vec<Photo>,
     /// Publish later; by default at once.
     #[serde(default)]
     pub publish_at: Option<chrono::DateTime<chrono::Utc>>,

@@ -1,0 +1,151 @@
+//! Submitting an initiative, and signing in and out.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use hromada_app::{AppError, SESSION_TTL};
+use hromada_store::TokenKind;
+
+use super::ctx::{PageCtx, clear_session_cookie, session_cookie};
+use super::forms::{FormData, InitiativeForm};
+use super::render::{FieldErrors, PageResult, local_path, ok, page, see_other};
+use crate::extract::ClientIp;
+use crate::state::WebState;
+
+#[derive(Template)]
+#[template(path = "submit.html")]
+struct SubmitPage {
+    ctx: PageCtx,
+    f: InitiativeForm,
+    errors: FieldErrors,
+    is_submit: bool,
+    done: Option<String>,
+}
+
+pub(crate) async fn submit_form(ctx: PageCtx, RawQuery(query): RawQuery) -> PageResult {
+    let done = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "submitted")
+        .map(|(_, v)| v.into_owned());
+    Ok(ok(&SubmitPage {
+        f: InitiativeForm::empty(&ctx.t),
+        errors: FieldErrors::default(),
+        is_submit: true,
+        done,
+        ctx,
+    }))
+}
+
+pub(crate) async fn submit(State(state): State<WebState>, ctx: PageCtx, form: FormData) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let t = ctx.t;
+    let f = InitiativeForm::from_form(&t, &form);
+    let (input, mut errors, map) = f.to_input(&t);
+    if errors.is_empty() {
+        match state.app().submit(ctx.user.as_ref(), input).await {
+            Ok(i) => {
+                let handle: String =
+                    url::form_urlencoded::byte_serialize(i.handle.as_str().as_bytes()).collect();
+                return Ok(see_other(&format!("/submit?submitted={handle}")));
+            }
+            Err(AppError::Invalid(v)) => {
+                errors = FieldErrors::from_validation(t, &v, |p| map.form_field(p));
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    Ok(page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &SubmitPage {
+            f,
+            errors,
+            is_submit: true,
+            done: None,
+            ctx,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    username: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+fn next_of(query: Option<&str>) -> String {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "next")
+        .and_then(|(_, v)| local_path(&v).map(String::from))
+        .unwrap_or_else(|| "/dashboard".into())
+}
+
+pub(crate) async fn login_form(ctx: PageCtx, RawQuery(query): RawQuery) -> PageResult {
+    Ok(ok(&LoginPage {
+        next: next_of(query.as_deref()),
+        username: String::new(),
+        error: None,
+        ctx,
+    }))
+}
+
+pub(crate) async fn login(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    ClientIp(ip): ClientIp,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let username = form.get("username").trim().to_string();
+    let next = local_path(form.get("next")).unwrap_or("/dashboard").to_string();
+    let fail = |ctx: PageCtx, status: StatusCode, key: &'static str, username: String, next: String| {
+        let error = Some(ctx.t.tr(key));
+        Ok(page(status, &LoginPage { ctx, username, next, error }))
+    };
+    let limiter = state.login_limiter();
+    if limiter.check(ip, &username).is_err() {
+        return fail(ctx, StatusCode::TOO_MANY_REQUESTS, "login.limited", username, next);
+    }
+    let user = match state.app().login(&username, form.get("password")).await {
+        Ok(user) => user,
+        Err(AppError::BadCredentials) => {
+            limiter.record_failure(ip, &username);
+            tracing::info!(%username, ?ip, "failed web login");
+            return fail(ctx, StatusCode::UNAUTHORIZED, "login.failed", username, next);
+        }
+        Err(e) => return Err(ctx.fail(e)),
+    };
+    limiter.record_success(&username);
+    let issued = state
+        .app()
+        .issue_token(&user, TokenKind::Session, "web session", Some(SESSION_TTL))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mut r = see_other(&next);
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(&issued.secret, SESSION_TTL.num_seconds(), ctx.secure),
+    );
+    Ok(r)
+}
+
+pub(crate) async fn logout(State(state): State<WebState>, ctx: PageCtx, form: FormData) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    if let (Some(user), Some(session)) = (&ctx.user, &ctx.session) {
+        // Revoked, not just forgotten: a copied cookie stops working too.
+        if let Err(e) = state.app().revoke_token(Some(user), session.id).await {
+            tracing::warn!(error = %e, "could not revoke a session at logout");
+        }
+    }
+    let mut r = see_other("/");
+    r.headers_mut()
+        .append(header::SET_COOKIE, clear_session_cookie(ctx.secure));
+    Ok(r)
+}

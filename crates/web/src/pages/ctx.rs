@@ -1,0 +1,233 @@
+//! What every page knows about its request: the language, the signed-in user (from the session
+//! cookie), the CSRF token, and the node's settings. Also the cookies themselves.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use base64::Engine;
+use hromada_domain::User;
+use hromada_store::TokenRecord;
+use rand::RngCore;
+
+use super::i18n::{Lang, Translator};
+use crate::state::WebState;
+
+pub const LANG_COOKIE: &str = "hromada_lang";
+const SESSION_COOKIE: &str = "hromada_session";
+const CSRF_COOKIE: &str = "hromada_csrf";
+
+/// Cookie names get the `__Host-` prefix on https, so a sibling subdomain cannot plant them.
+pub fn cookie_name(base: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// A `Set-Cookie` value: path `/`, SameSite=Lax, HttpOnly, Secure on https.
+pub fn set_cookie(base: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let mut c = format!(
+        "{}={value}; Path=/; Max-Age={max_age_secs}; SameSite=Lax; HttpOnly",
+        cookie_name(base, secure)
+    );
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("x=; Max-Age=0"))
+}
+
+pub fn session_cookie(secret: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    set_cookie(SESSION_COOKIE, secret, max_age_secs, secure)
+}
+
+pub fn clear_session_cookie(secure: bool) -> HeaderValue {
+    set_cookie(SESSION_COOKIE, "", 0, secure)
+}
+
+pub fn lang_cookie(lang: Lang, secure: bool) -> HeaderValue {
+    set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, secure)
+}
+
+/// The value of a cookie in a request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The CSRF token of this request: from the cookie, or freshly made (then the middleware
+/// sets the cookie on the response).
+#[derive(Debug, Clone)]
+pub struct CsrfToken {
+    pub value: String,
+    pub fresh: bool,
+}
+
+impl CsrfToken {
+    pub fn from_headers(headers: &HeaderMap, secure: bool) -> Self {
+        match cookie(headers, &cookie_name(CSRF_COOKIE, secure)).filter(|v| is_token(v)) {
+            Some(v) => Self {
+                value: v.to_string(),
+                fresh: false,
+            },
+            None => Self {
+                value: random_token(),
+                fresh: true,
+            },
+        }
+    }
+
+    pub fn cookie(&self, secure: bool) -> HeaderValue {
+        // A long life: the token protects forms, it does not identify anyone.
+        set_cookie(CSRF_COOKIE, &self.value, 365 * 24 * 3600, secure)
+    }
+
+    /// Constant-time comparison with what a form sent.
+    pub fn matches(&self, sent: &str) -> bool {
+        let (a, b) = (self.value.as_bytes(), sent.trim().as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+fn is_token(v: &str) -> bool {
+    v.len() == 43
+        && v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The request as a page sees it.
+#[derive(Clone)]
+pub struct PageCtx {
+    pub t: Translator,
+    pub user: Option<User>,
+    pub session: Option<TokenRecord>,
+    pub csrf: String,
+    csrf_token: CsrfToken,
+    /// Path and query of this request, for the language switcher's way back.
+    pub path: String,
+    pub node_name: String,
+    pub secure: bool,
+    origin: String,
+    request_origin: Option<String>,
+    sec_fetch_site: Option<String>,
+}
+
+impl PageCtx {
+    pub fn is_moderator(&self) -> bool {
+        self.user.as_ref().is_some_and(User::is_moderator)
+    }
+
+
+
+    /// Whether a form post carries this visitor's CSRF token and comes from our own pages.
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        let same_origin = match (&self.request_origin, &self.sec_fetch_site) {
+            (Some(o), _) if o != "null" => *o == self.origin,
+            (_, Some(site)) => site == "same-origin" || site == "none",
+            _ => true,
+        };
+        same_origin && !self.csrf_token.fresh && self.csrf_token.matches(sent)
+    }
+
+}
+
+impl<S> FromRequestParts<S> for PageCtx
+where
+    S: Send + Sync,
+    WebState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = WebState::from_ref(state);
+        let settings = state.settings();
+        let secure = settings.public_url.scheme() == "https";
+        let headers = &parts.headers;
+        let lang = cookie(headers, &cookie_name(LANG_COOKIE, secure))
+            .and_then(Lang::from_code)
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::negotiate)
+            })
+            .unwrap_or_else(Lang::default_lang);
+        let (user, session) = match cookie(headers, &cookie_name(SESSION_COOKIE, secure)) {
+            Some(secret) if !secret.is_empty() => match state.app().authenticate(secret).await {
+                Ok((user, token)) => (Some(user), Some(token)),
+                Err(_) => (None, None),
+            },
+            _ => (None, None),
+        };
+        let csrf_token = parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or_else(|| CsrfToken::from_headers(headers, secure));
+        let origin = settings
+            .public_url
+            .origin()
+            .ascii_serialization()
+            .trim_end_matches('/')
+            .to_string();
+        let header_value = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        Ok(PageCtx {
+            t: lang.t(),
+            user,
+            session,
+            csrf: csrf_token.value.clone(),
+            csrf_token,
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or("/".to_string(), |p| p.as_str().to_string()),
+            node_name: settings.node_name.clone(),
+            secure,
+            origin,
+            request_origin: header_value("origin"),
+            sec_fetch_site: header_value("sec-fetch-site"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_and_tokens_checked() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hromada_lang=en ; b=2"),
+        );
+        assert_eq!(cookie(&h, "hromada_lang"), Some("en"));
+        assert_eq!(cookie(&h, "c"), None);
+        let t = CsrfToken::from_headers(&h, false);
+        assert!(t.fresh && is_token(&t.value));
+        assert!(t.matches(&t.value.clone()) && !t.matches("x"));
+        let c = set_cookie("s", "v", 10, true);
+        assert_eq!(
+            c.to_str().unwrap(),
+            "__Host-s=v; Path=/; Max-Age=10; SameSite=Lax; HttpOnly; Secure"
+        );
+    }
+}

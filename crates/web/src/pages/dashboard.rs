@@ -1,0 +1,508 @@
+//! The maintainer's dashboard: edit the listing and its donation methods, post an update or a
+//! spending report with photos, record what a need has raised, add needs.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::StatusCode;
+use hromada_app::AppError;
+use hromada_domain::money::parse_amount;
+use hromada_domain::{
+    Category, Currency, Initiative, LineItem, Money, NeedInput, NeedPatch, NeedStatus, Update,
+    UpdateInput, UpdateKind, Urgency, User,
+};
+use uuid::Uuid;
+
+use super::ctx::PageCtx;
+use super::forms::{FormData, InitiativeForm};
+use super::render::{FieldErrors, PageError, PageResult, page, see_other};
+use super::views::{NeedView, initiative_path};
+use crate::media::MediaStore;
+use crate::state::WebState;
+
+#[derive(Template)]
+#[template(path = "dashboard_list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    mine: Vec<(String, String, String)>,
+}
+
+pub(crate) async fn list(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let mut mine = Vec::new();
+    for id in &user.maintains {
+        if let Some(i) = state
+            .app()
+            .store()
+            .initiative_by_id(*id)
+            .await
+            .map_err(|e| ctx.fail(e.into()))?
+        {
+            mine.push((i.handle.to_string(), i.name.clone(), i.status.code().to_string()));
+        }
+    }
+    Ok(page(StatusCode::OK, &ListPage { ctx, mine }))
+}
+
+pub struct ItemRow {
+    pub p: String,
+    pub what: String,
+    pub amount: String,
+    pub currency: String,
+}
+
+/// The update form's values.
+pub struct UpdateForm {
+    pub report: bool,
+    pub body: String,
+    pub need_id: String,
+    pub publish_at: String,
+    pub alt: String,
+    pub items: Vec<ItemRow>,
+}
+
+impl UpdateForm {
+    fn empty() -> Self {
+        UpdateForm {
+            report: false,
+            body: String::new(),
+            need_id: String::new(),
+            publish_at: String::new(),
+            alt: String::new(),
+            items: (0..4)
+                .map(|i| ItemRow {
+                    p: format!("item{i}"),
+                    what: String::new(),
+                    amount: String::new(),
+                    currency: "UAH".into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The new-need form's values.
+#[derive(Default)]
+pub struct NeedForm {
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub target: String,
+    pub currency: String,
+    pub urgency: String,
+    pub deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: PageCtx,
+    name: String,
+    handle: String,
+    path: String,
+    f: InitiativeForm,
+    errors: FieldErrors,
+    is_submit: bool,
+    u: UpdateForm,
+    update_errors: FieldErrors,
+    needs: Vec<NeedView>,
+    need_errors: (String, FieldErrors),
+    n: NeedForm,
+    new_need_errors: FieldErrors,
+    saved: Option<&'static str>,
+    categories: Vec<(&'static str, &'static str)>,
+}
+
+impl DashboardPage {
+    fn new(ctx: PageCtx, i: &Initiative, needs: &[hromada_domain::Need]) -> Self {
+        let t = ctx.t;
+        DashboardPage {
+            name: i.name.clone(),
+            handle: i.handle.to_string(),
+            path: initiative_path(i),
+            f: InitiativeForm::from_initiative(&t, i),
+            errors: FieldErrors::default(),
+            is_submit: false,
+            u: UpdateForm::empty(),
+            update_errors: FieldErrors::default(),
+            needs: needs.iter().map(|n| NeedView::new(&t, n)).collect(),
+            need_errors: (String::new(), FieldErrors::default()),
+            n: NeedForm {
+                currency: "UAH".into(),
+                urgency: "normal".into(),
+                category: "other".into(),
+                ..Default::default()
+            },
+            new_need_errors: FieldErrors::default(),
+            saved: None,
+            categories: Category::ALL
+                .iter()
+                .map(|c| (c.code(), t.category(c.code())))
+                .collect(),
+            ctx,
+        }
+    }
+
+    pub fn need_error(&self, id: &str, field: &str) -> String {
+        if self.need_errors.0 == id {
+            self.need_errors.1.get(field)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The initiative and its needs, if the signed-in user may edit it.
+async fn editable(
+    state: &WebState,
+    ctx: &PageCtx,
+    handle: &str,
+) -> Result<(User, Initiative, Vec<hromada_domain::Need>), PageError> {
+    let user = ctx.require_user()?.clone();
+    let detail = state
+        .app()
+        .initiative_detail(Some(&user), handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if !detail.initiative.is_local() || !user.may_edit(detail.initiative.id) {
+        return Err(ctx.forbidden());
+    }
+    Ok((user, detail.initiative, detail.needs))
+}
+
+pub(crate) async fn show(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let (_, i, needs) = editable(&state, &ctx, &handle).await?;
+    let saved = match query.as_deref().unwrap_or("") {
+        q if q.contains("saved=profile") => Some("dashboard.saved_profile"),
+        q if q.contains("saved=update") => Some("dashboard.saved_update"),
+        q if q.contains("saved=need") => Some("dashboard.saved_need"),
+        _ => None,
+    };
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    p.saved = saved.map(|k| p.ctx.t.tr(k));
+    Ok(page(StatusCode::OK, &p))
+}
+
+fn back(handle: &str, what: &str, anchor: &str) -> String {
+    format!("/dashboard/{handle}?saved={what}#{anchor}")
+}
+
+pub(crate) async fn save_profile(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
+    let t = ctx.t;
+    let f = InitiativeForm::from_form(&t, &form);
+    let (patch, mut errors, map) = f.to_patch(&t);
+    if errors.is_empty() {
+        match state.app().edit(&user, &handle, patch).await {
+            Ok(_) => return Ok(see_other(&back(i.handle.as_str(), "profile", "profile"))),
+            Err(AppError::Invalid(v)) => {
+                errors = FieldErrors::from_validation(t, &v, |p| map.form_field(p));
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    p.f = f;
+    p.errors = errors;
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+}
+
+/// Reads the update form (a multipart body, because of the photos).
+async fn read_update_form(
+    mut multipart: Multipart,
+) -> Result<(FormData, Vec<Vec<u8>>), String> {
+    let mut fields = Vec::new();
+    let mut photos = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(e.body_text()),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photos" {
+            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+            if !bytes.is_empty() {
+                photos.push(bytes.to_vec());
+            }
+        } else {
+            let text = field.text().await.map_err(|e| e.body_text())?;
+            fields.push((name, text));
+        }
+    }
+    Ok((FormData(fields), photos))
+}
+
+pub(crate) async fn post_update(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    multipart: Multipart,
+) -> PageResult {
+    let (form, photos) = match read_update_form(multipart).await {
+        Ok(x) => x,
+        Err(why) => {
+            tracing::info!(%why, "unreadable update form");
+            return Err(ctx.error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "error.invalid",
+                "error.photo_too_large",
+            ));
+        }
+    };
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
+    let t = ctx.t;
+    let mut u = UpdateForm::empty();
+    u.report = form.get("kind") == "spending_report";
+    u.body = form.get("body").to_string();
+    u.need_id = form.get("need_id").to_string();
+    u.publish_at = form.get("publish_at").to_string();
+    u.alt = form.get("alt").to_string();
+    for row in u.items.iter_mut() {
+        row.what = form.get(&format!("{}.what", row.p)).to_string();
+        row.amount = form.get(&format!("{}.amount", row.p)).to_string();
+        let c = form.get(&format!("{}.currency", row.p));
+        if !c.is_empty() {
+            row.currency = c.to_string();
+        }
+    }
+    let mut errors = FieldErrors::default();
+    let mut items = Vec::new();
+    let mut item_rows = Vec::new();
+    if u.report {
+        for (n, row) in u.items.iter().enumerate() {
+            if row.what.trim().is_empty() && row.amount.trim().is_empty() {
+                continue;
+            }
+            let amount = parse_amount(&row.amount.replace(',', "."));
+            let currency = Currency::parse(&row.currency);
+            match (amount, currency) {
+                (Ok(amount), Ok(currency)) => {
+                    item_rows.push(n);
+                    items.push(LineItem {
+                        what: row.what.clone(),
+                        amount: Money { amount, currency },
+                    });
+                }
+                (Err(_), _) => errors.add(format!("{}.amount", row.p), t.tr("error.invalid_amount")),
+                (_, Err(_)) => errors.add(format!("{}.amount", row.p), t.tr("error.invalid_currency")),
+            }
+        }
+    }
+    let need_id = match u.need_id.trim() {
+        "" => None,
+        raw => match Uuid::parse_str(raw) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("need_id", t.tr("error.invalid"));
+                None
+            }
+        },
+    };
+    let publish_at = match u.publish_at.trim() {
+        "" => None,
+        raw => match chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
+            Ok(local) => Some(local.and_utc()),
+            Err(_) => {
+                errors.add("publish_at", t.tr("error.invalid"));
+                None
+            }
+        },
+    };
+    let mut input = UpdateInput {
+        kind: if u.report {
+            UpdateKind::SpendingReport { items }
+        } else {
+            UpdateKind::News
+        },
+        body: u.body.clone(),
+        need_id,
+        photos: Vec::new(),
+        publish_at,
+    };
+    let map_field = |path: &str| -> Option<String> {
+        if let Some(rest) = path.strip_prefix("items[") {
+            let (idx, field) = rest.split_once(']')?;
+            let row = idx.parse::<usize>().ok().and_then(|k| item_rows.get(k).copied()).unwrap_or(0);
+            let field = if field.contains("amount") { "amount" } else { "what" };
+            return Some(format!("item{row}.{field}"));
+        }
+        match path {
+            "items" => Some("item0.what".into()),
+            p if p.starts_with("photos") => Some("photos".into()),
+            p => Some(p.to_string()),
+        }
+    };
+    if photos.len() > hromada_domain::update::MAX_PHOTOS {
+        errors.add("photos", t.tr("error.too_many"));
+    }
+    // Check the text before touching the photos, so a typo costs no upload processing.
+    if errors.is_empty()
+        && let Err(v) = Update::new(Uuid::nil(), i.id, input.clone(), hromada_app::now())
+    {
+        errors = FieldErrors::from_validation(t, &v, map_field);
+    }
+    if errors.is_empty() {
+        let media = MediaStore::new(&state.settings().media_dir);
+        for bytes in photos {
+            match media.save_upload(bytes, &u.alt).await {
+                Ok(photo) => input.photos.push(photo),
+                Err(e) => {
+                    errors.add("photos", t.tr(&format!("error.{}", e.code())));
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        match state.app().post_update(&user, &handle, input).await {
+            Ok(_) => return Ok(see_other(&back(i.handle.as_str(), "update", "post"))),
+            Err(AppError::Invalid(v)) => {
+                errors = FieldErrors::from_validation(t, &v, map_field);
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    p.u = u;
+    p.update_errors = errors;
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+}
+
+pub(crate) async fn save_need(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let user = ctx.require_user()?.clone();
+    let id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
+    let (initiative, _) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
+    let status = serde_json::from_value::<NeedStatus>(serde_json::json!(form.get("status"))).ok();
+    let patch = NeedPatch {
+        raised: Some(form.get("raised").replace([' ', '\u{a0}'], "").replace(',', ".")),
+        status,
+        ..Default::default()
+    };
+    match state.app().edit_need(&user, id, patch).await {
+        Ok(_) => Ok(see_other(&back(initiative.handle.as_str(), "need", &format!("n-{id}")))),
+        Err(AppError::Invalid(v)) => {
+            let (_, i, needs) = editable(&state, &ctx, initiative.handle.as_str()).await?;
+            let t = ctx.t;
+            let errors = FieldErrors::from_validation(t, &v, |p| Some(p.split('.').next().unwrap_or(p).to_string()));
+            let mut p = DashboardPage::new(ctx, &i, &needs);
+            p.need_errors = (id.to_string(), errors);
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn add_need(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
+    let t = ctx.t;
+    let n = NeedForm {
+        title: form.get("title").into(),
+        description: form.get("description").into(),
+        category: form.get("category").into(),
+        target: form.get("target").into(),
+        currency: form.get("currency").into(),
+        urgency: form.get("urgency").into(),
+        deadline: form.get("deadline").into(),
+    };
+    let mut errors = FieldErrors::default();
+    let target = match n.target.trim() {
+        "" => None,
+        raw => match (parse_amount(&raw.replace(',', ".")), Currency::parse(&n.currency)) {
+            (Ok(amount), Ok(currency)) => Some(Money { amount, currency }),
+            (Err(_), _) => {
+                errors.add("target", t.tr("error.invalid_amount"));
+                None
+            }
+            (_, Err(_)) => {
+                errors.add("currency", t.tr("error.invalid_currency"));
+                None
+            }
+        },
+    };
+    let deadline = match n.deadline.trim() {
+        "" => None,
+        raw => match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add("deadline", t.tr("error.invalid"));
+                None
+            }
+        },
+    };
+    if errors.is_empty() {
+        let input = NeedInput {
+            title: n.title.clone(),
+            description: n.description.clone(),
+            category: n.category.clone(),
+            target,
+            raised: None,
+            deadline,
+            urgency: Urgency::from_code(&n.urgency).unwrap_or(Urgency::Normal),
+        };
+        match state.app().add_need(&user, &handle, input).await {
+            Ok(_) => return Ok(see_other(&back(i.handle.as_str(), "need", "needs"))),
+            Err(AppError::Invalid(v)) => {
+                errors = FieldErrors::from_validation(t, &v, |p| {
+                    Some(if p.starts_with("target") { "target".into() } else { p.to_string() })
+                });
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    p.n = n;
+    p.new_need_errors = errors;
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+}
+
+/// The locale key of a need status code.
+pub fn status_key(code: &str) -> &'static str {
+    match code {
+        "funded" => "need.status.funded",
+        "delivered" => "need.status.delivered",
+        "cancelled" => "need.status.cancelled",
+        _ => "need.status.open",
+    }
+}
+
+/// The locale key of an urgency code.
+pub fn urgency_key(code: &str) -> &'static str {
+    match code {
+        "low" => "urgency.low",
+        "high" => "urgency.high",
+        "critical" => "urgency.critical",
+        _ => "urgency.normal",
+    }
+}

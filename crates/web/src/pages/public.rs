@@ -1,0 +1,557 @@
+//! The public pages: home, search, an initiative with its needs, updates and events, the
+//! events list, tags and the about page.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hromada_domain::markup::markdown_to_html;
+use hromada_domain::{Category, Initiative, InitiativeStatus, Oblast, Urgency};
+use hromada_store::SearchQuery;
+use uuid::Uuid;
+
+use super::ctx::PageCtx;
+use super::i18n::Translator;
+use super::render::{PageResult, local_path, ok, see_other};
+use super::views::{
+    Card, ContactView, EventView, MethodView, NeedView, TrustBadge, UpdateView, initiative_path,
+    region_label,
+};
+use crate::state::WebState;
+
+/// The search form's values, kept so results pages show what was asked.
+#[derive(Debug, Clone, Default)]
+pub struct SearchForm {
+    pub q: String,
+    pub category: String,
+    pub region: String,
+    pub open: bool,
+    pub recurring: bool,
+    pub page: u32,
+    pub categories: Vec<(&'static str, &'static str)>,
+    pub regions: Vec<(&'static str, &'static str)>,
+}
+
+impl SearchForm {
+    pub fn new(t: &Translator) -> Self {
+        Self {
+            page: 1,
+            categories: Category::ALL
+                .iter()
+                .map(|c| (c.code(), t.category(c.code())))
+                .collect(),
+            regions: Oblast::ALL
+                .iter()
+                .map(|o| (o.code(), t.oblast(o.code())))
+                .chain(std::iter::once(("abroad", t.tr("search.abroad"))))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Reads the query string; values that are not valid are ignored, like an empty field.
+    pub fn parse(t: &Translator, query: Option<&str>) -> Self {
+        let mut form = Self::new(t);
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let v = v.trim();
+            match &*k {
+                "q" => form.q = v.chars().take(200).collect(),
+                "category" if Category::from_code(v).is_some() => form.category = v.into(),
+                "region" if hromada_domain::Region::is_filter_code(v) => form.region = v.into(),
+                "open" => form.open = !v.is_empty(),
+                "recurring" => form.recurring = !v.is_empty(),
+                "page" => form.page = v.parse().unwrap_or(1).clamp(1, 1000),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    pub fn to_query(&self, per_page: u32) -> SearchQuery {
+        SearchQuery {
+            text: Some(self.q.clone()).filter(|q| !q.is_empty()),
+            category: Category::from_code(&self.category),
+            region: Some(self.region.clone()).filter(|r| !r.is_empty()),
+            has_open_needs: self.open.then_some(true),
+            recurring_only: self.recurring,
+            page: self.page,
+            per_page,
+            ..Default::default()
+        }
+    }
+
+    /// The query string of this search on another page.
+    pub fn page_link(&self, page: u32) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q.as_str()),
+            ("category", &self.category),
+            ("region", &self.region),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        if self.open {
+            s.append_pair("open", "1");
+        }
+        if self.recurring {
+            s.append_pair("recurring", "1");
+        }
+        s.append_pair("page", &page.to_string());
+        format!("/search?{}", s.finish())
+    }
+}
+
+/// An urgent need with the initiative it belongs to.
+pub struct UrgentNeed {
+    pub need: NeedView,
+    pub initiative: String,
+    pub path: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    form: SearchForm,
+    urgent: Vec<UrgentNeed>,
+    recent: Vec<Card>,
+    events: Vec<(EventView, String)>,
+    description: String,
+}
+
+pub(crate) async fn home(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
+    let t = ctx.t;
+    let store = state.app().store();
+    let mut urgent = Vec::new();
+    let needs = store
+        .urgent_needs(Urgency::High, 6)
+        .await
+        .map_err(|e| ctx.fail(e.into()))?;
+    for need in needs {
+        if let Some(i) = store
+            .initiative_by_id(need.initiative_id)
+            .await
+            .map_err(|e| ctx.fail(e.into()))?
+        {
+            urgent.push(UrgentNeed {
+                need: NeedView::new(&t, &need),
+                initiative: i.name.clone(),
+                path: initiative_path(&i),
+            });
+        }
+    }
+    let recent = state
+        .app()
+        .search(ctx.user.as_ref(), &SearchQuery { per_page: 6, ..Default::default() })
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .items
+        .iter()
+        .map(|i| Card::new(&t, i))
+        .collect();
+    let events = upcoming(&state, &ctx, 3).await?;
+    Ok(ok(&HomePage {
+        form: SearchForm::new(&t),
+        urgent,
+        recent,
+        events,
+        description: state.settings().node_description.clone(),
+        ctx,
+    }))
+}
+
+/// Upcoming events with the path of their page.
+async fn upcoming(
+    state: &WebState,
+    ctx: &PageCtx,
+    limit: u32,
+) -> Result<Vec<(EventView, String)>, super::render::PageError> {
+    let events = state
+        .app()
+        .store()
+        .upcoming_events(hromada_app::now(), limit)
+        .await
+        .map_err(|e| ctx.fail(e.into()))?;
+    Ok(events
+        .iter()
+        .map(|e| (EventView::new(&ctx.t, e), format!("/events/{}", e.id)))
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    ctx: PageCtx,
+    form: SearchForm,
+    title: String,
+    results: Vec<Card>,
+    total: u64,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+const PER_PAGE: u32 = 20;
+
+pub(crate) async fn search(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let form = SearchForm::parse(&ctx.t, query.as_deref());
+    let title = ctx.t.tr("search.title").to_string();
+    search_page(state, ctx, form, title).await
+}
+
+async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: String) -> PageResult {
+    let page = state
+        .app()
+        .search(ctx.user.as_ref(), &form.to_query(PER_PAGE))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1);
+    let prev = (form.page > 1).then(|| form.page_link(form.page - 1));
+    let next = (u64::from(form.page) < pages).then(|| form.page_link(form.page + 1));
+    let results = page.items.iter().map(|i| Card::new(&ctx.t, i)).collect();
+    Ok(ok(&SearchPage {
+        form,
+        title,
+        results,
+        total: page.total,
+        prev,
+        next,
+        ctx,
+    }))
+}
+
+/// `/tags/{tag}`: listings carrying a tag (found by the full-text search, which covers tags).
+pub(crate) async fn tag(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(tag): Path<String>,
+) -> PageResult {
+    let tag = tag.trim().trim_start_matches('#').to_lowercase();
+    if tag.is_empty() || tag.chars().count() > 40 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        return Err(ctx.not_found());
+    }
+    let mut form = SearchForm::new(&ctx.t);
+    form.q = tag.clone();
+    let title = ctx.t.tr1("tag.title", format!("#{tag}"));
+    search_page(state, ctx, form, title).await
+}
+
+#[derive(Template)]
+#[template(path = "initiative.html")]
+struct InitiativePage {
+    ctx: PageCtx,
+    i: InitiativeView,
+    needs: Vec<NeedView>,
+    updates: Vec<UpdateView>,
+    events: Vec<EventView>,
+    follow_error: bool,
+}
+
+/// An initiative as its page shows it.
+pub struct InitiativeView {
+    pub path: String,
+    pub name: String,
+    pub summary: String,
+    pub description_html: String,
+    pub handle: String,
+    /// `@handle@host`, for following from the fediverse.
+    pub acct: String,
+    pub categories: Vec<&'static str>,
+    pub tags: Vec<String>,
+    pub regions: Vec<String>,
+    pub languages: String,
+    pub website: Option<String>,
+    pub contacts: Vec<ContactView>,
+    pub methods: Vec<MethodView>,
+    pub status: &'static str,
+    pub origin: Option<String>,
+    pub trust: Option<TrustBadge>,
+    /// Whether the viewer may edit it (shows a link to the dashboard).
+    pub editable: bool,
+    pub updated: String,
+}
+
+impl InitiativeView {
+    pub fn new(t: &Translator, i: &Initiative, authority: &str) -> Self {
+        let host = i.origin.as_deref().unwrap_or(authority);
+        InitiativeView {
+            path: initiative_path(i),
+            name: i.name.clone(),
+            summary: i.summary.clone(),
+            description_html: markdown_to_html(&i.description),
+            handle: i.handle.to_string(),
+            acct: format!("@{}@{host}", i.handle),
+            categories: i.categories.iter().map(|c| t.category(c.code())).collect(),
+            tags: i.tags.clone(),
+            regions: i.regions.iter().map(|r| region_label(t, r)).collect(),
+            languages: i.languages.join(", "),
+            website: i.website.clone(),
+            contacts: i.contacts.iter().map(|c| ContactView::new(t, c)).collect(),
+            methods: i.donation_methods.iter().map(|m| MethodView::new(t, m)).collect(),
+            status: match i.status {
+                InitiativeStatus::Paused => "paused",
+                InitiativeStatus::Archived => "archived",
+                InitiativeStatus::Pending => "pending",
+                InitiativeStatus::Rejected => "rejected",
+                InitiativeStatus::Published => "",
+            },
+            origin: i.origin.clone(),
+            trust: None,
+            editable: false,
+            updated: super::render::date(&i.updated_at),
+        }
+    }
+}
+
+/// `host` or `host:port` of this node, as in `@handle@host`.
+pub fn authority(state: &WebState) -> String {
+    let url = &state.settings().public_url;
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    }
+}
+
+pub(crate) async fn initiative(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let detail = state
+        .app()
+        .initiative_detail(ctx.user.as_ref(), &handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let t = ctx.t;
+    let follow_error = query.as_deref().is_some_and(|q| q.contains("follow=invalid"));
+    let mut view = InitiativeView::new(&t, &detail.initiative, &authority(&state));
+    view.editable = detail.initiative.is_local()
+        && ctx.user.as_ref().is_some_and(|u| u.may_edit(detail.initiative.id));
+    Ok(ok(&InitiativePage {
+        i: view,
+        needs: detail.needs.iter().map(|n| NeedView::new(&t, n)).collect(),
+        updates: detail.updates.iter().map(|u| UpdateView::new(&t, u)).collect(),
+        events: detail.events.iter().map(|e| EventView::new(&t, e)).collect(),
+        follow_error,
+        ctx,
+    }))
+}
+
+/// `GET /initiatives/{handle}/follow?server=…`: sends the visitor to their own server's
+/// interaction page, which asks them to confirm the follow. Nothing is stored here.
+pub(crate) async fn remote_follow(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let detail = state
+        .app()
+        .initiative_detail(None, &handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let server = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "server")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let i = &detail.initiative;
+    let back = format!("{}?follow=invalid#follow", initiative_path(i));
+    let Some(host) = their_server(&server) else {
+        return Ok(see_other(&back));
+    };
+    let host_part = i.origin.clone().unwrap_or_else(|| authority(&state));
+    let acct = format!("{}@{host_part}", i.handle);
+    let uri: String = url::form_urlencoded::byte_serialize(acct.as_bytes()).collect();
+    Ok(see_other(&format!("https://{host}/authorize_interaction?uri={uri}")))
+}
+
+/// The visitor's server from what they typed: `mastodon.social`, `https://mastodon.social/`,
+/// or their whole address `@me@mastodon.social`. Only a host name (and port) is kept.
+pub fn their_server(raw: &str) -> Option<String> {
+    let mut s = raw.trim();
+    for prefix in ["https://", "http://"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest;
+        }
+    }
+    let s = s.split('/').next().unwrap_or("");
+    let s = s.rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+    let (host, port) = match s.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s.as_str(), None),
+    };
+    let host_ok = host.len() <= 253
+        && host.contains('.')
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    (host_ok && port_ok).then_some(s)
+}
+
+#[derive(Template)]
+#[template(path = "item.html")]
+struct ItemPage {
+    ctx: PageCtx,
+    title: String,
+    initiative: String,
+    path: String,
+    need: Option<NeedView>,
+    update: Option<UpdateView>,
+    event: Option<EventView>,
+}
+
+fn parse_id(ctx: &PageCtx, raw: &str) -> Result<Uuid, super::render::PageError> {
+    Uuid::parse_str(raw).map_err(|_| ctx.not_found())
+}
+
+pub(crate) async fn need(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let (i, need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
+    let view = NeedView::new(&ctx.t, &need);
+    Ok(ok(&ItemPage {
+        title: need.title.clone(),
+        initiative: i.name.clone(),
+        path: initiative_path(&i),
+        need: Some(view),
+        update: None,
+        event: None,
+        ctx,
+    }))
+}
+
+pub(crate) async fn update(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let (i, update) = state.app().public_update(id).await.map_err(|e| ctx.fail(e))?;
+    let title = if matches!(update.kind, hromada_domain::UpdateKind::SpendingReport { .. }) {
+        ctx.t.tr1("update.report_of", &i.name)
+    } else {
+        ctx.t.tr1("update.news_of", &i.name)
+    };
+    Ok(ok(&ItemPage {
+        title,
+        initiative: i.name.clone(),
+        path: initiative_path(&i),
+        need: None,
+        update: Some(UpdateView::new(&ctx.t, &update)),
+        event: None,
+        ctx,
+    }))
+}
+
+pub(crate) async fn event(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&ctx, &id)?;
+    let (i, event) = state.app().public_event(id).await.map_err(|e| ctx.fail(e))?;
+    Ok(ok(&ItemPage {
+        title: event.title.clone(),
+        initiative: i.name.clone(),
+        path: initiative_path(&i),
+        need: None,
+        update: None,
+        event: Some(EventView::new(&ctx.t, &event)),
+        ctx,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    ctx: PageCtx,
+    events: Vec<(EventView, String)>,
+}
+
+pub(crate) async fn events(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
+    let events = upcoming(&state, &ctx, 100).await?;
+    Ok(ok(&EventsPage { ctx, events }))
+}
+
+#[derive(Template)]
+#[template(path = "about.html")]
+struct AboutPage {
+    ctx: PageCtx,
+    description: String,
+    rules_html: Option<String>,
+    public_url: String,
+}
+
+pub(crate) async fn about(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
+    let s = state.settings();
+    Ok(ok(&AboutPage {
+        description: s.node_description.clone(),
+        rules_html: s.node_rules.as_deref().map(markdown_to_html),
+        public_url: s.public_url.to_string(),
+        ctx,
+    }))
+}
+
+/// `GET /lang/{code}?back=/path`: remembers the language in a cookie and goes back.
+pub(crate) async fn switch_language(
+    State(state): State<WebState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let back = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "back")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let back = local_path(&back).unwrap_or("/").to_string();
+    let Some(lang) = super::i18n::Lang::from_code(&code) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let secure = state.settings().public_url.scheme() == "https";
+    let mut r = see_other(&back);
+    r.headers_mut()
+        .append(header::SET_COOKIE, super::ctx::lang_cookie(lang, secure));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_people_type() {
+        assert_eq!(their_server("mastodon.social").as_deref(), Some("mastodon.social"));
+        assert_eq!(their_server(" https://Mastodon.Social/about ").as_deref(), Some("mastodon.social"));
+        assert_eq!(their_server("@olena@social.example:8443").as_deref(), Some("social.example:8443"));
+        for bad in ["", "localhost", "evil.example\"x", "a..b", "x.example:99999", "exa mple.org", "-a.org"] {
+            assert_eq!(their_server(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_forms_ignore_nonsense() {
+        let t = super::super::i18n::Lang::from_code("en").unwrap().t();
+        let f = SearchForm::parse(&t, Some("q=%D0%BC%D0%B5%D0%B4&category=nope&region=kharkiv&open=1&page=x"));
+        assert_eq!(f.q, "мед");
+        assert_eq!(f.category, "");
+        assert_eq!(f.region, "kharkiv");
+        assert!(f.open && f.page == 1);
+        assert_eq!(f.page_link(2), "/search?q=%D0%BC%D0%B5%D0%B4&region=kharkiv&open=1&page=2");
+    }
+}

@@ -1,0 +1,283 @@
+//! Turning templates into responses, error pages, redirects, and the small formatting helpers
+//! templates share (money, dates, field errors).
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hromada_app::AppError;
+use hromada_domain::{Currency, ValidationErrors};
+
+use super::ctx::PageCtx;
+use super::i18n::Translator;
+
+/// A rendered page. Pages differ by cookie (language, user, CSRF token), so caches must not
+/// share them.
+pub fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => {
+            let mut r = (status, body).into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            h.insert(
+                header::VARY,
+                HeaderValue::from_static("Cookie, Accept-Language"),
+            );
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn ok(template: &impl Template) -> Response {
+    page(StatusCode::OK, template)
+}
+
+/// After a successful form post: go to the page showing the result (so reloading does not
+/// post again).
+pub fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A path the visitor may be sent back to: local and absolute, never `//host` or a scheme.
+pub fn local_path(raw: &str) -> Option<&str> {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && !raw.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(raw)
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: &'a PageCtx,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page that could not be shown, already rendered in the visitor's language.
+#[derive(Debug)]
+pub struct PageError(pub Response);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+impl PageCtx {
+    pub fn error_page(&self, status: StatusCode, title_key: &str, message_key: &str) -> PageError {
+        let t = self.t;
+        PageError(page(
+            status,
+            &ErrorPage {
+                ctx: self,
+                title: t.tr(title_key),
+                message: t.tr(message_key),
+            },
+        ))
+    }
+
+    pub fn not_found(&self) -> PageError {
+        self.error_page(StatusCode::NOT_FOUND, "error.not_found", "error.not_found_text")
+    }
+
+    pub fn forbidden(&self) -> PageError {
+        self.error_page(StatusCode::FORBIDDEN, "error.forbidden", "error.forbidden_text")
+    }
+
+    pub fn csrf_failed(&self) -> PageError {
+        self.error_page(StatusCode::FORBIDDEN, "error.csrf", "error.csrf_text")
+    }
+
+    /// Sends visitors who are not signed in to the login page, and back here afterwards.
+    pub fn login_required(&self) -> PageError {
+        let next: String = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
+        PageError(see_other(&format!("/login?next={next}")))
+    }
+
+    /// The user, or a redirect to the login page.
+    pub fn require_user(&self) -> Result<&hromada_domain::User, PageError> {
+        self.user.as_ref().ok_or_else(|| self.login_required())
+    }
+
+    /// A use case's failure as a page. Validation errors are handled by the forms themselves;
+    /// reaching here with one means a bug in a form, shown as a plain 422.
+    pub fn fail(&self, e: AppError) -> PageError {
+        match e {
+            AppError::NotFound(_) => self.not_found(),
+            AppError::Unauthenticated => self.login_required(),
+            AppError::Forbidden(_) => self.forbidden(),
+            AppError::Conflict(_) => {
+                self.error_page(StatusCode::CONFLICT, "error.conflict", "error.conflict_text")
+            }
+            AppError::Invalid(errors) => {
+                tracing::warn!(errors = %errors.summary(), "validation error reached a page");
+                self.error_page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "error.invalid",
+                    "error.invalid_text",
+                )
+            }
+            AppError::BadCredentials => self.error_page(
+                StatusCode::UNAUTHORIZED,
+                "error.forbidden",
+                "login.failed",
+            ),
+            e @ (AppError::Store(_) | AppError::Internal(_)) => {
+                tracing::error!(error = %e, "page failed");
+                self.error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error.internal",
+                    "error.internal_text",
+                )
+            }
+        }
+    }
+}
+
+/// Field errors of a form, keyed by the form's own field names, in the visitor's language.
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors {
+    pub items: Vec<(String, String)>,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.items.push((field.into(), message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether a field has an error (for `aria-invalid`).
+    pub fn has(&self, field: &str) -> bool {
+        self.items.iter().any(|(f, _)| f == field)
+    }
+
+    /// The messages for one field, joined.
+    pub fn get(&self, field: &str) -> String {
+        self.items
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Maps the domain's field paths to form field names with `map`, translating each message
+    /// by its code. Errors whose path `map` does not know are kept under `""` (shown on top).
+    pub fn from_validation(
+        t: Translator,
+        errors: &ValidationErrors,
+        map: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let mut out = FieldErrors::default();
+        for e in &errors.errors {
+            let key = format!("error.{}", e.code);
+            let message = if t.has(&key) {
+                t.tr(&key).to_string()
+            } else {
+                e.message.clone()
+            };
+            out.add(map(&e.field).unwrap_or_default(), message);
+        }
+        out
+    }
+
+    /// Errors that belong to no field shown on the form.
+    pub fn general(&self) -> Vec<&str> {
+        self.items
+            .iter()
+            .filter(|(f, _)| f.is_empty())
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+}
+
+/// `8350000` minor units → `83 500` (or `83 500.50`), with a narrow no-break space between
+/// thousands, the decimal separator of the language.
+pub fn amount(t: &Translator, minor: i64) -> String {
+    let negative = minor < 0;
+    let abs = minor.unsigned_abs();
+    let whole = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let cents = abs % 100;
+    let sign = if negative { "-" } else { "" };
+    if cents == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}{}{cents:02}", t.tr("format.decimal"))
+    }
+}
+
+pub fn money(t: &Translator, minor: i64, currency: &Currency) -> String {
+    format!("{}\u{a0}{}", amount(t, minor), currency.as_str())
+}
+
+/// A date for people: `2026-11-27`. ISO dates read the same in every language.
+pub fn date(ts: &chrono::DateTime<chrono::Utc>) -> String {
+    ts.format("%Y-%m-%d").to_string()
+}
+
+/// An event's time in its own time zone, with the zone named.
+pub fn local_time(ts: &chrono::DateTime<chrono::Utc>, tz: &str) -> String {
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(zone) => ts
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M (%Z)")
+            .to_string(),
+        Err(_) => ts.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::i18n::Lang;
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped() {
+        let en = Lang::from_code("en").unwrap().t();
+        let uk = Lang::from_code("uk").unwrap().t();
+        assert_eq!(amount(&en, 8_350_000), "83\u{202f}500");
+        assert_eq!(amount(&en, 100_050), "1\u{202f}000.50");
+        assert_eq!(amount(&uk, 100_050), "1\u{202f}000,50");
+        assert_eq!(amount(&en, 99), "0.99");
+    }
+
+    #[test]
+    fn only_local_paths() {
+        assert_eq!(local_path("/initiatives/x?a=1"), Some("/initiatives/x?a=1"));
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil"] {
+            assert_eq!(local_path(bad), None, "{bad}");
+        }
+    }
+}

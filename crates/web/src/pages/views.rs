@@ -1,0 +1,364 @@
+//! What the templates show, prepared from the domain types: texts already in the visitor's
+//! language, Markdown already rendered (and sanitised), amounts already formatted.
+
+use hromada_domain::markup::markdown_to_html;
+use hromada_domain::{
+    Contact, ContactKind, DonationKind, DonationMethod, Event, EventPlace, FundingPlatform,
+    Initiative, InitiativeStatus, Need, NeedStatus, Region, Update, UpdateKind, Urgency,
+};
+
+use super::i18n::Translator;
+use super::render::{amount, date, local_time, money};
+
+/// The path of an initiative's page: `handle` here, `handle@domain` for a mirrored listing.
+pub fn initiative_path(i: &Initiative) -> String {
+    match &i.origin {
+        Some(domain) => format!("/initiatives/{}@{domain}", i.handle),
+        None => format!("/initiatives/{}", i.handle),
+    }
+}
+
+pub fn region_label(t: &Translator, r: &Region) -> String {
+    let (area, city) = match r {
+        Region::Ukraine { oblast, city } => (t.oblast(oblast.code()).to_string(), city),
+        Region::Abroad { country, city } => (country.clone(), city),
+    };
+    match city {
+        Some(c) => format!("{c}, {area}"),
+        None => area,
+    }
+}
+
+/// How far a listing can be trusted, as later issues will compute it (vouches). A slot in every
+/// card and page; empty until trust is built.
+#[derive(Debug, Clone)]
+pub struct TrustBadge {
+    pub label: String,
+    pub class: &'static str,
+    pub explanation: String,
+}
+
+/// An initiative in a list (search results, home page, giving page).
+pub struct Card {
+    pub path: String,
+    pub name: String,
+    pub summary: String,
+    pub handle: String,
+    pub categories: Vec<&'static str>,
+    pub regions: Vec<String>,
+    /// `None` for this node's own listings; the origin domain for mirrored ones.
+    pub origin: Option<String>,
+    pub trust: Option<TrustBadge>,
+    pub paused: bool,
+    pub recurring: bool,
+    pub updated: String,
+}
+
+impl Card {
+    pub fn new(t: &Translator, i: &Initiative) -> Self {
+        Card {
+            path: initiative_path(i),
+            name: i.name.clone(),
+            summary: i.summary.clone(),
+            handle: i.handle.to_string(),
+            categories: i.categories.iter().map(|c| t.category(c.code())).collect(),
+            regions: i.regions.iter().map(|r| region_label(t, r)).collect(),
+            origin: i.origin.clone(),
+            trust: None,
+            paused: i.status == InitiativeStatus::Paused,
+            recurring: i.takes_recurring_donations(),
+            updated: date(&i.updated_at),
+        }
+    }
+}
+
+/// One line of donation details: a label, the value to show, and the value to copy.
+pub struct DetailRow {
+    pub label: &'static str,
+    pub shown: String,
+    pub copy: String,
+    pub mono: bool,
+}
+
+pub struct MethodView {
+    pub kind: &'static str,
+    pub label: Option<String>,
+    pub rows: Vec<DetailRow>,
+    /// `payto:` for bank transfers, the jar or platform page otherwise.
+    pub link: Option<(String, &'static str)>,
+    pub currency: Option<String>,
+    pub recurring: bool,
+    /// All details as one text, for "copy all".
+    pub all: String,
+}
+
+fn grouped(s: &str, n: usize) -> String {
+    s.chars()
+        .collect::<Vec<_>>()
+        .chunks(n)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl MethodView {
+    pub fn new(t: &Translator, m: &DonationMethod) -> Self {
+        let row = |label: &'static str, shown: String, copy: &str, mono: bool| DetailRow {
+            label,
+            shown,
+            copy: copy.to_string(),
+            mono,
+        };
+        let (kind, rows, link) = match &m.details {
+            DonationKind::BankTransfer {
+                iban,
+                bic,
+                account_holder,
+                bank_name,
+            } => {
+                let mut rows = vec![
+                    row(t.tr("donate.holder"), account_holder.clone(), account_holder, false),
+                    row(t.tr("donate.iban"), grouped(iban, 4), iban, true),
+                ];
+                if let Some(b) = bic {
+                    rows.push(row(t.tr("donate.bic"), b.clone(), b, true));
+                }
+                if let Some(b) = bank_name {
+                    rows.push(row(t.tr("donate.bank"), b.clone(), b, false));
+                }
+                let link = m.payto_uri().map(|u| (u, t.tr("donate.open_payto")));
+                (t.tr("donate.kind.bank_transfer"), rows, link)
+            }
+            DonationKind::Card { number, holder } => {
+                let mut rows = vec![row(t.tr("donate.card"), grouped(number, 4), number, true)];
+                if let Some(h) = holder {
+                    rows.push(row(t.tr("donate.holder"), h.clone(), h, false));
+                }
+                (t.tr("donate.kind.card"), rows, None)
+            }
+            DonationKind::Jar { url } => (
+                t.tr("donate.kind.jar"),
+                vec![row(t.tr("donate.link"), url.clone(), url, true)],
+                Some((url.clone(), t.tr("donate.open_jar"))),
+            ),
+            DonationKind::Paypal { account } => {
+                let link = account
+                    .starts_with("https://")
+                    .then(|| (account.clone(), t.tr("donate.open_link")));
+                (
+                    "PayPal",
+                    vec![row(t.tr("donate.account"), account.clone(), account, true)],
+                    link,
+                )
+            }
+            DonationKind::Platform { platform, url } => (
+                match platform {
+                    FundingPlatform::Liberapay => "Liberapay",
+                    FundingPlatform::OpenCollective => "Open Collective",
+                    FundingPlatform::Patreon => "Patreon",
+                    FundingPlatform::Other => t.tr("donate.kind.platform"),
+                },
+                vec![row(t.tr("donate.link"), url.clone(), url, true)],
+                Some((url.clone(), t.tr("donate.open_link"))),
+            ),
+            DonationKind::Crypto { network, address } => (
+                t.tr("donate.kind.crypto"),
+                vec![
+                    row(t.tr("donate.network"), network.clone(), network, false),
+                    row(t.tr("donate.address"), address.clone(), address, true),
+                ],
+                None,
+            ),
+        };
+        let all = rows
+            .iter()
+            .map(|r| format!("{}: {}", r.label, r.copy))
+            .collect::<Vec<_>>()
+            .join("\n");
+        MethodView {
+            kind,
+            label: m.label.clone(),
+            rows,
+            link,
+            currency: m.currency.as_ref().map(|c| c.to_string()),
+            recurring: m.recurring,
+            all,
+        }
+    }
+}
+
+pub struct ContactView {
+    pub kind: &'static str,
+    pub value: String,
+    pub href: Option<String>,
+}
+
+impl ContactView {
+    pub fn new(t: &Translator, c: &Contact) -> Self {
+        let v = c.value.clone();
+        let (kind, href) = match c.kind {
+            ContactKind::Email => ("Email", Some(format!("mailto:{v}"))),
+            ContactKind::Phone => (t.tr("contact.phone"), Some(format!("tel:{}", v.replace(' ', "")))),
+            ContactKind::Signal => ("Signal", None),
+            ContactKind::Telegram => (
+                "Telegram",
+                v.strip_prefix('@').map(|h| format!("https://t.me/{h}")),
+            ),
+            ContactKind::Matrix => ("Matrix", Some(format!("https://matrix.to/#/{v}"))),
+            ContactKind::Instagram => ("Instagram", None),
+            ContactKind::Facebook => ("Facebook", None),
+            ContactKind::Fediverse => ("Fediverse", None),
+            ContactKind::Website => (t.tr("contact.website"), None),
+            ContactKind::Other => (t.tr("contact.other"), None),
+        };
+        let href = href.or_else(|| v.starts_with("https://").then(|| v.clone()));
+        ContactView {
+            kind,
+            value: v,
+            href,
+        }
+    }
+}
+
+pub struct NeedView {
+    pub id: String,
+    pub title: String,
+    pub description_html: String,
+    pub category: &'static str,
+    pub urgency: &'static str,
+    pub urgency_label: &'static str,
+    pub urgent: bool,
+    pub status: &'static str,
+    pub open: bool,
+    pub percent: Option<u8>,
+    pub raised: String,
+    pub target: Option<String>,
+    /// The raw amounts for the maintainer's form.
+    pub raised_plain: String,
+    pub deadline: Option<String>,
+}
+
+pub fn urgency_label(t: &Translator, u: Urgency) -> &'static str {
+    match u {
+        Urgency::Low => t.tr("urgency.low"),
+        Urgency::Normal => t.tr("urgency.normal"),
+        Urgency::High => t.tr("urgency.high"),
+        Urgency::Critical => t.tr("urgency.critical"),
+    }
+}
+
+pub fn need_status_label(t: &Translator, s: NeedStatus) -> &'static str {
+    match s {
+        NeedStatus::Open => t.tr("need.status.open"),
+        NeedStatus::Funded => t.tr("need.status.funded"),
+        NeedStatus::Delivered => t.tr("need.status.delivered"),
+        NeedStatus::Cancelled => t.tr("need.status.cancelled"),
+    }
+}
+
+impl NeedView {
+    pub fn new(t: &Translator, n: &Need) -> Self {
+        NeedView {
+            id: n.id.to_string(),
+            title: n.title.clone(),
+            description_html: markdown_to_html(&n.description),
+            category: t.category(n.category.code()),
+            urgency: n.urgency.code(),
+            urgency_label: urgency_label(t, n.urgency),
+            urgent: n.urgency.is_urgent(),
+            status: need_status_label(t, n.status),
+            open: n.status == NeedStatus::Open,
+            percent: n.progress_percent(),
+            raised: match &n.target {
+                Some(target) => money(t, n.raised, &target.currency),
+                None => amount(t, n.raised),
+            },
+            target: n.target.as_ref().map(|m| money(t, m.amount, &m.currency)),
+            raised_plain: hromada_domain::money::format_amount(n.raised),
+            deadline: n.deadline.map(|d| d.format("%Y-%m-%d").to_string()),
+        }
+    }
+}
+
+pub struct PhotoView {
+    pub src: String,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub struct UpdateView {
+    pub id: String,
+    pub date: String,
+    pub report: bool,
+    pub scheduled: bool,
+    pub body_html: String,
+    pub items: Vec<(String, String)>,
+    pub totals: Vec<String>,
+    pub photos: Vec<PhotoView>,
+}
+
+impl UpdateView {
+    pub fn new(t: &Translator, u: &Update) -> Self {
+        let items = match &u.kind {
+            UpdateKind::News => Vec::new(),
+            UpdateKind::SpendingReport { items } => items
+                .iter()
+                .map(|i| (i.what.clone(), money(t, i.amount.amount, &i.amount.currency)))
+                .collect(),
+        };
+        UpdateView {
+            id: u.id.to_string(),
+            date: date(&u.publish_at),
+            report: matches!(u.kind, UpdateKind::SpendingReport { .. }),
+            scheduled: !u.is_published(hromada_app::now()),
+            body_html: markdown_to_html(&u.body),
+            items,
+            totals: u
+                .report_totals()
+                .iter()
+                .map(|m| money(t, m.amount, &m.currency))
+                .collect(),
+            photos: u
+                .photos
+                .iter()
+                .map(|p| PhotoView {
+                    src: format!("/media/{}", p.name),
+                    alt: p.alt.clone(),
+                    width: p.width,
+                    height: p.height,
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct EventView {
+    pub id: String,
+    pub title: String,
+    pub when: String,
+    pub place: String,
+    pub online: Option<String>,
+    pub organiser: String,
+    pub cancelled: bool,
+    pub description_html: String,
+}
+
+impl EventView {
+    pub fn new(t: &Translator, e: &Event) -> Self {
+        let (place, online) = match &e.place {
+            EventPlace::City { .. } => (e.place.label(), None),
+            EventPlace::Online { url } => (t.tr("event.online").to_string(), Some(url.clone())),
+        };
+        EventView {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            when: local_time(&e.starts_at, &e.timezone),
+            place,
+            online,
+            organiser: e.organiser.clone(),
+            cancelled: e.cancelled,
+            description_html: markdown_to_html(&e.description),
+        }
+    }
+}
