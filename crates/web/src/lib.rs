@@ -12,6 +12,8 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod media;
+pub mod pages;
 pub mod ratelimit;
 mod routing;
 mod state;
@@ -35,6 +37,7 @@ fn root_routes() -> Vec<routing::Route> {
 pub fn router(state: WebState) -> Router {
     routing::build(root_routes())
         .nest(API_PREFIX, api::router(&state))
+        .merge(pages::router(&state))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -18,6 +18,13 @@ pub struct WebSettings {
     pub json_body_limit: usize,
     /// How many failed logins are tolerated before `POST /api/v1/auth/token` answers 429.
     pub login_limits: LoginLimits,
+    /// The node's name and description, shown on the web pages (`node_name`, `node_description`).
+    pub node_name: String,
+    pub node_description: String,
+    /// The node's rules for listings (Markdown), shown on the about page; `None` shows the defaults.
+    pub node_rules: Option<String>,
+    /// Where uploaded photos are kept (`<data_dir>/media`).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl WebSettings {
@@ -33,6 +40,10 @@ impl WebSettings {
                 per_ip: 50,
                 window: Duration::from_secs(15 * 60),
             },
+            node_name: "Hromada".into(),
+            node_description: String::new(),
+            node_rules: None,
+            media_dir: std::path::PathBuf::from("data/media"),
         }
     }
 
