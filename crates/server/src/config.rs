@@ -59,6 +59,9 @@ pub struct Settings {
     pub config: Config,
     pub listen: SocketAddr,
     pub public_url: Url,
+    /// Federation's sizes and timings. Not configurable by file: the defaults suit production,
+    /// and tests shorten the retry times in code.
+    pub federation_limits: hromada_federation::Limits,
 }
 
 impl Config {
@@ -153,6 +156,7 @@ impl Config {
             listen,
             public_url,
             config: self,
+            federation_limits: hromada_federation::Limits::default(),
         })
     }
 }

@@ -115,10 +115,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Admin { config, command } => {
             let settings = load(&config)?;
             init_logging("warn");
-            let store = open_store(&settings.config.database_url)
+            let stores = open_store(&settings.config.database_url)
                 .await
                 .map_err(Failure::runtime)?;
-            admin::run(hromada_app::App::new(store), command, read_stdin_password).await
+            admin::run(
+                hromada_app::App::new(stores.directory),
+                command,
+                read_stdin_password,
+            )
+            .await
         }
     }
 }
@@ -129,10 +134,10 @@ fn load(arg: &ConfigArg) -> Result<Settings, Failure> {
 
 async fn serve(settings: Settings) -> Result<(), Failure> {
     prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
-    let store = open_store(&settings.config.database_url)
+    let stores = open_store(&settings.config.database_url)
         .await
         .map_err(Failure::runtime)?;
-    let node = start(&settings, store, None)
+    let node = start(&settings, stores, None)
         .await
         .map_err(Failure::runtime)?;
     let stop = node.shutdown_token();
@@ -185,14 +190,14 @@ async fn demo() -> Result<(), Failure> {
     let password =
         std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
     prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
-    let store = open_store(&settings.config.database_url)
+    let stores = open_store(&settings.config.database_url)
         .await
         .map_err(Failure::runtime)?;
-    let app = hromada_app::App::new(store.clone());
+    let app = hromada_app::App::new(stores.directory.clone());
     let seeded = demo::seed(&app, &password)
         .await
         .map_err(|e| Failure::runtime(format!("seeding demo data failed: {e}")))?;
-    let node = start(&settings, store, None)
+    let node = start(&settings, stores, None)
         .await
         .map_err(Failure::runtime)?;
     let logins = DEMO_USERS

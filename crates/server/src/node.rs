@@ -3,14 +3,19 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
 use hromada_app::App;
-use hromada_store::Store;
+use hromada_federation::{Federation, FederationSettings};
+use hromada_store::{FederationStore, Store};
 use hromada_store_postgres::PgStore;
 use hromada_store_sqlite::SqliteStore;
 use hromada_web::{WebSettings, WebState};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 use crate::config::{Settings, redact};
 
@@ -27,10 +32,29 @@ pub enum StartError {
     Listen { addr: SocketAddr, reason: String },
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    #[error("cannot start federation: {0}")]
+    Federation(String),
+}
+
+/// The node's storage, seen through each of its interfaces (one database behind both).
+#[derive(Clone)]
+pub struct Stores {
+    pub directory: Arc<dyn Store>,
+    pub federation: Arc<dyn FederationStore>,
+}
+
+impl Stores {
+    fn of<S: Store + FederationStore>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            directory: store.clone(),
+            federation: store,
+        }
+    }
 }
 
 /// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
-pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, StartError> {
+pub async fn open_store(database_url: &str) -> Result<Stores, StartError> {
     let db_error = |e: hromada_store::StoreError| StartError::Database {
         url: redact(database_url),
         reason: e.to_string(),
@@ -45,11 +69,11 @@ pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, StartError
         }
         let store = SqliteStore::connect(database_url).await.map_err(db_error)?;
         store.migrate().await.map_err(migration_error)?;
-        Ok(Arc::new(store))
+        Ok(Stores::of(store))
     } else {
         let store = PgStore::connect(database_url).await.map_err(db_error)?;
         store.migrate().await.map_err(migration_error)?;
-        Ok(Arc::new(store))
+        Ok(Stores::of(store))
     }
 }
 
@@ -73,6 +97,7 @@ pub struct RunningNode {
     pub addr: SocketAddr,
     pub app: App,
     shutdown: CancellationToken,
+    pub federation: Federation,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -97,12 +122,27 @@ impl RunningNode {
     }
 }
 
-/// Binds the configured address (or uses `listener` if given) and serves the node.
+/// Binds the configured address (or uses `listener` if given) and serves the node: the web
+/// pages and JSON API, federation, and federation's background workers.
 pub async fn start(
     settings: &Settings,
-    store: Arc<dyn Store>,
+    stores: Stores,
     listener: Option<TcpListener>,
 ) -> Result<RunningNode, StartError> {
+    let config = &settings.config;
+    let federation = Federation::new(
+        FederationSettings {
+            allow_private_networks: config.allow_private_networks,
+            node_name: config.node_name.clone(),
+            node_description: config.node_description.clone(),
+            limits: settings.federation_limits.clone(),
+            ..FederationSettings::new(settings.public_url.clone())
+        },
+        stores.directory.clone(),
+        stores.federation.clone(),
+    )
+    .await
+    .map_err(|e| StartError::Federation(e.to_string()))?;
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(settings.listen)
@@ -116,8 +156,7 @@ pub async fn start(
         addr: settings.listen,
         reason: e.to_string(),
     })?;
-    let app = App::new(store);
-    let config = &settings.config;
+    let app = App::new(stores.directory);
     let web = WebState::new(
         app.clone(),
         WebSettings {
@@ -128,23 +167,47 @@ pub async fn start(
             ..WebSettings::new(settings.public_url.clone())
         },
     );
-    let router = hromada_web::router(web);
+    let router = negotiate(federation.router(), hromada_web::router(web));
     let shutdown = CancellationToken::new();
+    let workers = federation.spawn_workers(shutdown.clone());
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(
+        let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
+        .await;
+        // The workers saw the same cancellation; wait so no delivery is cut off mid-write.
+        let _ = workers.await;
+        served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");
     Ok(RunningNode {
         addr,
         app,
+        federation,
         shutdown,
         task,
+    })
+}
+
+/// One router in front of two: requests federation claims (ActivityPub JSON on shared URLs,
+/// inboxes, WebFinger, NodeInfo) go to it, everything else to the web pages and API.
+fn negotiate(federation: Router, web: Router) -> Router {
+    Router::new().fallback(move |request: Request| async move {
+        let (parts, body) = request.into_parts();
+        let target = if Federation::claims(&parts) {
+            federation
+        } else {
+            web
+        };
+        let response: Result<Response, std::convert::Infallible> =
+            target.oneshot(Request::from_parts(parts, body)).await;
+        match response {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     })
 }
 
