@@ -1,0 +1,198 @@
+//! The change feed, the audit log and tombstones.
+//!
+//! Writers call [`record`] inside their own transaction, so a change and its audit entry are
+//! stored together with the write they describe, or not at all.
+
+use chrono::{DateTime, Utc};
+use hromada_domain::{AuditAction, AuditEntry};
+use hromada_store::{Change, ChangeKind, StoreError, StoreResult};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::codec::known;
+use crate::error::{db_err, write_err};
+
+/// Advisory lock key serialising appends to the change feed ("hromada" in ASCII).
+const FEED_LOCK: i64 = 0x0068_726f_6d61_6461;
+
+/// Writes an optional audit entry and, when the write changed something the public sees, a
+/// change-feed row. Call it last in the transaction.
+///
+/// Sequence numbers are handed out when a row is inserted, not when its transaction commits, so
+/// without care a reader could see seq 8 committed before seq 7 and never look back for 7.
+/// A transaction-scoped advisory lock taken before the insert makes appends take turns until
+/// commit, so seq order is commit order. The lock is taken after the transaction's other
+/// writes, which keeps the time it is held short.
+pub(crate) async fn record(
+    conn: &mut PgConnection,
+    audit: Option<&AuditEntry>,
+    change: Option<(ChangeKind, Uuid, Uuid)>,
+) -> StoreResult<()> {
+    if let Some(entry) = audit {
+        insert_audit(conn, entry).await?;
+    }
+    if let Some((kind, entity_id, initiative_id)) = change {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(FEED_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO changes (at, kind, entity_id, initiative_id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(Utc::now())
+        .bind(kind.code())
+        .bind(entity_id)
+        .bind(initiative_id)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+async fn insert_audit(conn: &mut PgConnection, entry: &AuditEntry) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor, action, subject, reason, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.id)
+    .bind(entry.at)
+    .bind(&entry.actor)
+    .bind(entry.action.code())
+    .bind(&entry.subject)
+    .bind(&entry.reason)
+    .bind(Json(&entry.details))
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        write_err(e, |_| {
+            format!("an audit entry with id {} already exists", entry.id)
+        })
+    })?;
+    Ok(())
+}
+
+pub(crate) async fn append_audit(store: &PgStore, entry: &AuditEntry) -> StoreResult<()> {
+    insert_audit(&mut *store.pool().acquire().await.map_err(db_err)?, entry).await
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    id: Uuid,
+    at: DateTime<Utc>,
+    actor: Option<String>,
+    action: String,
+    subject: String,
+    reason: Option<String>,
+    details: Json<serde_json::Value>,
+}
+
+pub(crate) async fn audit_log(
+    store: &PgStore,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<AuditEntry>> {
+    let rows = sqlx::query_as::<_, AuditRow>(
+        "SELECT id, at, actor, action, subject, reason, details FROM audit_log
+         ORDER BY at DESC, seq DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(i64::from(limit))
+    .bind(i64::from(offset))
+    .fetch_all(store.pool())
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: r.id,
+                at: r.at,
+                actor: r.actor,
+                action: known(AuditAction::from_code(&r.action), "audit action", &r.action)?,
+                subject: r.subject,
+                reason: r.reason,
+                details: r.details.0,
+            })
+        })
+        .collect()
+}
+
+#[derive(FromRow)]
+struct ChangeRow {
+    seq: i64,
+    at: DateTime<Utc>,
+    kind: String,
+    entity_id: Uuid,
+    initiative_id: Uuid,
+}
+
+pub(crate) async fn changes_after(
+    store: &PgStore,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<Change>> {
+    let rows = sqlx::query_as::<_, ChangeRow>(
+        "SELECT seq, at, kind, entity_id, initiative_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Change {
+                seq: r.seq,
+                at: r.at,
+                kind: known(ChangeKind::from_code(&r.kind), "change kind", &r.kind)?,
+                entity_id: r.entity_id,
+                initiative_id: r.initiative_id,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn add_tombstone(
+    conn: &mut PgConnection,
+    object_id: Uuid,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO tombstones (id, kind, deleted_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(object_id)
+        .bind(kind)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Refuses to create an object under the id of a deleted one.
+pub(crate) async fn ensure_not_tombstoned(
+    conn: &mut PgConnection,
+    object_id: Uuid,
+) -> StoreResult<()> {
+    let found = sqlx::query("SELECT 1 FROM tombstones WHERE id = $1")
+        .bind(object_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    match found {
+        Some(_) => Err(StoreError::Conflict(format!(
+            "id {object_id} belonged to a deleted object and cannot be reused"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub(crate) async fn is_tombstoned(store: &PgStore, object_id: Uuid) -> StoreResult<bool> {
+    let found = sqlx::query("SELECT 1 FROM tombstones WHERE id = $1")
+        .bind(object_id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?;
+    Ok(found.is_some())
+}

@@ -1,0 +1,256 @@
+//! Initiatives: their rows (with the search document), and lookups by id and handle.
+
+use chrono::{DateTime, Utc};
+use hromada_domain::{
+    AuditEntry, Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
+};
+use hromada_store::{ChangeKind, StoreError, StoreResult};
+use sqlx::FromRow;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::codec::{PgQuery, known};
+use crate::error::{db_err, write_err};
+use crate::feed;
+
+/// The weighted search document, from binds `$24`–`$27` (lower-cased by [`bind_fields`]).
+const SEARCH_DOCUMENT: &str = "
+    setweight(to_tsvector('simple', $24), 'A') || setweight(to_tsvector('simple', $25), 'B') ||
+    setweight(to_tsvector('simple', $26), 'C') || setweight(to_tsvector('simple', $27), 'D')";
+
+/// Columns in bind order: `$1` is the id, the rest follow [`bind_fields`].
+fn insert_sql() -> String {
+    format!(
+        "INSERT INTO initiatives (
+            id, handle, origin, name, summary, description, categories, tags, regions, region_codes,
+            languages, website, contacts, donation_methods, takes_recurring, status, discoverable,
+            manually_approves_followers, submitter_contact, rejection_reason, created_at,
+            updated_at, published_at, search
+        ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT})"
+    )
+}
+
+fn update_sql() -> String {
+    format!(
+        "UPDATE initiatives SET
+            handle = $2, origin = $3, name = $4, summary = $5, description = $6, categories = $7,
+            tags = $8, regions = $9, region_codes = $10, languages = $11, website = $12,
+            contacts = $13, donation_methods = $14, takes_recurring = $15, status = $16,
+            discoverable = $17, manually_approves_followers = $18, submitter_contact = $19,
+            rejection_reason = $20, created_at = $21, updated_at = $22, published_at = $23,
+            search = {SEARCH_DOCUMENT}
+        WHERE id = $1"
+    )
+}
+
+/// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
+pub(crate) const COLUMNS: &str = "
+    i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
+    i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
+    i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
+    i.updated_at, i.published_at";
+
+fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
+    let categories: Vec<String> = i.categories.iter().map(|c| c.code().to_string()).collect();
+    let region_codes: Vec<String> = i
+        .regions
+        .iter()
+        .map(|r| r.filter_code().to_string())
+        .collect();
+    // Lower-cased here rather than in SQL: PostgreSQL's lower-casing follows the database
+    // locale and leaves Cyrillic as it is under the C locale.
+    query
+        .bind(i.id)
+        .bind(i.handle.as_str())
+        .bind(i.origin.as_deref())
+        .bind(&i.name)
+        .bind(&i.summary)
+        .bind(&i.description)
+        .bind(categories)
+        .bind(&i.tags)
+        .bind(Json(&i.regions))
+        .bind(region_codes)
+        .bind(&i.languages)
+        .bind(i.website.as_deref())
+        .bind(Json(&i.contacts))
+        .bind(Json(&i.donation_methods))
+        .bind(i.takes_recurring_donations())
+        .bind(i.status.code())
+        .bind(i.discoverable)
+        .bind(i.manually_approves_followers)
+        .bind(i.submitter_contact.as_deref())
+        .bind(i.rejection_reason.as_deref())
+        .bind(i.created_at)
+        .bind(i.updated_at)
+        .bind(i.published_at)
+        .bind(i.name.to_lowercase())
+        .bind(i.tags.join(" ").to_lowercase())
+        .bind(i.summary.to_lowercase())
+        .bind(i.description.to_lowercase())
+}
+
+/// What a broken uniqueness rule on an initiative means for the person who sent it.
+fn conflict(i: &Initiative, constraint: &str) -> String {
+    if !constraint.contains("handle") {
+        return format!("an initiative with id {} already exists", i.id);
+    }
+    match &i.origin {
+        None => format!("the handle `{}` is already taken", i.handle),
+        Some(origin) => format!(
+            "an initiative `{}` from {origin} is already stored",
+            i.handle
+        ),
+    }
+}
+
+pub(crate) async fn insert(
+    store: &PgStore,
+    i: &Initiative,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let sql = insert_sql();
+    bind_fields(sqlx::query(&sql), i)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeCreated, i.id, i.id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn update(
+    store: &PgStore,
+    i: &Initiative,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let sql = update_sql();
+    let done = bind_fields(sqlx::query(&sql), i)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeUpdated, i.id, i.id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn by_id(store: &PgStore, initiative_id: Uuid) -> StoreResult<Option<Initiative>> {
+    sqlx::query_as::<_, InitiativeRow>(&format!(
+        "SELECT {COLUMNS} FROM initiatives i WHERE i.id = $1"
+    ))
+    .bind(initiative_id)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(db_err)?
+    .map(InitiativeRow::into_initiative)
+    .transpose()
+}
+
+pub(crate) async fn by_handle(
+    store: &PgStore,
+    handle: &str,
+    origin: Option<&str>,
+) -> StoreResult<Option<Initiative>> {
+    // Two statements, so that each can use its partial unique index.
+    let row = match origin {
+        None => {
+            sqlx::query_as::<_, InitiativeRow>(&format!(
+                "SELECT {COLUMNS} FROM initiatives i WHERE i.handle = $1 AND i.origin IS NULL"
+            ))
+            .bind(handle)
+            .fetch_optional(store.pool())
+            .await
+        }
+        Some(origin) => {
+            sqlx::query_as::<_, InitiativeRow>(&format!(
+                "SELECT {COLUMNS} FROM initiatives i WHERE i.origin = $1 AND i.handle = $2"
+            ))
+            .bind(origin)
+            .bind(handle)
+            .fetch_optional(store.pool())
+            .await
+        }
+    };
+    row.map_err(db_err)?
+        .map(InitiativeRow::into_initiative)
+        .transpose()
+}
+
+/// An initiative as stored; search selects the same columns.
+#[derive(FromRow)]
+pub(crate) struct InitiativeRow {
+    id: Uuid,
+    handle: String,
+    origin: Option<String>,
+    name: String,
+    summary: String,
+    description: String,
+    categories: Vec<String>,
+    tags: Vec<String>,
+    regions: Json<Vec<Region>>,
+    languages: Vec<String>,
+    website: Option<String>,
+    contacts: Json<Vec<Contact>>,
+    donation_methods: Json<Vec<DonationMethod>>,
+    status: String,
+    discoverable: bool,
+    manually_approves_followers: bool,
+    submitter_contact: Option<String>,
+    rejection_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+}
+
+impl InitiativeRow {
+    pub(crate) fn into_initiative(self) -> StoreResult<Initiative> {
+        let categories = self
+            .categories
+            .iter()
+            .map(|c| known(Category::from_code(c), "category", c))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Initiative {
+            id: self.id,
+            // Stored handles were checked when they arrived; remote ones may follow another
+            // node's reserved-name list, so they are not re-validated here.
+            handle: Handle::trusted(self.handle),
+            origin: self.origin,
+            name: self.name,
+            summary: self.summary,
+            description: self.description,
+            categories,
+            tags: self.tags,
+            regions: self.regions.0,
+            languages: self.languages,
+            website: self.website,
+            contacts: self.contacts.0,
+            donation_methods: self.donation_methods.0,
+            status: known(
+                InitiativeStatus::from_code(&self.status),
+                "initiative status",
+                &self.status,
+            )?,
+            discoverable: self.discoverable,
+            manually_approves_followers: self.manually_approves_followers,
+            submitter_contact: self.submitter_contact,
+            rejection_reason: self.rejection_reason,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            published_at: self.published_at,
+        })
+    }
+}

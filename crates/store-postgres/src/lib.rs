@@ -1,0 +1,278 @@
+//! The PostgreSQL implementation of Hromada's [`Store`], for nodes that already run PostgreSQL
+//! or outgrow one SQLite file. Search uses a weighted `tsvector` with a GIN index.
+//!
+//! Queries are checked at run time (`sqlx::query` with binds), so building needs no database.
+//! One module per area; the [`Store`] implementation below only dispatches to them.
+
+mod accounts;
+mod codec;
+mod error;
+mod events;
+mod federation;
+mod feed;
+mod initiatives;
+mod needs;
+mod search;
+mod updates;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
+use hromada_store::{Change, SearchPage, SearchQuery, Store, StoreError, StoreResult, TokenRecord};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::error::db_err;
+
+/// Connections kept at most; PostgreSQL handles concurrent writers itself.
+const MAX_CONNECTIONS: u32 = 8;
+/// How long to wait for a connection before reporting the database unreachable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A Hromada store in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to a `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Database(format!(
+                "the PostgreSQL URL is not valid (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE): {e}"
+            ))
+        })?;
+        // Named without the password, which must not end up in logs.
+        let target = format!(
+            "{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or(options.get_username())
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Database(format!(
+                    "could not connect to PostgreSQL as {target}: {e} (check that the server is \
+                     running and that the URL's user, password, host, port and database are right)"
+                ))
+            })?;
+        tracing::debug!(%target, "connected to PostgreSQL");
+        Ok(Self { pool })
+    }
+
+    /// Applies the migrations in `migrations/postgres` that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| {
+                StoreError::Database(format!("could not migrate the PostgreSQL database: {e}"))
+            })
+    }
+
+    /// The connection pool, for other crates' own tables and queries.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(db_err)
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        initiatives::insert(self, initiative, audit).await
+    }
+
+    async fn update_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        initiatives::update(self, initiative, audit).await
+    }
+
+    async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>> {
+        initiatives::by_id(self, id).await
+    }
+
+    async fn initiative_by_handle(
+        &self,
+        handle: &str,
+        origin: Option<&str>,
+    ) -> StoreResult<Option<Initiative>> {
+        initiatives::by_handle(self, handle, origin).await
+    }
+
+    async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage> {
+        search::search(self, query).await
+    }
+
+    async fn insert_need(&self, need: &Need) -> StoreResult<()> {
+        needs::insert(self, need).await
+    }
+
+    async fn update_need(&self, need: &Need) -> StoreResult<()> {
+        needs::update(self, need).await
+    }
+
+    async fn need_by_id(&self, id: Uuid) -> StoreResult<Option<Need>> {
+        needs::by_id(self, id).await
+    }
+
+    async fn needs_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Need>> {
+        needs::of(self, initiative_id).await
+    }
+
+    async fn urgent_needs(&self, min_urgency: Urgency, limit: u32) -> StoreResult<Vec<Need>> {
+        needs::urgent(self, min_urgency, limit).await
+    }
+
+    async fn insert_update(&self, update: &Update) -> StoreResult<()> {
+        updates::insert(self, update).await
+    }
+
+    async fn update_update(&self, update: &Update) -> StoreResult<()> {
+        updates::update(self, update).await
+    }
+
+    async fn delete_update(&self, id: Uuid) -> StoreResult<()> {
+        updates::delete(self, id).await
+    }
+
+    async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>> {
+        updates::by_id(self, id).await
+    }
+
+    async fn updates_of(
+        &self,
+        initiative_id: Uuid,
+        published_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Update>> {
+        updates::of(self, initiative_id, published_before, limit).await
+    }
+
+    async fn insert_event(&self, event: &Event) -> StoreResult<()> {
+        events::insert(self, event).await
+    }
+
+    async fn update_event(&self, event: &Event) -> StoreResult<()> {
+        events::update(self, event).await
+    }
+
+    async fn event_by_id(&self, id: Uuid) -> StoreResult<Option<Event>> {
+        events::by_id(self, id).await
+    }
+
+    async fn events_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Event>> {
+        events::of(self, initiative_id).await
+    }
+
+    async fn upcoming_events(&self, after: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Event>> {
+        events::upcoming(self, after, limit).await
+    }
+
+    async fn is_tombstoned(&self, id: Uuid) -> StoreResult<bool> {
+        feed::is_tombstoned(self, id).await
+    }
+
+    async fn insert_user(&self, user: &User, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        accounts::insert_user(self, user, audit).await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>> {
+        accounts::user_by_id(self, id).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        accounts::user_by_username(self, username).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        accounts::list_users(self).await
+    }
+
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::set_password_hash(self, user_id, hash, audit).await
+    }
+
+    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()> {
+        accounts::set_user_disabled(self, user_id, disabled).await
+    }
+
+    async fn add_maintainer(
+        &self,
+        user_id: Uuid,
+        initiative_id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::add_maintainer(self, user_id, initiative_id, audit).await
+    }
+
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::insert_token(self, token, audit).await
+    }
+
+    async fn live_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenRecord>> {
+        accounts::live_token(self, hash, now).await
+    }
+
+    async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
+        accounts::tokens_of(self, user_id).await
+    }
+
+    async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        accounts::revoke_token(self, id, audit).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        feed::append_audit(self, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32, offset: u32) -> StoreResult<Vec<AuditEntry>> {
+        feed::audit_log(self, limit, offset).await
+    }
+
+    async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>> {
+        feed::changes_after(self, after, limit).await
+    }
+}

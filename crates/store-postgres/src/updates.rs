@@ -1,0 +1,171 @@
+//! Updates (news and spending reports), including delayed publication and deletion with a
+//! tombstone.
+
+use chrono::{DateTime, Utc};
+use hromada_domain::{LineItem, Photo, Update, UpdateKind};
+use hromada_store::{ChangeKind, StoreError, StoreResult};
+use sqlx::FromRow;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::codec::PgQuery;
+use crate::error::{db_err, write_err};
+use crate::feed;
+
+/// Columns in bind order, shared by insert and update (see [`bind_fields`]).
+const INSERT: &str = "
+    INSERT INTO updates (id, initiative_id, kind, items, body, need_id, publish_at, created_at, updated_at, photos)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+const UPDATE: &str = "
+    UPDATE updates SET
+        initiative_id = $2, kind = $3, items = $4, body = $5, need_id = $6, publish_at = $7,
+        created_at = $8, updated_at = $9, photos = $10
+    WHERE id = $1";
+
+const SELECT: &str = "
+    SELECT id, initiative_id, kind, items, body, need_id, publish_at, created_at, updated_at, photos
+    FROM updates";
+
+fn bind_fields<'q>(query: PgQuery<'q>, u: &'q Update) -> PgQuery<'q> {
+    let (kind, items) = match &u.kind {
+        UpdateKind::News => ("news", None),
+        UpdateKind::SpendingReport { items } => ("spending_report", Some(Json(items))),
+    };
+    query
+        .bind(u.id)
+        .bind(u.initiative_id)
+        .bind(kind)
+        .bind(items)
+        .bind(&u.body)
+        .bind(u.need_id)
+        .bind(u.publish_at)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .bind(Json(&u.photos))
+}
+
+pub(crate) async fn insert(store: &PgStore, u: &Update) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    feed::ensure_not_tombstoned(&mut tx, u.id).await?;
+    bind_fields(sqlx::query(INSERT), u)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |_| format!("an update with id {} already exists", u.id)))?;
+    feed::record(
+        &mut tx,
+        None,
+        Some((ChangeKind::UpdateCreated, u.id, u.initiative_id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn update(store: &PgStore, u: &Update) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let done = bind_fields(sqlx::query(UPDATE), u)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |_| format!("an update with id {} already exists", u.id)))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    feed::record(
+        &mut tx,
+        None,
+        Some((ChangeKind::UpdateEdited, u.id, u.initiative_id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn delete(store: &PgStore, update_id: Uuid) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let initiative_id: Option<Uuid> =
+        sqlx::query_scalar("DELETE FROM updates WHERE id = $1 RETURNING initiative_id")
+            .bind(update_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let initiative_id = initiative_id.ok_or(StoreError::NotFound)?;
+    feed::add_tombstone(&mut tx, update_id, "update", Utc::now()).await?;
+    feed::record(
+        &mut tx,
+        None,
+        Some((ChangeKind::UpdateDeleted, update_id, initiative_id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn by_id(store: &PgStore, update_id: Uuid) -> StoreResult<Option<Update>> {
+    sqlx::query_as::<_, UpdateRow>(&format!("{SELECT} WHERE id = $1"))
+        .bind(update_id)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?
+        .map(UpdateRow::into_update)
+        .transpose()
+}
+
+/// Newest first; with `published_before`, only those public by then.
+pub(crate) async fn of(
+    store: &PgStore,
+    initiative_id: Uuid,
+    published_before: Option<DateTime<Utc>>,
+    limit: u32,
+) -> StoreResult<Vec<Update>> {
+    sqlx::query_as::<_, UpdateRow>(&format!(
+        "{SELECT} WHERE initiative_id = $1 AND ($2::timestamptz IS NULL OR publish_at <= $2)
+         ORDER BY publish_at DESC, created_at DESC, id LIMIT $3"
+    ))
+    .bind(initiative_id)
+    .bind(published_before)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await
+    .map_err(db_err)?
+    .into_iter()
+    .map(UpdateRow::into_update)
+    .collect()
+}
+
+#[derive(FromRow)]
+struct UpdateRow {
+    id: Uuid,
+    initiative_id: Uuid,
+    kind: String,
+    items: Option<Json<Vec<LineItem>>>,
+    body: String,
+    need_id: Option<Uuid>,
+    publish_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    photos: Json<Vec<Photo>>,
+}
+
+impl UpdateRow {
+    fn into_update(self) -> StoreResult<Update> {
+        let kind = match (self.kind.as_str(), self.items) {
+            ("news", _) => UpdateKind::News,
+            ("spending_report", Some(items)) => UpdateKind::SpendingReport { items: items.0 },
+            (other, _) => {
+                return Err(StoreError::Corrupt(format!(
+                    "unknown update kind `{other}`, or a report without items"
+                )));
+            }
+        };
+        Ok(Update {
+            id: self.id,
+            initiative_id: self.initiative_id,
+            kind,
+            body: self.body,
+            need_id: self.need_id,
+            publish_at: self.publish_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            photos: self.photos.0,
+        })
+    }
+}

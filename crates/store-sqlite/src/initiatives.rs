@@ -1,0 +1,275 @@
+//! Initiatives: their rows, the filter tables search uses, and lookups by id and handle.
+//! (The full-text index follows the rows through triggers; see the migration.)
+
+use hromada_domain::AuditEntry;
+use hromada_domain::{
+    Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
+};
+use hromada_store::{ChangeKind, StoreError, StoreResult};
+use sqlx::{FromRow, SqliteConnection};
+use uuid::Uuid;
+
+use crate::SqliteStore;
+use crate::codec::{
+    SqliteQuery, id, json, known, opt_ts, parse_id, parse_json, parse_opt_ts, parse_ts, ts,
+};
+use crate::error::{db_err, write_err};
+use crate::feed;
+
+/// Columns in bind order: `?1` is the id, the rest follow [`bind_fields`].
+const INSERT: &str = "
+    INSERT INTO initiatives (
+        id, handle, origin, name, summary, description, categories, tags, regions, languages,
+        website, contacts, donation_methods, takes_recurring, status, discoverable,
+        manually_approves_followers, submitter_contact, rejection_reason, created_at, updated_at,
+        published_at
+    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+
+const UPDATE: &str = "
+    UPDATE initiatives SET
+        handle = ?2, origin = ?3, name = ?4, summary = ?5, description = ?6, categories = ?7,
+        tags = ?8, regions = ?9, languages = ?10, website = ?11, contacts = ?12,
+        donation_methods = ?13, takes_recurring = ?14, status = ?15, discoverable = ?16,
+        manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
+        created_at = ?20, updated_at = ?21, published_at = ?22
+    WHERE id = ?1";
+
+/// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
+pub(crate) const COLUMNS: &str = "
+    i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
+    i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
+    i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
+    i.updated_at, i.published_at";
+
+fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<SqliteQuery<'q>> {
+    let categories: Vec<&str> = i.categories.iter().map(|c| c.code()).collect();
+    Ok(query
+        .bind(id(i.id))
+        .bind(i.handle.as_str())
+        .bind(i.origin.as_deref())
+        .bind(&i.name)
+        .bind(&i.summary)
+        .bind(&i.description)
+        .bind(json(&categories)?)
+        .bind(json(&i.tags)?)
+        .bind(json(&i.regions)?)
+        .bind(json(&i.languages)?)
+        .bind(i.website.as_deref())
+        .bind(json(&i.contacts)?)
+        .bind(json(&i.donation_methods)?)
+        .bind(i.takes_recurring_donations())
+        .bind(i.status.code())
+        .bind(i.discoverable)
+        .bind(i.manually_approves_followers)
+        .bind(i.submitter_contact.as_deref())
+        .bind(i.rejection_reason.as_deref())
+        .bind(ts(i.created_at))
+        .bind(ts(i.updated_at))
+        .bind(opt_ts(i.published_at)))
+}
+
+/// What a broken uniqueness rule on an initiative means for the person who sent it.
+fn conflict(i: &Initiative, constraint: &str) -> String {
+    if !constraint.contains("handle") {
+        return format!("an initiative with id {} already exists", i.id);
+    }
+    match &i.origin {
+        None => format!("the handle `{}` is already taken", i.handle),
+        Some(origin) => format!(
+            "an initiative `{}` from {origin} is already stored",
+            i.handle
+        ),
+    }
+}
+
+/// Rewrites the rows search filters on: one per category and one per region code.
+async fn write_facets(conn: &mut SqliteConnection, i: &Initiative) -> StoreResult<()> {
+    let key = id(i.id);
+    sqlx::query("DELETE FROM initiative_categories WHERE initiative_id = ?1")
+        .bind(&key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("DELETE FROM initiative_regions WHERE initiative_id = ?1")
+        .bind(&key)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    for category in &i.categories {
+        sqlx::query(
+            "INSERT OR IGNORE INTO initiative_categories (initiative_id, category) VALUES (?1, ?2)",
+        )
+        .bind(&key)
+        .bind(category.code())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    for region in &i.regions {
+        sqlx::query(
+            "INSERT OR IGNORE INTO initiative_regions (initiative_id, region_code) VALUES (?1, ?2)",
+        )
+        .bind(&key)
+        .bind(region.filter_code())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert(
+    store: &SqliteStore,
+    i: &Initiative,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    bind_fields(sqlx::query(INSERT), i)?
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
+    write_facets(&mut tx, i).await?;
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeCreated, i.id, i.id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn update(
+    store: &SqliteStore,
+    i: &Initiative,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    let done = bind_fields(sqlx::query(UPDATE), i)?
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    write_facets(&mut tx, i).await?;
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeUpdated, i.id, i.id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn by_id(
+    store: &SqliteStore,
+    initiative_id: Uuid,
+) -> StoreResult<Option<Initiative>> {
+    sqlx::query_as::<_, InitiativeRow>(&format!(
+        "SELECT {COLUMNS} FROM initiatives i WHERE i.id = ?1"
+    ))
+    .bind(id(initiative_id))
+    .fetch_optional(store.pool())
+    .await
+    .map_err(db_err)?
+    .map(InitiativeRow::into_initiative)
+    .transpose()
+}
+
+pub(crate) async fn by_handle(
+    store: &SqliteStore,
+    handle: &str,
+    origin: Option<&str>,
+) -> StoreResult<Option<Initiative>> {
+    // Two statements, so that each can use its partial unique index.
+    let row = match origin {
+        None => {
+            sqlx::query_as::<_, InitiativeRow>(&format!(
+                "SELECT {COLUMNS} FROM initiatives i WHERE i.handle = ?1 AND i.origin IS NULL"
+            ))
+            .bind(handle)
+            .fetch_optional(store.pool())
+            .await
+        }
+        Some(origin) => {
+            sqlx::query_as::<_, InitiativeRow>(&format!(
+                "SELECT {COLUMNS} FROM initiatives i WHERE i.origin = ?1 AND i.handle = ?2"
+            ))
+            .bind(origin)
+            .bind(handle)
+            .fetch_optional(store.pool())
+            .await
+        }
+    };
+    row.map_err(db_err)?
+        .map(InitiativeRow::into_initiative)
+        .transpose()
+}
+
+/// An initiative as stored; search selects the same columns.
+#[derive(FromRow)]
+pub(crate) struct InitiativeRow {
+    id: String,
+    handle: String,
+    origin: Option<String>,
+    name: String,
+    summary: String,
+    description: String,
+    categories: String,
+    tags: String,
+    regions: String,
+    languages: String,
+    website: Option<String>,
+    contacts: String,
+    donation_methods: String,
+    status: String,
+    discoverable: bool,
+    manually_approves_followers: bool,
+    submitter_contact: Option<String>,
+    rejection_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+    published_at: Option<String>,
+}
+
+impl InitiativeRow {
+    pub(crate) fn into_initiative(self) -> StoreResult<Initiative> {
+        let codes: Vec<String> = parse_json(&self.categories, "categories")?;
+        let categories = codes
+            .iter()
+            .map(|c| known(Category::from_code(c), "category", c))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Initiative {
+            id: parse_id(&self.id)?,
+            // Stored handles were checked when they arrived; remote ones may follow another
+            // node's reserved-name list, so they are not re-validated here.
+            handle: Handle::trusted(self.handle),
+            origin: self.origin,
+            name: self.name,
+            summary: self.summary,
+            description: self.description,
+            categories,
+            tags: parse_json(&self.tags, "tags")?,
+            regions: parse_json::<Vec<Region>>(&self.regions, "regions")?,
+            languages: parse_json(&self.languages, "languages")?,
+            website: self.website,
+            contacts: parse_json::<Vec<Contact>>(&self.contacts, "contacts")?,
+            donation_methods: parse_json::<Vec<DonationMethod>>(
+                &self.donation_methods,
+                "donation methods",
+            )?,
+            status: known(
+                InitiativeStatus::from_code(&self.status),
+                "initiative status",
+                &self.status,
+            )?,
+            discoverable: self.discoverable,
+            manually_approves_followers: self.manually_approves_followers,
+            submitter_contact: self.submitter_contact,
+            rejection_reason: self.rejection_reason,
+            created_at: parse_ts(&self.created_at)?,
+            updated_at: parse_ts(&self.updated_at)?,
+            published_at: parse_opt_ts(self.published_at)?,
+        })
+    }
+}

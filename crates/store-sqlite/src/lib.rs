@@ -1,0 +1,323 @@
+//! The SQLite implementation of Hromada's [`Store`]: the default backend, one file, WAL journal,
+//! FTS5 full-text search.
+//!
+//! SQLite allows one writer at a time. The store keeps two pools on the same file: a pool of
+//! readers, and a single-connection writer pool whose transactions start with `BEGIN IMMEDIATE`.
+//! Writers of this process therefore queue inside sqlx instead of failing with `SQLITE_BUSY`,
+//! and the write lock is taken up front, so a transaction never has to upgrade a read lock
+//! (which SQLite refuses while another process, e.g. `hromada admin`, writes); the busy timeout
+//! covers waiting for such other processes.
+//!
+//! Queries are checked at run time (`sqlx::query` with binds), so building needs no database.
+//! One module per area; the [`Store`] implementation below only dispatches to them.
+
+mod accounts;
+mod codec;
+mod error;
+mod events;
+mod federation;
+mod feed;
+mod initiatives;
+mod needs;
+mod search;
+mod updates;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
+use hromada_store::{Change, SearchPage, SearchQuery, Store, StoreError, StoreResult, TokenRecord};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::error::db_err;
+
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers do not block each other in WAL mode; a few cover a small node's concurrent requests.
+const READERS: u32 = 4;
+
+/// A Hromada store in a SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite://PATH` URL.
+    ///
+    /// `sqlite::memory:` gives a private in-memory database (for experiments: it lives as long
+    /// as the store and is served by a single connection).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| {
+                StoreError::Database(format!(
+                    "`{url}` is not a SQLite database URL (expected sqlite://PATH/TO/FILE.db): {e}"
+                ))
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let path = options.get_filename().display().to_string();
+        let cannot_open = |e: sqlx::Error| {
+            StoreError::Database(format!(
+                "could not open the SQLite database {path}: {e} (check that its directory exists \
+                 and that this user may read and write there)"
+            ))
+        };
+
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Every connection to an in-memory database would see its own database, so one
+            // connection serves both roles.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(cannot_open)?;
+            return Ok(Self {
+                readers: pool.clone(),
+                writer: pool,
+            });
+        }
+
+        // The writer connects first: it creates the file and switches it to WAL.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(cannot_open)?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options)
+            .await
+            .map_err(cannot_open)?;
+        tracing::debug!(%path, "opened SQLite database");
+        Ok(Self { readers, writer })
+    }
+
+    /// Applies the migrations in `migrations/sqlite` that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&self.writer)
+            .await
+            .map_err(|e| {
+                StoreError::Database(format!("could not migrate the SQLite database: {e}"))
+            })
+    }
+
+    /// The pool for reads and single-statement writes of other crates' tables. Multi-statement
+    /// writes should use [`SqliteStore::begin_write`] instead.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    /// The single-connection pool all of the store's writes go through.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on the writer connection).
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)
+    }
+
+    /// Closes both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.readers)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        initiatives::insert(self, initiative, audit).await
+    }
+
+    async fn update_initiative(
+        &self,
+        initiative: &Initiative,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        initiatives::update(self, initiative, audit).await
+    }
+
+    async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>> {
+        initiatives::by_id(self, id).await
+    }
+
+    async fn initiative_by_handle(
+        &self,
+        handle: &str,
+        origin: Option<&str>,
+    ) -> StoreResult<Option<Initiative>> {
+        initiatives::by_handle(self, handle, origin).await
+    }
+
+    async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage> {
+        search::search(self, query).await
+    }
+
+    async fn insert_need(&self, need: &Need) -> StoreResult<()> {
+        needs::insert(self, need).await
+    }
+
+    async fn update_need(&self, need: &Need) -> StoreResult<()> {
+        needs::update(self, need).await
+    }
+
+    async fn need_by_id(&self, id: Uuid) -> StoreResult<Option<Need>> {
+        needs::by_id(self, id).await
+    }
+
+    async fn needs_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Need>> {
+        needs::of(self, initiative_id).await
+    }
+
+    async fn urgent_needs(&self, min_urgency: Urgency, limit: u32) -> StoreResult<Vec<Need>> {
+        needs::urgent(self, min_urgency, limit).await
+    }
+
+    async fn insert_update(&self, update: &Update) -> StoreResult<()> {
+        updates::insert(self, update).await
+    }
+
+    async fn update_update(&self, update: &Update) -> StoreResult<()> {
+        updates::update(self, update).await
+    }
+
+    async fn delete_update(&self, id: Uuid) -> StoreResult<()> {
+        updates::delete(self, id).await
+    }
+
+    async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>> {
+        updates::by_id(self, id).await
+    }
+
+    async fn updates_of(
+        &self,
+        initiative_id: Uuid,
+        published_before: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<Update>> {
+        updates::of(self, initiative_id, published_before, limit).await
+    }
+
+    async fn insert_event(&self, event: &Event) -> StoreResult<()> {
+        events::insert(self, event).await
+    }
+
+    async fn update_event(&self, event: &Event) -> StoreResult<()> {
+        events::update(self, event).await
+    }
+
+    async fn event_by_id(&self, id: Uuid) -> StoreResult<Option<Event>> {
+        events::by_id(self, id).await
+    }
+
+    async fn events_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Event>> {
+        events::of(self, initiative_id).await
+    }
+
+    async fn upcoming_events(&self, after: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Event>> {
+        events::upcoming(self, after, limit).await
+    }
+
+    async fn is_tombstoned(&self, id: Uuid) -> StoreResult<bool> {
+        feed::is_tombstoned(self, id).await
+    }
+
+    async fn insert_user(&self, user: &User, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        accounts::insert_user(self, user, audit).await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>> {
+        accounts::user_by_id(self, id).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        accounts::user_by_username(self, username).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        accounts::list_users(self).await
+    }
+
+    async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::set_password_hash(self, user_id, hash, audit).await
+    }
+
+    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()> {
+        accounts::set_user_disabled(self, user_id, disabled).await
+    }
+
+    async fn add_maintainer(
+        &self,
+        user_id: Uuid,
+        initiative_id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::add_maintainer(self, user_id, initiative_id, audit).await
+    }
+
+    async fn insert_token(
+        &self,
+        token: &TokenRecord,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::insert_token(self, token, audit).await
+    }
+
+    async fn live_token(&self, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<TokenRecord>> {
+        accounts::live_token(self, hash, now).await
+    }
+
+    async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
+        accounts::tokens_of(self, user_id).await
+    }
+
+    async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        accounts::revoke_token(self, id, audit).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        feed::append_audit(self, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32, offset: u32) -> StoreResult<Vec<AuditEntry>> {
+        feed::audit_log(self, limit, offset).await
+    }
+
+    async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>> {
+        feed::changes_after(self, after, limit).await
+    }
+}

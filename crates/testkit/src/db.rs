@@ -1,0 +1,143 @@
+//! Fresh, migrated databases for tests: a SQLite file in its own temporary directory, or a
+//! uniquely named PostgreSQL database created on a server and dropped again afterwards.
+//!
+//! Every call gives a database nobody else uses, so tests can run in parallel.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use hromada_store::{Store, StoreError};
+use hromada_store_postgres::PgStore;
+use hromada_store_sqlite::SqliteStore;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// The variable naming a PostgreSQL server for tests, e.g.
+/// `postgres://postgres@127.0.0.1:5432/postgres`. Its database is only used to create and drop
+/// the per-test databases.
+pub const POSTGRES_URL_VAR: &str = "HROMADA_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server tests should use, if one was named.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A migrated SQLite database in a temporary directory, deleted on drop.
+pub struct SqliteDb {
+    pub store: Arc<SqliteStore>,
+    /// `sqlite://…` URL of the file, e.g. for a server started by the test.
+    pub url: String,
+    dir: TempDir,
+}
+
+impl SqliteDb {
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The temporary directory holding the database; tests may put other files there.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+pub async fn fresh_sqlite() -> Result<SqliteDb, StoreError> {
+    let dir = tempfile::Builder::new()
+        .prefix("hromada-test-")
+        .tempdir()
+        .map_err(|e| StoreError::Database(format!("cannot create a temporary directory: {e}")))?;
+    let url = format!("sqlite://{}", dir.path().join("hromada.db").display());
+    let store = SqliteStore::connect(&url).await?;
+    store.migrate().await?;
+    Ok(SqliteDb {
+        store: Arc::new(store),
+        url,
+        dir,
+    })
+}
+
+/// A migrated PostgreSQL database of its own, dropped (with `FORCE`, ending its connections)
+/// when this value is dropped, also when the test panics.
+pub struct PostgresDb {
+    pub store: Arc<PgStore>,
+    /// URL of this database (the server URL with the database name replaced).
+    pub url: String,
+    pub name: String,
+    server: PgConnectOptions,
+}
+
+impl PostgresDb {
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+}
+
+/// Creates a database named `hromada_test_<random>` on the server at `server_url`, migrates it
+/// and connects a store to it.
+pub async fn fresh_postgres(server_url: &str) -> Result<PostgresDb, StoreError> {
+    let server = PgConnectOptions::from_str(server_url).map_err(|e| {
+        StoreError::Database(format!("{POSTGRES_URL_VAR} is not a PostgreSQL URL: {e}"))
+    })?;
+    let name = format!("hromada_test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect_with(&server).await.map_err(|e| {
+        StoreError::Database(format!(
+            "cannot connect to the test server ({POSTGRES_URL_VAR}): {e}"
+        ))
+    })?;
+    // The name is generated above from hex digits only, so it can be spliced in safely.
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .map_err(|e| StoreError::Database(format!("cannot create test database {name}: {e}")))?;
+    let _ = admin.close().await;
+
+    let mut url = url::Url::parse(server_url)
+        .map_err(|e| StoreError::Database(format!("{POSTGRES_URL_VAR} is not a URL: {e}")))?;
+    url.set_path(&format!("/{name}"));
+    let url = url.to_string();
+    // From here on the guard drops the database if anything fails.
+    let db = PostgresDb {
+        store: Arc::new(PgStore::connect(&url).await?),
+        url,
+        name,
+        server,
+    };
+    db.store.migrate().await?;
+    Ok(db)
+}
+
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be the one blocked here, so the
+        // database is dropped from a thread with a runtime of its own.
+        let server = self.server.clone();
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect_with(&server).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await?;
+                Ok::<_, sqlx::Error>(())
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            // Printed rather than logged: tests rarely install a log subscriber, and a database
+            // left behind should be noticed.
+            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
+            Err(_) => eprintln!("dropping test database {} panicked", self.name),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Accounts: users, maintainer links, passwords, and tokens.
+
+use chrono::Duration;
+use hromada_domain::{AuditAction, Role, User};
+use hromada_store::{Store, StoreError, TokenKind, TokenRecord};
+use uuid::Uuid;
+
+use crate::support::{audit, initiative, now, token, user};
+
+pub async fn user_round_trip_and_lookup(store: &dyn Store) {
+    let first = initiative("maintained-one");
+    let second = initiative("maintained-two");
+    store.insert_initiative(&first, None).await.unwrap();
+    store.insert_initiative(&second, None).await.unwrap();
+    // Listed out of id order: the order in which links were made is kept.
+    let mut maintainer = user("olena", Role::Maintainer);
+    maintainer.maintains = if first.id > second.id {
+        vec![first.id, second.id]
+    } else {
+        vec![second.id, first.id]
+    };
+    let admin = User {
+        disabled: true,
+        ..user("admin", Role::Admin)
+    };
+    let moderator = user("mod.petro", Role::Moderator);
+    for u in [&maintainer, &admin, &moderator] {
+        store.insert_user(u, None).await.unwrap();
+    }
+
+    assert_eq!(
+        store.user_by_id(maintainer.id).await.unwrap(),
+        Some(maintainer.clone())
+    );
+    assert_eq!(
+        store.user_by_username("olena").await.unwrap(),
+        Some(maintainer.clone())
+    );
+    assert_eq!(
+        store.user_by_username("OLENA").await.unwrap(),
+        Some(maintainer.clone()),
+        "case-insensitive"
+    );
+    assert_eq!(store.user_by_username("nobody").await.unwrap(), None);
+    assert_eq!(store.user_by_id(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        store.list_users().await.unwrap(),
+        vec![admin, moderator, maintainer],
+        "by username"
+    );
+}
+
+pub async fn usernames_are_unique_ignoring_case(store: &dyn Store) {
+    store
+        .insert_user(&user("taras", Role::Moderator), None)
+        .await
+        .unwrap();
+    let twin = user("TARAS", Role::Admin);
+    let entry = audit(AuditAction::UserCreated, "TARAS");
+    match store.insert_user(&twin, Some(&entry)).await {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.to_lowercase().contains("taras"), "{message}")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.user_by_id(twin.id).await.unwrap(), None);
+    assert!(
+        store.audit_log(10, 0).await.unwrap().is_empty(),
+        "the refused write left no audit entry"
+    );
+    let same_id = User {
+        username: "someone-else".into(),
+        ..user("x", Role::Admin)
+    };
+    store.insert_user(&same_id, None).await.unwrap();
+    let clash = User {
+        username: "third".into(),
+        ..same_id
+    };
+    assert!(matches!(
+        store.insert_user(&clash, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+pub async fn maintainer_links(store: &dyn Store) {
+    let mine = initiative("links-mine");
+    let also = initiative("links-also");
+    store.insert_initiative(&mine, None).await.unwrap();
+    store.insert_initiative(&also, None).await.unwrap();
+    let u = user("maintainer", Role::Maintainer);
+    store.insert_user(&u, None).await.unwrap();
+    assert!(
+        store
+            .user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .maintains
+            .is_empty()
+    );
+
+    let entry = audit(AuditAction::MaintainerAdded, "links-mine");
+    store
+        .add_maintainer(u.id, mine.id, Some(&entry))
+        .await
+        .unwrap();
+    store.add_maintainer(u.id, mine.id, None).await.unwrap();
+    store.add_maintainer(u.id, also.id, None).await.unwrap();
+    let maintains = store.user_by_id(u.id).await.unwrap().unwrap().maintains;
+    assert_eq!(
+        maintains,
+        [mine.id, also.id],
+        "idempotent, in the order added"
+    );
+    assert_eq!(
+        store
+            .user_by_username("maintainer")
+            .await
+            .unwrap()
+            .unwrap()
+            .maintains,
+        [mine.id, also.id]
+    );
+    assert_eq!(
+        store.list_users().await.unwrap()[0].maintains,
+        [mine.id, also.id]
+    );
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry]);
+
+    assert!(matches!(
+        store.add_maintainer(u.id, Uuid::new_v4(), None).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.add_maintainer(Uuid::new_v4(), mine.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn password_and_disabled(store: &dyn Store) {
+    let u = user("rotating", Role::Moderator);
+    store.insert_user(&u, None).await.unwrap();
+    let entry = audit(AuditAction::PasswordReset, "rotating");
+    store
+        .set_password_hash(u.id, "$argon2id$new", Some(&entry))
+        .await
+        .unwrap();
+    store.set_user_disabled(u.id, true).await.unwrap();
+    let got = store.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.password_hash.as_str(), got.disabled),
+        ("$argon2id$new", true)
+    );
+    store.set_user_disabled(u.id, false).await.unwrap();
+    assert!(!store.user_by_id(u.id).await.unwrap().unwrap().disabled);
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry]);
+
+    let missing = Uuid::new_v4();
+    let orphan_entry = audit(AuditAction::PasswordReset, "nobody");
+    assert!(matches!(
+        store
+            .set_password_hash(missing, "x", Some(&orphan_entry))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.set_user_disabled(missing, true).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.audit_log(10, 0).await.unwrap().len(),
+        1,
+        "no entry for a refused change"
+    );
+}
+
+pub async fn tokens_live_expired_revoked(store: &dyn Store) {
+    let u = user("scripter", Role::Maintainer);
+    store.insert_user(&u, None).await.unwrap();
+    let t = now();
+    let live = TokenRecord {
+        created_at: t - Duration::minutes(3),
+        ..token(u.id, "hash-live")
+    };
+    let session = TokenRecord {
+        kind: TokenKind::Session,
+        label: "Firefox".into(),
+        expires_at: Some(t + Duration::days(30)),
+        created_at: t - Duration::minutes(2),
+        ..token(u.id, "hash-session")
+    };
+    let expired = TokenRecord {
+        expires_at: Some(t - Duration::seconds(1)),
+        created_at: t - Duration::minutes(1),
+        ..token(u.id, "hash-expired")
+    };
+    let revoked = TokenRecord {
+        created_at: t,
+        ..token(u.id, "hash-revoked")
+    };
+    let entry = audit(AuditAction::TokenCreated, "scripter");
+    store.insert_token(&live, Some(&entry)).await.unwrap();
+    for tok in [&session, &expired, &revoked] {
+        store.insert_token(tok, None).await.unwrap();
+    }
+    store
+        .revoke_token(
+            revoked.id,
+            Some(&audit(AuditAction::TokenRevoked, "scripter")),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        store.live_token("hash-live", t).await.unwrap(),
+        Some(live.clone())
+    );
+    assert_eq!(
+        store.live_token("hash-session", t).await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(
+        store
+            .live_token("hash-session", t + Duration::days(31))
+            .await
+            .unwrap(),
+        None,
+        "expires"
+    );
+    assert_eq!(store.live_token("hash-expired", t).await.unwrap(), None);
+    assert_eq!(store.live_token("hash-revoked", t).await.unwrap(), None);
+    assert_eq!(store.live_token("no-such-hash", t).await.unwrap(), None);
+
+    let listed = store.tokens_of(u.id).await.unwrap();
+    let ids: Vec<Uuid> = listed.iter().map(|tok| tok.id).collect();
+    assert_eq!(
+        ids,
+        [revoked.id, expired.id, session.id, live.id],
+        "all of them, newest first"
+    );
+    assert!(listed[0].revoked_at.is_some(), "revocation is recorded");
+    assert_eq!(listed[3], live);
+    assert!(store.tokens_of(Uuid::new_v4()).await.unwrap().is_empty());
+
+    assert!(
+        matches!(
+            store.revoke_token(revoked.id, None).await,
+            Err(StoreError::NotFound)
+        ),
+        "already revoked"
+    );
+    assert!(matches!(
+        store.revoke_token(Uuid::new_v4(), None).await,
+        Err(StoreError::NotFound)
+    ));
+    let actions: Vec<AuditAction> = store
+        .audit_log(10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions.len(), 2);
+    assert!(
+        actions.contains(&AuditAction::TokenCreated)
+            && actions.contains(&AuditAction::TokenRevoked)
+    );
+}
+
+pub async fn token_hash_is_unique(store: &dyn Store) {
+    let u = user("twice", Role::Maintainer);
+    store.insert_user(&u, None).await.unwrap();
+    store
+        .insert_token(&token(u.id, "same-hash"), None)
+        .await
+        .unwrap();
+    let entry = audit(AuditAction::TokenCreated, "twice");
+    assert!(matches!(
+        store
+            .insert_token(&token(u.id, "same-hash"), Some(&entry))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.audit_log(10, 0).await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .insert_token(&token(Uuid::new_v4(), "orphan"), None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}

@@ -1,0 +1,144 @@
+//! The store conformance suite: the executable specification of `hromada_store::Store`.
+//!
+//! Every case is written once against `&dyn Store` and runs on a fresh SQLite database, and on
+//! a fresh PostgreSQL database when `HROMADA_TEST_POSTGRES_URL` names a server (each case gets
+//! its own database there, dropped afterwards). Without the variable the PostgreSQL trials are
+//! reported as ignored and one line says so.
+//!
+//! Run one area or backend with a filter: `cargo test -p hromada-tests --test store -- search`
+//! or `-- postgres::`.
+
+mod accounts;
+mod events;
+mod feed;
+mod initiatives;
+mod needs;
+mod search;
+mod support;
+mod updates;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use hromada_store::Store;
+use hromada_testkit::db::{POSTGRES_URL_VAR, fresh_postgres, fresh_sqlite, postgres_url};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+type CaseFuture = Pin<Box<dyn Future<Output = ()>>>;
+type Case = fn(Arc<dyn Store>) -> CaseFuture;
+
+/// Turns `module::case` paths (async fns taking `&dyn Store`) into named cases.
+macro_rules! cases {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        vec![$((
+            concat!(stringify!($module), "::", stringify!($case)),
+            (|store: Arc<dyn Store>| -> CaseFuture {
+                Box::pin(async move { $module::$case(&*store).await })
+            }) as Case,
+        )),*]
+    };
+}
+
+fn all_cases() -> Vec<(&'static str, Case)> {
+    cases![
+        initiatives::round_trip_every_field,
+        initiatives::remote_round_trip_and_lookup_by_origin,
+        initiatives::update_replaces_every_field,
+        initiatives::update_of_missing_is_not_found,
+        initiatives::local_handles_are_unique,
+        initiatives::remote_handles_are_unique_per_origin,
+        initiatives::update_into_a_taken_handle_conflicts,
+        initiatives::duplicate_id_conflicts,
+        initiatives::ping_answers,
+        search::finds_english_and_ukrainian_words,
+        search::terms_match_as_prefixes,
+        search::every_term_is_required,
+        search::name_and_tags_rank_above_summary_and_description,
+        search::syntax_characters_are_plain_text,
+        search::filters_by_category_and_region,
+        search::filters_by_status,
+        search::filters_by_origin,
+        search::filters_by_open_needs,
+        search::filters_by_recurring_donations,
+        search::text_and_filters_combine,
+        search::pages_and_total,
+        search::without_text_newest_update_first,
+        search::edits_are_searchable,
+        needs::round_trip_with_and_without_target,
+        needs::update_and_missing,
+        needs::open_first_then_urgency_then_newest,
+        needs::urgent_needs_of_listed_initiatives,
+        needs::need_of_missing_initiative_is_not_found,
+        updates::round_trip_news_and_report,
+        updates::newest_first_and_scheduled_hidden,
+        updates::edit_and_missing,
+        updates::delete_leaves_tombstone,
+        events::round_trip_city_and_online,
+        events::publisher_and_beneficiary_events,
+        events::upcoming_events_of_listed_initiatives,
+        events::update_and_missing,
+        accounts::user_round_trip_and_lookup,
+        accounts::usernames_are_unique_ignoring_case,
+        accounts::maintainer_links,
+        accounts::password_and_disabled,
+        accounts::tokens_live_expired_revoked,
+        accounts::token_hash_is_unique,
+        feed::change_feed_order_and_contents,
+        feed::change_feed_pages,
+        feed::audit_log_newest_first,
+        feed::conflicting_writes_leave_no_trace,
+        feed::audit_is_written_with_its_change,
+        feed::concurrent_writes_all_land_in_order,
+    ]
+}
+
+/// Runs one case on a fresh database of the given backend.
+fn run(case: Case, postgres: Option<&str>) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        match postgres {
+            None => {
+                let db = fresh_sqlite()
+                    .await
+                    .map_err(|e| format!("fresh SQLite database: {e}"))?;
+                case(db.store()).await;
+            }
+            Some(url) => {
+                let db = fresh_postgres(url)
+                    .await
+                    .map_err(|e| format!("fresh PostgreSQL database: {e}"))?;
+                case(db.store()).await;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let postgres = postgres_url();
+    if postgres.is_none() {
+        println!(
+            "store suite: PostgreSQL half SKIPPED ({POSTGRES_URL_VAR} is not set), running SQLite only; \
+             set it to e.g. postgres://postgres@127.0.0.1:5432/postgres to run both"
+        );
+    }
+    let mut trials = Vec::new();
+    for (name, case) in all_cases() {
+        trials.push(Trial::test(format!("sqlite::{name}"), move || {
+            run(case, None)
+        }));
+        let url = postgres.clone();
+        let trial = Trial::test(format!("postgres::{name}"), move || match &url {
+            Some(url) => run(case, Some(url)),
+            None => Err(format!("{POSTGRES_URL_VAR} is not set").into()),
+        });
+        trials.push(trial.with_ignored_flag(postgres.is_none()));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,571 @@
+//! Search: Ukrainian and English words, prefixes, AND, ranking, every filter, pages.
+
+use chrono::Duration;
+use hromada_domain::{
+    Category, DonationKind, DonationMethod, Initiative, InitiativeStatus, NeedStatus, Oblast,
+    Region, Urgency,
+};
+use hromada_store::{OriginFilter, SearchQuery, Store};
+
+use crate::support::{found, initiative, listing, need, now, text};
+
+async fn insert_all(store: &dyn Store, initiatives: &[Initiative]) {
+    for i in initiatives {
+        store.insert_initiative(i, None).await.unwrap();
+    }
+}
+
+fn sorted(mut handles: Vec<String>) -> Vec<String> {
+    handles.sort();
+    handles
+}
+
+async fn directory(store: &dyn Store) {
+    insert_all(
+        store,
+        &[
+            listing(
+                "kharkiv-medics",
+                "Медики Харкова",
+                "Тактична медицина для волонтерів",
+                "Купуємо турнікети та генератори для стабпунктів.",
+                &["медицина"],
+            ),
+            listing(
+                "kyiv-power",
+                "Kyiv Power",
+                "Generators for hospitals",
+                "We deliver generators and fuel.",
+                &["energy"],
+            ),
+            listing(
+                "zoo-help",
+                "Зоопоміч",
+                "Корм для тварин",
+                "Animals need food too.",
+                &[],
+            ),
+        ],
+    )
+    .await;
+}
+
+pub async fn finds_english_and_ukrainian_words(store: &dyn Store) {
+    directory(store).await;
+    assert_eq!(found(store, text("generators")).await, ["kyiv-power"]);
+    assert_eq!(found(store, text("генератори")).await, ["kharkiv-medics"]);
+    assert_eq!(
+        found(store, text("ГЕНЕРАТОРИ")).await,
+        ["kharkiv-medics"],
+        "case-insensitive Cyrillic"
+    );
+    assert_eq!(found(store, text("Харкова")).await, ["kharkiv-medics"]);
+    assert_eq!(found(store, text("KYIV")).await, ["kyiv-power"]);
+    assert_eq!(found(store, text("animals")).await, ["zoo-help"]);
+    assert_eq!(found(store, text("тварин")).await, ["zoo-help"]);
+    assert_eq!(
+        found(store, text("energy")).await,
+        ["kyiv-power"],
+        "tags are searched"
+    );
+    assert_eq!(found(store, text("медицина")).await, ["kharkiv-medics"]);
+    assert!(found(store, text("submarine")).await.is_empty());
+}
+
+pub async fn terms_match_as_prefixes(store: &dyn Store) {
+    directory(store).await;
+    assert_eq!(found(store, text("медик")).await, ["kharkiv-medics"]);
+    assert_eq!(found(store, text("generat")).await, ["kyiv-power"]);
+    assert_eq!(found(store, text("турнік")).await, ["kharkiv-medics"]);
+    assert_eq!(found(store, text("хосп")).await, Vec::<String>::new());
+}
+
+pub async fn every_term_is_required(store: &dyn Store) {
+    directory(store).await;
+    assert_eq!(
+        found(store, text("generators hospitals")).await,
+        ["kyiv-power"]
+    );
+    assert_eq!(
+        found(store, text("медики турнікети")).await,
+        ["kharkiv-medics"],
+        "name and description"
+    );
+    assert!(found(store, text("generators харкова")).await.is_empty());
+    assert!(found(store, text("kyiv submarine")).await.is_empty());
+}
+
+pub async fn name_and_tags_rank_above_summary_and_description(store: &dyn Store) {
+    insert_all(
+        store,
+        &[
+            listing(
+                "in-description",
+                "Village help",
+                "Help for villages",
+                "Sometimes we also bring water.",
+                &[],
+            ),
+            listing(
+                "in-summary",
+                "Village pumps",
+                "Pumps and water for villages",
+                "We repair pumps.",
+                &[],
+            ),
+            listing(
+                "in-tags",
+                "Village wells",
+                "Wells for villages",
+                "We dig wells.",
+                &["water"],
+            ),
+            listing(
+                "in-name",
+                "Clean water now",
+                "Filters for villages",
+                "We install filters.",
+                &[],
+            ),
+            // Documents without the word, so that it is not in every document.
+            listing("filler-one", "Bakery", "Bread", "Fresh bread daily.", &[]),
+            listing("filler-two", "Shelter", "Beds", "Beds for the night.", &[]),
+            listing("filler-three", "Legal aid", "Lawyers", "Free advice.", &[]),
+        ],
+    )
+    .await;
+    let order = found(store, text("water")).await;
+    assert_eq!(
+        sorted(order.clone()),
+        ["in-description", "in-name", "in-summary", "in-tags"]
+    );
+    let rank = |h: &str| order.iter().position(|x| x == h).unwrap();
+    assert!(rank("in-name") < rank("in-summary"), "{order:?}");
+    assert!(rank("in-tags") < rank("in-summary"), "{order:?}");
+    assert!(rank("in-summary") < rank("in-description"), "{order:?}");
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("in-description"),
+        "a description-only match ranks last"
+    );
+}
+
+pub async fn syntax_characters_are_plain_text(store: &dyn Store) {
+    insert_all(
+        store,
+        &[listing(
+            "bread-or-water",
+            "Bread or water",
+            "Either",
+            "Bread \"or\" water (both).",
+            &[],
+        )],
+    )
+    .await;
+    let queries = [
+        "\"",
+        "\"unbalanced",
+        "*",
+        "(",
+        ")",
+        "OR",
+        "AND",
+        "NOT",
+        "bread OR",
+        "OR bread",
+        "NEAR(bread water)",
+        "name:bread",
+        "-bread",
+        "^bread",
+        "bread*",
+        "'",
+        "\\",
+        "bread & water | !fire",
+        ":*",
+        "<->",
+        "{name}",
+        "+%_",
+        "ʼ",
+        "\u{345}",
+        "и\u{306}",
+        "²",
+        "🔥",
+        "a\"b'c*d(e)f:g",
+    ];
+    for q in queries {
+        if let Err(e) = store.search_initiatives(&text(q)).await {
+            panic!("query {q:?} failed: {e}");
+        }
+    }
+    assert_eq!(
+        found(store, text("bread OR")).await,
+        ["bread-or-water"],
+        "`OR` is a word here"
+    );
+    assert_eq!(
+        found(store, text("\"bread\" (water)")).await,
+        ["bread-or-water"]
+    );
+}
+
+pub async fn filters_by_category_and_region(store: &dyn Store) {
+    let medical = Initiative {
+        categories: vec![Category::Medical],
+        regions: vec![Region::Ukraine {
+            oblast: Oblast::Kharkiv,
+            city: None,
+        }],
+        ..initiative("medical-kharkiv")
+    };
+    let food_abroad = Initiative {
+        categories: vec![Category::Food, Category::Children],
+        regions: vec![Region::Abroad {
+            country: "PL".into(),
+            city: Some("Kraków".into()),
+        }],
+        ..initiative("food-abroad")
+    };
+    let food_two_regions = Initiative {
+        categories: vec![Category::Food],
+        regions: vec![
+            Region::Ukraine {
+                oblast: Oblast::Lviv,
+                city: Some("Lviv".into()),
+            },
+            Region::Ukraine {
+                oblast: Oblast::Kharkiv,
+                city: None,
+            },
+        ],
+        ..initiative("food-lviv-kharkiv")
+    };
+    insert_all(store, &[medical, food_abroad, food_two_regions]).await;
+
+    let q = |category: Option<Category>, region: Option<&str>| SearchQuery {
+        category,
+        region: region.map(String::from),
+        ..Default::default()
+    };
+    assert_eq!(
+        sorted(found(store, q(Some(Category::Food), None)).await),
+        ["food-abroad", "food-lviv-kharkiv"]
+    );
+    assert_eq!(
+        found(store, q(Some(Category::Medical), None)).await,
+        ["medical-kharkiv"]
+    );
+    assert_eq!(
+        found(store, q(Some(Category::Children), None)).await,
+        ["food-abroad"]
+    );
+    assert!(
+        found(store, q(Some(Category::Animals), None))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        sorted(found(store, q(None, Some("kharkiv"))).await),
+        ["food-lviv-kharkiv", "medical-kharkiv"]
+    );
+    assert_eq!(found(store, q(None, Some("abroad"))).await, ["food-abroad"]);
+    assert_eq!(
+        found(store, q(None, Some("lviv"))).await,
+        ["food-lviv-kharkiv"]
+    );
+    assert!(found(store, q(None, Some("odesa"))).await.is_empty());
+    assert_eq!(
+        found(store, q(Some(Category::Food), Some("kharkiv"))).await,
+        ["food-lviv-kharkiv"]
+    );
+}
+
+pub async fn filters_by_status(store: &dyn Store) {
+    let with = |handle: &str, status| Initiative {
+        status,
+        ..listing(handle, "Soup kitchen", "Soup", "Hot soup.", &[])
+    };
+    insert_all(
+        store,
+        &[
+            with("is-published", InitiativeStatus::Published),
+            with("is-paused", InitiativeStatus::Paused),
+            with("is-pending", InitiativeStatus::Pending),
+            with("is-archived", InitiativeStatus::Archived),
+            with("is-rejected", InitiativeStatus::Rejected),
+        ],
+    )
+    .await;
+    let listed = ["is-paused", "is-published"];
+    assert_eq!(
+        sorted(found(store, SearchQuery::default()).await),
+        listed,
+        "pending and others not listed"
+    );
+    assert_eq!(sorted(found(store, text("soup")).await), listed);
+    let only = |statuses: Vec<InitiativeStatus>| SearchQuery {
+        statuses,
+        ..text("soup")
+    };
+    assert_eq!(
+        found(store, only(vec![InitiativeStatus::Pending])).await,
+        ["is-pending"]
+    );
+    assert_eq!(
+        sorted(
+            found(
+                store,
+                only(vec![InitiativeStatus::Archived, InitiativeStatus::Rejected])
+            )
+            .await
+        ),
+        ["is-archived", "is-rejected"]
+    );
+    let total = store
+        .search_initiatives(&SearchQuery::default())
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(total, 2);
+}
+
+pub async fn filters_by_origin(store: &dyn Store) {
+    let remote = Initiative {
+        origin: Some("peer.example".into()),
+        ..initiative("from-peer")
+    };
+    insert_all(store, &[initiative("at-home"), remote]).await;
+    let q = |origin| SearchQuery {
+        origin,
+        ..Default::default()
+    };
+    assert_eq!(found(store, q(OriginFilter::Local)).await, ["at-home"]);
+    assert_eq!(found(store, q(OriginFilter::Remote)).await, ["from-peer"]);
+    assert_eq!(
+        sorted(found(store, q(OriginFilter::All)).await),
+        ["at-home", "from-peer"]
+    );
+}
+
+pub async fn filters_by_open_needs(store: &dyn Store) {
+    let open = initiative("has-open");
+    let funded = initiative("only-funded");
+    let none = initiative("no-needs");
+    insert_all(store, &[open.clone(), funded.clone(), none]).await;
+    store
+        .insert_need(&need(open.id, "Generator", Urgency::High, NeedStatus::Open))
+        .await
+        .unwrap();
+    store
+        .insert_need(&need(
+            open.id,
+            "Old one",
+            Urgency::Low,
+            NeedStatus::Delivered,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_need(&need(
+            funded.id,
+            "Fuel",
+            Urgency::Normal,
+            NeedStatus::Funded,
+        ))
+        .await
+        .unwrap();
+
+    let q = |has_open_needs| SearchQuery {
+        has_open_needs,
+        ..Default::default()
+    };
+    assert_eq!(found(store, q(Some(true))).await, ["has-open"]);
+    assert_eq!(
+        sorted(found(store, q(Some(false))).await),
+        ["no-needs", "only-funded"]
+    );
+    assert_eq!(found(store, q(None)).await.len(), 3);
+}
+
+pub async fn filters_by_recurring_donations(store: &dyn Store) {
+    let mut monthly = initiative("takes-monthly");
+    monthly.donation_methods.push(DonationMethod {
+        details: DonationKind::Paypal {
+            account: "give@example.org".into(),
+        },
+        label: None,
+        currency: None,
+        recurring: true,
+    });
+    insert_all(store, &[monthly, initiative("one-off-only")]).await;
+    let q = SearchQuery {
+        recurring_only: true,
+        ..Default::default()
+    };
+    assert_eq!(found(store, q).await, ["takes-monthly"]);
+    assert_eq!(found(store, SearchQuery::default()).await.len(), 2);
+}
+
+pub async fn text_and_filters_combine(store: &dyn Store) {
+    let kitchen_kharkiv = Initiative {
+        categories: vec![Category::Food],
+        regions: vec![Region::Ukraine {
+            oblast: Oblast::Kharkiv,
+            city: None,
+        }],
+        ..listing(
+            "kitchen-kharkiv",
+            "Field kitchen",
+            "Hot meals",
+            "Борщ щодня.",
+            &[],
+        )
+    };
+    let kitchen_abroad = Initiative {
+        categories: vec![Category::Food],
+        regions: vec![Region::Abroad {
+            country: "DE".into(),
+            city: Some("Berlin".into()),
+        }],
+        ..listing(
+            "kitchen-berlin",
+            "Soli kitchen",
+            "Dinners",
+            "Борщ для всіх.",
+            &[],
+        )
+    };
+    let medics = listing(
+        "medics-borscht",
+        "Medics",
+        "First aid",
+        "We also cook борщ.",
+        &[],
+    );
+    insert_all(store, &[kitchen_kharkiv, kitchen_abroad, medics]).await;
+
+    assert_eq!(found(store, text("борщ")).await.len(), 3);
+    let food = SearchQuery {
+        category: Some(Category::Food),
+        ..text("борщ")
+    };
+    assert_eq!(
+        sorted(found(store, food).await),
+        ["kitchen-berlin", "kitchen-kharkiv"]
+    );
+    let abroad = SearchQuery {
+        region: Some("abroad".into()),
+        ..text("борщ kitchen")
+    };
+    assert_eq!(found(store, abroad).await, ["kitchen-berlin"]);
+    let page = store
+        .search_initiatives(&SearchQuery {
+            category: Some(Category::Food),
+            ..text("борщ")
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+}
+
+pub async fn pages_and_total(store: &dyn Store) {
+    let t = now();
+    for n in 0..25 {
+        let mut i = listing(
+            &format!("bakery-{n:02}"),
+            &format!("Bakery {n:02}"),
+            "Bread",
+            "Bread for everyone.",
+            &[],
+        );
+        i.updated_at = t - Duration::seconds(n);
+        store.insert_initiative(&i, None).await.unwrap();
+    }
+    store
+        .insert_initiative(
+            &listing("unrelated", "Lawyers", "Advice", "Free advice.", &[]),
+            None,
+        )
+        .await
+        .unwrap();
+
+    for query in [
+        text("bread"),
+        SearchQuery {
+            category: Some(Category::Medical),
+            ..text("bakery")
+        },
+    ] {
+        let mut seen = Vec::new();
+        for (page, expected) in [(1, 10), (2, 10), (3, 5), (4, 0)] {
+            let result = store
+                .search_initiatives(&SearchQuery {
+                    page,
+                    per_page: 10,
+                    ..query.clone()
+                })
+                .await
+                .unwrap();
+            assert_eq!(result.total, 25, "total counts every match, on every page");
+            assert_eq!((result.page, result.per_page), (page, 10));
+            assert_eq!(result.items.len(), expected, "page {page}");
+            seen.extend(result.items.into_iter().map(|i| i.handle.to_string()));
+        }
+        let expected: Vec<String> = (0..25).map(|n| format!("bakery-{n:02}")).collect();
+        assert_eq!(sorted(seen), expected, "pages neither overlap nor skip");
+    }
+
+    let everything = store
+        .search_initiatives(&SearchQuery {
+            per_page: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((everything.total, everything.items.len()), (26, 26));
+    let clamped = store
+        .search_initiatives(&SearchQuery {
+            per_page: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((clamped.items.len(), clamped.total), (1, 26));
+}
+
+pub async fn without_text_newest_update_first(store: &dyn Store) {
+    let t = now();
+    for (handle, age) in [("middle", 60), ("newest", 0), ("oldest", 3600)] {
+        let mut i = initiative(handle);
+        i.updated_at = t - Duration::seconds(age);
+        store.insert_initiative(&i, None).await.unwrap();
+    }
+    assert_eq!(
+        found(store, SearchQuery::default()).await,
+        ["newest", "middle", "oldest"]
+    );
+}
+
+pub async fn edits_are_searchable(store: &dyn Store) {
+    let mut i = listing(
+        "renamed",
+        "Old name",
+        "Old summary",
+        "Old description.",
+        &["oldtag"],
+    );
+    store.insert_initiative(&i, None).await.unwrap();
+    assert_eq!(found(store, text("old")).await, ["renamed"]);
+
+    i.name = "Нова назва".into();
+    i.summary = "Свіжий опис".into();
+    i.description = "Зовсім інший текст.".into();
+    i.tags = vec!["новийтег".into()];
+    store.update_initiative(&i, None).await.unwrap();
+    assert!(
+        found(store, text("old")).await.is_empty(),
+        "the old words are gone from the index"
+    );
+    assert_eq!(found(store, text("нова")).await, ["renamed"]);
+    assert_eq!(found(store, text("новийтег")).await, ["renamed"]);
+    assert_eq!(found(store, text("інший")).await, ["renamed"]);
+}
