@@ -142,11 +142,18 @@ mod tests {
     #[test]
     fn create_is_addressed_public_and_followers() {
         let note = json!({"id": "https://n.example/updates/1", "type": "Note", "published": "2026-01-01T00:00:00Z"});
-        let c = create("https://n.example/initiatives/a", "https://n.example/initiatives/a/followers", note);
+        let c = create(
+            "https://n.example/initiatives/a",
+            "https://n.example/initiatives/a/followers",
+            note,
+        );
         assert_eq!(c["@context"][0], "https://www.w3.org/ns/activitystreams");
         assert_eq!(c["id"], "https://n.example/updates/1#create");
         assert_eq!(c["to"], json!([PUBLIC]));
-        assert_eq!(c["cc"], json!(["https://n.example/initiatives/a/followers"]));
+        assert_eq!(
+            c["cc"],
+            json!(["https://n.example/initiatives/a/followers"])
+        );
         assert_eq!(c["published"], "2026-01-01T00:00:00Z");
         assert!(c["object"].get("@context").is_none());
     }
@@ -165,7 +172,12 @@ mod tests {
 
     #[test]
     fn delete_carries_a_tombstone() {
-        let d = delete("https://n.example/initiatives/a", "https://n.example/initiatives/a/followers", "https://n.example/updates/1", "Note");
+        let d = delete(
+            "https://n.example/initiatives/a",
+            "https://n.example/initiatives/a/followers",
+            "https://n.example/updates/1",
+            "Note",
+        );
         assert_eq!(d["object"]["type"], "Tombstone");
         assert_eq!(d["object"]["id"], "https://n.example/updates/1");
     }

@@ -14,7 +14,11 @@ pub fn has_actor(i: &Initiative) -> bool {
 
 /// Whether new posts of the initiative go out (archived ones keep their actor but stay quiet).
 pub fn publishes(i: &Initiative) -> bool {
-    i.is_local() && matches!(i.status, InitiativeStatus::Published | InitiativeStatus::Paused)
+    i.is_local()
+        && matches!(
+            i.status,
+            InitiativeStatus::Published | InitiativeStatus::Paused
+        )
 }
 
 /// The `Group` actor of an initiative.
@@ -22,8 +26,12 @@ pub fn group(urls: &Urls, i: &Initiative, public_key_pem: &str) -> Value {
     let id = urls.actor(i.handle.as_str());
     let mut summary = format!("<p>{}</p>", escape(&i.summary));
     match i.status {
-        InitiativeStatus::Paused => summary.push_str("<p>Paused: not collecting at the moment.</p>"),
-        InitiativeStatus::Archived => summary.push_str("<p>Archived: this initiative is no longer active.</p>"),
+        InitiativeStatus::Paused => {
+            summary.push_str("<p>Paused: not collecting at the moment.</p>")
+        }
+        InitiativeStatus::Archived => {
+            summary.push_str("<p>Archived: this initiative is no longer active.</p>")
+        }
         _ => {}
     }
     let published = i.published_at.unwrap_or(i.created_at);
@@ -54,8 +62,15 @@ pub fn group(urls: &Urls, i: &Initiative, public_key_pem: &str) -> Value {
 fn profile_fields(page: &str, i: &Initiative) -> Vec<Value> {
     let mut fields = Vec::new();
     let link = |href: &str, rel: &str| {
-        let shown = href.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
-        format!(r#"<a href="{}" rel="{rel}" target="_blank">{}</a>"#, escape(href), escape(shown))
+        let shown = href
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        format!(
+            r#"<a href="{}" rel="{rel}" target="_blank">{}</a>"#,
+            escape(href),
+            escape(shown)
+        )
     };
     if let Some(website) = &i.website {
         fields.push(json!({"type": "PropertyValue", "name": "Website", "value": link(website, "me nofollow noopener noreferrer")}));
@@ -66,7 +81,9 @@ fn profile_fields(page: &str, i: &Initiative) -> Vec<Value> {
         .iter()
         .find_map(|m| match &m.details {
             DonationKind::Jar { url } | DonationKind::Platform { url, .. } => Some(url.clone()),
-            DonationKind::Paypal { account } if account.starts_with("https://") => Some(account.clone()),
+            DonationKind::Paypal { account } if account.starts_with("https://") => {
+                Some(account.clone())
+            }
             _ => None,
         })
         .unwrap_or_else(|| format!("{page}#donate"));
@@ -81,7 +98,12 @@ fn profile_fields(page: &str, i: &Initiative) -> Vec<Value> {
 }
 
 /// The node's own actor (FEP-2677), used to sign fetches and, later, reports and node follows.
-pub fn instance(urls: &Urls, node_name: &str, node_description: &str, public_key_pem: &str) -> Value {
+pub fn instance(
+    urls: &Urls,
+    node_name: &str,
+    node_description: &str,
+    public_key_pem: &str,
+) -> Value {
     let id = urls.instance_actor();
     with_context(json!({
         "id": id,
@@ -122,7 +144,8 @@ pub(crate) mod tests {
         }))
         .unwrap();
         let mut i = Initiative::submit(Uuid::new_v4(), input.validate().unwrap(), Utc::now());
-        i.change_status(InitiativeStatus::Published, Utc::now()).unwrap();
+        i.change_status(InitiativeStatus::Published, Utc::now())
+            .unwrap();
         i
     }
 
@@ -137,22 +160,39 @@ pub(crate) mod tests {
         assert_eq!(a["type"], "Group");
         assert_eq!(a["id"], "https://node.example/initiatives/kharkiv-medics");
         assert_eq!(a["preferredUsername"], "kharkiv-medics");
-        assert_eq!(a["inbox"], "https://node.example/initiatives/kharkiv-medics/inbox");
+        assert_eq!(
+            a["inbox"],
+            "https://node.example/initiatives/kharkiv-medics/inbox"
+        );
         assert_eq!(a["endpoints"]["sharedInbox"], "https://node.example/inbox");
-        assert_eq!(a["publicKey"]["id"], "https://node.example/initiatives/kharkiv-medics#main-key");
+        assert_eq!(
+            a["publicKey"]["id"],
+            "https://node.example/initiatives/kharkiv-medics#main-key"
+        );
         assert_eq!(a["publicKey"]["owner"], a["id"]);
         assert_eq!(a["url"], a["id"], "url must be on the same host as id");
-        assert_eq!(a["summary"], "<p>Tactical medicine kits &lt;for&gt; volunteers</p>");
+        assert_eq!(
+            a["summary"],
+            "<p>Tactical medicine kits &lt;for&gt; volunteers</p>"
+        );
         assert_eq!(a["manuallyApprovesFollowers"], false);
         assert_eq!(a["discoverable"], true);
         assert_eq!(a["indexable"], true);
-        assert_eq!(a["featured"], "https://node.example/initiatives/kharkiv-medics/featured");
+        assert_eq!(
+            a["featured"],
+            "https://node.example/initiatives/kharkiv-medics/featured"
+        );
         let fields = a["attachment"].as_array().unwrap();
         assert_eq!(fields[0]["type"], "PropertyValue");
         assert_eq!(fields[0]["name"], "Website");
         assert!(fields[0]["value"].as_str().unwrap().contains(r#"rel="me"#));
         assert_eq!(fields[1]["name"], "Donate");
-        assert!(fields[1]["value"].as_str().unwrap().contains("https://send.monobank.ua/jar/abc"));
+        assert!(
+            fields[1]["value"]
+                .as_str()
+                .unwrap()
+                .contains("https://send.monobank.ua/jar/abc")
+        );
         assert_eq!(fields[2]["value"], "Izium, Kharkiv oblast");
         assert_eq!(a["webfinger"], "kharkiv-medics@node.example");
     }
@@ -163,6 +203,9 @@ pub(crate) mod tests {
         assert_eq!(a["type"], "Application");
         assert_eq!(a["id"], "https://node.example/actor");
         assert_eq!(a["preferredUsername"], INSTANCE_USERNAME);
-        assert!(hromada_domain::Handle::is_reserved(INSTANCE_USERNAME), "no initiative may take this name");
+        assert!(
+            hromada_domain::Handle::is_reserved(INSTANCE_USERNAME),
+            "no initiative may take this name"
+        );
     }
 }

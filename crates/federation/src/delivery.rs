@@ -14,7 +14,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hromada_store::{
-    Delivery, DeliveryResult, DeliveryStatus, FederationStore, HostState, LocalActor, StoreError, host_matches_domain,
+    Delivery, DeliveryResult, DeliveryStatus, FederationStore, HostState, LocalActor, StoreError,
+    host_matches_domain,
 };
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -44,7 +45,8 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         }
         if last_purge.elapsed() > PURGE_EVERY {
             last_purge = tokio::time::Instant::now();
-            let before = Utc::now() - chrono::Duration::from_std(limits.keep_finished).unwrap_or_default();
+            let before =
+                Utc::now() - chrono::Duration::from_std(limits.keep_finished).unwrap_or_default();
             if let Err(e) = inner.fed.purge_before(before).await {
                 tracing::warn!(error = %e, "purging old deliveries failed");
             }
@@ -73,7 +75,9 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
             continue;
         }
         for delivery in claimed {
-            let Ok(slot) = slots.clone().acquire_owned().await else { break };
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                break;
+            };
             let host_slots = host_semaphore(&hosts, &delivery.host, limits.per_host_concurrency);
             let inner = inner.clone();
             in_flight.spawn(async move {
@@ -86,12 +90,22 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         }
     }
     // Give in-flight sends a moment; whatever does not finish is retried after its lease.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async { while in_flight.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
 }
 
-fn host_semaphore(hosts: &Mutex<HashMap<String, Arc<Semaphore>>>, host: &str, limit: usize) -> Arc<Semaphore> {
+fn host_semaphore(
+    hosts: &Mutex<HashMap<String, Arc<Semaphore>>>,
+    host: &str,
+    limit: usize,
+) -> Arc<Semaphore> {
     match hosts.lock() {
-        Ok(mut map) => map.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(limit.max(1)))).clone(),
+        Ok(mut map) => map
+            .entry(host.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1))))
+            .clone(),
         Err(_) => Arc::new(Semaphore::new(limit.max(1))),
     }
 }
@@ -100,30 +114,57 @@ fn host_semaphore(hosts: &Mutex<HashMap<String, Arc<Semaphore>>>, host: &str, li
 async fn attempt(inner: &Inner, d: Delivery) -> Result<(), StoreError> {
     let now = Utc::now();
     let limits = &inner.settings.limits;
-    let mut host = inner.fed.host_state(&d.host).await?.unwrap_or_else(|| HostState::new(&d.host));
-    let finish = |status, attempted, next: DateTime<Utc>, http: Option<u16>, error: Option<String>| DeliveryResult {
-        status,
-        attempted,
-        next_attempt_at: next,
-        http_status: http,
-        error,
-    };
+    let mut host = inner
+        .fed
+        .host_state(&d.host)
+        .await?
+        .unwrap_or_else(|| HostState::new(&d.host));
+    let finish =
+        |status, attempted, next: DateTime<Utc>, http: Option<u16>, error: Option<String>| {
+            DeliveryResult {
+                status,
+                attempted,
+                next_attempt_at: next,
+                http_status: http,
+                error,
+            }
+        };
 
     // Claimed before the host failed again: wait for its next probe without an attempt.
     if let Some(probe) = host.next_probe_at
         && probe > now
     {
-        let r = finish(DeliveryStatus::Pending, false, probe, None, host.last_error.clone());
+        let r = finish(
+            DeliveryStatus::Pending,
+            false,
+            probe,
+            None,
+            host.last_error.clone(),
+        );
         return inner.fed.finish_delivery(d.id, &r, &host, false).await;
     }
     let blocks = inner.fed.domain_blocks().await?;
-    if blocks.iter().any(|b| host_matches_domain(&d.host, &b.domain)) {
-        let r = finish(DeliveryStatus::Cancelled, false, now, None, Some("domain blocked".into()));
+    if blocks
+        .iter()
+        .any(|b| host_matches_domain(&d.host, &b.domain))
+    {
+        let r = finish(
+            DeliveryStatus::Cancelled,
+            false,
+            now,
+            None,
+            Some("domain blocked".into()),
+        );
         return inner.fed.finish_delivery(d.id, &r, &host, false).await;
     }
 
     let outcome = match signing_key(inner, &d).await {
-        Ok((key, inbox)) => inner.signer.send_activity(&key, &d.activity_id, Bytes::from(d.body.clone()), &inbox).await,
+        Ok((key, inbox)) => {
+            inner
+                .signer
+                .send_activity(&key, &d.activity_id, Bytes::from(d.body.clone()), &inbox)
+                .await
+        }
         Err(why) => SendOutcome::Refused(why),
     };
     let attempts = d.attempts + 1;
@@ -137,11 +178,23 @@ async fn attempt(inner: &Inner, d: Delivery) -> Result<(), StoreError> {
         SendOutcome::Status(s) if (400..500).contains(s) && *s != 408 && *s != 429 => {
             tracing::info!(activity = %d.activity_id, inbox = %d.inbox, status = s, "delivery rejected by the receiver; not retrying");
             host_answered(&mut host, now);
-            finish(DeliveryStatus::Rejected, true, now, Some(*s), Some(format!("HTTP {s}")))
+            finish(
+                DeliveryStatus::Rejected,
+                true,
+                now,
+                Some(*s),
+                Some(format!("HTTP {s}")),
+            )
         }
         SendOutcome::Refused(why) => {
             tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, reason = %why, "delivery refused before sending");
-            finish(DeliveryStatus::Cancelled, true, now, None, Some(why.clone()))
+            finish(
+                DeliveryStatus::Cancelled,
+                true,
+                now,
+                None,
+                Some(why.clone()),
+            )
         }
         SendOutcome::Status(_) | SendOutcome::Network(_) => {
             let (http, error) = match &outcome {
@@ -169,13 +222,25 @@ async fn attempt(inner: &Inner, d: Delivery) -> Result<(), StoreError> {
 /// The key to sign with (the activity's own actor: Mastodon drops relayed activities) and the inbox.
 async fn signing_key(inner: &Inner, d: &Delivery) -> Result<(SigningKey, Url), String> {
     let inbox = Url::parse(&d.inbox).map_err(|e| format!("inbox is not a URL: {e}"))?;
-    let body: serde_json::Value = serde_json::from_str(&d.body).map_err(|e| format!("stored activity: {e}"))?;
-    let actor_id = body.get("actor").and_then(|a| a.as_str()).ok_or("stored activity has no actor")?.to_string();
+    let body: serde_json::Value =
+        serde_json::from_str(&d.body).map_err(|e| format!("stored activity: {e}"))?;
+    let actor_id = body
+        .get("actor")
+        .and_then(|a| a.as_str())
+        .ok_or("stored activity has no actor")?
+        .to_string();
     if d.actor == LocalActor::Instance && actor_id != inner.urls.instance_actor() {
         return Err("activity actor does not match its signer".into());
     }
     let keypair = inner.keys.get(d.actor).await.map_err(|e| e.to_string())?;
-    Ok((SigningKey { key_id: Urls::key_id(&actor_id), actor_id, keypair }, inbox))
+    Ok((
+        SigningKey {
+            key_id: Urls::key_id(&actor_id),
+            actor_id,
+            keypair,
+        },
+        inbox,
+    ))
 }
 
 fn host_answered(host: &mut HostState, now: DateTime<Utc>) {
@@ -236,12 +301,21 @@ impl QueueReport {
     /// A plain-text table for the command line.
     pub fn to_text(&self) -> String {
         let mut out = format!("{} deliveries pending\n", self.pending);
-        out.push_str("host                                 pending delivered rejected failed  state\n");
+        out.push_str(
+            "host                                 pending delivered rejected failed  state\n",
+        );
         for h in &self.hosts {
             let state = if h.unreachable {
-                format!("unreachable, next probe {}", h.next_probe_at.map(|t| t.to_rfc3339()).unwrap_or_default())
+                format!(
+                    "unreachable, next probe {}",
+                    h.next_probe_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                )
             } else if h.consecutive_failures > 0 {
-                format!("{} failures: {}", h.consecutive_failures, h.last_error.as_deref().unwrap_or(""))
+                format!(
+                    "{} failures: {}",
+                    h.consecutive_failures,
+                    h.last_error.as_deref().unwrap_or("")
+                )
             } else {
                 "ok".to_string()
             };
@@ -259,7 +333,10 @@ pub async fn queue_report(fed: &dyn FederationStore) -> Result<QueueReport, Stor
     let now = Utc::now();
     let mut hosts: HashMap<String, HostQueue> = HashMap::new();
     for c in fed.delivery_counts().await? {
-        let h = hosts.entry(c.host.clone()).or_insert_with(|| HostQueue { host: c.host.clone(), ..Default::default() });
+        let h = hosts.entry(c.host.clone()).or_insert_with(|| HostQueue {
+            host: c.host.clone(),
+            ..Default::default()
+        });
         match c.status {
             DeliveryStatus::Pending => {
                 h.pending = c.count;
@@ -273,7 +350,10 @@ pub async fn queue_report(fed: &dyn FederationStore) -> Result<QueueReport, Stor
         }
     }
     for s in fed.host_states().await? {
-        let h = hosts.entry(s.host.clone()).or_insert_with(|| HostQueue { host: s.host.clone(), ..Default::default() });
+        let h = hosts.entry(s.host.clone()).or_insert_with(|| HostQueue {
+            host: s.host.clone(),
+            ..Default::default()
+        });
         h.consecutive_failures = s.consecutive_failures;
         h.unreachable = s.next_probe_at.is_some();
         h.next_probe_at = s.next_probe_at;
@@ -283,7 +363,11 @@ pub async fn queue_report(fed: &dyn FederationStore) -> Result<QueueReport, Stor
     }
     let mut hosts: Vec<HostQueue> = hosts.into_values().collect();
     hosts.sort_by(|a, b| b.pending.cmp(&a.pending).then_with(|| a.host.cmp(&b.host)));
-    Ok(QueueReport { generated_at: now, pending: hosts.iter().map(|h| h.pending).sum(), hosts })
+    Ok(QueueReport {
+        generated_at: now,
+        pending: hosts.iter().map(|h| h.pending).sum(),
+        hosts,
+    })
 }
 
 #[cfg(test)]
@@ -303,7 +387,10 @@ mod tests {
 
     #[test]
     fn hosts_become_unreachable_after_repeated_failures() {
-        let limits = crate::Limits { host_unreachable_after: 3, ..Default::default() };
+        let limits = crate::Limits {
+            host_unreachable_after: 3,
+            ..Default::default()
+        };
         let mut h = HostState::new("m.example");
         let now = Utc::now();
         for _ in 0..2 {

@@ -21,15 +21,27 @@ pub(crate) struct WebfingerQuery {
 }
 
 /// `GET /.well-known/webfinger?resource=acct:name@host` (or the actor's URL).
-pub(crate) async fn webfinger(State(inner): State<Arc<Inner>>, Query(q): Query<WebfingerQuery>) -> Response {
-    let Some(resource) = q.resource.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) else {
+pub(crate) async fn webfinger(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<WebfingerQuery>,
+) -> Response {
+    let Some(resource) = q
+        .resource
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+    else {
         return json_error(StatusCode::BAD_REQUEST, "resource is required");
     };
     let urls = &inner.urls;
-    let name = if let Some(acct) = resource.strip_prefix("acct:").or_else(|| (!resource.contains("://")).then_some(&resource)) {
+    let name = if let Some(acct) = resource
+        .strip_prefix("acct:")
+        .or_else(|| (!resource.contains("://")).then_some(&resource))
+    {
         let acct = acct.trim_start_matches('@');
         match acct.rsplit_once('@') {
-            Some((name, host)) if host.eq_ignore_ascii_case(urls.authority()) => name.to_ascii_lowercase(),
+            Some((name, host)) if host.eq_ignore_ascii_case(urls.authority()) => {
+                name.to_ascii_lowercase()
+            }
             _ => return json_error(StatusCode::NOT_FOUND, "not an account of this node"),
         }
     } else if resource == urls.instance_actor() {
@@ -61,7 +73,10 @@ pub(crate) async fn webfinger(State(inner): State<Arc<Inner>>, Query(q): Query<W
         ],
     });
     (
-        [(header::CONTENT_TYPE, "application/jrd+json"), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+        [
+            (header::CONTENT_TYPE, "application/jrd+json"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
         body.to_string(),
     )
         .into_response()
@@ -77,7 +92,11 @@ pub(crate) async fn host_meta(State(inner): State<Arc<Inner>>) -> Response {
 "#,
         inner.urls.base()
     );
-    ([(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")], xml).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/xrd+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
 }
 
 /// `GET /.well-known/nodeinfo`: links to the document and (FEP-2677) the instance actor.
@@ -86,7 +105,11 @@ pub(crate) async fn nodeinfo_links(State(inner): State<Arc<Inner>>) -> Response 
         {"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": inner.urls.nodeinfo()},
         {"rel": "https://www.w3.org/ns/activitystreams#Application", "href": inner.urls.instance_actor()},
     ]});
-    ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /nodeinfo/2.1`. `users` counts the node's listed initiatives (its actors).
@@ -115,7 +138,10 @@ pub(crate) async fn nodeinfo(State(inner): State<Arc<Inner>>) -> Response {
         "metadata": {"nodeName": s.node_name, "nodeDescription": s.node_description},
     });
     (
-        [(header::CONTENT_TYPE, r#"application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#""#)],
+        [(
+            header::CONTENT_TYPE,
+            r#"application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#""#,
+        )],
         body.to_string(),
     )
         .into_response()

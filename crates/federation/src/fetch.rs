@@ -50,19 +50,28 @@ pub struct FetchLimits {
 
 /// A reqwest client that refuses internal addresses at connect time (unless allowed) and
 /// never follows redirects by itself (each hop is checked by [`Fetcher`]).
-pub fn client(user_agent: &str, timeout: Duration, allow_private_networks: bool) -> reqwest::Result<reqwest::Client> {
+pub fn client(
+    user_agent: &str,
+    timeout: Duration,
+    allow_private_networks: bool,
+) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(user_agent)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
-        .dns_resolver(Arc::new(ValidatingDnsResolver::new(Vec::new(), !allow_private_networks)))
+        .dns_resolver(Arc::new(ValidatingDnsResolver::new(
+            Vec::new(),
+            !allow_private_networks,
+        )))
         .build()
 }
 
 /// The client deliveries go through: [`client`] plus the status recorder.
 pub fn delivery_client(client: reqwest::Client) -> reqwest_middleware::ClientWithMiddleware {
-    reqwest_middleware::ClientBuilder::new(client).with(StatusRecorder).build()
+    reqwest_middleware::ClientBuilder::new(client)
+        .with(StatusRecorder)
+        .build()
 }
 
 pub struct Fetcher {
@@ -92,20 +101,42 @@ impl Fetcher {
         allow_private_networks: bool,
         user_agent: String,
     ) -> Self {
-        Self { client, signer, keys, urls, limits, allow_private_networks, user_agent }
+        Self {
+            client,
+            signer,
+            keys,
+            urls,
+            limits,
+            allow_private_networks,
+            user_agent,
+        }
     }
 
     /// GETs an ActivityPub document, signed as the instance actor (so servers in
     /// authorized-fetch mode answer), following at most `max_redirects` checked redirects.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
-        let mut url = Url::parse(url).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
+        let mut url =
+            Url::parse(url).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         url.set_fragment(None);
-        let instance = self.keys.get(LocalActor::Instance).await.map_err(|e| FetchError::Sign(e.to_string()))?;
+        let instance = self
+            .keys
+            .get(LocalActor::Instance)
+            .await
+            .map_err(|e| FetchError::Sign(e.to_string()))?;
         let actor_id = self.urls.instance_actor();
-        let key = SigningKey { key_id: Urls::key_id(&actor_id), actor_id, keypair: instance };
+        let key = SigningKey {
+            key_id: Urls::key_id(&actor_id),
+            actor_id,
+            keypair: instance,
+        };
         for _ in 0..=self.limits.max_redirects {
-            check_url(&url, self.allow_private_networks).map_err(|e| FetchError::Unsafe(url.to_string(), e))?;
-            let signature = self.signer.sign_get(&key, &url).await.map_err(|e| FetchError::Sign(e.to_string()))?;
+            check_url(&url, self.allow_private_networks)
+                .map_err(|e| FetchError::Unsafe(url.to_string(), e))?;
+            let signature = self
+                .signer
+                .sign_get(&key, &url)
+                .await
+                .map_err(|e| FetchError::Sign(e.to_string()))?;
             let response = self
                 .client
                 .get(url.clone())
@@ -122,7 +153,9 @@ impl Fetcher {
                     .get(LOCATION)
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| url.join(l).ok())
-                    .ok_or_else(|| FetchError::Invalid(url.to_string(), "redirect without Location".into()))?;
+                    .ok_or_else(|| {
+                        FetchError::Invalid(url.to_string(), "redirect without Location".into())
+                    })?;
                 url = next;
                 continue;
             }
@@ -143,7 +176,8 @@ impl Fetcher {
                 return Err(FetchError::NotActivityPub(url.to_string(), content_type));
             }
             let body = read_limited(response, self.limits.max_body_bytes, &url).await?;
-            let json = serde_json::from_slice(&body).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
+            let json = serde_json::from_slice(&body)
+                .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
             return Ok(Fetched { url, json });
         }
         Err(FetchError::Redirects(url.to_string()))
@@ -158,32 +192,48 @@ impl Fetcher {
             Ok(doc) if doc.inbox.is_some() => (doc, fetched.url),
             _ => {
                 // A key document: follow it to its owner, once.
-                let key: KeyDoc = serde_json::from_value(fetched.json)
-                    .map_err(|e| FetchError::Invalid(id_or_key.to_string(), format!("not an actor: {e}")))?;
+                let key: KeyDoc = serde_json::from_value(fetched.json).map_err(|e| {
+                    FetchError::Invalid(id_or_key.to_string(), format!("not an actor: {e}"))
+                })?;
                 let owner = self.get(&key.owner).await?;
-                let doc = serde_json::from_value::<ActorDoc>(owner.json)
-                    .map_err(|e| FetchError::Invalid(key.owner.clone(), format!("not an actor: {e}")))?;
+                let doc = serde_json::from_value::<ActorDoc>(owner.json).map_err(|e| {
+                    FetchError::Invalid(key.owner.clone(), format!("not an actor: {e}"))
+                })?;
                 (doc, owner.url)
             }
         };
         // Like Mastodon: a document is only trusted as what its own URL says it is.
         if doc.id != url.as_str() {
-            return Err(FetchError::Invalid(url.to_string(), format!("document id {} differs from its URL", doc.id)));
+            return Err(FetchError::Invalid(
+                url.to_string(),
+                format!("document id {} differs from its URL", doc.id),
+            ));
         }
         let actor = doc.into_remote()?;
         if !same_origin(&actor.id, id_or_key) {
-            return Err(FetchError::Invalid(id_or_key.to_string(), "actor is on another host".into()));
+            return Err(FetchError::Invalid(
+                id_or_key.to_string(),
+                "actor is on another host".into(),
+            ));
         }
         Ok(actor)
     }
 }
 
-async fn read_limited(mut response: reqwest::Response, max: usize, url: &Url) -> Result<Vec<u8>, FetchError> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    max: usize,
+    url: &Url,
+) -> Result<Vec<u8>, FetchError> {
     if response.content_length().is_some_and(|n| n > max as u64) {
         return Err(FetchError::TooLarge(url.to_string(), max));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network(url.to_string(), e.to_string()))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?
+    {
         if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge(url.to_string(), max));
         }
@@ -247,13 +297,25 @@ impl ActorDoc {
         let bad = |why: &str| FetchError::Invalid(self.id.clone(), why.to_string());
         let kind = match &self.kind {
             Value::String(s) => s.clone(),
-            Value::Array(a) => a.iter().filter_map(Value::as_str).next().unwrap_or("").to_string(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .next()
+                .unwrap_or("")
+                .to_string(),
             _ => String::new(),
         };
-        if !matches!(kind.as_str(), "Person" | "Service" | "Application" | "Group" | "Organization") {
+        if !matches!(
+            kind.as_str(),
+            "Person" | "Service" | "Application" | "Group" | "Organization"
+        ) {
             return Err(bad("not an actor type"));
         }
-        let inbox = self.inbox.clone().filter(|i| !i.is_empty()).ok_or_else(|| bad("actor without inbox"))?;
+        let inbox = self
+            .inbox
+            .clone()
+            .filter(|i| !i.is_empty())
+            .ok_or_else(|| bad("actor without inbox"))?;
         let keys = match self.public_key {
             Some(OneOrMany::One(k)) => vec![k],
             Some(OneOrMany::Many(k)) => k,
@@ -261,9 +323,14 @@ impl ActorDoc {
         };
         let key = keys
             .into_iter()
-            .find(|k| k.owner.as_deref().is_none_or(|o| o == self.id) && same_origin(&k.id, &self.id))
+            .find(|k| {
+                k.owner.as_deref().is_none_or(|o| o == self.id) && same_origin(&k.id, &self.id)
+            })
             .ok_or_else(|| bad("actor without a public key of its own"))?;
-        let shared_inbox = self.endpoints.and_then(|e| e.shared_inbox).filter(|s| !s.is_empty());
+        let shared_inbox = self
+            .endpoints
+            .and_then(|e| e.shared_inbox)
+            .filter(|s| !s.is_empty());
         for url in std::iter::once(&inbox).chain(shared_inbox.as_ref()) {
             if Url::parse(url).is_err() {
                 return Err(bad("inbox is not a URL"));
@@ -313,7 +380,10 @@ mod tests {
         }))
         .unwrap();
         assert!(doc.into_remote().is_err());
-        let note: ActorDoc = serde_json::from_value(json!({"id": "https://m.example/n/1", "type": "Note", "inbox": "x"})).unwrap();
+        let note: ActorDoc = serde_json::from_value(
+            json!({"id": "https://m.example/n/1", "type": "Note", "inbox": "x"}),
+        )
+        .unwrap();
         assert!(note.into_remote().is_err());
     }
 }

@@ -45,10 +45,14 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
 
 /// Whether `Accept` asks for ActivityPub JSON (contains, not equals: Mastodon sends both types).
 pub(crate) fn wants_activitypub(headers: &axum::http::HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        let v = v.to_ascii_lowercase();
-        v.contains("application/activity+json") || v.contains("application/ld+json")
-    })
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("application/activity+json") || v.contains("application/ld+json")
+        })
 }
 
 pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
@@ -56,24 +60,48 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
     if path.starts_with("/api/") {
         return false;
     }
-    if matches!(path, "/.well-known/webfinger" | "/.well-known/host-meta" | "/.well-known/nodeinfo" | "/nodeinfo/2.1" | "/actor" | "/inbox") {
+    if matches!(
+        path,
+        "/.well-known/webfinger"
+            | "/.well-known/host-meta"
+            | "/.well-known/nodeinfo"
+            | "/nodeinfo/2.1"
+            | "/actor"
+            | "/inbox"
+    ) {
         return true;
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["initiatives", _, "inbox" | "outbox" | "followers" | "featured"] => true,
-        ["initiatives", _] | ["updates", _] | ["needs", _] | ["events", _] => wants_activitypub(&req.headers),
+        [
+            "initiatives",
+            _,
+            "inbox" | "outbox" | "followers" | "featured",
+        ] => true,
+        ["initiatives", _] | ["updates", _] | ["needs", _] | ["events", _] => {
+            wants_activitypub(&req.headers)
+        }
         _ => false,
     }
 }
 
 /// A JSON-LD document with the content type Mastodon and the crate accept.
 pub(crate) fn ap_json(status: StatusCode, doc: &Value) -> Response {
-    (status, [(header::CONTENT_TYPE, AP_CONTENT_TYPE)], doc.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, AP_CONTENT_TYPE)],
+        doc.to_string(),
+    )
+        .into_response()
 }
 
 pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], json!({"error": message}).to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"error": message}).to_string(),
+    )
+        .into_response()
 }
 
 fn store_failed(e: impl std::fmt::Display) -> Response {
@@ -104,14 +132,25 @@ async fn instance_actor(State(inner): State<Arc<Inner>>) -> Response {
     match inner.keys.get(LocalActor::Instance).await {
         Ok(kp) => {
             let s = &inner.settings;
-            ap_json(StatusCode::OK, &instance(&inner.urls, &s.node_name, &s.node_description, &kp.public_key_pem))
+            ap_json(
+                StatusCode::OK,
+                &instance(
+                    &inner.urls,
+                    &s.node_name,
+                    &s.node_description,
+                    &kp.public_key_pem,
+                ),
+            )
         }
         Err(e) => store_failed(e),
     }
 }
 
 /// The public objects of an initiative, newest first, as they were (or would be) sent.
-async fn objects_of(inner: &Inner, i: &Initiative) -> Result<Vec<Value>, hromada_store::StoreError> {
+async fn objects_of(
+    inner: &Inner,
+    i: &Initiative,
+) -> Result<Vec<Value>, hromada_store::StoreError> {
     let urls = &inner.urls;
     let now = Utc::now();
     let mut items = Vec::new();
@@ -125,7 +164,13 @@ async fn objects_of(inner: &Inner, i: &Initiative) -> Result<Vec<Value>, hromada
         let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
         items.push((published, need_note(urls, i, &n, published, updated)));
     }
-    for e in inner.store.events_of(i.id).await?.into_iter().filter(|e| e.initiative_id == i.id) {
+    for e in inner
+        .store
+        .events_of(i.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.initiative_id == i.id)
+    {
         let mark = inner.fed.published_mark(e.id).await?;
         let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
         items.push((published, event_object(urls, i, &e, published, updated)));
@@ -139,7 +184,11 @@ struct PageQuery {
     page: Option<usize>,
 }
 
-async fn outbox(State(inner): State<Arc<Inner>>, Path(handle): Path<String>, Query(q): Query<PageQuery>) -> Response {
+async fn outbox(
+    State(inner): State<Arc<Inner>>,
+    Path(handle): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let i = match local_initiative(&inner, &handle).await {
         Ok(i) => i,
         Err(r) => return r,
@@ -194,7 +243,14 @@ async fn followers(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) 
         Ok(i) => i,
         Err(r) => return r,
     };
-    let total = match inner.fed.follower_count(LocalActor::Initiative(i.id), hromada_store::FollowerState::Accepted).await {
+    let total = match inner
+        .fed
+        .follower_count(
+            LocalActor::Initiative(i.id),
+            hromada_store::FollowerState::Accepted,
+        )
+        .await
+    {
         Ok(n) => n,
         Err(e) => return store_failed(e),
     };
@@ -217,7 +273,11 @@ async fn featured(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -
         Err(e) => return store_failed(e),
     };
     let mut items = Vec::new();
-    for n in needs.iter().filter(|n| n.status == NeedStatus::Open).take(PAGE_SIZE) {
+    for n in needs
+        .iter()
+        .filter(|n| n.status == NeedStatus::Open)
+        .take(PAGE_SIZE)
+    {
         let mark = match inner.fed.published_mark(n.id).await {
             Ok(m) => m,
             Err(e) => return store_failed(e),
@@ -235,7 +295,8 @@ async fn featured(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, Response> {
-    raw.parse().map_err(|_| json_error(StatusCode::NOT_FOUND, "no such object"))
+    raw.parse()
+        .map_err(|_| json_error(StatusCode::NOT_FOUND, "no such object"))
 }
 
 async fn initiative_of(inner: &Inner, id: Uuid) -> Result<Initiative, Response> {
@@ -270,7 +331,10 @@ async fn update_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>)
         Err(e) => return store_failed(e),
     };
     let (published, updated) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
-    ap_json(StatusCode::OK, &activities::with_context(update_note(&inner.urls, &i, &u, published, updated)))
+    ap_json(
+        StatusCode::OK,
+        &activities::with_context(update_note(&inner.urls, &i, &u, published, updated)),
+    )
 }
 
 async fn need_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
@@ -292,7 +356,10 @@ async fn need_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -
         Err(e) => return store_failed(e),
     };
     let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
-    ap_json(StatusCode::OK, &activities::with_context(need_note(&inner.urls, &i, &n, published, updated)))
+    ap_json(
+        StatusCode::OK,
+        &activities::with_context(need_note(&inner.urls, &i, &n, published, updated)),
+    )
 }
 
 async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
@@ -314,7 +381,10 @@ async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<Str
         Err(e) => return store_failed(e),
     };
     let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
-    ap_json(StatusCode::OK, &activities::with_context(event_object(&inner.urls, &i, &e, published, updated)))
+    ap_json(
+        StatusCode::OK,
+        &activities::with_context(event_object(&inner.urls, &i, &e, published, updated)),
+    )
 }
 
 #[cfg(test)]
@@ -333,12 +403,20 @@ mod tests {
     fn claims_activitypub_requests_only() {
         let mastodon = Some("application/activity+json, application/ld+json");
         assert!(claims(&parts("GET", "/initiatives/a", mastodon)));
-        assert!(claims(&parts("GET", "/updates/x", Some(r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#))));
+        assert!(claims(&parts(
+            "GET",
+            "/updates/x",
+            Some(r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#)
+        )));
         assert!(!claims(&parts("GET", "/initiatives/a", Some("text/html"))));
         assert!(!claims(&parts("GET", "/initiatives/a", None)));
         assert!(claims(&parts("POST", "/initiatives/a/inbox", None)));
         assert!(claims(&parts("POST", "/inbox", None)));
-        assert!(claims(&parts("GET", "/.well-known/webfinger?resource=x", None)));
+        assert!(claims(&parts(
+            "GET",
+            "/.well-known/webfinger?resource=x",
+            None
+        )));
         assert!(claims(&parts("GET", "/actor", None)));
         assert!(!claims(&parts("GET", "/api/v1/initiatives/a", mastodon)));
         assert!(!claims(&parts("GET", "/tags/medical", mastodon)));

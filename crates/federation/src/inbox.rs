@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use hromada_domain::markup::sanitize_html;
 use hromada_store::{
-    Audience, FedWrite, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, NewActivity, RemoteActor,
-    Target, WriteOutcome, host_matches_domain, inbox_host,
+    Audience, FedWrite, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, NewActivity,
+    RemoteActor, Target, WriteOutcome, host_matches_domain, inbox_host,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -81,13 +81,22 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
         activity.get("type").and_then(Value::as_str),
         id_of(activity.get("actor")),
     ) else {
-        return json_error(StatusCode::BAD_REQUEST, "an activity needs id, type and actor");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "an activity needs id, type and actor",
+        );
     };
     if inner.urls.is_local(actor_id) || inner.urls.is_local(id) {
-        return json_error(StatusCode::BAD_REQUEST, "activities of this node are not accepted from outside");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "activities of this node are not accepted from outside",
+        );
     }
     if !same_origin(id, actor_id) {
-        return json_error(StatusCode::BAD_REQUEST, "the activity id and its actor are on different hosts");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "the activity id and its actor are on different hosts",
+        );
     }
     match inner.fed.domain_blocks().await {
         Ok(blocks) => {
@@ -156,9 +165,19 @@ impl From<VerifyError> for Refusal {
 }
 
 /// Checks the HTTP signature; returns the signing actor and whether it was fetched just now.
-async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], actor_id: &str) -> Result<(RemoteActor, bool), Refusal> {
+async fn verify(
+    inner: &Inner,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    actor_id: &str,
+) -> Result<(RemoteActor, bool), Refusal> {
     let header = headers.get("signature").ok_or(VerifyError::Missing)?;
-    let params = SignatureParams::parse(header.to_str().map_err(|_| VerifyError::Malformed("not text"))?)?;
+    let params = SignatureParams::parse(
+        header
+            .to_str()
+            .map_err(|_| VerifyError::Malformed("not text"))?,
+    )?;
     verify_digest(headers, body)?;
     let mut headers = headers.clone();
     if !headers.contains_key("host") {
@@ -168,15 +187,31 @@ async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], acto
         }
     }
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let signing_string =
-        params.signing_string("post", path, &headers, true, now, inner.settings.limits.signature_window)?;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let signing_string = params.signing_string(
+        "post",
+        path,
+        &headers,
+        true,
+        now,
+        inner.settings.limits.signature_window,
+    )?;
     if !same_origin(&params.key_id, actor_id) {
-        return Err(Refusal::Unauthorized("the key is not the activity actor's".into()));
+        return Err(Refusal::Unauthorized(
+            "the key is not the activity actor's".into(),
+        ));
     }
 
-    let fresh_after = Utc::now() - chrono::Duration::from_std(inner.settings.limits.actor_refresh).unwrap_or_default();
-    let cached = inner.fed.remote_actor(actor_id).await.map_err(|e| Refusal::Unavailable(e.to_string()))?;
+    let fresh_after = Utc::now()
+        - chrono::Duration::from_std(inner.settings.limits.actor_refresh).unwrap_or_default();
+    let cached = inner
+        .fed
+        .remote_actor(actor_id)
+        .await
+        .map_err(|e| Refusal::Unavailable(e.to_string()))?;
     if let Some(a) = cached.filter(|a| a.key_id == params.key_id && a.fetched_at > fresh_after) {
         if check(inner, &a, &signing_string, &params).await? {
             return Ok((a, false));
@@ -186,10 +221,16 @@ async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], acto
     let fetched = match inner.fetcher.actor(&params.key_id).await {
         Ok(a) => a,
         Err(FetchError::Gone(_)) => return Err(Refusal::Gone),
-        Err(e) => return Err(Refusal::Unauthorized(format!("could not fetch the signing key: {e}"))),
+        Err(e) => {
+            return Err(Refusal::Unauthorized(format!(
+                "could not fetch the signing key: {e}"
+            )));
+        }
     };
     if fetched.id != actor_id || fetched.key_id != params.key_id {
-        return Err(Refusal::Unauthorized("the key belongs to another actor".into()));
+        return Err(Refusal::Unauthorized(
+            "the key belongs to another actor".into(),
+        ));
     }
     if check(inner, &fetched, &signing_string, &params).await? {
         Ok((fetched, true))
@@ -198,96 +239,159 @@ async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], acto
     }
 }
 
-async fn check(inner: &Inner, actor: &RemoteActor, signing_string: &str, params: &SignatureParams) -> Result<bool, Refusal> {
+async fn check(
+    inner: &Inner,
+    actor: &RemoteActor,
+    signing_string: &str,
+    params: &SignatureParams,
+) -> Result<bool, Refusal> {
     inner
         .signer
-        .verify(&actor.public_key_pem, signing_string.to_string(), params.signature.clone())
+        .verify(
+            &actor.public_key_pem,
+            signing_string.to_string(),
+            params.signature.clone(),
+        )
         .await
         .map_err(|e| Refusal::Unauthorized(format!("unusable key: {e}")))
 }
 
 /// A local actor named by URL, with its initiative (none for the instance actor).
-async fn local_actor(inner: &Inner, url: &str) -> Result<Option<(LocalActor, String, bool)>, Response> {
+async fn local_actor(
+    inner: &Inner,
+    url: &str,
+) -> Result<Option<(LocalActor, String, bool)>, Response> {
     if url == inner.urls.instance_actor() {
         return Ok(Some((LocalActor::Instance, url.to_string(), false)));
     }
-    let Some(handle) = inner.urls.handle_of_actor(url) else { return Ok(None) };
+    let Some(handle) = inner.urls.handle_of_actor(url) else {
+        return Ok(None);
+    };
     match inner.store.initiative_by_handle(handle, None).await {
-        Ok(Some(i)) if has_actor(&i) => {
-            Ok(Some((LocalActor::Initiative(i.id), inner.urls.actor(i.handle.as_str()), i.manually_approves_followers)))
-        }
+        Ok(Some(i)) if has_actor(&i) => Ok(Some((
+            LocalActor::Initiative(i.id),
+            inner.urls.actor(i.handle.as_str()),
+            i.manually_approves_followers,
+        ))),
         Ok(_) => Ok(None),
         Err(e) => Err(unavailable(e)),
     }
 }
 
 /// What an activity changes; `None` when it is ignored.
-async fn handle(inner: &Inner, kind: &str, id: &str, activity: &Value, actor: &RemoteActor) -> Result<Option<FedWrite>, Response> {
+async fn handle(
+    inner: &Inner,
+    kind: &str,
+    id: &str,
+    activity: &Value,
+    actor: &RemoteActor,
+) -> Result<Option<FedWrite>, Response> {
     let object = activity.get("object");
     let mut write = FedWrite::default();
     match kind {
         "Follow" => {
-            let Some(target) = id_of(object) else { return Err(json_error(StatusCode::BAD_REQUEST, "Follow without object")) };
-            let Some((local, local_url, manual)) = local_actor(inner, target).await? else { return Ok(None) };
+            let Some(target) = id_of(object) else {
+                return Err(json_error(StatusCode::BAD_REQUEST, "Follow without object"));
+            };
+            let Some((local, local_url, manual)) = local_actor(inner, target).await? else {
+                return Ok(None);
+            };
             let follower = Follower {
                 local,
                 actor_id: actor.id.clone(),
                 follow_id: id.to_string(),
                 inbox: actor.inbox.clone(),
                 shared_inbox: actor.shared_inbox.clone(),
-                state: if manual { FollowerState::Pending } else { FollowerState::Accepted },
+                state: if manual {
+                    FollowerState::Pending
+                } else {
+                    FollowerState::Accepted
+                },
                 created_at: Utc::now(),
             };
             if !manual {
                 // The Accept goes through the durable queue like everything else.
-                let accept = activities::answer_follow("Accept", &local_url, activity, &Uuid::new_v4().to_string());
+                let accept = activities::answer_follow(
+                    "Accept",
+                    &local_url,
+                    activity,
+                    &Uuid::new_v4().to_string(),
+                );
                 let inbox = follower.delivery_inbox().to_string();
                 write.activities.push(NewActivity {
                     activity_id: accept["id"].as_str().unwrap_or_default().to_string(),
                     actor: local,
                     body: accept.to_string(),
-                    audience: Audience::Inboxes(vec![Target { host: inbox_host(&inbox), inbox }]),
+                    audience: Audience::Inboxes(vec![Target {
+                        host: inbox_host(&inbox),
+                        inbox,
+                    }]),
                 });
             }
             write.follow.push(follower);
         }
         "Undo" => match object {
-            Some(Value::String(follow_id)) => match inner.fed.follower_by_follow_id(follow_id).await {
-                Ok(Some(f)) if f.actor_id == actor.id => write.unfollow.push((f.local, f.actor_id)),
-                Ok(_) => return Ok(None),
-                Err(e) => return Err(unavailable(e)),
-            },
-            Some(o @ Value::Object(_)) if o.get("type").and_then(Value::as_str) == Some("Follow") => {
-                if id_of(o.get("actor")) != Some(actor.id.as_str()) {
-                    return Err(json_error(StatusCode::BAD_REQUEST, "an actor can only undo its own follow"));
+            Some(Value::String(follow_id)) => {
+                match inner.fed.follower_by_follow_id(follow_id).await {
+                    Ok(Some(f)) if f.actor_id == actor.id => {
+                        write.unfollow.push((f.local, f.actor_id))
+                    }
+                    Ok(_) => return Ok(None),
+                    Err(e) => return Err(unavailable(e)),
                 }
-                let Some(target) = id_of(o.get("object")) else { return Ok(None) };
-                let Some((local, ..)) = local_actor(inner, target).await? else { return Ok(None) };
+            }
+            Some(o @ Value::Object(_))
+                if o.get("type").and_then(Value::as_str) == Some("Follow") =>
+            {
+                if id_of(o.get("actor")) != Some(actor.id.as_str()) {
+                    return Err(json_error(
+                        StatusCode::BAD_REQUEST,
+                        "an actor can only undo its own follow",
+                    ));
+                }
+                let Some(target) = id_of(o.get("object")) else {
+                    return Ok(None);
+                };
+                let Some((local, ..)) = local_actor(inner, target).await? else {
+                    return Ok(None);
+                };
                 write.unfollow.push((local, actor.id.clone()));
             }
             _ => return Ok(None),
         },
         "Update" => {
-            let Some(doc) = object.filter(|o| id_of(Some(o)) == Some(actor.id.as_str())) else { return Ok(None) };
-            let Ok(doc) = serde_json::from_value::<ActorDoc>(doc.clone()) else { return Ok(None) };
+            let Some(doc) = object.filter(|o| id_of(Some(o)) == Some(actor.id.as_str())) else {
+                return Ok(None);
+            };
+            let Ok(doc) = serde_json::from_value::<ActorDoc>(doc.clone()) else {
+                return Ok(None);
+            };
             match doc.into_remote() {
                 Ok(updated) => write.remote_actor = Some(updated),
                 Err(e) => return Err(json_error(StatusCode::BAD_REQUEST, &e.to_string())),
             }
         }
         "Delete" => {
-            let Some(target) = id_of(object) else { return Ok(None) };
+            let Some(target) = id_of(object) else {
+                return Ok(None);
+            };
             if target == actor.id {
                 write.forget_actor = Some(actor.id.clone());
             } else if same_origin(target, &actor.id) {
-                write.forget_objects.push((actor.id.clone(), target.to_string()));
+                write
+                    .forget_objects
+                    .push((actor.id.clone(), target.to_string()));
             } else {
                 return Ok(None);
             }
         }
         "Create" => {
-            let Some(note) = object.filter(|o| o.is_object()) else { return Ok(None) };
-            let Some(note_id) = id_of(Some(note)).filter(|n| same_origin(n, &actor.id)) else { return Ok(None) };
+            let Some(note) = object.filter(|o| o.is_object()) else {
+                return Ok(None);
+            };
+            let Some(note_id) = id_of(Some(note)).filter(|n| same_origin(n, &actor.id)) else {
+                return Ok(None);
+            };
             if id_of(note.get("attributedTo")).is_some_and(|a| a != actor.id) {
                 return Ok(None);
             }
@@ -299,8 +403,14 @@ async fn handle(inner: &Inner, kind: &str, id: &str, activity: &Value, actor: &R
         }
         "Flag" => {
             let objects: Vec<String> = match object {
-                Some(Value::Array(a)) => a.iter().filter_map(|v| id_of(Some(v))).map(String::from).collect(),
-                other => id_of(other).map(|s| vec![s.to_string()]).unwrap_or_default(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| id_of(Some(v)))
+                    .map(String::from)
+                    .collect(),
+                other => id_of(other)
+                    .map(|s| vec![s.to_string()])
+                    .unwrap_or_default(),
             };
             if !objects.iter().any(|o| inner.urls.is_local(o)) {
                 return Ok(None);
@@ -329,19 +439,41 @@ fn clean(content: Option<&Value>) -> String {
 }
 
 /// Inbox items for the initiatives a post replies to or mentions.
-async fn addressed_items(inner: &Inner, activity_id: &str, note_id: &str, note: &Value, actor: &RemoteActor) -> Result<Vec<InboxItem>, Response> {
+async fn addressed_items(
+    inner: &Inner,
+    activity_id: &str,
+    note_id: &str,
+    note: &Value,
+    actor: &RemoteActor,
+) -> Result<Vec<InboxItem>, Response> {
     let mut found: Vec<(Uuid, InboxItemKind, Option<String>)> = Vec::new();
     if let Some(reply_to) = id_of(note.get("inReplyTo"))
         && let Some((kind, object_id)) = inner.urls.local_object(reply_to)
     {
         let owner = match kind {
-            LocalObject::Update => inner.store.update_by_id(object_id).await.map(|o| o.map(|u| u.initiative_id)),
-            LocalObject::Need => inner.store.need_by_id(object_id).await.map(|o| o.map(|n| n.initiative_id)),
-            LocalObject::Event => inner.store.event_by_id(object_id).await.map(|o| o.map(|e| e.initiative_id)),
+            LocalObject::Update => inner
+                .store
+                .update_by_id(object_id)
+                .await
+                .map(|o| o.map(|u| u.initiative_id)),
+            LocalObject::Need => inner
+                .store
+                .need_by_id(object_id)
+                .await
+                .map(|o| o.map(|n| n.initiative_id)),
+            LocalObject::Event => inner
+                .store
+                .event_by_id(object_id)
+                .await
+                .map(|o| o.map(|e| e.initiative_id)),
         }
         .map_err(unavailable)?;
         if let Some(initiative_id) = owner {
-            found.push((initiative_id, InboxItemKind::Reply, Some(reply_to.to_string())));
+            found.push((
+                initiative_id,
+                InboxItemKind::Reply,
+                Some(reply_to.to_string()),
+            ));
         }
     }
     let mut addressed: Vec<&str> = Vec::new();
@@ -353,7 +485,11 @@ async fn addressed_items(inner: &Inner, activity_id: &str, note_id: &str, note: 
         }
     }
     if let Some(Value::Array(tags)) = note.get("tag") {
-        addressed.extend(tags.iter().filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention")).filter_map(|t| t.get("href").and_then(Value::as_str)));
+        addressed.extend(
+            tags.iter()
+                .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+                .filter_map(|t| t.get("href").and_then(Value::as_str)),
+        );
     }
     for url in addressed {
         if let Some((LocalActor::Initiative(initiative_id), ..)) = local_actor(inner, url).await?

@@ -17,7 +17,11 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(store: Arc<dyn FederationStore>, signer: Arc<dyn HttpSigner>) -> Self {
-        Self { store, signer, cache: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            signer,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The actor's key pair, generating and storing one if it has none yet.

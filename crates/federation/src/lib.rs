@@ -157,8 +157,12 @@ impl Federation {
         store: Arc<dyn Store>,
         fed: Arc<dyn FederationStore>,
     ) -> Result<Self, FederationError> {
-        let urls = Urls::new(&settings.public_url)
-            .ok_or_else(|| FederationError::Config(format!("public URL {} has no http(s) host", settings.public_url)))?;
+        let urls = Urls::new(&settings.public_url).ok_or_else(|| {
+            FederationError::Config(format!(
+                "public URL {} has no http(s) host",
+                settings.public_url
+            ))
+        })?;
         let user_agent = format!("hromada/{} (+{})", settings.software_version, urls.base());
         let timeout = settings.limits.request_timeout;
         let client = fetch::client(&user_agent, timeout, settings.allow_private_networks)
@@ -171,7 +175,15 @@ impl Federation {
         )
         .await
         .map_err(FederationError::Config)?;
-        Ok(Self::with_signer(settings, urls, store, fed, Arc::new(signer), client, user_agent))
+        Ok(Self::with_signer(
+            settings,
+            urls,
+            store,
+            fed,
+            Arc::new(signer),
+            client,
+            user_agent,
+        ))
     }
 
     fn with_signer(
@@ -197,8 +209,19 @@ impl Federation {
             settings.allow_private_networks,
             user_agent,
         );
-        let inner = Inner { settings, urls, store, fed, signer, keys, fetcher, queued: Notify::new() };
-        Self { inner: Arc::new(inner) }
+        let inner = Inner {
+            settings,
+            urls,
+            store,
+            fed,
+            signer,
+            keys,
+            fetcher,
+            queued: Notify::new(),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Every federation route (see [`Federation::claims`] for which requests to send here).

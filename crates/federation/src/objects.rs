@@ -6,7 +6,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use hromada_domain::markup::{escape, markdown_to_html};
 use hromada_domain::money::format_amount;
-use hromada_domain::{Category, Event, EventPlace, Initiative, Need, NeedStatus, Update, UpdateKind};
+use hromada_domain::{
+    Category, Event, EventPlace, Initiative, Need, NeedStatus, Update, UpdateKind,
+};
 use serde_json::{Value, json};
 
 use crate::activities::with_context;
@@ -19,9 +21,16 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 /// Hashtags of a post: its categories, the initiative's own tags, and #Ukraine (at most six).
 fn hashtags(categories: &[Category], tags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let candidates = categories.iter().map(|c| c.hashtag()).chain(tags.iter().cloned()).chain(["Ukraine".to_string()]);
+    let candidates = categories
+        .iter()
+        .map(|c| c.hashtag())
+        .chain(tags.iter().cloned())
+        .chain(["Ukraine".to_string()]);
     for tag in candidates {
-        let tag: String = tag.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         if !tag.is_empty() && !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) && out.len() < 6 {
             out.push(tag);
         }
@@ -36,13 +45,26 @@ fn tag_parts(urls: &Urls, tags: &[String]) -> (Vec<Value>, String) {
     for tag in tags {
         let href = urls.tag(&tag.to_lowercase());
         values.push(json!({"type": "Hashtag", "name": format!("#{tag}"), "href": href}));
-        links.push(format!(r#"<a href="{}" class="mention hashtag" rel="tag">#<span>{}</span></a>"#, escape(&href), escape(tag)));
+        links.push(format!(
+            r#"<a href="{}" class="mention hashtag" rel="tag">#<span>{}</span></a>"#,
+            escape(&href),
+            escape(tag)
+        ));
     }
     (values, format!("<p>{}</p>", links.join(" ")))
 }
 
 /// The fields every post shares: addressing, attribution, dates, content and tags.
-fn post(urls: &Urls, i: &Initiative, id: &str, kind: &str, content: String, tags: &[String], published: DateTime<Utc>, updated: Option<DateTime<Utc>>) -> serde_json::Map<String, Value> {
+fn post(
+    urls: &Urls,
+    i: &Initiative,
+    id: &str,
+    kind: &str,
+    content: String,
+    tags: &[String],
+    published: DateTime<Utc>,
+    updated: Option<DateTime<Utc>>,
+) -> serde_json::Map<String, Value> {
     let (tag, tag_links) = tag_parts(urls, tags);
     let content = format!("{content}{tag_links}");
     let mut map = serde_json::Map::new();
@@ -67,12 +89,22 @@ fn post(urls: &Urls, i: &Initiative, id: &str, kind: &str, content: String, tags
 }
 
 /// An update or spending report as a `Note`.
-pub fn update_note(urls: &Urls, i: &Initiative, u: &Update, published: DateTime<Utc>, updated: Option<DateTime<Utc>>) -> Value {
+pub fn update_note(
+    urls: &Urls,
+    i: &Initiative,
+    u: &Update,
+    published: DateTime<Utc>,
+    updated: Option<DateTime<Utc>>,
+) -> Value {
     let mut content = markdown_to_html(&u.body);
     if let UpdateKind::SpendingReport { items } = &u.kind {
         content.push_str("<p><strong>Spending report</strong></p><ul>");
         for item in items {
-            content.push_str(&format!("<li>{}: {}</li>", escape(&item.what), escape(&item.amount.to_string())));
+            content.push_str(&format!(
+                "<li>{}: {}</li>",
+                escape(&item.what),
+                escape(&item.amount.to_string())
+            ));
         }
         content.push_str("</ul>");
         let totals: Vec<String> = u.report_totals().iter().map(ToString::to_string).collect();
@@ -80,14 +112,32 @@ pub fn update_note(urls: &Urls, i: &Initiative, u: &Update, published: DateTime<
     }
     if let Some(need) = u.need_id {
         let href = urls.need(need);
-        content.push_str(&format!(r#"<p>About this need: <a href="{0}">{0}</a></p>"#, escape(&href)));
+        content.push_str(&format!(
+            r#"<p>About this need: <a href="{0}">{0}</a></p>"#,
+            escape(&href)
+        ));
     }
     let tags = hashtags(&i.categories, &i.tags);
-    Value::Object(post(urls, i, &urls.update(u.id), "Note", content, &tags, published, updated))
+    Value::Object(post(
+        urls,
+        i,
+        &urls.update(u.id),
+        "Note",
+        content,
+        &tags,
+        published,
+        updated,
+    ))
 }
 
 /// A need as a `Note` that Mastodon shows, plus a structured `need` for other Hromada nodes.
-pub fn need_note(urls: &Urls, i: &Initiative, n: &Need, published: DateTime<Utc>, updated: Option<DateTime<Utc>>) -> Value {
+pub fn need_note(
+    urls: &Urls,
+    i: &Initiative,
+    n: &Need,
+    published: DateTime<Utc>,
+    updated: Option<DateTime<Utc>>,
+) -> Value {
     let status = match n.status {
         NeedStatus::Open => "Open",
         NeedStatus::Funded => "Funded",
@@ -98,9 +148,16 @@ pub fn need_note(urls: &Urls, i: &Initiative, n: &Need, published: DateTime<Utc>
     if !n.description.is_empty() {
         content.push_str(&markdown_to_html(&n.description));
     }
-    let mut facts = vec![format!("Status: {status}"), format!("Urgency: {}", n.urgency.code())];
+    let mut facts = vec![
+        format!("Status: {status}"),
+        format!("Urgency: {}", n.urgency.code()),
+    ];
     if let Some(target) = &n.target {
-        let mut money = format!("Target: {target}, raised {} {}", format_amount(n.raised), target.currency);
+        let mut money = format!(
+            "Target: {target}, raised {} {}",
+            format_amount(n.raised),
+            target.currency
+        );
         if let Some(p) = n.progress_percent() {
             money.push_str(&format!(" ({p}%)"));
         }
@@ -111,9 +168,21 @@ pub fn need_note(urls: &Urls, i: &Initiative, n: &Need, published: DateTime<Utc>
     }
     content.push_str(&format!("<p>{}</p>", escape(&facts.join(" · "))));
     let page = urls.actor(i.handle.as_str());
-    content.push_str(&format!(r#"<p>How to help: <a href="{0}#donate">{0}</a></p>"#, escape(&page)));
+    content.push_str(&format!(
+        r#"<p>How to help: <a href="{0}#donate">{0}</a></p>"#,
+        escape(&page)
+    ));
     let tags = hashtags(&[n.category], &i.tags);
-    let mut map = post(urls, i, &urls.need(n.id), "Note", content, &tags, published, updated);
+    let mut map = post(
+        urls,
+        i,
+        &urls.need(n.id),
+        "Note",
+        content,
+        &tags,
+        published,
+        updated,
+    );
     map.insert("name".into(), json!(n.title));
     map.insert(
         "need".into(),
@@ -132,7 +201,13 @@ pub fn need_note(urls: &Urls, i: &Initiative, n: &Need, published: DateTime<Utc>
 
 /// A solidarity event as an `Event`. Mastodon shows only name, summary and a link, so the
 /// summary carries the date, time and place as text.
-pub fn event_object(urls: &Urls, i: &Initiative, e: &Event, published: DateTime<Utc>, updated: Option<DateTime<Utc>>) -> Value {
+pub fn event_object(
+    urls: &Urls,
+    i: &Initiative,
+    e: &Event,
+    published: DateTime<Utc>,
+    updated: Option<DateTime<Utc>>,
+) -> Value {
     let when = match e.ends_at {
         Some(end) => format!("{} – {}", e.local_start(), local_time(end, &e.timezone)),
         None => e.local_start(),
@@ -141,12 +216,32 @@ pub fn event_object(urls: &Urls, i: &Initiative, e: &Event, published: DateTime<
     if e.cancelled {
         summary.push_str("<p><strong>Cancelled</strong></p>");
     }
-    summary.push_str(&format!("<p>{} · {}</p>", escape(&when), escape(&e.place.label())));
+    summary.push_str(&format!(
+        "<p>{} · {}</p>",
+        escape(&when),
+        escape(&e.place.label())
+    ));
     summary.push_str(&format!("<p>Organised by {}</p>", escape(&e.organiser)));
     let content = format!("{summary}{}", markdown_to_html(&e.description));
     let tags = hashtags(&i.categories, &[]);
-    let mut map = post(urls, i, &urls.event(e.id), "Event", content, &tags, published, updated);
-    map.insert("name".into(), json!(if e.cancelled { format!("Cancelled: {}", e.title) } else { e.title.clone() }));
+    let mut map = post(
+        urls,
+        i,
+        &urls.event(e.id),
+        "Event",
+        content,
+        &tags,
+        published,
+        updated,
+    );
+    map.insert(
+        "name".into(),
+        json!(if e.cancelled {
+            format!("Cancelled: {}", e.title)
+        } else {
+            e.title.clone()
+        }),
+    );
     map.insert("summary".into(), json!(summary));
     map.insert("startTime".into(), json!(rfc3339(e.starts_at)));
     if let Some(end) = e.ends_at {
@@ -154,7 +249,11 @@ pub fn event_object(urls: &Urls, i: &Initiative, e: &Event, published: DateTime<
     }
     map.insert("timezone".into(), json!(e.timezone));
     let location = match &e.place {
-        EventPlace::City { city, country, venue } => json!({
+        EventPlace::City {
+            city,
+            country,
+            venue,
+        } => json!({
             "type": "Place",
             "name": venue.clone().unwrap_or_else(|| city.clone()),
             "address": {"type": "PostalAddress", "addressLocality": city, "addressCountry": country},
@@ -187,33 +286,62 @@ mod tests {
     #[test]
     fn update_note_is_a_public_note_with_hashtags() {
         let i = initiative();
-        let input: UpdateInput = serde_json::from_value(json!({"kind": "news", "body": "Bought **two** kits.\n\n<script>x</script>"})).unwrap();
+        let input: UpdateInput = serde_json::from_value(
+            json!({"kind": "news", "body": "Bought **two** kits.\n\n<script>x</script>"}),
+        )
+        .unwrap();
         let u = Update::new(Uuid::new_v4(), i.id, input, Utc::now()).unwrap();
         let n = update_note(&urls(), &i, &u, Utc::now(), None);
         assert_eq!(n["type"], "Note");
-        assert_eq!(n["attributedTo"], "https://node.example/initiatives/kharkiv-medics");
+        assert_eq!(
+            n["attributedTo"],
+            "https://node.example/initiatives/kharkiv-medics"
+        );
         assert_eq!(n["to"], json!([PUBLIC]));
-        assert_eq!(n["cc"], json!(["https://node.example/initiatives/kharkiv-medics/followers"]));
+        assert_eq!(
+            n["cc"],
+            json!(["https://node.example/initiatives/kharkiv-medics/followers"])
+        );
         let content = n["content"].as_str().unwrap();
-        assert!(content.contains("<strong>two</strong>") && !content.contains("<script>"), "{content}");
+        assert!(
+            content.contains("<strong>two</strong>") && !content.contains("<script>"),
+            "{content}"
+        );
         assert!(content.contains(r#"<a href="https://node.example/tags/medical" class="mention hashtag" rel="tag">#<span>Medical</span></a>"#), "{content}");
-        let tags: Vec<&str> = n["tag"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let tags: Vec<&str> = n["tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         assert_eq!(tags, ["#Medical", "#Equipment", "#ifak", "#Ukraine"]);
         assert_eq!(n["tag"][0]["type"], "Hashtag");
         assert_eq!(n["contentMap"]["uk"], n["content"]);
         assert!(n.get("updated").is_none());
-        assert!(n.get("inReplyTo").is_none(), "top-level posts reach home timelines");
+        assert!(
+            n.get("inReplyTo").is_none(),
+            "top-level posts reach home timelines"
+        );
     }
 
     #[test]
     fn spending_report_lists_items_and_total() {
         let i = initiative();
-        let input: UpdateInput = serde_json::from_value(json!({"kind": "spending_report", "body": "Report", "items": [
+        let input: UpdateInput = serde_json::from_value(
+            json!({"kind": "spending_report", "body": "Report", "items": [
             {"what": "Tourniquet", "amount": {"amount": "1200", "currency": "UAH"}},
-            {"what": "Bandage", "amount": {"amount": "300.50", "currency": "UAH"}}]})).unwrap();
+            {"what": "Bandage", "amount": {"amount": "300.50", "currency": "UAH"}}]}),
+        )
+        .unwrap();
         let u = Update::new(Uuid::new_v4(), i.id, input, Utc::now()).unwrap();
-        let content = update_note(&urls(), &i, &u, Utc::now(), Some(Utc::now()))["content"].as_str().unwrap().to_string();
-        assert!(content.contains("<li>Tourniquet: 1200.00 UAH</li>"), "{content}");
+        let content = update_note(&urls(), &i, &u, Utc::now(), Some(Utc::now()))["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            content.contains("<li>Tourniquet: 1200.00 UAH</li>"),
+            "{content}"
+        );
         assert!(content.contains("Total: 1500.50 UAH"), "{content}");
     }
 
@@ -225,8 +353,14 @@ mod tests {
         let need = Need::new(Uuid::new_v4(), i.id, input, Utc::now()).unwrap();
         let n = need_note(&urls(), &i, &need, Utc::now(), None);
         let content = n["content"].as_str().unwrap();
-        assert!(content.contains("Need: Generator") && content.contains("raised 10000.00 UAH (25%)"), "{content}");
-        assert_eq!(n["need"]["targetAmount"], json!({"amount": "40000.00", "currency": "UAH"}));
+        assert!(
+            content.contains("Need: Generator") && content.contains("raised 10000.00 UAH (25%)"),
+            "{content}"
+        );
+        assert_eq!(
+            n["need"]["targetAmount"],
+            json!({"amount": "40000.00", "currency": "UAH"})
+        );
         assert_eq!(n["need"]["needStatus"], "open");
         assert_eq!(n["tag"][0]["name"], "#Equipment");
     }
@@ -234,14 +368,20 @@ mod tests {
     #[test]
     fn event_summary_carries_time_and_place() {
         let i = initiative();
-        let input: EventInput = serde_json::from_value(json!({"title": "Benefit concert", "starts_at": "2026-12-12T18:00:00Z",
+        let input: EventInput = serde_json::from_value(
+            json!({"title": "Benefit concert", "starts_at": "2026-12-12T18:00:00Z",
             "ends_at": "2026-12-12T21:00:00Z", "timezone": "Europe/Berlin",
-            "place": {"kind": "city", "city": "Berlin", "country": "DE"}, "organiser": "Soli"})).unwrap();
+            "place": {"kind": "city", "city": "Berlin", "country": "DE"}, "organiser": "Soli"}),
+        )
+        .unwrap();
         let e = Event::new(Uuid::new_v4(), i.id, input, Utc::now()).unwrap();
         let o = event_object(&urls(), &i, &e, Utc::now(), None);
         assert_eq!(o["type"], "Event");
         assert_eq!(o["name"], "Benefit concert");
-        assert_eq!(o["summary"], "<p>2026-12-12 19:00 CET – 2026-12-12 22:00 CET · Berlin (DE)</p><p>Organised by Soli</p>");
+        assert_eq!(
+            o["summary"],
+            "<p>2026-12-12 19:00 CET – 2026-12-12 22:00 CET · Berlin (DE)</p><p>Organised by Soli</p>"
+        );
         assert_eq!(o["location"]["address"]["addressLocality"], "Berlin");
         assert_eq!(o["startTime"], "2026-12-12T18:00:00Z");
         assert_eq!(o["url"], o["id"]);

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use hromada_domain::Initiative;
 use hromada_store::{
-    Audience, Change, ChangeKind, CursorMove, FedWrite, LocalActor, NewActivity, ObjectKind, PublishedMark,
-    ScheduledPost, StoreError,
+    Audience, Change, ChangeKind, CursorMove, FedWrite, FollowerState, LocalActor, NewActivity,
+    ObjectKind, PublishedMark, ScheduledPost, StoreError,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -56,7 +56,13 @@ pub(crate) async fn drain(inner: &Inner) -> Result<usize, FederationError> {
         }
         let mut from = cursor;
         for change in changes {
-            let mut write = FedWrite { cursor: Some(CursorMove { from, to: change.seq }), ..Default::default() };
+            let mut write = FedWrite {
+                cursor: Some(CursorMove {
+                    from,
+                    to: change.seq,
+                }),
+                ..Default::default()
+            };
             plan(inner, &change, &mut write).await?;
             match inner.fed.apply(&write).await {
                 Ok(_) => {}
@@ -76,13 +82,21 @@ pub(crate) async fn drain(inner: &Inner) -> Result<usize, FederationError> {
 
 /// An object's `published` and `updated` as served and sent: `published` is when its
 /// `Create` went out (never backdated: Mastodon only puts fresh posts in home timelines).
-fn dates(mark: Option<&PublishedMark>, natural: DateTime<Utc>, updated_at: DateTime<Utc>) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+fn dates(
+    mark: Option<&PublishedMark>,
+    natural: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     let published = mark.map(|m| m.published_at).unwrap_or(natural);
     let edited = (updated_at > published + ChronoDuration::seconds(1)).then_some(updated_at);
     (published, edited)
 }
 
-pub(crate) fn served_dates(mark: Option<&PublishedMark>, natural: DateTime<Utc>, updated_at: DateTime<Utc>) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+pub(crate) fn served_dates(
+    mark: Option<&PublishedMark>,
+    natural: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     dates(mark, natural, updated_at)
 }
 
@@ -99,13 +113,32 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     let followers = urls.followers(initiative.handle.as_str());
     let local = LocalActor::Initiative(initiative.id);
     let send = |write: &mut FedWrite, body: Value| {
-        let activity_id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        write.activities.push(NewActivity { activity_id, actor: local, body: body.to_string(), audience: Audience::Followers(local) });
+        let activity_id = body
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        write.activities.push(NewActivity {
+            activity_id,
+            actor: local,
+            body: body.to_string(),
+            audience: Audience::Followers(local),
+        });
     };
     let now = Utc::now();
     match change.kind {
         ChangeKind::InitiativeCreated => {}
         ChangeKind::InitiativeUpdated => {
+            // Nobody to tell (e.g. just approved): do not create a key pair only to throw the
+            // activity away.
+            if inner
+                .fed
+                .follower_count(local, FollowerState::Accepted)
+                .await?
+                == 0
+            {
+                return Ok(());
+            }
             let keypair = inner.keys.get(local).await?;
             let doc = group(urls, &initiative, &keypair.public_key_pem);
             send(write, activities::update_actor(doc, &followers, change.seq));
@@ -115,14 +148,19 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
             if let Some(mut mark) = inner.fed.published_mark(change.entity_id).await?
                 && !mark.deleted
             {
-                send(write, activities::delete(&actor, &followers, &urls.update(change.entity_id), "Note"));
+                send(
+                    write,
+                    activities::delete(&actor, &followers, &urls.update(change.entity_id), "Note"),
+                );
                 mark.deleted = true;
                 write.published.push(mark);
             }
         }
         _ if !publishes(&initiative) => {}
         ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {
-            let Some(update) = inner.store.update_by_id(change.entity_id).await? else { return Ok(()) };
+            let Some(update) = inner.store.update_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
             let mark = inner.fed.published_mark(update.id).await?;
             match mark {
                 None if update.publish_at > now => write.schedule.push(ScheduledPost {
@@ -132,42 +170,103 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
                 }),
                 None => {
                     let note = update_note(urls, &initiative, &update, now, None);
-                    created(write, &send, &actor, &followers, note, ObjectKind::Update, update.id, &initiative, now);
+                    created(
+                        write,
+                        &send,
+                        &actor,
+                        &followers,
+                        note,
+                        ObjectKind::Update,
+                        update.id,
+                        &initiative,
+                        now,
+                    );
                 }
                 Some(m) if !m.deleted => {
                     let (published, edited) = dates(Some(&m), update.publish_at, update.updated_at);
-                    let note = update_note(urls, &initiative, &update, published, Some(edited.unwrap_or(now)));
-                    send(write, activities::update(&actor, &followers, note, change.seq));
+                    let note = update_note(
+                        urls,
+                        &initiative,
+                        &update,
+                        published,
+                        Some(edited.unwrap_or(now)),
+                    );
+                    send(
+                        write,
+                        activities::update(&actor, &followers, note, change.seq),
+                    );
                 }
                 Some(_) => {}
             }
         }
         ChangeKind::NeedCreated | ChangeKind::NeedUpdated => {
-            let Some(need) = inner.store.need_by_id(change.entity_id).await? else { return Ok(()) };
+            let Some(need) = inner.store.need_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
             match inner.fed.published_mark(need.id).await? {
                 None => {
                     let note = need_note(urls, &initiative, &need, now, None);
-                    created(write, &send, &actor, &followers, note, ObjectKind::Need, need.id, &initiative, now);
+                    created(
+                        write,
+                        &send,
+                        &actor,
+                        &followers,
+                        note,
+                        ObjectKind::Need,
+                        need.id,
+                        &initiative,
+                        now,
+                    );
                 }
                 Some(m) if !m.deleted => {
                     let (published, edited) = dates(Some(&m), need.created_at, need.updated_at);
-                    let note = need_note(urls, &initiative, &need, published, Some(edited.unwrap_or(now)));
-                    send(write, activities::update(&actor, &followers, note, change.seq));
+                    let note = need_note(
+                        urls,
+                        &initiative,
+                        &need,
+                        published,
+                        Some(edited.unwrap_or(now)),
+                    );
+                    send(
+                        write,
+                        activities::update(&actor, &followers, note, change.seq),
+                    );
                 }
                 Some(_) => {}
             }
         }
         ChangeKind::EventCreated | ChangeKind::EventUpdated => {
-            let Some(event) = inner.store.event_by_id(change.entity_id).await? else { return Ok(()) };
+            let Some(event) = inner.store.event_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
             match inner.fed.published_mark(event.id).await? {
                 None => {
                     let object = event_object(urls, &initiative, &event, now, None);
-                    created(write, &send, &actor, &followers, object, ObjectKind::Event, event.id, &initiative, now);
+                    created(
+                        write,
+                        &send,
+                        &actor,
+                        &followers,
+                        object,
+                        ObjectKind::Event,
+                        event.id,
+                        &initiative,
+                        now,
+                    );
                 }
                 Some(m) if !m.deleted => {
                     let (published, edited) = dates(Some(&m), event.created_at, event.updated_at);
-                    let object = event_object(urls, &initiative, &event, published, Some(edited.unwrap_or(now)));
-                    send(write, activities::update(&actor, &followers, object, change.seq));
+                    let object = event_object(
+                        urls,
+                        &initiative,
+                        &event,
+                        published,
+                        Some(edited.unwrap_or(now)),
+                    );
+                    send(
+                        write,
+                        activities::update(&actor, &followers, object, change.seq),
+                    );
                 }
                 Some(_) => {}
             }
@@ -190,7 +289,13 @@ fn created(
 ) {
     send(write, activities::create(actor, followers, object));
     write.unschedule.push(object_id);
-    write.published.push(PublishedMark { object_id, kind, initiative_id: initiative.id, published_at: now, deleted: false });
+    write.published.push(PublishedMark {
+        object_id,
+        kind,
+        initiative_id: initiative.id,
+        published_at: now,
+        deleted: false,
+    });
 }
 
 /// Sends the `Create` of delayed updates whose time has come.
@@ -204,15 +309,24 @@ async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
         let initiative = inner.store.initiative_by_id(post.initiative_id).await?;
         match (update, initiative) {
             (Some(u), _) if u.publish_at > now => {
-                write.schedule.push(ScheduledPost { due_at: u.publish_at, ..post });
+                write.schedule.push(ScheduledPost {
+                    due_at: u.publish_at,
+                    ..post
+                });
             }
-            (Some(u), Some(i)) if publishes(&i) && inner.fed.published_mark(u.id).await?.is_none() => {
+            (Some(u), Some(i))
+                if publishes(&i) && inner.fed.published_mark(u.id).await?.is_none() =>
+            {
                 let urls = &inner.urls;
                 let actor = urls.actor(i.handle.as_str());
                 let followers = urls.followers(i.handle.as_str());
                 let local = LocalActor::Initiative(i.id);
                 let send = |write: &mut FedWrite, body: Value| {
-                    let activity_id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let activity_id = body
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     write.activities.push(NewActivity {
                         activity_id,
                         actor: local,
@@ -221,7 +335,17 @@ async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
                     });
                 };
                 let note = update_note(urls, &i, &u, now, None);
-                created(&mut write, &send, &actor, &followers, note, ObjectKind::Update, u.id, &i, now);
+                created(
+                    &mut write,
+                    &send,
+                    &actor,
+                    &followers,
+                    note,
+                    ObjectKind::Update,
+                    u.id,
+                    &i,
+                    now,
+                );
             }
             _ => write.unschedule.push(post.object_id),
         }

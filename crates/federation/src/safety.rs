@@ -83,8 +83,14 @@ mod tests {
     #[test]
     fn refuses_private_addresses_and_plain_http() {
         assert!(check("https://mastodon.example/users/a", false).is_ok());
-        assert_eq!(check("http://mastodon.example/", false), Err(UnsafeUrl::Scheme));
-        assert_eq!(check("ftp://mastodon.example/", true), Err(UnsafeUrl::Scheme));
+        assert_eq!(
+            check("http://mastodon.example/", false),
+            Err(UnsafeUrl::Scheme)
+        );
+        assert_eq!(
+            check("ftp://mastodon.example/", true),
+            Err(UnsafeUrl::Scheme)
+        );
         for bad in [
             "https://127.0.0.1/",
             "https://10.1.2.3/",
@@ -94,10 +100,16 @@ mod tests {
             "https://[::ffff:192.168.0.1]/",
             "https://100.64.0.1/",
         ] {
-            assert!(matches!(check(bad, false), Err(UnsafeUrl::PrivateAddress(_))), "{bad}");
+            assert!(
+                matches!(check(bad, false), Err(UnsafeUrl::PrivateAddress(_))),
+                "{bad}"
+            );
         }
         assert!(check("http://127.0.0.1:3000/", true).is_ok());
-        assert_eq!(check("https://user:pw@mastodon.example/", false), Err(UnsafeUrl::Credentials));
+        assert_eq!(
+            check("https://user:pw@mastodon.example/", false),
+            Err(UnsafeUrl::Credentials)
+        );
         assert!(check("https://1.1.1.1/", false).is_ok());
     }
 }

@@ -66,7 +66,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,11 +87,22 @@ pub trait HttpSigner: Send + Sync + 'static {
     /// A fresh RSA-2048 key pair.
     async fn generate_keypair(&self) -> Result<Keypair, SignError>;
     /// Signs `body` (digest, date, host, request target) as `key` and POSTs it to `inbox`.
-    async fn send_activity(&self, key: &SigningKey, activity_id: &str, body: Bytes, inbox: &Url) -> SendOutcome;
+    async fn send_activity(
+        &self,
+        key: &SigningKey,
+        activity_id: &str,
+        body: Bytes,
+        inbox: &Url,
+    ) -> SendOutcome;
     /// The `Date` and `Signature` headers for a GET of `url` (signed fetch).
     async fn sign_get(&self, key: &SigningKey, url: &Url) -> Result<HeaderMap, SignError>;
     /// Whether `signature` is a valid RSA-SHA256 signature of `message` by `public_key_pem`.
-    async fn verify(&self, public_key_pem: &str, message: String, signature: Vec<u8>) -> Result<bool, SignError>;
+    async fn verify(
+        &self,
+        public_key_pem: &str,
+        message: String,
+        signature: Vec<u8>,
+    ) -> Result<bool, SignError>;
 }
 
 tokio::task_local! {
@@ -151,24 +164,44 @@ impl RsaSigner {
 #[async_trait]
 impl HttpSigner for RsaSigner {
     async fn generate_keypair(&self) -> Result<Keypair, SignError> {
-        let kp = tokio::task::spawn_blocking(activitypub_federation::http_signatures::generate_actor_keypair)
-            .await
-            .map_err(|e| SignError::Task(e.to_string()))?
-            .map_err(|e| SignError::Key(e.to_string()))?;
-        Ok(Keypair { public_key_pem: kp.public_key, private_key_pem: kp.private_key })
+        let kp = tokio::task::spawn_blocking(
+            activitypub_federation::http_signatures::generate_actor_keypair,
+        )
+        .await
+        .map_err(|e| SignError::Task(e.to_string()))?
+        .map_err(|e| SignError::Key(e.to_string()))?;
+        Ok(Keypair {
+            public_key_pem: kp.public_key,
+            private_key_pem: kp.private_key,
+        })
     }
 
-    async fn send_activity(&self, key: &SigningKey, activity_id: &str, body: Bytes, inbox: &Url) -> SendOutcome {
+    async fn send_activity(
+        &self,
+        key: &SigningKey,
+        activity_id: &str,
+        body: Bytes,
+        inbox: &Url,
+    ) -> SendOutcome {
         let (Ok(actor_id), Ok(id)) = (Url::parse(&key.actor_id), Url::parse(activity_id)) else {
             return SendOutcome::Refused("activity or actor id is not a URL".into());
         };
-        let actor = SendingActor { id: actor_id.clone(), keypair: key.keypair.clone(), inbox: actor_id.clone() };
-        let activity = RawActivity { id, actor: actor_id, body };
-        let data: Data<()> = self.config.to_request_data();
-        let tasks = match SendActivityTask::prepare(&activity, &actor, vec![inbox.clone()], &data).await {
-            Ok(t) => t,
-            Err(e) => return SendOutcome::Refused(e.to_string()),
+        let actor = SendingActor {
+            id: actor_id.clone(),
+            keypair: key.keypair.clone(),
+            inbox: actor_id.clone(),
         };
+        let activity = RawActivity {
+            id,
+            actor: actor_id,
+            body,
+        };
+        let data: Data<()> = self.config.to_request_data();
+        let tasks =
+            match SendActivityTask::prepare(&activity, &actor, vec![inbox.clone()], &data).await {
+                Ok(t) => t,
+                Err(e) => return SendOutcome::Refused(e.to_string()),
+            };
         let Some(task) = tasks.into_iter().next() else {
             return SendOutcome::Refused(format!("inbox {inbox} is not allowed"));
         };
@@ -198,9 +231,10 @@ impl HttpSigner for RsaSigner {
         let date = httpdate::fmt_http_date(SystemTime::now());
         let signing_string = format!("(request-target): get {target}\nhost: {host}\ndate: {date}");
         let pem = key.keypair.private_key_pem.clone();
-        let signature = tokio::task::spawn_blocking(move || sign_rsa_sha256(&pem, signing_string.as_bytes()))
-            .await
-            .map_err(|e| SignError::Task(e.to_string()))??;
+        let signature =
+            tokio::task::spawn_blocking(move || sign_rsa_sha256(&pem, signing_string.as_bytes()))
+                .await
+                .map_err(|e| SignError::Task(e.to_string()))??;
         let header = format!(
             r#"keyId="{}",algorithm="rsa-sha256",headers="(request-target) host date",signature="{}""#,
             key.key_id,
@@ -213,12 +247,20 @@ impl HttpSigner for RsaSigner {
         Ok(headers)
     }
 
-    async fn verify(&self, public_key_pem: &str, message: String, signature: Vec<u8>) -> Result<bool, SignError> {
+    async fn verify(
+        &self,
+        public_key_pem: &str,
+        message: String,
+        signature: Vec<u8>,
+    ) -> Result<bool, SignError> {
         let pem = public_key_pem.to_string();
         tokio::task::spawn_blocking(move || {
-            let key = RsaPublicKey::from_public_key_pem(&pem).map_err(|e| SignError::Key(e.to_string()))?;
+            let key = RsaPublicKey::from_public_key_pem(&pem)
+                .map_err(|e| SignError::Key(e.to_string()))?;
             let hashed = Sha256::digest(message.as_bytes());
-            Ok(key.verify(Pkcs1v15Sign::new::<Sha256>(), &hashed, &signature).is_ok())
+            Ok(key
+                .verify(Pkcs1v15Sign::new::<Sha256>(), &hashed, &signature)
+                .is_ok())
         })
         .await
         .map_err(|e| SignError::Task(e.to_string()))?
@@ -226,8 +268,10 @@ impl HttpSigner for RsaSigner {
 }
 
 fn sign_rsa_sha256(private_key_pem: &str, message: &[u8]) -> Result<Vec<u8>, SignError> {
-    let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem).map_err(|e| SignError::Key(e.to_string()))?;
-    key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message)).map_err(|e| SignError::Key(e.to_string()))
+    let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem)
+        .map_err(|e| SignError::Key(e.to_string()))?;
+    key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
+        .map_err(|e| SignError::Key(e.to_string()))
 }
 
 /// An activity as exact JSON bytes: what we stored is what gets signed and sent.
@@ -263,11 +307,15 @@ impl Activity for RawActivity {
     }
 
     async fn verify(&self, _: &Data<()>) -> Result<(), Self::Error> {
-        Err(activitypub_federation::error::Error::Other("outgoing only".into()))
+        Err(activitypub_federation::error::Error::Other(
+            "outgoing only".into(),
+        ))
     }
 
     async fn receive(self, _: &Data<()>) -> Result<(), Self::Error> {
-        Err(activitypub_federation::error::Error::Other("outgoing only".into()))
+        Err(activitypub_federation::error::Error::Other(
+            "outgoing only".into(),
+        ))
     }
 }
 
@@ -302,7 +350,9 @@ impl Object for SendingActor {
     }
 
     async fn from_json(_: (), _: &Data<()>) -> Result<Self, Self::Error> {
-        Err(activitypub_federation::error::Error::Other("local signing actor only".into()))
+        Err(activitypub_federation::error::Error::Other(
+            "local signing actor only".into(),
+        ))
     }
 }
 
@@ -339,11 +389,15 @@ impl SignatureParams {
         let mut fields = BTreeMap::new();
         let mut rest = value.trim();
         while !rest.is_empty() {
-            let (name, after) = rest.split_once('=').ok_or(VerifyError::Malformed("expected name=value"))?;
+            let (name, after) = rest
+                .split_once('=')
+                .ok_or(VerifyError::Malformed("expected name=value"))?;
             let name = name.trim().to_ascii_lowercase();
             let after = after.trim_start();
             let (val, remaining) = if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted.find('"').ok_or(VerifyError::Malformed("unterminated quote"))?;
+                let end = quoted
+                    .find('"')
+                    .ok_or(VerifyError::Malformed("unterminated quote"))?;
                 (&quoted[..end], &quoted[end + 1..])
             } else {
                 let end = after.find(',').unwrap_or(after.len());
@@ -353,9 +407,15 @@ impl SignatureParams {
             rest = remaining.trim_start();
             rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
         }
-        let key_id = fields.remove("keyid").ok_or(VerifyError::Malformed("keyId missing"))?;
-        let signature = fields.remove("signature").ok_or(VerifyError::Malformed("signature missing"))?;
-        let signature = BASE64.decode(signature.trim()).map_err(|_| VerifyError::Malformed("signature is not base64"))?;
+        let key_id = fields
+            .remove("keyid")
+            .ok_or(VerifyError::Malformed("keyId missing"))?;
+        let signature = fields
+            .remove("signature")
+            .ok_or(VerifyError::Malformed("signature missing"))?;
+        let signature = BASE64
+            .decode(signature.trim())
+            .map_err(|_| VerifyError::Malformed("signature is not base64"))?;
         let headers = fields
             .remove("headers")
             .unwrap_or_else(|| "date".into())
@@ -363,8 +423,12 @@ impl SignatureParams {
             .map(str::to_ascii_lowercase)
             .collect();
         let number = |v: Option<String>| -> Result<Option<i64>, VerifyError> {
-            v.map(|s| s.trim().parse::<i64>().map_err(|_| VerifyError::Malformed("created/expires must be a number")))
-                .transpose()
+            v.map(|s| {
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| VerifyError::Malformed("created/expires must be a number"))
+            })
+            .transpose()
         };
         Ok(Self {
             key_id,
@@ -390,7 +454,12 @@ impl SignatureParams {
         now: i64,
         window: Duration,
     ) -> Result<String, VerifyError> {
-        match self.algorithm.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .algorithm
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("rsa-sha256") | Some("hs2019") => {}
             Some(other) => return Err(VerifyError::Algorithm(other.to_string())),
         }
@@ -407,8 +476,12 @@ impl SignatureParams {
         let window = window.as_secs() as i64;
         if covers("date") {
             let date = header(headers, "date")?;
-            let at = httpdate::parse_http_date(&date).map_err(|_| VerifyError::Malformed("unreadable Date"))?;
-            let at = at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            let at = httpdate::parse_http_date(&date)
+                .map_err(|_| VerifyError::Malformed("unreadable Date"))?;
+            let at = at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
             if (now - at).abs() > window {
                 return Err(VerifyError::Expired);
             }
@@ -426,9 +499,20 @@ impl SignatureParams {
         let mut lines = Vec::with_capacity(self.headers.len());
         for name in &self.headers {
             let line = match name.as_str() {
-                "(request-target)" => format!("(request-target): {} {path_and_query}", method.to_ascii_lowercase()),
-                "(created)" => format!("(created): {}", self.created.ok_or(VerifyError::HeaderMissing(name.clone()))?),
-                "(expires)" => format!("(expires): {}", self.expires.ok_or(VerifyError::HeaderMissing(name.clone()))?),
+                "(request-target)" => format!(
+                    "(request-target): {} {path_and_query}",
+                    method.to_ascii_lowercase()
+                ),
+                "(created)" => format!(
+                    "(created): {}",
+                    self.created
+                        .ok_or(VerifyError::HeaderMissing(name.clone()))?
+                ),
+                "(expires)" => format!(
+                    "(expires): {}",
+                    self.expires
+                        .ok_or(VerifyError::HeaderMissing(name.clone()))?
+                ),
                 other => format!("{other}: {}", header(headers, other)?),
             };
             lines.push(line);
@@ -439,7 +523,12 @@ impl SignatureParams {
 
 /// All values of a header joined with ", " (as draft-cavage specifies for repeated headers).
 fn header(headers: &HeaderMap, name: &str) -> Result<String, VerifyError> {
-    let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::trim).collect();
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .collect();
     if values.is_empty() {
         return Err(VerifyError::HeaderMissing(name.to_string()));
     }
@@ -450,9 +539,12 @@ fn header(headers: &HeaderMap, name: &str) -> Result<String, VerifyError> {
 pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
     let value = header(headers, "digest").map_err(|_| VerifyError::Digest)?;
     let expected = BASE64.encode(Sha256::digest(body));
-    let ok = value.split(',').filter_map(|part| part.trim().split_once('=')).any(|(alg, digest)| {
-        alg.trim().eq_ignore_ascii_case("sha-256") && digest.trim() == expected
-    });
+    let ok = value
+        .split(',')
+        .filter_map(|part| part.trim().split_once('='))
+        .any(|(alg, digest)| {
+            alg.trim().eq_ignore_ascii_case("sha-256") && digest.trim() == expected
+        });
     if ok { Ok(()) } else { Err(VerifyError::Digest) }
 }
 
@@ -467,7 +559,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.key_id, "https://m.example/users/a#main-key");
-        assert_eq!(p.headers, ["(request-target)", "host", "date", "digest", "content-type"]);
+        assert_eq!(
+            p.headers,
+            ["(request-target)", "host", "date", "digest", "content-type"]
+        );
         assert_eq!(p.signature, vec![0, 1, 2]);
         assert!(SignatureParams::parse("garbage").is_err());
         assert!(SignatureParams::parse(r#"keyId="x""#).is_err());
@@ -476,24 +571,49 @@ mod tests {
     #[test]
     fn builds_signing_string_and_checks_window() {
         let date = "Tue, 28 Mar 2023 21:03:44 GMT";
-        let at = httpdate::parse_http_date(date).unwrap().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let at = httpdate::parse_http_date(date)
+            .unwrap()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("node.example"));
-        headers.insert("date", HeaderValue::from_static("Tue, 28 Mar 2023 21:03:44 GMT"));
+        headers.insert(
+            "date",
+            HeaderValue::from_static("Tue, 28 Mar 2023 21:03:44 GMT"),
+        );
         headers.insert("digest", HeaderValue::from_static("SHA-256=abc"));
         let p = SignatureParams {
             key_id: "k".into(),
             algorithm: Some("hs2019".into()),
-            headers: vec!["(request-target)".into(), "host".into(), "date".into(), "digest".into()],
+            headers: vec![
+                "(request-target)".into(),
+                "host".into(),
+                "date".into(),
+                "digest".into(),
+            ],
             signature: vec![],
             created: None,
             expires: None,
         };
         let window = Duration::from_secs(3600);
-        let s = p.signing_string("POST", "/inbox", &headers, true, at + 10, window).unwrap();
-        assert_eq!(s, format!("(request-target): post /inbox\nhost: node.example\ndate: {date}\ndigest: SHA-256=abc"));
-        assert_eq!(p.signing_string("POST", "/inbox", &headers, true, at + 7200, window), Err(VerifyError::Expired));
-        let no_digest = SignatureParams { headers: vec!["(request-target)".into(), "date".into()], ..p };
+        let s = p
+            .signing_string("POST", "/inbox", &headers, true, at + 10, window)
+            .unwrap();
+        assert_eq!(
+            s,
+            format!(
+                "(request-target): post /inbox\nhost: node.example\ndate: {date}\ndigest: SHA-256=abc"
+            )
+        );
+        assert_eq!(
+            p.signing_string("POST", "/inbox", &headers, true, at + 7200, window),
+            Err(VerifyError::Expired)
+        );
+        let no_digest = SignatureParams {
+            headers: vec!["(request-target)".into(), "date".into()],
+            ..p
+        };
         assert_eq!(
             no_digest.signing_string("POST", "/inbox", &headers, true, at, window),
             Err(VerifyError::NotCovered("digest"))
@@ -507,6 +627,9 @@ mod tests {
         headers.insert("digest", HeaderValue::from_str(&digest).unwrap());
         assert!(verify_digest(&headers, b"{}").is_ok());
         assert_eq!(verify_digest(&headers, b"{ }"), Err(VerifyError::Digest));
-        assert_eq!(verify_digest(&HeaderMap::new(), b"{}"), Err(VerifyError::Digest));
+        assert_eq!(
+            verify_digest(&HeaderMap::new(), b"{}"),
+            Err(VerifyError::Digest)
+        );
     }
 }

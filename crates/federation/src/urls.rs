@@ -29,7 +29,10 @@ impl Urls {
             Some(port) => format!("{host}:{port}"),
             None => host.to_string(),
         };
-        Some(Self { base: format!("{}://{authority}", public_url.scheme()), authority })
+        Some(Self {
+            base: format!("{}://{authority}", public_url.scheme()),
+            authority,
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -95,12 +98,15 @@ impl Urls {
 
     /// Whether a URL is on this node (same scheme, host and port).
     pub fn is_local(&self, url: &str) -> bool {
-        url.strip_prefix(&self.base).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '#', '?']))
+        url.strip_prefix(&self.base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '#', '?']))
     }
 
     /// The handle of a local initiative actor URL (`…/initiatives/{handle}`), if it is one.
     pub fn handle_of_actor<'a>(&self, url: &'a str) -> Option<&'a str> {
-        let rest = url.strip_prefix(&self.base)?.strip_prefix("/initiatives/")?;
+        let rest = url
+            .strip_prefix(&self.base)?
+            .strip_prefix("/initiatives/")?;
         (!rest.is_empty() && !rest.contains(['/', '#', '?'])).then_some(rest)
     }
 
@@ -132,12 +138,21 @@ mod tests {
     #[test]
     fn builds_and_recognises_urls() {
         let u = Urls::new(&Url::parse("http://localhost:8080/ignored").unwrap()).unwrap();
-        assert_eq!(u.actor("kharkiv-medics"), "http://localhost:8080/initiatives/kharkiv-medics");
+        assert_eq!(
+            u.actor("kharkiv-medics"),
+            "http://localhost:8080/initiatives/kharkiv-medics"
+        );
         assert_eq!(u.authority(), "localhost:8080");
         assert!(u.is_local("http://localhost:8080/updates/x"));
         assert!(!u.is_local("http://localhost:80801/updates/x"));
-        assert_eq!(u.handle_of_actor("http://localhost:8080/initiatives/a-b"), Some("a-b"));
-        assert_eq!(u.handle_of_actor("http://localhost:8080/initiatives/a-b/inbox"), None);
+        assert_eq!(
+            u.handle_of_actor("http://localhost:8080/initiatives/a-b"),
+            Some("a-b")
+        );
+        assert_eq!(
+            u.handle_of_actor("http://localhost:8080/initiatives/a-b/inbox"),
+            None
+        );
         let id = Uuid::new_v4();
         assert_eq!(u.local_object(&u.need(id)), Some((LocalObject::Need, id)));
         let https = Urls::new(&Url::parse("https://node.example").unwrap()).unwrap();

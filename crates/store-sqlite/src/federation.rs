@@ -6,9 +6,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_store::{
-    Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite, FederationStore,
-    Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair, LocalActor, ObjectKind,
-    PublishedMark, RemoteActor, ScheduledPost, StoreError, StoreResult, Target, WriteOutcome, inbox_host,
+    Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
+    FederationStore, Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair,
+    LocalActor, ObjectKind, PublishedMark, RemoteActor, ScheduledPost, StoreError, StoreResult,
+    Target, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
@@ -69,13 +70,18 @@ impl FollowerRow {
             follow_id: self.follow_id,
             inbox: self.inbox,
             shared_inbox: self.shared_inbox,
-            state: known(FollowerState::from_code(&self.state), "follower state", &self.state)?,
+            state: known(
+                FollowerState::from_code(&self.state),
+                "follower state",
+                &self.state,
+            )?,
             created_at: parse_ts(&self.created_at)?,
         })
     }
 }
 
-const FOLLOWER_COLUMNS: &str = "local_actor, actor_id, follow_id, inbox, shared_inbox, state, created_at";
+const FOLLOWER_COLUMNS: &str =
+    "local_actor, actor_id, follow_id, inbox, shared_inbox, state, created_at";
 
 #[derive(FromRow)]
 struct InboxItemRow {
@@ -115,8 +121,7 @@ impl HostRow {
     }
 }
 
-const HOST_COLUMNS: &str =
-    "host, consecutive_failures, first_failure_at, last_failure_at, last_success_at, last_error, next_probe_at";
+const HOST_COLUMNS: &str = "host, consecutive_failures, first_failure_at, last_failure_at, last_success_at, last_error, next_probe_at";
 
 async fn insert_follower(conn: &mut SqliteConnection, f: &Follower, host: &str) -> StoreResult<()> {
     sqlx::query(
@@ -261,8 +266,15 @@ async fn apply_in(conn: &mut SqliteConnection, w: &FedWrite) -> StoreResult<Writ
         save_actor(conn, actor).await?;
     }
     if let Some(actor_id) = &w.forget_actor {
-        for table in ["DELETE FROM fed_followers WHERE actor_id = ?1", "DELETE FROM fed_remote_actors WHERE id = ?1"] {
-            sqlx::query(table).bind(actor_id).execute(&mut *conn).await.map_err(db_err)?;
+        for table in [
+            "DELETE FROM fed_followers WHERE actor_id = ?1",
+            "DELETE FROM fed_remote_actors WHERE id = ?1",
+        ] {
+            sqlx::query(table)
+                .bind(actor_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
         }
     }
     for f in &w.follow {
@@ -358,13 +370,17 @@ impl FederationStore for SqliteStore {
     }
 
     async fn keypair(&self, actor: LocalActor) -> StoreResult<Option<Keypair>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = ?1")
-                .bind(actor.key())
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db_err)?;
-        Ok(row.map(|(public_key_pem, private_key_pem)| Keypair { public_key_pem, private_key_pem }))
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = ?1",
+        )
+        .bind(actor.key())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(|(public_key_pem, private_key_pem)| Keypair {
+            public_key_pem,
+            private_key_pem,
+        }))
     }
 
     async fn insert_keypair(&self, actor: LocalActor, keypair: &Keypair) -> StoreResult<Keypair> {
@@ -380,14 +396,18 @@ impl FederationStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let (public_key_pem, private_key_pem): (String, String) =
-            sqlx::query_as("SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = ?1")
-                .bind(actor.key())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let (public_key_pem, private_key_pem): (String, String) = sqlx::query_as(
+            "SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = ?1",
+        )
+        .bind(actor.key())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Keypair { public_key_pem, private_key_pem })
+        Ok(Keypair {
+            public_key_pem,
+            private_key_pem,
+        })
     }
 
     async fn remote_actor(&self, actor_id: &str) -> StoreResult<Option<RemoteActor>> {
@@ -434,7 +454,12 @@ impl FederationStore for SqliteStore {
         .transpose()
     }
 
-    async fn followers(&self, local: LocalActor, limit: u32, offset: u32) -> StoreResult<Vec<Follower>> {
+    async fn followers(
+        &self,
+        local: LocalActor,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Follower>> {
         sqlx::query_as::<_, FollowerRow>(&format!(
             "SELECT {FOLLOWER_COLUMNS} FROM fed_followers WHERE local_actor = ?1
              ORDER BY created_at, actor_id LIMIT ?2 OFFSET ?3"
@@ -451,25 +476,32 @@ impl FederationStore for SqliteStore {
     }
 
     async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM fed_followers WHERE local_actor = ?1 AND state = ?2")
-            .bind(local.key())
-            .bind(state.code())
-            .fetch_one(self.pool())
-            .await
-            .map_err(db_err)?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM fed_followers WHERE local_actor = ?1 AND state = ?2",
+        )
+        .bind(local.key())
+        .bind(state.code())
+        .fetch_one(self.pool())
+        .await
+        .map_err(db_err)?;
         Ok(n.max(0) as u64)
     }
 
     async fn is_received(&self, activity_id: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM fed_received WHERE activity_id = ?1")
-            .bind(activity_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db_err)?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM fed_received WHERE activity_id = ?1")
+                .bind(activity_id)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db_err)?;
         Ok(row.is_some())
     }
 
-    async fn inbox_items(&self, initiative_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<InboxItem>> {
+    async fn inbox_items(
+        &self,
+        initiative_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboxItem>> {
         sqlx::query_as::<_, InboxItemRow>(
             "SELECT id, kind, initiative_id, activity_id, actor_id, object_id, content_html, in_reply_to, received_at
              FROM fed_inbox_items WHERE initiative_id IS ?1 ORDER BY received_at DESC, id LIMIT ?2",
@@ -524,7 +556,11 @@ impl FederationStore for SqliteStore {
         .transpose()
     }
 
-    async fn due_scheduled(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ScheduledPost>> {
+    async fn due_scheduled(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScheduledPost>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT object_id, initiative_id, due_at FROM fed_scheduled WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2",
         )
@@ -534,11 +570,22 @@ impl FederationStore for SqliteStore {
         .await
         .map_err(db_err)?;
         rows.into_iter()
-            .map(|(o, i, d)| Ok(ScheduledPost { object_id: parse_id(&o)?, initiative_id: parse_id(&i)?, due_at: parse_ts(&d)? }))
+            .map(|(o, i, d)| {
+                Ok(ScheduledPost {
+                    object_id: parse_id(&o)?,
+                    initiative_id: parse_id(&i)?,
+                    due_at: parse_ts(&d)?,
+                })
+            })
             .collect()
     }
 
-    async fn claim_deliveries(&self, now: DateTime<Utc>, limit: u32, lease_until: DateTime<Utc>) -> StoreResult<Vec<Delivery>> {
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Delivery>> {
         let mut tx = self.begin_write().await?;
         let rows: Vec<(i64, String, String, String, String, String, i32, String)> = sqlx::query_as(
             "UPDATE fed_deliveries SET leased_until = ?3
@@ -563,24 +610,32 @@ impl FederationStore for SqliteStore {
         tx.commit().await.map_err(db_err)?;
         let mut out: Vec<Delivery> = rows
             .into_iter()
-            .map(|(id, activity_id, actor, body, inbox, host, attempts, created_at)| {
-                Ok(Delivery {
-                    id,
-                    activity_id,
-                    actor: local_actor(&actor)?,
-                    body,
-                    inbox,
-                    host,
-                    attempts,
-                    created_at: parse_ts(&created_at)?,
-                })
-            })
+            .map(
+                |(id, activity_id, actor, body, inbox, host, attempts, created_at)| {
+                    Ok(Delivery {
+                        id,
+                        activity_id,
+                        actor: local_actor(&actor)?,
+                        body,
+                        inbox,
+                        host,
+                        attempts,
+                        created_at: parse_ts(&created_at)?,
+                    })
+                },
+            )
             .collect::<StoreResult<_>>()?;
         out.sort_by_key(|d| d.id);
         Ok(out)
     }
 
-    async fn finish_delivery(&self, delivery_id: i64, r: &DeliveryResult, host: &HostState, wake_host: bool) -> StoreResult<()> {
+    async fn finish_delivery(
+        &self,
+        delivery_id: i64,
+        r: &DeliveryResult,
+        host: &HostState,
+        wake_host: bool,
+    ) -> StoreResult<()> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -627,23 +682,27 @@ impl FederationStore for SqliteStore {
     }
 
     async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>> {
-        sqlx::query_as::<_, HostRow>(&format!("SELECT {HOST_COLUMNS} FROM fed_hosts WHERE host = ?1"))
-            .bind(host)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db_err)?
-            .map(HostRow::into_state)
-            .transpose()
+        sqlx::query_as::<_, HostRow>(&format!(
+            "SELECT {HOST_COLUMNS} FROM fed_hosts WHERE host = ?1"
+        ))
+        .bind(host)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?
+        .map(HostRow::into_state)
+        .transpose()
     }
 
     async fn host_states(&self) -> StoreResult<Vec<HostState>> {
-        sqlx::query_as::<_, HostRow>(&format!("SELECT {HOST_COLUMNS} FROM fed_hosts ORDER BY host"))
-            .fetch_all(self.pool())
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(HostRow::into_state)
-            .collect()
+        sqlx::query_as::<_, HostRow>(&format!(
+            "SELECT {HOST_COLUMNS} FROM fed_hosts ORDER BY host"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(HostRow::into_state)
+        .collect()
     }
 
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>> {
@@ -658,7 +717,11 @@ impl FederationStore for SqliteStore {
             .map(|(host, status, count, oldest, next)| {
                 Ok(DeliveryCount {
                     host,
-                    status: known(DeliveryStatus::from_code(&status), "delivery status", &status)?,
+                    status: known(
+                        DeliveryStatus::from_code(&status),
+                        "delivery status",
+                        &status,
+                    )?,
                     count: count.max(0) as u64,
                     oldest_created_at: parse_opt_ts(oldest)?,
                     next_attempt_at: parse_opt_ts(next)?,
@@ -720,13 +783,20 @@ impl FederationStore for SqliteStore {
     }
 
     async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>> {
-        let rows: Vec<(String, Option<String>, String)> =
-            sqlx::query_as("SELECT domain, reason, created_at FROM fed_domain_blocks ORDER BY domain")
-                .fetch_all(self.pool())
-                .await
-                .map_err(db_err)?;
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT domain, reason, created_at FROM fed_domain_blocks ORDER BY domain",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
         rows.into_iter()
-            .map(|(domain, reason, created_at)| Ok(DomainBlock { domain, reason, created_at: parse_ts(&created_at)? }))
+            .map(|(domain, reason, created_at)| {
+                Ok(DomainBlock {
+                    domain,
+                    reason,
+                    created_at: parse_ts(&created_at)?,
+                })
+            })
             .collect()
     }
 }

@@ -29,7 +29,11 @@ impl LocalActor {
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        if key == "instance" { Some(LocalActor::Instance) } else { key.parse().ok().map(LocalActor::Initiative) }
+        if key == "instance" {
+            Some(LocalActor::Instance)
+        } else {
+            key.parse().ok().map(LocalActor::Initiative)
+        }
     }
 }
 
@@ -42,7 +46,9 @@ pub struct Keypair {
 
 impl std::fmt::Debug for Keypair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keypair").field("public_key_pem", &self.public_key_pem).finish_non_exhaustive()
+        f.debug_struct("Keypair")
+            .field("public_key_pem", &self.public_key_pem)
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,7 +134,9 @@ impl InboxItemKind {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Reply, Self::Mention, Self::Flag].into_iter().find(|k| k.code() == code)
+        [Self::Reply, Self::Mention, Self::Flag]
+            .into_iter()
+            .find(|k| k.code() == code)
     }
 }
 
@@ -193,7 +201,9 @@ impl ObjectKind {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Update, Self::Need, Self::Event].into_iter().find(|k| k.code() == code)
+        [Self::Update, Self::Need, Self::Event]
+            .into_iter()
+            .find(|k| k.code() == code)
     }
 }
 
@@ -284,7 +294,13 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 5] = [Self::Pending, Self::Delivered, Self::Rejected, Self::Failed, Self::Cancelled];
+    pub const ALL: [DeliveryStatus; 5] = [
+        Self::Pending,
+        Self::Delivered,
+        Self::Rejected,
+        Self::Failed,
+        Self::Cancelled,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -375,7 +391,11 @@ pub fn host_matches_domain(host: &str, domain: &str) -> bool {
 pub fn inbox_host(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    authority.rsplit('@').next().unwrap_or(authority).to_ascii_lowercase()
+    authority
+        .rsplit('@')
+        .next()
+        .unwrap_or(authority)
+        .to_ascii_lowercase()
 }
 
 #[async_trait]
@@ -398,14 +418,23 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn follower(&self, local: LocalActor, actor_id: &str) -> StoreResult<Option<Follower>>;
     async fn follower_by_follow_id(&self, follow_id: &str) -> StoreResult<Option<Follower>>;
     /// Oldest first.
-    async fn followers(&self, local: LocalActor, limit: u32, offset: u32) -> StoreResult<Vec<Follower>>;
+    async fn followers(
+        &self,
+        local: LocalActor,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Follower>>;
     async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64>;
 
     // ---- received activities and inbox items ----
 
     async fn is_received(&self, activity_id: &str) -> StoreResult<bool>;
     /// Newest first; `initiative_id: None` lists the items for moderators.
-    async fn inbox_items(&self, initiative_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<InboxItem>>;
+    async fn inbox_items(
+        &self,
+        initiative_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboxItem>>;
 
     // ---- publishing ----
 
@@ -413,16 +442,31 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn feed_cursor(&self) -> StoreResult<i64>;
     async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>>;
     /// Scheduled posts due at `now`, earliest first.
-    async fn due_scheduled(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<ScheduledPost>>;
+    async fn due_scheduled(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScheduledPost>>;
 
     // ---- delivery queue ----
 
     /// Claims up to `limit` pending deliveries due at `now` whose host is not waiting for a
     /// probe, oldest first, and leases them until `lease_until` (other workers skip them).
-    async fn claim_deliveries(&self, now: DateTime<Utc>, limit: u32, lease_until: DateTime<Utc>) -> StoreResult<Vec<Delivery>>;
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Delivery>>;
     /// Records the result of an attempt and the host's new state. With `wake_host`, the host's
     /// other pending deliveries become due at once (it answered again after failing).
-    async fn finish_delivery(&self, id: i64, result: &DeliveryResult, host: &HostState, wake_host: bool) -> StoreResult<()>;
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        result: &DeliveryResult,
+        host: &HostState,
+        wake_host: bool,
+    ) -> StoreResult<()>;
     async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>>;
     async fn host_states(&self) -> StoreResult<Vec<HostState>>;
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>>;
@@ -453,14 +497,20 @@ mod tests {
     #[test]
     fn hosts_of_inboxes() {
         assert_eq!(inbox_host("https://m.example/inbox"), "m.example");
-        assert_eq!(inbox_host("http://localhost:4000/users/a/inbox"), "localhost:4000");
+        assert_eq!(
+            inbox_host("http://localhost:4000/users/a/inbox"),
+            "localhost:4000"
+        );
         assert_eq!(inbox_host("https://u@M.example?x"), "m.example");
     }
 
     #[test]
     fn local_actor_keys() {
         let id = Uuid::new_v4();
-        assert_eq!(LocalActor::from_key(&LocalActor::Initiative(id).key()), Some(LocalActor::Initiative(id)));
+        assert_eq!(
+            LocalActor::from_key(&LocalActor::Initiative(id).key()),
+            Some(LocalActor::Initiative(id))
+        );
         assert_eq!(LocalActor::from_key("instance"), Some(LocalActor::Instance));
         assert_eq!(LocalActor::from_key("x"), None);
     }

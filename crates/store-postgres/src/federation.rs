@@ -1,0 +1,809 @@
+//! [`FederationStore`] on PostgreSQL: keys, followers, received ids, the delivery queue.
+//!
+//! Several processes may share the database: deliveries are claimed with
+//! `FOR UPDATE SKIP LOCKED`, the feed cursor moves by compare-and-set, and received activity
+//! ids are inserted with `ON CONFLICT DO NOTHING` (a concurrent duplicate waits for the first
+//! transaction, then finds the row and does nothing).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hromada_store::{
+    Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
+    FederationStore, Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair,
+    LocalActor, ObjectKind, PublishedMark, RemoteActor, ScheduledPost, StoreError, StoreResult,
+    Target, WriteOutcome, inbox_host,
+};
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::codec::known;
+use crate::error::{db_err, write_err};
+
+fn local_actor(key: &str) -> StoreResult<LocalActor> {
+    known(LocalActor::from_key(key), "local actor", key)
+}
+
+#[derive(FromRow)]
+struct RemoteActorRow {
+    id: String,
+    kind: String,
+    preferred_username: Option<String>,
+    name: Option<String>,
+    inbox: String,
+    shared_inbox: Option<String>,
+    key_id: String,
+    public_key_pem: String,
+    fetched_at: DateTime<Utc>,
+}
+
+impl RemoteActorRow {
+    fn into_actor(self) -> StoreResult<RemoteActor> {
+        Ok(RemoteActor {
+            id: self.id,
+            kind: self.kind,
+            preferred_username: self.preferred_username,
+            name: self.name,
+            inbox: self.inbox,
+            shared_inbox: self.shared_inbox,
+            key_id: self.key_id,
+            public_key_pem: self.public_key_pem,
+            fetched_at: self.fetched_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct FollowerRow {
+    local_actor: String,
+    actor_id: String,
+    follow_id: String,
+    inbox: String,
+    shared_inbox: Option<String>,
+    state: String,
+    created_at: DateTime<Utc>,
+}
+
+impl FollowerRow {
+    fn into_follower(self) -> StoreResult<Follower> {
+        Ok(Follower {
+            local: local_actor(&self.local_actor)?,
+            actor_id: self.actor_id,
+            follow_id: self.follow_id,
+            inbox: self.inbox,
+            shared_inbox: self.shared_inbox,
+            state: known(
+                FollowerState::from_code(&self.state),
+                "follower state",
+                &self.state,
+            )?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+const FOLLOWER_COLUMNS: &str =
+    "local_actor, actor_id, follow_id, inbox, shared_inbox, state, created_at";
+
+#[derive(FromRow)]
+struct InboxItemRow {
+    id: Uuid,
+    kind: String,
+    initiative_id: Option<Uuid>,
+    activity_id: String,
+    actor_id: String,
+    object_id: String,
+    content_html: String,
+    in_reply_to: Option<String>,
+    received_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct HostRow {
+    host: String,
+    consecutive_failures: i32,
+    first_failure_at: Option<DateTime<Utc>>,
+    last_failure_at: Option<DateTime<Utc>>,
+    last_success_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    next_probe_at: Option<DateTime<Utc>>,
+}
+
+impl HostRow {
+    fn into_state(self) -> StoreResult<HostState> {
+        Ok(HostState {
+            host: self.host,
+            consecutive_failures: self.consecutive_failures,
+            first_failure_at: self.first_failure_at,
+            last_failure_at: self.last_failure_at,
+            last_success_at: self.last_success_at,
+            last_error: self.last_error,
+            next_probe_at: self.next_probe_at,
+        })
+    }
+}
+
+const HOST_COLUMNS: &str = "host, consecutive_failures, first_failure_at, last_failure_at, last_success_at, last_error, next_probe_at";
+
+async fn insert_follower(conn: &mut PgConnection, f: &Follower, host: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO fed_followers
+             (local_actor, actor_id, follow_id, inbox, shared_inbox, delivery_inbox, delivery_host, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (local_actor, actor_id) DO UPDATE SET
+             follow_id = excluded.follow_id, inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,
+             delivery_inbox = excluded.delivery_inbox, delivery_host = excluded.delivery_host,
+             state = excluded.state",
+    )
+    .bind(f.local.key())
+    .bind(&f.actor_id)
+    .bind(&f.follow_id)
+    .bind(&f.inbox)
+    .bind(&f.shared_inbox)
+    .bind(f.delivery_inbox())
+    .bind(host)
+    .bind(f.state.code())
+    .bind(f.created_at)
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn save_actor(conn: &mut PgConnection, a: &RemoteActor) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO fed_remote_actors
+             (id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, fetched_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET
+             kind = excluded.kind, preferred_username = excluded.preferred_username, name = excluded.name,
+             inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, key_id = excluded.key_id,
+             public_key_pem = excluded.public_key_pem, fetched_at = excluded.fetched_at",
+    )
+    .bind(&a.id)
+    .bind(&a.kind)
+    .bind(&a.preferred_username)
+    .bind(&a.name)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(&a.key_id)
+    .bind(&a.public_key_pem)
+    .bind(a.fetched_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let delivery_inbox = a.shared_inbox.as_deref().unwrap_or(&a.inbox);
+    sqlx::query(
+        "UPDATE fed_followers SET inbox = $2, shared_inbox = $3, delivery_inbox = $4, delivery_host = $5
+         WHERE actor_id = $1",
+    )
+    .bind(&a.id)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(delivery_inbox)
+    .bind(inbox_host(delivery_inbox))
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Inserts an activity and its deliveries; returns how many deliveries were queued. An activity
+/// nobody would receive is not stored.
+async fn insert_activity(
+    conn: &mut PgConnection,
+    activity: &hromada_store::NewActivity,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let targets: Vec<Target> = match &activity.audience {
+        Audience::Inboxes(targets) => targets.clone(),
+        Audience::Followers(local) => sqlx::query_as::<_, (String, String)>(
+            "SELECT DISTINCT delivery_inbox, delivery_host FROM fed_followers
+             WHERE local_actor = $1 AND state = 'accepted' ORDER BY delivery_inbox",
+        )
+        .bind(local.key())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|(inbox, host)| Target { inbox, host })
+        .collect(),
+    };
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let (row_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO fed_activities (activity_id, actor, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(&activity.activity_id)
+    .bind(activity.actor.key())
+    .bind(&activity.body)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| write_err(e, |_| format!("activity {} exists", activity.activity_id)))?;
+    let mut queued = 0;
+    for t in targets {
+        let done = sqlx::query(
+            "INSERT INTO fed_deliveries (activity, inbox, host, status, next_attempt_at, created_at, updated_at)
+             VALUES ($1, $2, $3, 'pending', $4, $4, $4) ON CONFLICT (activity, inbox) DO NOTHING",
+        )
+        .bind(row_id)
+        .bind(&t.inbox)
+        .bind(&t.host)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        queued += done.rows_affected();
+    }
+    Ok(queued)
+}
+
+async fn apply_in(conn: &mut PgConnection, w: &FedWrite) -> StoreResult<WriteOutcome> {
+    let now = Utc::now();
+    if let Some(activity_id) = &w.received {
+        let inserted = sqlx::query("INSERT INTO fed_received (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(activity_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(WriteOutcome::Duplicate);
+        }
+    }
+    if let Some(cursor) = w.cursor {
+        let moved = sqlx::query("UPDATE fed_cursor SET seq = $2 WHERE name = 'feed' AND seq = $1")
+            .bind(cursor.from)
+            .bind(cursor.to)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        if moved.rows_affected() != 1 {
+            return Err(StoreError::Conflict("the feed cursor moved".into()));
+        }
+    }
+    if let Some(actor) = &w.remote_actor {
+        save_actor(conn, actor).await?;
+    }
+    if let Some(actor_id) = &w.forget_actor {
+        for table in [
+            "DELETE FROM fed_followers WHERE actor_id = $1",
+            "DELETE FROM fed_remote_actors WHERE id = $1",
+        ] {
+            sqlx::query(table)
+                .bind(actor_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    for f in &w.follow {
+        let host = inbox_host(f.delivery_inbox());
+        insert_follower(conn, f, &host).await?;
+    }
+    for (local, actor_id) in &w.unfollow {
+        sqlx::query("DELETE FROM fed_followers WHERE local_actor = $1 AND actor_id = $2")
+            .bind(local.key())
+            .bind(actor_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    for item in &w.inbox_items {
+        sqlx::query(
+            "INSERT INTO fed_inbox_items
+                 (id, kind, initiative_id, activity_id, actor_id, object_id, content_html, in_reply_to, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(item.id)
+        .bind(item.kind.code())
+        .bind(item.initiative_id)
+        .bind(&item.activity_id)
+        .bind(&item.actor_id)
+        .bind(&item.object_id)
+        .bind(&item.content_html)
+        .bind(&item.in_reply_to)
+        .bind(item.received_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| write_err(e, |_| format!("inbox item {} exists", item.id)))?;
+    }
+    for (actor_id, object_id) in &w.forget_objects {
+        sqlx::query("DELETE FROM fed_inbox_items WHERE actor_id = $1 AND object_id = $2")
+            .bind(actor_id)
+            .bind(object_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    for s in &w.schedule {
+        sqlx::query(
+            "INSERT INTO fed_scheduled (object_id, initiative_id, due_at) VALUES ($1, $2, $3)
+             ON CONFLICT (object_id) DO UPDATE SET due_at = excluded.due_at",
+        )
+        .bind(s.object_id)
+        .bind(s.initiative_id)
+        .bind(s.due_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    for object_id in &w.unschedule {
+        sqlx::query("DELETE FROM fed_scheduled WHERE object_id = $1")
+            .bind(object_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    for m in &w.published {
+        sqlx::query(
+            "INSERT INTO fed_published (object_id, kind, initiative_id, published_at, deleted) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (object_id) DO UPDATE SET published_at = excluded.published_at, deleted = excluded.deleted",
+        )
+        .bind(m.object_id)
+        .bind(m.kind.code())
+        .bind(m.initiative_id)
+        .bind(m.published_at)
+        .bind(m.deleted)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    let mut deliveries = 0;
+    for activity in &w.activities {
+        deliveries += insert_activity(conn, activity, now).await?;
+    }
+    Ok(WriteOutcome::Applied { deliveries })
+}
+
+#[async_trait]
+impl FederationStore for PgStore {
+    async fn apply(&self, write: &FedWrite) -> StoreResult<WriteOutcome> {
+        let mut tx = self.begin().await?;
+        let outcome = apply_in(&mut tx, write).await?;
+        if outcome == WriteOutcome::Duplicate {
+            tx.rollback().await.map_err(db_err)?;
+        } else {
+            tx.commit().await.map_err(db_err)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn keypair(&self, actor: LocalActor) -> StoreResult<Option<Keypair>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = $1",
+        )
+        .bind(actor.key())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(|(public_key_pem, private_key_pem)| Keypair {
+            public_key_pem,
+            private_key_pem,
+        }))
+    }
+
+    async fn insert_keypair(&self, actor: LocalActor, keypair: &Keypair) -> StoreResult<Keypair> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO fed_actor_keys (actor, public_key_pem, private_key_pem, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (actor) DO NOTHING",
+        )
+        .bind(actor.key())
+        .bind(&keypair.public_key_pem)
+        .bind(&keypair.private_key_pem)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let (public_key_pem, private_key_pem): (String, String) = sqlx::query_as(
+            "SELECT public_key_pem, private_key_pem FROM fed_actor_keys WHERE actor = $1",
+        )
+        .bind(actor.key())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Keypair {
+            public_key_pem,
+            private_key_pem,
+        })
+    }
+
+    async fn remote_actor(&self, actor_id: &str) -> StoreResult<Option<RemoteActor>> {
+        sqlx::query_as::<_, RemoteActorRow>(
+            "SELECT id, kind, preferred_username, name, inbox, shared_inbox, key_id, public_key_pem, fetched_at
+             FROM fed_remote_actors WHERE id = $1",
+        )
+        .bind(actor_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(RemoteActorRow::into_actor)
+        .transpose()
+    }
+
+    async fn save_remote_actor(&self, actor: &RemoteActor) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        save_actor(&mut tx, actor).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn follower(&self, local: LocalActor, actor_id: &str) -> StoreResult<Option<Follower>> {
+        sqlx::query_as::<_, FollowerRow>(&format!(
+            "SELECT {FOLLOWER_COLUMNS} FROM fed_followers WHERE local_actor = $1 AND actor_id = $2"
+        ))
+        .bind(local.key())
+        .bind(actor_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(FollowerRow::into_follower)
+        .transpose()
+    }
+
+    async fn follower_by_follow_id(&self, follow_id: &str) -> StoreResult<Option<Follower>> {
+        sqlx::query_as::<_, FollowerRow>(&format!(
+            "SELECT {FOLLOWER_COLUMNS} FROM fed_followers WHERE follow_id = $1 LIMIT 1"
+        ))
+        .bind(follow_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(FollowerRow::into_follower)
+        .transpose()
+    }
+
+    async fn followers(
+        &self,
+        local: LocalActor,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Follower>> {
+        sqlx::query_as::<_, FollowerRow>(&format!(
+            "SELECT {FOLLOWER_COLUMNS} FROM fed_followers WHERE local_actor = $1
+             ORDER BY created_at, actor_id LIMIT $2 OFFSET $3"
+        ))
+        .bind(local.key())
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(FollowerRow::into_follower)
+        .collect()
+    }
+
+    async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM fed_followers WHERE local_actor = $1 AND state = $2",
+        )
+        .bind(local.key())
+        .bind(state.code())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn is_received(&self, activity_id: &str) -> StoreResult<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1::bigint FROM fed_received WHERE activity_id = $1")
+                .bind(activity_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row.is_some())
+    }
+
+    async fn inbox_items(
+        &self,
+        initiative_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboxItem>> {
+        sqlx::query_as::<_, InboxItemRow>(
+            "SELECT id, kind, initiative_id, activity_id, actor_id, object_id, content_html, in_reply_to, received_at
+             FROM fed_inbox_items WHERE initiative_id IS NOT DISTINCT FROM $1 ORDER BY received_at DESC, id LIMIT $2",
+        )
+        .bind(initiative_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|r| {
+            Ok(InboxItem {
+                id: r.id,
+                kind: known(InboxItemKind::from_code(&r.kind), "inbox item kind", &r.kind)?,
+                initiative_id: r.initiative_id,
+                activity_id: r.activity_id,
+                actor_id: r.actor_id,
+                object_id: r.object_id,
+                content_html: r.content_html,
+                in_reply_to: r.in_reply_to,
+                received_at: r.received_at,
+            })
+        })
+        .collect()
+    }
+
+    async fn feed_cursor(&self) -> StoreResult<i64> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT seq FROM fed_cursor WHERE name = 'feed'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|r| r.0).unwrap_or(0))
+    }
+
+    async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>> {
+        let row: Option<(String, Uuid, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT kind, initiative_id, published_at, deleted FROM fed_published WHERE object_id = $1",
+        )
+        .bind(object_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|(kind, initiative_id, published_at, deleted)| {
+            Ok(PublishedMark {
+                object_id,
+                kind: known(ObjectKind::from_code(&kind), "object kind", &kind)?,
+                initiative_id,
+                published_at,
+                deleted,
+            })
+        })
+        .transpose()
+    }
+
+    async fn due_scheduled(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ScheduledPost>> {
+        let rows: Vec<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT object_id, initiative_id, due_at FROM fed_scheduled WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(object_id, initiative_id, due_at)| {
+                Ok(ScheduledPost {
+                    object_id,
+                    initiative_id,
+                    due_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Delivery>> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<(i64, String, String, String, String, String, i32, DateTime<Utc>)> = sqlx::query_as(
+            "WITH picked AS (
+                 SELECT d.id FROM fed_deliveries d
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+                   AND (d.leased_until IS NULL OR d.leased_until <= $1)
+                   AND NOT EXISTS (SELECT 1 FROM fed_hosts h WHERE h.host = d.host AND h.next_probe_at > $1)
+                 ORDER BY d.next_attempt_at, d.id LIMIT $2
+                 FOR UPDATE OF d SKIP LOCKED)
+             UPDATE fed_deliveries d SET leased_until = $3
+             FROM picked, fed_activities a
+             WHERE d.id = picked.id AND a.id = d.activity
+             RETURNING d.id, a.activity_id, a.actor, a.body, d.inbox, d.host, d.attempts, d.created_at",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(lease_until)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        let mut out: Vec<Delivery> = rows
+            .into_iter()
+            .map(
+                |(id, activity_id, actor, body, inbox, host, attempts, created_at)| {
+                    Ok(Delivery {
+                        id,
+                        activity_id,
+                        actor: local_actor(&actor)?,
+                        body,
+                        inbox,
+                        host,
+                        attempts,
+                        created_at,
+                    })
+                },
+            )
+            .collect::<StoreResult<_>>()?;
+        out.sort_by_key(|d| d.id);
+        Ok(out)
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery_id: i64,
+        r: &DeliveryResult,
+        host: &HostState,
+        wake_host: bool,
+    ) -> StoreResult<()> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE fed_deliveries SET status = $2, attempts = attempts + $3, next_attempt_at = $4, leased_until = NULL,
+                 last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7
+             WHERE id = $1",
+        )
+        .bind(delivery_id)
+        .bind(r.status.code())
+        .bind(i32::from(r.attempted))
+        .bind(r.next_attempt_at)
+        .bind(r.http_status.map(i32::from))
+        .bind(&r.error)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO fed_hosts ({HOST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+                 first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,
+                 last_success_at = excluded.last_success_at, last_error = excluded.last_error,
+                 next_probe_at = excluded.next_probe_at"
+        ))
+        .bind(&host.host)
+        .bind(host.consecutive_failures)
+        .bind(host.first_failure_at)
+        .bind(host.last_failure_at)
+        .bind(host.last_success_at)
+        .bind(&host.last_error)
+        .bind(host.next_probe_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if wake_host {
+            sqlx::query("UPDATE fed_deliveries SET next_attempt_at = $2 WHERE host = $1 AND status = 'pending' AND next_attempt_at > $2")
+                .bind(&host.host)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>> {
+        sqlx::query_as::<_, HostRow>(&format!(
+            "SELECT {HOST_COLUMNS} FROM fed_hosts WHERE host = $1"
+        ))
+        .bind(host)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .map(HostRow::into_state)
+        .transpose()
+    }
+
+    async fn host_states(&self) -> StoreResult<Vec<HostState>> {
+        sqlx::query_as::<_, HostRow>(&format!(
+            "SELECT {HOST_COLUMNS} FROM fed_hosts ORDER BY host"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(HostRow::into_state)
+        .collect()
+    }
+
+    async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>> {
+        let rows: Vec<(
+            String,
+            String,
+            i64,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        )> = sqlx::query_as(
+            "SELECT host, status, COUNT(*), MIN(created_at), MIN(next_attempt_at)
+             FROM fed_deliveries GROUP BY host, status ORDER BY host, status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(host, status, count, oldest, next)| {
+                Ok(DeliveryCount {
+                    host,
+                    status: known(
+                        DeliveryStatus::from_code(&status),
+                        "delivery status",
+                        &status,
+                    )?,
+                    count: count.max(0) as u64,
+                    oldest_created_at: oldest,
+                    next_attempt_at: next,
+                })
+            })
+            .collect()
+    }
+
+    async fn purge_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut purged = 0;
+        for statement in [
+            "DELETE FROM fed_deliveries WHERE status <> 'pending' AND updated_at < $1",
+            "DELETE FROM fed_activities WHERE created_at < $1
+                 AND NOT EXISTS (SELECT 1 FROM fed_deliveries d WHERE d.activity = fed_activities.id)",
+            "DELETE FROM fed_received WHERE received_at < $1",
+        ] {
+            purged += sqlx::query(statement).bind(before).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(purged)
+    }
+
+    async fn block_domain(&self, block: &DomainBlock) -> StoreResult<()> {
+        let domain = block.domain.trim_end_matches('.').to_ascii_lowercase();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO fed_domain_blocks (domain, reason, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(&domain)
+        .bind(&block.reason)
+        .bind(block.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        // A host is `name` or `name:port`; the block covers the name and its subdomains.
+        sqlx::query(
+            "UPDATE fed_deliveries SET status = 'cancelled', last_error = 'domain blocked', updated_at = $2
+             WHERE status = 'pending'
+               AND (host = $1 OR host LIKE $1 || ':%' OR host LIKE '%.' || $1 OR host LIKE '%.' || $1 || ':%')",
+        )
+        .bind(&domain)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn unblock_domain(&self, domain: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM fed_domain_blocks WHERE domain = $1")
+            .bind(domain.trim_end_matches('.').to_ascii_lowercase())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>> {
+        let rows: Vec<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT domain, reason, created_at FROM fed_domain_blocks ORDER BY domain",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(domain, reason, created_at)| {
+                Ok(DomainBlock {
+                    domain,
+                    reason,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,862 @@
+//! End-to-end federation: a real node (SQLite, and PostgreSQL when `HROMADA_TEST_POSTGRES_URL`
+//! is set) and a fake fediverse server on loopback that signs and verifies with its own code.
+//!
+//! Run: `cargo test -p hromada-tests --test federation`.
+
+mod support;
+
+use std::time::Duration;
+
+use hromada_store::{DomainBlock, InboxItemKind, LocalActor};
+use hromada_testkit::Backend;
+use hromada_testkit::fake_remote::{FakeRemote, Signing};
+use serde_json::{Value, json};
+use support::{FedNode, WAIT, follow, get_ap};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+fn backends() -> Vec<Backend> {
+    Backend::available()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mastodon_follows_reads_and_unfollows() {
+    for backend in backends() {
+        follow_publish_edit_delete_unfollow(backend).await;
+    }
+}
+
+async fn follow_publish_edit_delete_unfollow(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("kharkiv-medics").await;
+    let actor_url = node.actor_url("kharkiv-medics");
+
+    // WebFinger, as Mastodon asks it, and the actor it points to.
+    let acct = format!("acct:kharkiv-medics@{}", node.authority());
+    let wf = support::webfinger(&node, &acct.as_str()).await;
+    assert_eq!(wf.status(), 200);
+    assert_eq!(wf.headers()["content-type"], "application/jrd+json");
+    let wf: Value = wf.json().await.unwrap();
+    assert_eq!(wf["subject"], acct);
+    let self_link = wf["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "self")
+        .unwrap();
+    assert_eq!(self_link["type"], "application/activity+json");
+    assert_eq!(self_link["href"], actor_url);
+
+    let actor = get_ap(&actor_url).await;
+    assert_eq!(actor.status(), 200);
+    assert_eq!(actor.headers()["content-type"], "application/activity+json");
+    let actor: Value = actor.json().await.unwrap();
+    assert_eq!(actor["id"], actor_url);
+    assert_eq!(actor["type"], "Group");
+    assert_eq!(actor["publicKey"]["id"], format!("{actor_url}#main-key"));
+    // Mastodon's loop-back: preferredUsername at the host of the id must resolve to the same id.
+    let again = format!(
+        "acct:{}@{}",
+        actor["preferredUsername"].as_str().unwrap(),
+        node.authority()
+    );
+    let wf2: Value = support::webfinger(&node, &again.as_str())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wf2["links"][0]["href"], actor_url);
+
+    // Two followers on one server: every post must reach its shared inbox once.
+    let alice = remote.actor_id("alice");
+    let bob = remote.actor_id("bob");
+    let inbox = actor["inbox"].as_str().unwrap().to_string();
+    let follow_id = format!("{alice}/follows/1");
+    let (status, body) = remote
+        .post_signed(
+            &alice,
+            &inbox,
+            follow(&alice, &actor_url, &follow_id)
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let accept = remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    assert_eq!(
+        accept.signature.as_deref(),
+        Ok(format!("{actor_url}#main-key").as_str()),
+        "Accept signed by the initiative"
+    );
+    assert_eq!(accept.path, "/inbox", "delivered to the shared inbox");
+    assert_eq!(accept.activity["actor"], actor_url);
+    assert_eq!(accept.activity["object"]["id"], follow_id);
+    assert_eq!(accept.activity["object"]["actor"], alice);
+    assert_eq!(accept.activity["object"]["object"], actor_url);
+    let (status, _) = remote
+        .post_signed(
+            &bob,
+            &node.url("/inbox"),
+            follow(&bob, &actor_url, &format!("{bob}/follows/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept for bob", |r| {
+            r.kind() == "Accept" && r.activity["object"]["actor"] == bob
+        })
+        .await;
+    let mut followers = node.follower_ids(&initiative).await;
+    followers.sort();
+    assert_eq!(followers, vec![alice.clone(), bob.clone()]);
+
+    // A new update goes out as Create(Note), signed, public, to followers, with hashtags.
+    let update = node
+        .post_update("kharkiv-medics", "We bought **ten** tourniquets.")
+        .await;
+    let note_url = node.url(&format!("/updates/{}", update.id));
+    let create = remote
+        .wait_for(WAIT, "Create", |r| r.kind() == "Create")
+        .await;
+    assert!(create.signature.is_ok(), "{:?}", create.signature);
+    let a = &create.activity;
+    assert_eq!(a["@context"][0], "https://www.w3.org/ns/activitystreams");
+    assert_eq!(a["actor"], actor_url);
+    assert_eq!(a["to"], json!([PUBLIC]));
+    assert_eq!(a["cc"], json!([format!("{actor_url}/followers")]));
+    assert_eq!(a["object"]["id"], note_url);
+    assert_eq!(a["object"]["type"], "Note");
+    assert_eq!(a["object"]["attributedTo"], actor_url);
+    assert_eq!(a["object"]["to"], json!([PUBLIC]));
+    assert!(
+        a["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>ten</strong>")
+    );
+    let tags = a["object"]["tag"].as_array().unwrap();
+    assert!(tags.iter().any(|t| t["type"] == "Hashtag"
+        && t["name"] == "#Medical"
+        && t["href"] == node.url("/tags/medical")));
+    assert!(tags.iter().any(|t| t["name"] == "#Ukraine"));
+    let published =
+        chrono::DateTime::parse_from_rfc3339(a["object"]["published"].as_str().unwrap()).unwrap();
+    assert!(
+        (chrono::Utc::now() - published.with_timezone(&chrono::Utc)).num_seconds() < 60,
+        "published is now"
+    );
+    let served = get_ap(&note_url).await;
+    assert_eq!(served.status(), 200);
+    let served: Value = served.json().await.unwrap();
+    assert_eq!(served["id"], note_url);
+    assert_eq!(
+        served["published"], a["object"]["published"],
+        "the object keeps the published time it was sent with"
+    );
+
+    // Edit → Update with `updated`.
+    node.app
+        .edit_update(
+            &node.moderator,
+            update.id,
+            Some("We bought **twelve** tourniquets.".into()),
+            None,
+        )
+        .await
+        .unwrap();
+    let upd = remote
+        .wait_for(WAIT, "Update", |r| {
+            r.kind() == "Update" && r.activity["object"]["type"] == "Note"
+        })
+        .await;
+    assert!(upd.signature.is_ok());
+    assert_eq!(upd.activity["object"]["id"], note_url);
+    assert!(
+        upd.activity["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("twelve")
+    );
+    assert!(
+        upd.activity["object"]["updated"].is_string(),
+        "Mastodon records an edit only with `updated`"
+    );
+
+    // Delete → Delete(Tombstone), and the URL answers 410.
+    node.app
+        .delete_update(&node.moderator, update.id)
+        .await
+        .unwrap();
+    let del = remote
+        .wait_for(WAIT, "Delete", |r| r.kind() == "Delete")
+        .await;
+    assert!(del.signature.is_ok());
+    assert_eq!(del.activity["object"]["id"], note_url);
+    assert_eq!(del.activity["object"]["type"], "Tombstone");
+    let gone = get_ap(&note_url).await;
+    assert_eq!(gone.status(), 410);
+    assert_eq!(gone.json::<Value>().await.unwrap()["type"], "Tombstone");
+
+    // One delivery per shared inbox for each activity.
+    for kind in ["Create", "Update", "Delete"] {
+        let count = remote
+            .received()
+            .iter()
+            .filter(|r| r.kind() == kind && r.activity["object"]["id"] == note_url)
+            .count();
+        assert_eq!(count, 1, "{kind} arrived {count} times");
+    }
+
+    // Undo(Follow), embedded (Mastodon) and id-only (others).
+    let undo = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{alice}/undo/1"), "type": "Undo",
+        "actor": alice, "object": follow(&alice, &actor_url, &follow_id)});
+    let (status, _) = remote
+        .post_signed(&alice, &inbox, undo.to_string().as_bytes())
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(node.follower_ids(&initiative).await, vec![bob.clone()]);
+    let undo = json!({"id": format!("{bob}/undo/1"), "type": "Undo", "actor": bob, "object": format!("{bob}/follows/1")});
+    let (status, _) = remote
+        .post_signed(&bob, &inbox, undo.to_string().as_bytes())
+        .await;
+    assert_eq!(status, 202);
+    assert!(node.follower_ids(&initiative).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refused_inbox_posts_change_nothing() {
+    for backend in backends() {
+        refused_posts(backend).await;
+    }
+}
+
+/// What the node keeps about federation, for before/after comparisons.
+async fn snapshot(node: &FedNode, initiative: uuid::Uuid, ids: &[String]) -> String {
+    let f = &node.fed_store;
+    let followers = f
+        .followers(LocalActor::Initiative(initiative), 100, 0)
+        .await
+        .unwrap();
+    let items = f.inbox_items(Some(initiative), 100).await.unwrap();
+    let flags = f.inbox_items(None, 100).await.unwrap();
+    let counts = f.delivery_counts().await.unwrap();
+    let mut received = Vec::new();
+    for id in ids {
+        received.push(f.is_received(id).await.unwrap());
+    }
+    format!("{followers:?} {items:?} {flags:?} {counts:?} {received:?}")
+}
+
+async fn refused_posts(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("dnipro-food").await;
+    let actor_url = node.actor_url("dnipro-food");
+    let inbox = node.url("/initiatives/dnipro-food/inbox");
+    let alice = remote.actor_id("alice");
+    let body = |n: u32| follow(&alice, &actor_url, &format!("{alice}/follows/{n}")).to_string();
+    let ids: Vec<String> = (1..=8).map(|n| format!("{alice}/follows/{n}")).collect();
+    let before = snapshot(&node, initiative.id, &ids).await;
+
+    let cases: Vec<(&str, Vec<u8>, Signing)> = vec![
+        ("unsigned", body(1).into_bytes(), Signing::Unsigned),
+        (
+            "wrongly signed",
+            body(2).into_bytes(),
+            Signing::WrongKey(alice.clone()),
+        ),
+        (
+            "replayed (old date)",
+            body(3).into_bytes(),
+            Signing::StaleDate(alice.clone()),
+        ),
+        (
+            "digest of another body",
+            body(4).into_bytes(),
+            Signing::DigestOfOtherBody(alice.clone()),
+        ),
+        (
+            "malformed JSON",
+            b"{\"type\": \"Follow\", ".to_vec(),
+            Signing::As(alice.clone()),
+        ),
+        (
+            "not an object",
+            b"[1, 2]".to_vec(),
+            Signing::As(alice.clone()),
+        ),
+        (
+            "oversized",
+            format!("{{\"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)).into_bytes(),
+            Signing::As(alice.clone()),
+        ),
+        (
+            "signed by someone else",
+            follow(
+                &remote.actor_id("mallory"),
+                &actor_url,
+                &format!("{alice}/follows/5"),
+            )
+            .to_string()
+            .into_bytes(),
+            Signing::As(alice.clone()),
+        ),
+    ];
+    for (what, body, signing) in cases {
+        let (status, text) = remote.post(&inbox, &body, signing).await;
+        assert!(
+            (400..500).contains(&status),
+            "{what}: expected 4xx, got {status} {text}"
+        );
+    }
+    // An actor on another host than its activity id.
+    let spoof = json!({"id": "http://localhost:1/follows/6", "type": "Follow", "actor": alice, "object": actor_url});
+    let (status, _) = remote
+        .post_signed(&alice, &inbox, spoof.to_string().as_bytes())
+        .await;
+    assert_eq!(status, 400);
+
+    assert_eq!(
+        snapshot(&node, initiative.id, &ids).await,
+        before,
+        "refused posts changed the database"
+    );
+    assert!(
+        node.fed_store.remote_actor(&alice).await.unwrap().is_none(),
+        "nothing cached from refused posts"
+    );
+    assert!(remote.received().is_empty(), "nothing was sent back");
+
+    // The same follow, correctly signed, goes through — and only once.
+    let (status, _) = remote.post_signed(&alice, &inbox, body(7).as_bytes()).await;
+    assert_eq!(status, 202);
+    let (status, _) = remote.post_signed(&alice, &inbox, body(7).as_bytes()).await;
+    assert_eq!(status, 202, "a repeated delivery is accepted and ignored");
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        remote
+            .received()
+            .iter()
+            .filter(|r| r.kind() == "Accept")
+            .count(),
+        1,
+        "deduplicated by activity id"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_deliveries_survive_a_restart() {
+    for backend in backends() {
+        restart_delivers(backend).await;
+    }
+}
+
+async fn restart_delivers(backend: Backend) {
+    let mut node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    node.initiative("lviv-shelter").await;
+    let actor_url = node.actor_url("lviv-shelter");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    node.until("the Accept is recorded as delivered", || async {
+        node.federation.queue_report().await.unwrap().pending == 0
+    })
+    .await;
+
+    // Stop the workers abruptly, then publish: the Create waits in the database only.
+    node.restart(false).await;
+    let update = node.post_update("lviv-shelter", "Ten beds ready.").await;
+    assert!(node.federation.publish_pending().await.unwrap() >= 1);
+    let report = node.federation.queue_report().await.unwrap();
+    assert_eq!(report.pending, 1, "{report:?}");
+    assert_eq!(report.hosts[0].host, remote.host());
+
+    // A new process (new Federation, nothing in memory) sends it.
+    node.restart(true).await;
+    let note = node.url(&format!("/updates/{}", update.id));
+    let create = remote
+        .wait_for(WAIT, "Create after restart", |r| r.kind() == "Create")
+        .await;
+    assert_eq!(create.activity["object"]["id"], note);
+    assert!(create.signature.is_ok());
+    node.until("the queue is empty", || async {
+        node.federation.queue_report().await.unwrap().pending == 0
+    })
+    .await;
+    assert_eq!(
+        remote
+            .received()
+            .iter()
+            .filter(|r| r.kind() == "Create")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_server_that_was_down_gets_the_post() {
+    for backend in backends() {
+        down_then_back(backend).await;
+    }
+}
+
+async fn down_then_back(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let mut remote = FakeRemote::start().await;
+    node.initiative("odesa-repair").await;
+    let actor_url = node.actor_url("odesa-repair");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+
+    remote.go_down().await;
+    let update = node.post_update("odesa-repair", "Roof fixed.").await;
+    let host = remote.host();
+    node.until("the node saw the host fail repeatedly", || async {
+        let report = node.federation.queue_report().await.unwrap();
+        report.hosts.iter().any(|h| {
+            h.host == host && h.consecutive_failures >= 3 && h.unreachable && h.pending == 1
+        })
+    })
+    .await;
+    remote.fail_with(Some(503));
+    remote.come_back().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    remote.fail_with(None);
+    let create = remote
+        .wait_for(WAIT, "Create after coming back", |r| r.kind() == "Create")
+        .await;
+    assert_eq!(
+        create.activity["object"]["id"],
+        node.url(&format!("/updates/{}", update.id))
+    );
+    node.until("the host is healthy again", || async {
+        let report = node.federation.queue_report().await.unwrap();
+        report.hosts.iter().any(|h| {
+            h.host == host && h.consecutive_failures == 0 && !h.unreachable && h.pending == 0
+        })
+    })
+    .await;
+    assert_eq!(
+        remote
+            .received()
+            .iter()
+            .filter(|r| r.kind() == "Create")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inbox_handles_key_rotation_replies_flags_and_profile_changes() {
+    for backend in backends() {
+        inbox_kinds(backend).await;
+    }
+}
+
+async fn inbox_kinds(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("kyiv-kids").await;
+    let actor_url = node.actor_url("kyiv-kids");
+    let inbox = node.url("/inbox");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &inbox,
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert!(
+        node.fed_store.remote_actor(&alice).await.unwrap().is_some(),
+        "the follower's actor is cached"
+    );
+
+    // The remote rotates its key: the cached one fails, the node refetches once and accepts.
+    remote.rotate_key();
+    let update = node
+        .post_update("kyiv-kids", "Drawing lessons on Saturday.")
+        .await;
+    let reply = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice}/statuses/1/activity"), "type": "Create", "actor": alice,
+        "to": [PUBLIC], "cc": [format!("{alice}/followers")],
+        "object": {"id": format!("{alice}/statuses/1"), "type": "Note", "attributedTo": alice,
+            "inReplyTo": node.url(&format!("/updates/{}", update.id)),
+            "content": "<p>Thank you! <script>alert(1)</script><a href=\"javascript:x()\">x</a></p>",
+            "to": [PUBLIC], "cc": [actor_url]}
+    });
+    let (status, text) = remote
+        .post_signed(&alice, &inbox, reply.to_string().as_bytes())
+        .await;
+    assert_eq!(status, 202, "{text}");
+    let items = node
+        .fed_store
+        .inbox_items(Some(initiative.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].kind, InboxItemKind::Reply);
+    assert_eq!(
+        items[0].content_html,
+        r#"<p>Thank you! <a rel="nofollow noopener noreferrer">x</a></p>"#
+    );
+
+    // A mention.
+    let mention = json!({"id": format!("{alice}/statuses/2/activity"), "type": "Create", "actor": alice,
+        "object": {"id": format!("{alice}/statuses/2"), "type": "Note", "attributedTo": alice, "content": "<p>@kyiv-kids hi</p>",
+            "to": [actor_url], "tag": [{"type": "Mention", "href": actor_url, "name": "@kyiv-kids"}]}});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, mention.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    let items = node
+        .fed_store
+        .inbox_items(Some(initiative.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        items
+            .iter()
+            .filter(|i| i.kind == InboxItemKind::Mention)
+            .count(),
+        1
+    );
+
+    // A post addressed to nobody here is accepted and not kept.
+    let unrelated = json!({"id": format!("{alice}/statuses/3/activity"), "type": "Create", "actor": alice,
+        "object": {"id": format!("{alice}/statuses/3"), "type": "Note", "attributedTo": alice, "content": "x", "to": [PUBLIC]}});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, unrelated.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        node.fed_store
+            .inbox_items(Some(initiative.id), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A report from the remote's instance actor is kept for moderators.
+    let mod_actor = remote.actor_id("instance");
+    let flag = json!({"id": format!("{mod_actor}/flags/1"), "type": "Flag", "actor": mod_actor,
+        "content": "spam?", "object": [actor_url, node.url(&format!("/updates/{}", update.id))]});
+    assert_eq!(
+        remote
+            .post_signed(&mod_actor, &inbox, flag.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    let flags = node.fed_store.inbox_items(None, 10).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].kind, InboxItemKind::Flag);
+
+    // Unknown types: 202, nothing kept.
+    let like = json!({"id": format!("{alice}/likes/1"), "type": "Like", "actor": alice, "object": actor_url});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, like.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    assert!(
+        !node
+            .fed_store
+            .is_received(&format!("{alice}/likes/1"))
+            .await
+            .unwrap()
+    );
+
+    // Update(Person) moves deliveries to the new inboxes; Delete(Person) removes the follower.
+    let mut person: Value = support::get_ap(&alice).await.json().await.unwrap();
+    person["endpoints"]["sharedInbox"] = json!(format!("{}/users/alice/inbox", remote.base_url));
+    let update_person = json!({"id": format!("{alice}#updates/1"), "type": "Update", "actor": alice, "object": person});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, update_person.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    let f = node
+        .fed_store
+        .follower(LocalActor::Initiative(initiative.id), &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.delivery_inbox(),
+        format!("{}/users/alice/inbox", remote.base_url)
+    );
+    let delete =
+        json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice, "object": alice});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, delete.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    assert!(node.follower_ids(&initiative).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn domain_blocks_refuse_posts_and_stop_deliveries() {
+    let node = FedNode::start(Backend::Sqlite).await;
+    let remote = FakeRemote::start().await;
+    node.initiative("poltava-animals").await;
+    let actor_url = node.actor_url("poltava-animals");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+
+    let block = DomainBlock {
+        domain: "localhost".into(),
+        reason: Some("test".into()),
+        created_at: chrono::Utc::now(),
+    };
+    node.fed_store.block_domain(&block).await.unwrap();
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/2"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(
+        !node
+            .fed_store
+            .is_received(&format!("{alice}/f/2"))
+            .await
+            .unwrap()
+    );
+
+    node.post_update("poltava-animals", "Twenty dogs vaccinated.")
+        .await;
+    let host = remote.host();
+    node.until(
+        "the delivery to the blocked domain is cancelled",
+        || async {
+            let report = node.federation.queue_report().await.unwrap();
+            report
+                .hosts
+                .iter()
+                .any(|h| h.host == host && h.cancelled == 1 && h.pending == 0)
+        },
+    )
+    .await;
+    assert!(
+        remote.received().iter().all(|r| r.kind() != "Create"),
+        "nothing is sent to a blocked domain"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn discovery_documents() {
+    let node = FedNode::start(Backend::Sqlite).await;
+    node.initiative("sumy-evac").await;
+    let c = support::client();
+
+    let links: Value = c
+        .get(node.url("/.well-known/nodeinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        links["links"][0]["rel"],
+        "http://nodeinfo.diaspora.software/ns/schema/2.1"
+    );
+    assert_eq!(
+        links["links"][1]["rel"],
+        "https://www.w3.org/ns/activitystreams#Application"
+    );
+    assert_eq!(links["links"][1]["href"], node.url("/actor"));
+    let info = c.get(node.url("/nodeinfo/2.1")).send().await.unwrap();
+    assert!(
+        info.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("schema/2.1")
+    );
+    let info: Value = info.json().await.unwrap();
+    assert_eq!(info["software"]["name"], "hromada");
+    assert_eq!(info["usage"]["users"]["total"], 1);
+    assert_eq!(info["metadata"]["nodeName"], "Test node");
+    assert_eq!(info["openRegistrations"], false);
+
+    let host_meta = c
+        .get(node.url("/.well-known/host-meta"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(host_meta.contains(&format!(
+        "{}/.well-known/webfinger?resource={{uri}}",
+        node.base_url
+    )));
+
+    let unknown = support::webfinger(&node, &format!("acct:nobody@{}", node.authority())).await;
+    assert_eq!(unknown.status(), 404);
+    let by_url: Value = support::webfinger(&node, &node.actor_url("sumy-evac"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_url["subject"],
+        format!("acct:sumy-evac@{}", node.authority())
+    );
+
+    let instance: Value = get_ap(&node.url("/actor")).await.json().await.unwrap();
+    assert_eq!(instance["type"], "Application");
+    let wf: Value = support::webfinger(
+        &node,
+        &format!(
+            "acct:{}@{}",
+            instance["preferredUsername"].as_str().unwrap(),
+            node.authority()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(wf["links"][0]["href"], node.url("/actor"));
+
+    // Outbox, followers and featured collections.
+    node.post_update("sumy-evac", "Evacuation bus on Monday.")
+        .await;
+    let outbox: Value = get_ap(&node.url("/initiatives/sumy-evac/outbox"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["type"], "OrderedCollection");
+    assert_eq!(outbox["totalItems"], 1);
+    let page: Value = get_ap(outbox["first"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["orderedItems"][0]["type"], "Create");
+    let followers: Value = get_ap(&node.url("/initiatives/sumy-evac/followers"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 0);
+    assert!(get_ap(&node.url("/initiatives/nobody")).await.status() == 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delayed_updates_go_out_when_due() {
+    let node = FedNode::start(Backend::Sqlite).await;
+    let remote = FakeRemote::start().await;
+    node.initiative("front-report").await;
+    let actor_url = node.actor_url("front-report");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+
+    let due = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let input = serde_json::from_value(
+        json!({"kind": "news", "body": "Delivered last week.", "publish_at": due.to_rfc3339()}),
+    )
+    .unwrap();
+    let update = node
+        .app
+        .post_update(&node.moderator, "front-report", input)
+        .await
+        .unwrap();
+    let note = node.url(&format!("/updates/{}", update.id));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        remote.received().iter().all(|r| r.kind() != "Create"),
+        "sent before its time"
+    );
+    assert_eq!(
+        get_ap(&note).await.status(),
+        404,
+        "not public before its time"
+    );
+    let create = remote
+        .wait_for(WAIT, "delayed Create", |r| r.kind() == "Create")
+        .await;
+    assert!(chrono::Utc::now() >= due);
+    assert_eq!(create.activity["object"]["id"], note);
+}
