@@ -93,21 +93,19 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         .filter(|s| !s.is_empty() && *s != "?")
         .collect::<Vec<_>>()
         .join(".");
-    let (code, named) = if let Some(name) = quoted_after(&message, "missing field `") {
-        ("missing_field", Some(name))
-    } else if let Some(name) = quoted_after(&message, "unknown field `") {
-        ("unknown_field", Some(name))
-    } else {
-        ("invalid_value", None)
-    };
-    // serde reports missing and unknown fields at the enclosing object; name the field itself.
-    if let Some(name) = named {
+    let code = if let Some(name) = quoted_after(&message, "missing field `") {
+        // serde reports a missing field at the enclosing object; name the field itself.
         field = if field.is_empty() {
             name.to_string()
         } else {
             format!("{field}.{name}")
         };
-    }
+        "missing_field"
+    } else if message.starts_with("unknown field `") {
+        "unknown_field"
+    } else {
+        "invalid_value"
+    };
     let summary = if field.is_empty() {
         format!("the body does not have the expected shape: {message}")
     } else {
@@ -142,7 +140,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded_deserializer(query);
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
             .map_err(|e| {
@@ -160,19 +158,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                 }])
             })
     }
-}
-
-fn serde_urlencoded_deserializer(
-    query: &str,
-) -> serde::de::value::MapDeserializer<
-    '_,
-    std::vec::IntoIter<(String, String)>,
-    serde::de::value::Error,
-> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    serde::de::value::MapDeserializer::new(pairs.into_iter())
 }
 
 /// Path parameters. A parameter that does not parse (e.g. an id that is not a UUID) names

@@ -52,6 +52,8 @@ use crate::state::WebState;
         moderation::add_maintainer,
         moderation::audit_log,
     ),
+    // Named by query parameters only, which utoipa does not collect on its own.
+    components(schemas(hromada_store::OriginFilter, hromada_domain::Category)),
     modifiers(&BearerSecurity),
     tags(
         (name = "initiatives", description = "Search, read, submit and edit initiatives"),

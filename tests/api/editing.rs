@@ -1,0 +1,464 @@
+//! Maintainers keeping their initiative current: edits, needs, updates, events, statuses.
+
+use hromada_domain::Role;
+use hromada_testkit::Backend;
+use serde_json::json;
+
+use crate::support::Api;
+
+pub async fn maintainers_edit_only_their_own_initiative(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    let maintainer = api.user("olena", Role::Maintainer).await;
+    api.published("ours", &moderator).await;
+    api.published("theirs", &moderator).await;
+
+    // Only moderators assign maintainers.
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&maintainer),
+        json!({"username": "olena"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&moderator),
+        json!({"username": "nobody"}),
+    )
+    .await
+    .expect_error(404, "not_found");
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&moderator),
+        json!({"username": "olena"}),
+    )
+    .await
+    .expect(204);
+
+    let edited = api
+        .patch(
+            "/api/v1/initiatives/ours",
+            Some(&maintainer),
+            json!({"summary": "Now also repairing generators", "website": "https://ours.example.org"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(edited.json["summary"], "Now also repairing generators");
+    let read = api.get("/api/v1/initiatives/ours", None).await.expect(200);
+    assert_eq!(
+        read.json["initiative"]["website"],
+        "https://ours.example.org"
+    );
+
+    // Someone else's initiative: 403, and it stays as it was.
+    let before = api
+        .get("/api/v1/initiatives/theirs", None)
+        .await
+        .expect(200);
+    api.patch(
+        "/api/v1/initiatives/theirs",
+        Some(&maintainer),
+        json!({"summary": "Hijacked"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    let after = api
+        .get("/api/v1/initiatives/theirs", None)
+        .await
+        .expect(200);
+    assert_eq!(before.json, after.json);
+
+    // Without a token, 401 with a challenge; an invalid edit changes nothing.
+    let anonymous = api
+        .patch("/api/v1/initiatives/ours", None, json!({"summary": "x"}))
+        .await
+        .expect_error(401, "unauthenticated");
+    assert_eq!(anonymous.header("www-authenticate"), "Bearer");
+    api.patch(
+        "/api/v1/initiatives/ours",
+        Some(&maintainer),
+        json!({"name": "", "summary": "Valid"}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("name", "required");
+    api.patch(
+        "/api/v1/initiatives/ours",
+        Some(&maintainer),
+        json!({"handle": "renamed"}),
+    )
+    .await
+    .expect_error(400, "invalid_json")
+    .expect_field("handle", "unknown_field");
+    let unchanged = api.get("/api/v1/initiatives/ours", None).await.expect(200);
+    assert_eq!(
+        unchanged.json["initiative"]["summary"],
+        "Now also repairing generators"
+    );
+    api.patch(
+        "/api/v1/initiatives/nonexistent",
+        Some(&moderator),
+        json!({"summary": "x"}),
+    )
+    .await
+    .expect_error(404, "not_found");
+
+    // Moderators edit any local initiative.
+    api.patch(
+        "/api/v1/initiatives/theirs",
+        Some(&moderator),
+        json!({"summary": "Fixed a typo"}),
+    )
+    .await
+    .expect(200);
+
+    // A signed-in submitter maintains what they submit.
+    let created = api
+        .post(
+            "/api/v1/initiatives",
+            Some(&maintainer),
+            crate::support::submission("olenas-new"),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created.json["status"], "pending");
+    api.get("/api/v1/initiatives/olenas-new", Some(&maintainer))
+        .await
+        .expect(200);
+    let me = api
+        .get("/api/v1/auth/me", Some(&maintainer))
+        .await
+        .expect(200);
+    assert_eq!(me.json["user"]["maintains"].as_array().unwrap().len(), 2);
+}
+
+pub async fn needs_updates_and_events(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    let maintainer = api.user("olena", Role::Maintainer).await;
+    let stranger = api.user("taras", Role::Maintainer).await;
+    api.published("ours", &moderator).await;
+    api.published("friends", &moderator).await;
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&moderator),
+        json!({"username": "olena"}),
+    )
+    .await
+    .expect(204);
+
+    // Needs.
+    let need = api
+        .post(
+            "/api/v1/initiatives/ours/needs",
+            Some(&maintainer),
+            json!({
+                "title": "Generator for the field hospital",
+                "category": "equipment",
+                "target": {"amount": "40000", "currency": "UAH"},
+                "urgency": "critical"
+            }),
+        )
+        .await
+        .expect(201);
+    let need_id = need.json["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        need.header("location"),
+        api.node.url(&format!("/api/v1/needs/{need_id}"))
+    );
+    assert_eq!(need.json["raised"], "0.00");
+    api.post(
+        "/api/v1/initiatives/ours/needs",
+        Some(&stranger),
+        json!({"title": "x", "category": "equipment"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.post(
+        "/api/v1/initiatives/ours/needs",
+        Some(&maintainer),
+        json!({"title": "x", "category": "astrology"}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("category", "unknown_category");
+    let funded = api
+        .patch(
+            &format!("/api/v1/needs/{need_id}"),
+            Some(&maintainer),
+            json!({"raised": "40000", "status": "funded"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(funded.json["raised"], "40000.00");
+    assert_eq!(funded.json["status"], "funded");
+    api.patch(
+        &format!("/api/v1/needs/{need_id}"),
+        Some(&stranger),
+        json!({"status": "cancelled"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.patch(
+        &format!("/api/v1/needs/{need_id}"),
+        Some(&maintainer),
+        json!({"raised": "-5"}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("raised", "invalid_amount");
+    let read = api
+        .get(&format!("/api/v1/needs/{need_id}"), None)
+        .await
+        .expect(200);
+    assert_eq!(read.json["status"], "funded");
+    api.get(&format!("/api/v1/needs/{}", uuid::Uuid::new_v4()), None)
+        .await
+        .expect_error(404, "not_found");
+    api.patch("/api/v1/needs/not-a-uuid", Some(&maintainer), json!({}))
+        .await
+        .expect_error(404, "not_found");
+
+    // Updates: news, a spending report, a delayed one, edits and deletion.
+    let news = api
+        .post(
+            "/api/v1/initiatives/ours/updates",
+            Some(&maintainer),
+            json!({"kind": "news", "body": "The generator arrived."}),
+        )
+        .await
+        .expect(201);
+    let news_id = news.json["id"].as_str().unwrap().to_string();
+    let report = api
+        .post(
+            "/api/v1/initiatives/ours/updates",
+            Some(&maintainer),
+            json!({
+                "kind": "spending_report",
+                "body": "What we bought",
+                "need_id": need_id,
+                "items": [{"what": "Generator", "amount": {"amount": "39500", "currency": "UAH"}}]
+            }),
+        )
+        .await
+        .expect(201);
+    assert_eq!(report.json["items"][0]["amount"]["amount"], "39500.00");
+    let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let delayed = api
+        .post(
+            "/api/v1/initiatives/ours/updates",
+            Some(&maintainer),
+            json!({"kind": "news", "body": "Delivered near the front.", "publish_at": later}),
+        )
+        .await
+        .expect(201);
+    let delayed_id = delayed.json["id"].as_str().unwrap().to_string();
+    api.post(
+        "/api/v1/initiatives/ours/updates",
+        Some(&maintainer),
+        json!({"kind": "spending_report", "body": "x", "items": []}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("items", "required");
+    api.post(
+        "/api/v1/initiatives/ours/updates",
+        Some(&stranger),
+        json!({"kind": "news", "body": "Not mine"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+
+    let edited = api
+        .patch(
+            &format!("/api/v1/updates/{news_id}"),
+            Some(&maintainer),
+            json!({"body": "The generator arrived and works."}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(edited.json["body"], "The generator arrived and works.");
+    api.patch(
+        &format!("/api/v1/updates/{news_id}"),
+        Some(&maintainer),
+        json!({"kind": "spending_report"}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("items", "required");
+    api.patch(
+        &format!("/api/v1/updates/{news_id}"),
+        Some(&stranger),
+        json!({"body": "x"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+
+    // The delayed update is hidden from the public until its time, not from maintainers.
+    api.get(&format!("/api/v1/updates/{delayed_id}"), None)
+        .await
+        .expect_error(404, "not_found");
+    let public = api.get("/api/v1/initiatives/ours", None).await.expect(200);
+    assert_eq!(public.json["updates"].as_array().unwrap().len(), 2);
+    assert!(!public.text.contains("Delivered near the front"));
+    let insider = api
+        .get("/api/v1/initiatives/ours", Some(&maintainer))
+        .await
+        .expect(200);
+    assert_eq!(insider.json["updates"].as_array().unwrap().len(), 3);
+
+    api.delete(&format!("/api/v1/updates/{news_id}"), Some(&stranger))
+        .await
+        .expect_error(403, "forbidden");
+    api.delete(&format!("/api/v1/updates/{news_id}"), Some(&maintainer))
+        .await
+        .expect(204);
+    api.get(&format!("/api/v1/updates/{news_id}"), None)
+        .await
+        .expect_error(404, "not_found");
+    api.delete(&format!("/api/v1/updates/{news_id}"), Some(&maintainer))
+        .await
+        .expect_error(404, "not_found");
+
+    // Events, raising funds for another initiative of the node.
+    let event = api
+        .post(
+            "/api/v1/initiatives/ours/events",
+            Some(&maintainer),
+            json!({
+                "title": "Benefit concert",
+                "starts_at": "2030-12-12T18:00:00Z",
+                "timezone": "Europe/Berlin",
+                "place": {"kind": "city", "city": "Berlin", "country": "de"},
+                "organiser": "Soli Kollektiv",
+                "beneficiaries": ["friends"]
+            }),
+        )
+        .await
+        .expect(201);
+    let event_id = event.json["id"].as_str().unwrap().to_string();
+    assert_eq!(event.json["place"]["country"], "DE");
+    api.post(
+        "/api/v1/initiatives/ours/events",
+        Some(&maintainer),
+        json!({
+            "title": "Ghost concert",
+            "starts_at": "2030-12-12T18:00:00Z",
+            "timezone": "Mars/Olympus",
+            "place": {"kind": "online", "url": "https://stream.example.org"},
+            "organiser": "Soli Kollektiv",
+            "beneficiaries": ["nobody-here"]
+        }),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("timezone", "invalid_timezone");
+    api.get(&format!("/api/v1/events/{event_id}"), None)
+        .await
+        .expect(200);
+
+    let detail = api.get("/api/v1/initiatives/ours", None).await.expect(200);
+    assert_eq!(detail.json["needs"][0]["id"], need_id.as_str());
+    assert_eq!(detail.json["events"][0]["id"], event_id.as_str());
+    let friends = api
+        .get("/api/v1/initiatives/friends", None)
+        .await
+        .expect(200);
+    assert_eq!(
+        friends.json["events"][0]["id"],
+        event_id.as_str(),
+        "the beneficiary lists the event too"
+    );
+}
+
+pub async fn status_changes_follow_the_roles(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    let maintainer = api.user("olena", Role::Maintainer).await;
+    api.published("ours", &moderator).await;
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&moderator),
+        json!({"username": "olena"}),
+    )
+    .await
+    .expect(204);
+
+    let status = |s: &'static str| json!({"status": s, "reason": "winter break"});
+    let paused = api
+        .post(
+            "/api/v1/initiatives/ours/status",
+            Some(&maintainer),
+            status("paused"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(paused.json["status"], "paused");
+    assert_eq!(
+        api.search("q=generators", None).await.expect(200).handles(),
+        ["ours"],
+        "paused listings stay listed"
+    );
+    api.post(
+        "/api/v1/initiatives/ours/status",
+        Some(&maintainer),
+        status("published"),
+    )
+    .await
+    .expect(200);
+    api.post(
+        "/api/v1/initiatives/ours/status",
+        Some(&maintainer),
+        status("archived"),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.post(
+        "/api/v1/initiatives/ours/status",
+        Some(&moderator),
+        status("pending"),
+    )
+    .await
+    .expect_error(422, "validation_failed");
+    api.post(
+        "/api/v1/initiatives/ours/status",
+        Some(&moderator),
+        status("sleeping"),
+    )
+    .await
+    .expect_error(400, "invalid_json")
+    .expect_field("status", "invalid_value");
+    api.post(
+        "/api/v1/initiatives/ours/status",
+        Some(&moderator),
+        status("archived"),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        api.search("q=generators", None).await.expect(200).json["total"],
+        0
+    );
+
+    let audit = api.get("/api/v1/audit", Some(&moderator)).await.expect(200);
+    let changes: Vec<_> = audit.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "status_changed")
+        .collect();
+    assert_eq!(changes.len(), 3, "{}", audit.text);
+    assert_eq!(changes[0]["details"]["to"], "archived");
+    assert_eq!(changes[0]["reason"], "winter break");
+    let page = api
+        .get("/api/v1/audit?limit=1&offset=1", Some(&moderator))
+        .await
+        .expect(200);
+    assert_eq!(page.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page.json["items"][0]["id"], audit.json["items"][1]["id"]);
+    api.get("/api/v1/audit?limit=0", Some(&moderator))
+        .await
+        .expect_error(400, "invalid_query")
+        .expect_field("limit", "invalid_number");
+}

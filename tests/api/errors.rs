@@ -1,0 +1,164 @@
+//! The error format and status codes for requests that go wrong before any use case runs,
+//! body limits, and the health check.
+
+use hromada_domain::Role;
+use hromada_testkit::Backend;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{Api, submission};
+
+pub async fn errors_are_json_with_fitting_statuses(backend: Backend) {
+    let api = Api::start(backend).await;
+
+    api.get("/api/v1/no-such-thing", None)
+        .await
+        .expect_error(404, "not_found");
+    api.get("/api/v1/initiatives/nobody-here", None)
+        .await
+        .expect_error(404, "not_found");
+    api.get("/api/v1/initiatives/somebody@elsewhere.example", None)
+        .await
+        .expect_error(404, "not_found");
+    api.send(api.request(Method::PUT, "/api/v1/initiatives", None))
+        .await
+        .expect_error(405, "method_not_allowed");
+
+    // Not JSON at all, or not declared as JSON.
+    api.send(
+        api.request(Method::POST, "/api/v1/initiatives", None)
+            .header("content-type", "application/json")
+            .body("{\"handle\": "),
+    )
+    .await
+    .expect_error(400, "invalid_json");
+    api.send(
+        api.request(Method::POST, "/api/v1/initiatives", None)
+            .header("content-type", "text/plain")
+            .body(submission("plain").to_string()),
+    )
+    .await
+    .expect_error(415, "unsupported_media_type");
+    api.send(
+        api.request(Method::POST, "/api/v1/initiatives", None)
+            .body(submission("untyped").to_string()),
+    )
+    .await
+    .expect_error(415, "unsupported_media_type");
+    api.send(
+        api.request(Method::POST, "/api/v1/initiatives", None)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(submission("with-charset").to_string()),
+    )
+    .await
+    .expect(201);
+    api.post("/api/v1/initiatives", None, json!([1, 2, 3]))
+        .await
+        .expect_error(400, "invalid_json");
+}
+
+pub async fn oversized_bodies_get_413_and_nothing_is_stored(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    api.published("ours", &moderator).await;
+
+    // Declared length over the limit: refused before the body is read.
+    let mut huge = submission("huge");
+    huge["description"] = json!("x".repeat(2 * 1024 * 1024));
+    api.post("/api/v1/initiatives", None, huge)
+        .await
+        .expect_error(413, "payload_too_large");
+
+    // No declared length (chunked): refused while reading.
+    let (status, body) = post_chunked(api.node.addr, "/api/v1/initiatives", 40, 8 * 1024).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("\"payload_too_large\""), "{body}");
+
+    // Edits too, for authenticated users.
+    api.patch(
+        "/api/v1/initiatives/ours",
+        Some(&moderator),
+        json!({"description": "Ж".repeat(300 * 1024)}),
+    )
+    .await
+    .expect_error(413, "payload_too_large");
+
+    // Just under the limit is read and then judged by the rules (too long a description).
+    let mut big = submission("big");
+    big["description"] = json!("x".repeat(200 * 1024));
+    api.post("/api/v1/initiatives", None, big)
+        .await
+        .expect_error(422, "validation_failed")
+        .expect_field("description", "too_long");
+
+    assert!(
+        api.node
+            .store()
+            .initiative_by_handle("huge", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let ours = api.get("/api/v1/initiatives/ours", None).await.expect(200);
+    assert!(!ours.text.contains("ЖЖЖ"));
+    let all = api
+        .search("status=pending,published", Some(&moderator))
+        .await
+        .expect(200);
+    assert_eq!(all.handles(), ["ours"]);
+}
+
+/// Sends a JSON POST of `chunks` chunks of `size` bytes with chunked transfer encoding (no
+/// declared length) over a plain socket, and returns the status and the raw response text.
+async fn post_chunked(
+    addr: std::net::SocketAddr,
+    path: &str,
+    chunks: usize,
+    size: usize,
+) -> (u16, String) {
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        // Read while writing, so the answer is taken in as soon as it comes, even if the
+        // server closes the connection before reading everything sent.
+        let mut reader = socket.try_clone().unwrap();
+        let read = std::thread::spawn(move || {
+            let mut response = Vec::new();
+            let _ = reader.read_to_end(&mut response);
+            response
+        });
+        socket.write_all(head.as_bytes()).unwrap();
+        let chunk = format!("{size:x}\r\n{}\r\n", "x".repeat(size));
+        for _ in 0..chunks {
+            // The server may answer and close before everything is sent.
+            if socket.write_all(chunk.as_bytes()).is_err() {
+                break;
+            }
+        }
+        let _ = socket.write_all(b"0\r\n\r\n");
+        let response = read.join().unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn health_check_reports_the_database(backend: Backend) {
+    let api = Api::start(backend).await;
+    let health = api.get("/healthz", None).await.expect(200);
+    assert_eq!(health.json, json!({"status": "ok"}));
+}
