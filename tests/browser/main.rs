@@ -37,7 +37,11 @@ fn missing_tools() -> Option<String> {
     if !browser_dir().join("node_modules/playwright-core").exists() {
         return Some("tests/browser/node_modules/playwright-core is missing".into());
     }
-    if std::process::Command::new("node").arg("--version").output().is_err() {
+    if std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         return Some("node is not installed".into());
     }
     None
@@ -109,10 +113,22 @@ async fn browser() {
         .flat_map(|u| &u.photos)
         .next()
         .expect("the maintainer's update has a photo");
-    let stored = std::fs::read(node.settings.config.data_dir.join("media").join(&photo.name))
-        .expect("the photo file is in the data directory");
-    assert!(!stored.windows(4).any(|w| w == b"Exif"), "EXIF left in the stored photo");
-    assert!(!stored.windows(10).any(|w| w == b"HromadaCam"), "camera make left in the stored photo");
+    let stored = std::fs::read(
+        node.settings
+            .config
+            .data_dir
+            .join("media")
+            .join(&photo.name),
+    )
+    .expect("the photo file is in the data directory");
+    assert!(
+        !stored.windows(4).any(|w| w == b"Exif"),
+        "EXIF left in the stored photo"
+    );
+    assert!(
+        !stored.windows(10).any(|w| w == b"HromadaCam"),
+        "camera make left in the stored photo"
+    );
     let weight = stdout
         .lines()
         .find(|l| l.starts_with("page-weight"))

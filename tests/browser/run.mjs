@@ -240,7 +240,10 @@ await step('a form error keeps what was typed', async () => {
   assert.equal(await page.getAttribute('#handle', 'aria-invalid'), 'true');
   assert.equal(await page.getAttribute('#dm0-iban', 'aria-invalid'), 'true');
   await page.locator('#handle-err').waitFor();
-  await page.getByText('This IBAN is not valid').waitFor();
+  await page.locator('#dm0-iban-err').filter({ hasText: 'This IBAN is not valid' }).waitFor();
+  // The summary on top links to each field at fault.
+  await page.locator('[role=alert] a[href="#dm0-iban"]').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'dm0-iban');
   await shot(page, 'submit-errors-phone-en');
   await page.close();
 });
@@ -373,6 +376,51 @@ await step('the initiative page transfers at most 40 KB (HTML + CSS, compressed)
   assert.equal(sizes.documentEncoding, 'gzip');
   assert.ok(sizes.Document > 0 && sizes.Stylesheet > 0);
   assert.ok(htmlCss <= BUDGET, `the initiative page transfers ${htmlCss} bytes, more than ${BUDGET}`);
+  await ctx.close();
+});
+
+await step('forms refuse posts without the CSRF token; feeds and calendars', async () => {
+  const ctx = await context({ locale: 'en-GB' });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/submit`);
+  // The visitor's own cookie, but no token in the form: refused, and nothing stored.
+  const forged = await page.request.post(`${BASE}/submit`, { form: { handle: 'forged-entry', name: 'Forged', summary: 'x', categories: 'food', 'region0.area': 'lviv', submitter_contact: 'a@b.org' } });
+  assert.equal(forged.status(), 403);
+  const token = await page.inputValue('input[name=csrf]');
+  const crossSite = await page.request.post(`${BASE}/submit`, { headers: { Origin: 'https://evil.example' }, form: { csrf: token, handle: 'forged-entry', name: 'Forged', summary: 'x', categories: 'food', 'region0.area': 'lviv', submitter_contact: 'a@b.org' } });
+  assert.equal(crossSite.status(), 403, 'a post from another origin is refused even with a token');
+  const atom = await page.request.get(`${BASE}/initiatives/kharkiv-medics/feed.atom`);
+  assert.match(atom.headers()['content-type'], /application\/atom\+xml/);
+  const feed = await atom.text();
+  assert.match(feed, /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/);
+  assert.match(feed, /New tourniquets arrived/);
+  const nodeFeed = await (await page.request.get(`${BASE}/feed.atom`)).text();
+  assert.ok((nodeFeed.match(/<entry>/g) || []).length >= 3);
+  const ics = await page.request.get(`${BASE}/events.ics`);
+  assert.match(ics.headers()['content-type'], /text\/calendar/);
+  const cal = await ics.text();
+  assert.match(cal, /^BEGIN:VCALENDAR\r\n/);
+  assert.ok((cal.match(/BEGIN:VEVENT/g) || []).length >= 2);
+  const mine = await (await page.request.get(`${BASE}/initiatives/berlin-soli-kitchen/events.ics`)).text();
+  assert.match(mine, /BEGIN:VEVENT/);
+  const css = await page.request.get(`${BASE}${await page.getAttribute('link[rel=stylesheet]', 'href')}`);
+  assert.match(css.headers()['cache-control'], /immutable/);
+  const missing = await page.goto(`${BASE}/initiatives/no-such-initiative`);
+  assert.equal(missing.status(), 404);
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  await ctx.close();
+});
+
+await step('dark colour scheme and keyboard: the skip link comes first', async () => {
+  const ctx = await context({ colorScheme: 'dark', locale: 'uk-UA', extraHTTPHeaders: { 'Accept-Language': 'uk' } });
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/initiatives/kharkiv-medics`);
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(18, 20, 23)', 'the dark palette applies');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('href')), '#main');
+  await page.keyboard.press('Enter');
+  await shot(page, 'initiative-phone-uk-dark');
   await ctx.close();
 });
 

@@ -184,7 +184,10 @@ impl MediaStore {
 }
 
 /// `GET /media/{name}`: a stored photo, cacheable for a year (names are content hashes).
-pub(crate) async fn serve(State(state): State<WebState>, UrlPath(name): UrlPath<String>) -> Response {
+pub(crate) async fn serve(
+    State(state): State<WebState>,
+    UrlPath(name): UrlPath<String>,
+) -> Response {
     let store = MediaStore::new(&state.settings().media_dir);
     match store.read(&name).await {
         Some(bytes) => {
@@ -214,7 +217,11 @@ pub(crate) mod tests {
     /// trust the library it checks.
     pub fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
         let picture = RgbImage::from_fn(width, height, |x, _| {
-            if x < width / 2 { image::Rgb([200, 30, 30]) } else { image::Rgb([30, 30, 200]) }
+            if x < width / 2 {
+                image::Rgb([200, 30, 30])
+            } else {
+                image::Rgb([30, 30, 200])
+            }
         });
         let mut plain = Vec::new();
         JpegEncoder::new_with_quality(&mut plain, 90)
@@ -313,13 +320,18 @@ pub(crate) mod tests {
     #[test]
     fn gps_and_all_metadata_are_gone_and_orientation_applied() {
         let upload = jpeg_with_gps(40, 20);
-        assert!(jpeg_markers(&upload).contains(&0xE1), "the fixture has EXIF");
+        assert!(
+            jpeg_markers(&upload).contains(&0xE1),
+            "the fixture has EXIF"
+        );
         assert!(upload.windows(10).any(|w| w == b"HromadaCam"));
         let clean = clean_photo(&upload).unwrap();
         let markers = jpeg_markers(&clean.jpeg);
         // Only structural segments: no APPn other than JFIF's APP0, no comments.
         assert!(
-            markers.iter().all(|m| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
+            markers
+                .iter()
+                .all(|m| !(0xE1..=0xEF).contains(m) && *m != 0xFE),
             "{markers:x?}"
         );
         assert!(!clean.jpeg.windows(4).any(|w| w == b"Exif"));

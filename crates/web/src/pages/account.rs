@@ -35,7 +35,11 @@ pub(crate) async fn submit_form(ctx: PageCtx, RawQuery(query): RawQuery) -> Page
     }))
 }
 
-pub(crate) async fn submit(State(state): State<WebState>, ctx: PageCtx, form: FormData) -> PageResult {
+pub(crate) async fn submit(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> PageResult {
     if !ctx.csrf_ok(form.get("csrf")) {
         return Err(ctx.csrf_failed());
     }
@@ -102,21 +106,44 @@ pub(crate) async fn login(
         return Err(ctx.csrf_failed());
     }
     let username = form.get("username").trim().to_string();
-    let next = local_path(form.get("next")).unwrap_or("/dashboard").to_string();
-    let fail = |ctx: PageCtx, status: StatusCode, key: &'static str, username: String, next: String| {
-        let error = Some(ctx.t.tr(key));
-        Ok(page(status, &LoginPage { ctx, username, next, error }))
-    };
+    let next = local_path(form.get("next"))
+        .unwrap_or("/dashboard")
+        .to_string();
+    let fail =
+        |ctx: PageCtx, status: StatusCode, key: &'static str, username: String, next: String| {
+            let error = Some(ctx.t.tr(key));
+            Ok(page(
+                status,
+                &LoginPage {
+                    ctx,
+                    username,
+                    next,
+                    error,
+                },
+            ))
+        };
     let limiter = state.login_limiter();
     if limiter.check(ip, &username).is_err() {
-        return fail(ctx, StatusCode::TOO_MANY_REQUESTS, "login.limited", username, next);
+        return fail(
+            ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            "login.limited",
+            username,
+            next,
+        );
     }
     let user = match state.app().login(&username, form.get("password")).await {
         Ok(user) => user,
         Err(AppError::BadCredentials) => {
             limiter.record_failure(ip, &username);
             tracing::info!(%username, ?ip, "failed web login");
-            return fail(ctx, StatusCode::UNAUTHORIZED, "login.failed", username, next);
+            return fail(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                "login.failed",
+                username,
+                next,
+            );
         }
         Err(e) => return Err(ctx.fail(e)),
     };
@@ -134,7 +161,11 @@ pub(crate) async fn login(
     Ok(r)
 }
 
-pub(crate) async fn logout(State(state): State<WebState>, ctx: PageCtx, form: FormData) -> PageResult {
+pub(crate) async fn logout(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> PageResult {
     if !ctx.csrf_ok(form.get("csrf")) {
         return Err(ctx.csrf_failed());
     }

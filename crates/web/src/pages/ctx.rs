@@ -97,8 +97,7 @@ impl CsrfToken {
 
 fn is_token(v: &str) -> bool {
     v.len() == 43
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -130,8 +129,6 @@ impl PageCtx {
         self.user.as_ref().is_some_and(User::is_moderator)
     }
 
-
-
     /// Whether a form post carries this visitor's CSRF token and comes from our own pages.
     pub fn csrf_ok(&self, sent: &str) -> bool {
         let same_origin = match (&self.request_origin, &self.sec_fetch_site) {
@@ -141,7 +138,6 @@ impl PageCtx {
         };
         same_origin && !self.csrf_token.fresh && self.csrf_token.matches(sent)
     }
-
 }
 
 impl<S> FromRequestParts<S> for PageCtx

@@ -37,7 +37,11 @@ pub(crate) async fn list(State(state): State<WebState>, ctx: PageCtx) -> PageRes
             .await
             .map_err(|e| ctx.fail(e.into()))?
         {
-            mine.push((i.handle.to_string(), i.name.clone(), i.status.code().to_string()));
+            mine.push((
+                i.handle.to_string(),
+                i.name.clone(),
+                i.status.code().to_string(),
+            ));
         }
     }
     Ok(page(StatusCode::OK, &ListPage { ctx, mine }))
@@ -220,9 +224,7 @@ pub(crate) async fn save_profile(
 }
 
 /// Reads the update form (a multipart body, because of the photos).
-async fn read_update_form(
-    mut multipart: Multipart,
-) -> Result<(FormData, Vec<Vec<u8>>), String> {
+async fn read_update_form(mut multipart: Multipart) -> Result<(FormData, Vec<Vec<u8>>), String> {
     let mut fields = Vec::new();
     let mut photos = Vec::new();
     loop {
@@ -299,8 +301,12 @@ pub(crate) async fn post_update(
                         amount: Money { amount, currency },
                     });
                 }
-                (Err(_), _) => errors.add(format!("{}.amount", row.p), t.tr("error.invalid_amount")),
-                (_, Err(_)) => errors.add(format!("{}.amount", row.p), t.tr("error.invalid_currency")),
+                (Err(_), _) => {
+                    errors.add(format!("{}.amount", row.p), t.tr("error.invalid_amount"))
+                }
+                (_, Err(_)) => {
+                    errors.add(format!("{}.amount", row.p), t.tr("error.invalid_currency"))
+                }
             }
         }
     }
@@ -338,8 +344,16 @@ pub(crate) async fn post_update(
     let map_field = |path: &str| -> Option<String> {
         if let Some(rest) = path.strip_prefix("items[") {
             let (idx, field) = rest.split_once(']')?;
-            let row = idx.parse::<usize>().ok().and_then(|k| item_rows.get(k).copied()).unwrap_or(0);
-            let field = if field.contains("amount") { "amount" } else { "what" };
+            let row = idx
+                .parse::<usize>()
+                .ok()
+                .and_then(|k| item_rows.get(k).copied())
+                .unwrap_or(0);
+            let field = if field.contains("amount") {
+                "amount"
+            } else {
+                "what"
+            };
             return Some(format!("item{row}.{field}"));
         }
         match path {
@@ -398,16 +412,26 @@ pub(crate) async fn save_need(
     let (initiative, _) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
     let status = serde_json::from_value::<NeedStatus>(serde_json::json!(form.get("status"))).ok();
     let patch = NeedPatch {
-        raised: Some(form.get("raised").replace([' ', '\u{a0}'], "").replace(',', ".")),
+        raised: Some(
+            form.get("raised")
+                .replace([' ', '\u{a0}'], "")
+                .replace(',', "."),
+        ),
         status,
         ..Default::default()
     };
     match state.app().edit_need(&user, id, patch).await {
-        Ok(_) => Ok(see_other(&back(initiative.handle.as_str(), "need", &format!("n-{id}")))),
+        Ok(_) => Ok(see_other(&back(
+            initiative.handle.as_str(),
+            "need",
+            &format!("n-{id}"),
+        ))),
         Err(AppError::Invalid(v)) => {
             let (_, i, needs) = editable(&state, &ctx, initiative.handle.as_str()).await?;
             let t = ctx.t;
-            let errors = FieldErrors::from_validation(t, &v, |p| Some(p.split('.').next().unwrap_or(p).to_string()));
+            let errors = FieldErrors::from_validation(t, &v, |p| {
+                Some(p.split('.').next().unwrap_or(p).to_string())
+            });
             let mut p = DashboardPage::new(ctx, &i, &needs);
             p.need_errors = (id.to_string(), errors);
             Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
@@ -439,7 +463,10 @@ pub(crate) async fn add_need(
     let mut errors = FieldErrors::default();
     let target = match n.target.trim() {
         "" => None,
-        raw => match (parse_amount(&raw.replace(',', ".")), Currency::parse(&n.currency)) {
+        raw => match (
+            parse_amount(&raw.replace(',', ".")),
+            Currency::parse(&n.currency),
+        ) {
             (Ok(amount), Ok(currency)) => Some(Money { amount, currency }),
             (Err(_), _) => {
                 errors.add("target", t.tr("error.invalid_amount"));
@@ -475,7 +502,11 @@ pub(crate) async fn add_need(
             Ok(_) => return Ok(see_other(&back(i.handle.as_str(), "need", "needs"))),
             Err(AppError::Invalid(v)) => {
                 errors = FieldErrors::from_validation(t, &v, |p| {
-                    Some(if p.starts_with("target") { "target".into() } else { p.to_string() })
+                    Some(if p.starts_with("target") {
+                        "target".into()
+                    } else {
+                        p.to_string()
+                    })
                 });
             }
             Err(e) => return Err(ctx.fail(e)),

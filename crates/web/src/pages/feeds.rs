@@ -36,7 +36,13 @@ fn failed(e: impl std::fmt::Display) -> Response {
 }
 
 /// An Atom feed of updates, newest first.
-fn atom(state: &WebState, title: &str, self_path: &str, page_path: &str, entries: &[(Initiative, Update)]) -> String {
+fn atom(
+    state: &WebState,
+    title: &str,
+    self_path: &str,
+    page_path: &str,
+    entries: &[(Initiative, Update)],
+) -> String {
     let s = state.settings();
     let base = s.url_for("/");
     let base = base.trim_end_matches('/');
@@ -57,10 +63,20 @@ fn atom(state: &WebState, title: &str, self_path: &str, page_path: &str, entries
             UpdateKind::News => "",
             UpdateKind::SpendingReport { .. } => " — spending report / звіт",
         };
-        let first_line = u.body.lines().next().unwrap_or("").chars().take(80).collect::<String>();
+        let first_line = u
+            .body
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(80)
+            .collect::<String>();
         let mut html = markdown_to_html(&u.body);
         for total in u.report_totals() {
-            html.push_str(&format!("<p><strong>Σ {}</strong></p>", escape(&total.to_string())));
+            html.push_str(&format!(
+                "<p><strong>Σ {}</strong></p>",
+                escape(&total.to_string())
+            ));
         }
         for p in &u.photos {
             html.push_str(&format!(
@@ -90,7 +106,16 @@ fn atom(state: &WebState, title: &str, self_path: &str, page_path: &str, entries
 
 pub(crate) async fn node_atom(State(state): State<WebState>) -> Response {
     let app = state.app();
-    let recent = match app.search(None, &SearchQuery { per_page: 20, ..Default::default() }).await {
+    let recent = match app
+        .search(
+            None,
+            &SearchQuery {
+                per_page: 20,
+                ..Default::default()
+            },
+        )
+        .await
+    {
         Ok(p) => p.items,
         Err(e) => return failed(e),
     };
@@ -102,7 +127,7 @@ pub(crate) async fn node_atom(State(state): State<WebState>) -> Response {
             Err(e) => return failed(e),
         }
     }
-    entries.sort_by(|a, b| b.1.publish_at.cmp(&a.1.publish_at));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.1.publish_at));
     entries.truncate(40);
     let title = state.settings().node_name.clone();
     respond(
@@ -112,7 +137,10 @@ pub(crate) async fn node_atom(State(state): State<WebState>) -> Response {
     )
 }
 
-pub(crate) async fn initiative_atom(State(state): State<WebState>, Path(handle): Path<String>) -> Response {
+pub(crate) async fn initiative_atom(
+    State(state): State<WebState>,
+    Path(handle): Path<String>,
+) -> Response {
     let detail = match state.app().initiative_detail(None, &handle).await {
         Ok(d) => d,
         Err(hromada_app::AppError::NotFound(_)) => return StatusCode::NOT_FOUND.into_response(),
@@ -123,7 +151,13 @@ pub(crate) async fn initiative_atom(State(state): State<WebState>, Path(handle):
     let entries: Vec<_> = detail.updates.into_iter().map(|u| (i.clone(), u)).collect();
     respond(
         "application/atom+xml; charset=utf-8",
-        atom(&state, &i.name, &format!("{path}/feed.atom"), &path, &entries),
+        atom(
+            &state,
+            &i.name,
+            &format!("{path}/feed.atom"),
+            &path,
+            &entries,
+        ),
         None,
     )
 }
@@ -173,7 +207,9 @@ fn calendar(state: &WebState, name: &str, events: &[Event]) -> String {
     }
     let stamp = ics_time(&hromada_app::now());
     for e in events {
-        let end = e.ends_at.unwrap_or(e.starts_at + chrono::Duration::hours(2));
+        let end = e
+            .ends_at
+            .unwrap_or(e.starts_at + chrono::Duration::hours(2));
         let url = state.settings().url_for(&format!("/events/{}", e.id));
         let mut lines = vec![
             "BEGIN:VEVENT".to_string(),
@@ -190,7 +226,9 @@ fn calendar(state: &WebState, name: &str, events: &[Event]) -> String {
             format!("LAST-MODIFIED:{}", ics_time(&e.updated_at)),
         ];
         match &e.place {
-            EventPlace::City { .. } => lines.push(format!("LOCATION:{}", ics_text(&e.place.label()))),
+            EventPlace::City { .. } => {
+                lines.push(format!("LOCATION:{}", ics_text(&e.place.label())))
+            }
             EventPlace::Online { url } => lines.push(format!("LOCATION:{}", ics_text(url))),
         }
         if e.cancelled {
@@ -219,9 +257,16 @@ pub(crate) async fn node_ics(State(state): State<WebState>) -> Response {
     }
 }
 
-pub(crate) async fn initiative_ics(State(state): State<WebState>, Path(handle): Path<String>) -> Response {
+pub(crate) async fn initiative_ics(
+    State(state): State<WebState>,
+    Path(handle): Path<String>,
+) -> Response {
     match state.app().initiative_detail(None, &handle).await {
-        Ok(d) => respond(ICS, calendar(&state, &d.initiative.name, &d.events), Some("events.ics")),
+        Ok(d) => respond(
+            ICS,
+            calendar(&state, &d.initiative.name, &d.events),
+            Some("events.ics"),
+        ),
         Err(hromada_app::AppError::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => failed(e),
     }
@@ -232,7 +277,11 @@ pub(crate) async fn event_ics(State(state): State<WebState>, Path(id): Path<Stri
         return StatusCode::NOT_FOUND.into_response();
     };
     match state.app().public_event(id).await {
-        Ok((_, e)) => respond(ICS, calendar(&state, &e.title, std::slice::from_ref(&e)), Some("event.ics")),
+        Ok((_, e)) => respond(
+            ICS,
+            calendar(&state, &e.title, std::slice::from_ref(&e)),
+            Some("event.ics"),
+        ),
         Err(hromada_app::AppError::NotFound(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => failed(e),
     }

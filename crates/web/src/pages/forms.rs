@@ -106,10 +106,25 @@ pub struct InitiativeForm {
 }
 
 pub const CONTACT_KINDS: [&str; 10] = [
-    "email", "phone", "signal", "telegram", "matrix", "instagram", "facebook", "fediverse",
-    "website", "other",
+    "email",
+    "phone",
+    "signal",
+    "telegram",
+    "matrix",
+    "instagram",
+    "facebook",
+    "fediverse",
+    "website",
+    "other",
 ];
-pub const METHOD_KINDS: [&str; 6] = ["bank_transfer", "card", "jar", "paypal", "platform", "crypto"];
+pub const METHOD_KINDS: [&str; 6] = [
+    "bank_transfer",
+    "card",
+    "jar",
+    "paypal",
+    "platform",
+    "crypto",
+];
 pub const PLATFORMS: [&str; 4] = ["liberapay", "open_collective", "patreon", "other"];
 
 fn blank_region(i: usize) -> RegionRow {
@@ -221,7 +236,11 @@ impl InitiativeForm {
             .map(|(n, m)| {
                 let mut row = blank_method(n);
                 row.label = m.label.clone().unwrap_or_default();
-                row.currency = m.currency.as_ref().map(|c| c.to_string()).unwrap_or_default();
+                row.currency = m
+                    .currency
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
                 row.recurring = m.recurring;
                 match &m.details {
                     DonationKind::BankTransfer {
@@ -275,7 +294,11 @@ impl InitiativeForm {
         f.name = g("name");
         f.summary = g("summary");
         f.description = g("description");
-        f.categories = form.all("categories").into_iter().map(String::from).collect();
+        f.categories = form
+            .all("categories")
+            .into_iter()
+            .map(String::from)
+            .collect();
         f.tags = g("tags");
         f.languages = g("languages");
         f.website = g("website");
@@ -532,6 +555,18 @@ impl FieldErrors {
     }
 }
 
+/// The locale key naming a donation method kind.
+pub fn method_key(kind: &str) -> &'static str {
+    match kind {
+        "bank_transfer" => "donate.kind.bank_transfer",
+        "card" => "donate.kind.card",
+        "jar" => "donate.kind.jar",
+        "paypal" => "donate.kind.paypal",
+        "platform" => "donate.kind.platform",
+        _ => "donate.kind.crypto",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,9 +578,15 @@ mod tests {
             contacts: vec![0, 2],
             methods: vec![1, 3],
         };
-        assert_eq!(map.form_field("donation_methods[1].iban").unwrap(), "dm3.iban");
+        assert_eq!(
+            map.form_field("donation_methods[1].iban").unwrap(),
+            "dm3.iban"
+        );
         assert_eq!(map.form_field("regions[0].city").unwrap(), "region1.city");
-        assert_eq!(map.form_field("contacts[1].value").unwrap(), "contact2.value");
+        assert_eq!(
+            map.form_field("contacts[1].value").unwrap(),
+            "contact2.value"
+        );
         assert_eq!(map.form_field("regions").unwrap(), "region0.area");
         assert_eq!(map.form_field("categories[3]").unwrap(), "categories");
         assert_eq!(map.form_field("name").unwrap(), "name");
@@ -566,18 +607,9 @@ mod tests {
         assert_eq!(input.regions.len(), 1);
         assert!(input.contacts.is_empty());
         assert!(input.donation_methods[0].recurring);
-        assert_eq!(map.form_field("donation_methods[0].iban").unwrap(), "dm1.iban");
-    }
-}
-
-/// The locale key naming a donation method kind.
-pub fn method_key(kind: &str) -> &'static str {
-    match kind {
-        "bank_transfer" => "donate.kind.bank_transfer",
-        "card" => "donate.kind.card",
-        "jar" => "donate.kind.jar",
-        "paypal" => "donate.kind.paypal",
-        "platform" => "donate.kind.platform",
-        _ => "donate.kind.crypto",
+        assert_eq!(
+            map.form_field("donation_methods[0].iban").unwrap(),
+            "dm1.iban"
+        );
     }
 }

@@ -66,8 +66,12 @@ pub(crate) async fn give(
 ) -> PageResult {
     let t = ctx.t;
     let mut picks = Vec::new();
-    let (mut income, mut currency, mut share, mut custom) =
-        (String::new(), "UAH".to_string(), "5".to_string(), String::new());
+    let (mut income, mut currency, mut share, mut custom) = (
+        String::new(),
+        "UAH".to_string(),
+        "5".to_string(),
+        String::new(),
+    );
     let mut asked = false;
     for (k, v) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
         let v: String = v.trim().chars().take(40).collect();

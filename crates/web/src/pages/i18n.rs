@@ -205,20 +205,30 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn placeholders(s: &str) -> BTreeSet<&'static str> {
-        ["{0}", "{1}"].into_iter().filter(|p| s.contains(p)).collect()
+        ["{0}", "{1}"]
+            .into_iter()
+            .filter(|p| s.contains(p))
+            .collect()
     }
 
     #[test]
     fn every_language_has_every_key_and_placeholder() {
         let reference = LOCALES.iter().find(|l| l.code == REFERENCE).unwrap();
-        assert!(reference.messages.len() > 100, "the reference locale did not parse");
+        assert!(
+            reference.messages.len() > 100,
+            "the reference locale did not parse"
+        );
         for locale in LOCALES.iter() {
             let keys: BTreeSet<_> = locale.messages.keys().collect();
             let wanted: BTreeSet<_> = reference.messages.keys().collect();
             let missing: Vec<_> = wanted.difference(&keys).collect();
             let extra: Vec<_> = keys.difference(&wanted).collect();
             assert!(missing.is_empty(), "{} lacks {missing:?}", locale.code);
-            assert!(extra.is_empty(), "{} has unknown keys {extra:?}", locale.code);
+            assert!(
+                extra.is_empty(),
+                "{} has unknown keys {extra:?}",
+                locale.code
+            );
             for (key, text) in &locale.messages {
                 assert!(!text.trim().is_empty(), "{}: {key} is empty", locale.code);
                 assert_eq!(
@@ -234,7 +244,11 @@ mod tests {
     /// Every key the templates and handlers look up by a literal exists.
     #[test]
     fn every_used_key_exists() {
-        let reference = &LOCALES.iter().find(|l| l.code == REFERENCE).unwrap().messages;
+        let reference = &LOCALES
+            .iter()
+            .find(|l| l.code == REFERENCE)
+            .unwrap()
+            .messages;
         let root = concat!(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
         for dir in ["templates", "src/pages"] {
@@ -258,7 +272,10 @@ mod tests {
                 }
             }
         }
-        assert!(used > 100, "found only {used} uses; did the pattern change?");
+        assert!(
+            used > 100,
+            "found only {used} uses; did the pattern change?"
+        );
     }
 
     #[test]
@@ -275,10 +292,19 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(Lang::negotiate("en-GB,en;q=0.9,uk;q=0.8").unwrap().code(), "en");
-        assert_eq!(Lang::negotiate("de, uk-UA;q=0.5, en;q=0.4").unwrap().code(), "uk");
+        assert_eq!(
+            Lang::negotiate("en-GB,en;q=0.9,uk;q=0.8").unwrap().code(),
+            "en"
+        );
+        assert_eq!(
+            Lang::negotiate("de, uk-UA;q=0.5, en;q=0.4").unwrap().code(),
+            "uk"
+        );
         assert_eq!(Lang::negotiate("de,fr;q=0.5"), None);
         assert_eq!(Lang::negotiate("en;q=0"), None);
-        assert_eq!(Lang::from_code("UK").unwrap().t().tr("lang.name"), "Українська");
+        assert_eq!(
+            Lang::from_code("UK").unwrap().t().tr("lang.name"),
+            "Українська"
+        );
     }
 }

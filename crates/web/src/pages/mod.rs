@@ -37,7 +37,8 @@ use ctx::{CsrfToken, PageCtx};
 /// Forms without files: text fields only, the initiative form being the biggest.
 const FORM_BODY_LIMIT: usize = 512 * 1024;
 /// The update form with up to six photos.
-const UPLOAD_BODY_LIMIT: usize = crate::media::MAX_UPLOAD_BYTES * hromada_domain::update::MAX_PHOTOS + 1024 * 1024;
+const UPLOAD_BODY_LIMIT: usize =
+    crate::media::MAX_UPLOAD_BYTES * hromada_domain::update::MAX_PHOTOS + 1024 * 1024;
 
 /// No inline scripts or styles, nothing from other hosts. `form-action` allows https because
 /// the remote-follow form's answer redirects to the visitor's own server.
@@ -53,8 +54,14 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/tags/{tag}", get(public::tag))
         .route("/initiatives/{handle}", get(public::initiative))
         .route("/initiatives/{handle}/follow", get(public::remote_follow))
-        .route("/initiatives/{handle}/feed.atom", get(feeds::initiative_atom))
-        .route("/initiatives/{handle}/events.ics", get(feeds::initiative_ics))
+        .route(
+            "/initiatives/{handle}/feed.atom",
+            get(feeds::initiative_atom),
+        )
+        .route(
+            "/initiatives/{handle}/events.ics",
+            get(feeds::initiative_ics),
+        )
         .route("/needs/{id}", get(public::need))
         .route("/updates/{id}", get(public::update))
         .route("/events", get(public::events))

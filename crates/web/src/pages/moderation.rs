@@ -70,7 +70,11 @@ async fn queue_page(
             description_html: markdown_to_html(&i.description),
             submitter_contact: i.submitter_contact.clone().unwrap_or_default(),
             contacts: i.contacts.iter().map(|c| ContactView::new(&t, c)).collect(),
-            methods: i.donation_methods.iter().map(|m| MethodView::new(&t, m)).collect(),
+            methods: i
+                .donation_methods
+                .iter()
+                .map(|m| MethodView::new(&t, m))
+                .collect(),
             submitted: date(&i.created_at),
             website: i.website.clone().unwrap_or_default(),
         })
@@ -133,7 +137,11 @@ pub(crate) async fn approve(
         return Err(ctx.csrf_failed());
     }
     let user = require_moderator(&ctx)?;
-    state.app().approve(&user, &handle).await.map_err(|e| ctx.fail(e))?;
+    state
+        .app()
+        .approve(&user, &handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(see_other("/moderation?done=approved"))
 }
 
@@ -259,7 +267,12 @@ pub(crate) async fn create_user(
     let t = ctx.t;
     match state
         .app()
-        .create_user(Some(&admin), form.get("username"), role, form.get("password"))
+        .create_user(
+            Some(&admin),
+            form.get("username"),
+            role,
+            form.get("password"),
+        )
         .await
     {
         Ok(_) => Ok(see_other("/admin?done=user")),
@@ -285,11 +298,19 @@ pub(crate) async fn add_maintainer(
     let admin = require_admin(&ctx)?;
     let t = ctx.t;
     let (username, handle) = (form.get("username"), form.get("handle"));
-    match state.app().add_maintainer(Some(&admin), username, handle).await {
+    match state
+        .app()
+        .add_maintainer(Some(&admin), username, handle)
+        .await
+    {
         Ok(()) => Ok(see_other("/admin?done=maintainer")),
         Err(AppError::NotFound(what)) => {
             let mut p = blank_admin(ctx);
-            let field = if what == "user" { "m_username" } else { "m_handle" };
+            let field = if what == "user" {
+                "m_username"
+            } else {
+                "m_handle"
+            };
             p.m_errors.add(field, t.tr("error.not_found"));
             p.m_username = username.into();
             p.m_handle = handle.into();

@@ -144,7 +144,13 @@ pub(crate) async fn home(State(state): State<WebState>, ctx: PageCtx) -> PageRes
     }
     let recent = state
         .app()
-        .search(ctx.user.as_ref(), &SearchQuery { per_page: 6, ..Default::default() })
+        .search(
+            ctx.user.as_ref(),
+            &SearchQuery {
+                per_page: 6,
+                ..Default::default()
+            },
+        )
         .await
         .map_err(|e| ctx.fail(e))?
         .items
@@ -232,7 +238,12 @@ pub(crate) async fn tag(
     Path(tag): Path<String>,
 ) -> PageResult {
     let tag = tag.trim().trim_start_matches('#').to_lowercase();
-    if tag.is_empty() || tag.chars().count() > 40 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+    if tag.is_empty()
+        || tag.chars().count() > 40
+        || !tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(ctx.not_found());
     }
     let mut form = SearchForm::new(&ctx.t);
@@ -292,7 +303,11 @@ impl InitiativeView {
             languages: i.languages.join(", "),
             website: i.website.clone(),
             contacts: i.contacts.iter().map(|c| ContactView::new(t, c)).collect(),
-            methods: i.donation_methods.iter().map(|m| MethodView::new(t, m)).collect(),
+            methods: i
+                .donation_methods
+                .iter()
+                .map(|m| MethodView::new(t, m))
+                .collect(),
             status: match i.status {
                 InitiativeStatus::Paused => "paused",
                 InitiativeStatus::Archived => "archived",
@@ -330,15 +345,28 @@ pub(crate) async fn initiative(
         .await
         .map_err(|e| ctx.fail(e))?;
     let t = ctx.t;
-    let follow_error = query.as_deref().is_some_and(|q| q.contains("follow=invalid"));
+    let follow_error = query
+        .as_deref()
+        .is_some_and(|q| q.contains("follow=invalid"));
     let mut view = InitiativeView::new(&t, &detail.initiative, &authority(&state));
     view.editable = detail.initiative.is_local()
-        && ctx.user.as_ref().is_some_and(|u| u.may_edit(detail.initiative.id));
+        && ctx
+            .user
+            .as_ref()
+            .is_some_and(|u| u.may_edit(detail.initiative.id));
     Ok(ok(&InitiativePage {
         i: view,
         needs: detail.needs.iter().map(|n| NeedView::new(&t, n)).collect(),
-        updates: detail.updates.iter().map(|u| UpdateView::new(&t, u)).collect(),
-        events: detail.events.iter().map(|e| EventView::new(&t, e)).collect(),
+        updates: detail
+            .updates
+            .iter()
+            .map(|u| UpdateView::new(&t, u))
+            .collect(),
+        events: detail
+            .events
+            .iter()
+            .map(|e| EventView::new(&t, e))
+            .collect(),
         follow_error,
         ctx,
     }))
@@ -369,7 +397,9 @@ pub(crate) async fn remote_follow(
     let host_part = i.origin.clone().unwrap_or_else(|| authority(&state));
     let acct = format!("{}@{host_part}", i.handle);
     let uri: String = url::form_urlencoded::byte_serialize(acct.as_bytes()).collect();
-    Ok(see_other(&format!("https://{host}/authorize_interaction?uri={uri}")))
+    Ok(see_other(&format!(
+        "https://{host}/authorize_interaction?uri={uri}"
+    )))
 }
 
 /// The visitor's server from what they typed: `mastodon.social`, `https://mastodon.social/`,
@@ -441,8 +471,15 @@ pub(crate) async fn update(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&ctx, &id)?;
-    let (i, update) = state.app().public_update(id).await.map_err(|e| ctx.fail(e))?;
-    let title = if matches!(update.kind, hromada_domain::UpdateKind::SpendingReport { .. }) {
+    let (i, update) = state
+        .app()
+        .public_update(id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let title = if matches!(
+        update.kind,
+        hromada_domain::UpdateKind::SpendingReport { .. }
+    ) {
         ctx.t.tr1("update.report_of", &i.name)
     } else {
         ctx.t.tr1("update.news_of", &i.name)
@@ -464,7 +501,11 @@ pub(crate) async fn event(
     Path(id): Path<String>,
 ) -> PageResult {
     let id = parse_id(&ctx, &id)?;
-    let (i, event) = state.app().public_event(id).await.map_err(|e| ctx.fail(e))?;
+    let (i, event) = state
+        .app()
+        .public_event(id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     Ok(ok(&ItemPage {
         title: event.title.clone(),
         initiative: i.name.clone(),
@@ -536,10 +577,27 @@ mod tests {
 
     #[test]
     fn servers_people_type() {
-        assert_eq!(their_server("mastodon.social").as_deref(), Some("mastodon.social"));
-        assert_eq!(their_server(" https://Mastodon.Social/about ").as_deref(), Some("mastodon.social"));
-        assert_eq!(their_server("@olena@social.example:8443").as_deref(), Some("social.example:8443"));
-        for bad in ["", "localhost", "evil.example\"x", "a..b", "x.example:99999", "exa mple.org", "-a.org"] {
+        assert_eq!(
+            their_server("mastodon.social").as_deref(),
+            Some("mastodon.social")
+        );
+        assert_eq!(
+            their_server(" https://Mastodon.Social/about ").as_deref(),
+            Some("mastodon.social")
+        );
+        assert_eq!(
+            their_server("@olena@social.example:8443").as_deref(),
+            Some("social.example:8443")
+        );
+        for bad in [
+            "",
+            "localhost",
+            "evil.example\"x",
+            "a..b",
+            "x.example:99999",
+            "exa mple.org",
+            "-a.org",
+        ] {
             assert_eq!(their_server(bad), None, "{bad}");
         }
     }
@@ -547,11 +605,17 @@ mod tests {
     #[test]
     fn search_forms_ignore_nonsense() {
         let t = super::super::i18n::Lang::from_code("en").unwrap().t();
-        let f = SearchForm::parse(&t, Some("q=%D0%BC%D0%B5%D0%B4&category=nope&region=kharkiv&open=1&page=x"));
+        let f = SearchForm::parse(
+            &t,
+            Some("q=%D0%BC%D0%B5%D0%B4&category=nope&region=kharkiv&open=1&page=x"),
+        );
         assert_eq!(f.q, "мед");
         assert_eq!(f.category, "");
         assert_eq!(f.region, "kharkiv");
         assert!(f.open && f.page == 1);
-        assert_eq!(f.page_link(2), "/search?q=%D0%BC%D0%B5%D0%B4&region=kharkiv&open=1&page=2");
+        assert_eq!(
+            f.page_link(2),
+            "/search?q=%D0%BC%D0%B5%D0%B4&region=kharkiv&open=1&page=2"
+        );
     }
 }

@@ -71,11 +71,11 @@ struct ErrorPage<'a> {
 
 /// A page that could not be shown, already rendered in the visitor's language.
 #[derive(Debug)]
-pub struct PageError(pub Response);
+pub struct PageError(pub Box<Response>);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
@@ -84,22 +84,30 @@ pub type PageResult = Result<Response, PageError>;
 impl PageCtx {
     pub fn error_page(&self, status: StatusCode, title_key: &str, message_key: &str) -> PageError {
         let t = self.t;
-        PageError(page(
+        PageError(Box::new(page(
             status,
             &ErrorPage {
                 ctx: self,
                 title: t.tr(title_key),
                 message: t.tr(message_key),
             },
-        ))
+        )))
     }
 
     pub fn not_found(&self) -> PageError {
-        self.error_page(StatusCode::NOT_FOUND, "error.not_found", "error.not_found_text")
+        self.error_page(
+            StatusCode::NOT_FOUND,
+            "error.not_found",
+            "error.not_found_text",
+        )
     }
 
     pub fn forbidden(&self) -> PageError {
-        self.error_page(StatusCode::FORBIDDEN, "error.forbidden", "error.forbidden_text")
+        self.error_page(
+            StatusCode::FORBIDDEN,
+            "error.forbidden",
+            "error.forbidden_text",
+        )
     }
 
     pub fn csrf_failed(&self) -> PageError {
@@ -109,7 +117,7 @@ impl PageCtx {
     /// Sends visitors who are not signed in to the login page, and back here afterwards.
     pub fn login_required(&self) -> PageError {
         let next: String = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
-        PageError(see_other(&format!("/login?next={next}")))
+        PageError(Box::new(see_other(&format!("/login?next={next}"))))
     }
 
     /// The user, or a redirect to the login page.
@@ -124,9 +132,11 @@ impl PageCtx {
             AppError::NotFound(_) => self.not_found(),
             AppError::Unauthenticated => self.login_required(),
             AppError::Forbidden(_) => self.forbidden(),
-            AppError::Conflict(_) => {
-                self.error_page(StatusCode::CONFLICT, "error.conflict", "error.conflict_text")
-            }
+            AppError::Conflict(_) => self.error_page(
+                StatusCode::CONFLICT,
+                "error.conflict",
+                "error.conflict_text",
+            ),
             AppError::Invalid(errors) => {
                 tracing::warn!(errors = %errors.summary(), "validation error reached a page");
                 self.error_page(
@@ -135,11 +145,9 @@ impl PageCtx {
                     "error.invalid_text",
                 )
             }
-            AppError::BadCredentials => self.error_page(
-                StatusCode::UNAUTHORIZED,
-                "error.forbidden",
-                "login.failed",
-            ),
+            AppError::BadCredentials => {
+                self.error_page(StatusCode::UNAUTHORIZED, "error.forbidden", "login.failed")
+            }
             e @ (AppError::Store(_) | AppError::Internal(_)) => {
                 tracing::error!(error = %e, "page failed");
                 self.error_page(
@@ -206,13 +214,9 @@ impl FieldErrors {
         out
     }
 
-    /// Errors that belong to no field shown on the form.
-    pub fn general(&self) -> Vec<&str> {
-        self.items
-            .iter()
-            .filter(|(f, _)| f.is_empty())
-            .map(|(_, m)| m.as_str())
-            .collect()
+    /// The id of a field's input: `dm0.iban` → `dm0-iban` (ids avoid dots for CSS's sake).
+    pub fn anchor(&self, field: &str) -> String {
+        field.replace('.', "-")
     }
 }
 
@@ -224,7 +228,7 @@ pub fn amount(t: &Translator, minor: i64) -> String {
     let whole = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push('\u{202f}');
         }
         grouped.push(c);

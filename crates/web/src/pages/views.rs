@@ -117,7 +117,12 @@ impl MethodView {
                 bank_name,
             } => {
                 let mut rows = vec![
-                    row(t.tr("donate.holder"), account_holder.clone(), account_holder, false),
+                    row(
+                        t.tr("donate.holder"),
+                        account_holder.clone(),
+                        account_holder,
+                        false,
+                    ),
                     row(t.tr("donate.iban"), grouped(iban, 4), iban, true),
                 ];
                 if let Some(b) = bic {
@@ -198,7 +203,10 @@ impl ContactView {
         let v = c.value.clone();
         let (kind, href) = match c.kind {
             ContactKind::Email => ("Email", Some(format!("mailto:{v}"))),
-            ContactKind::Phone => (t.tr("contact.phone"), Some(format!("tel:{}", v.replace(' ', "")))),
+            ContactKind::Phone => (
+                t.tr("contact.phone"),
+                Some(format!("tel:{}", v.replace(' ', ""))),
+            ),
             ContactKind::Signal => ("Signal", None),
             ContactKind::Telegram => (
                 "Telegram",
@@ -304,7 +312,12 @@ impl UpdateView {
             UpdateKind::News => Vec::new(),
             UpdateKind::SpendingReport { items } => items
                 .iter()
-                .map(|i| (i.what.clone(), money(t, i.amount.amount, &i.amount.currency)))
+                .map(|i| {
+                    (
+                        i.what.clone(),
+                        money(t, i.amount.amount, &i.amount.currency),
+                    )
+                })
                 .collect(),
         };
         UpdateView {
