@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
 use hromada_store::{Change, SearchPage, SearchQuery, Store, StoreError, StoreResult, TokenRecord};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::{Connection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::error::db_err;
@@ -55,17 +55,32 @@ impl PgStore {
             options.get_port(),
             options.get_database().unwrap_or(options.get_username())
         );
+        let cannot_connect = |reason: String| {
+            StoreError::Database(format!(
+                "could not connect to PostgreSQL as {target}: {reason} (check that the server is \
+                 running and that the URL's user, password, host, port and database are right)"
+            ))
+        };
+        // One plain connection first: its error says why (refused, wrong password, no such
+        // database), where a pool would only report that it timed out.
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
+            Err(_) => {
+                return Err(cannot_connect(format!(
+                    "no answer within {} seconds",
+                    ACQUIRE_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Err(e)) => return Err(cannot_connect(e.to_string())),
+            Ok(Ok(probe)) => {
+                let _ = probe.close().await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                StoreError::Database(format!(
-                    "could not connect to PostgreSQL as {target}: {e} (check that the server is \
-                     running and that the URL's user, password, host, port and database are right)"
-                ))
-            })?;
+            .map_err(|e| cannot_connect(e.to_string()))?;
         tracing::debug!(%target, "connected to PostgreSQL");
         Ok(Self { pool })
     }
@@ -274,5 +289,31 @@ impl Store for PgStore {
 
     async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>> {
         feed::changes_after(self, after, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_named_without_its_password() {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let url = "postgres://hromada:secret-password@127.0.0.1:1/directory";
+        match PgStore::connect(url).await {
+            Err(StoreError::Database(message)) => {
+                assert!(
+                    message.contains("hromada@127.0.0.1:1/directory"),
+                    "{message}"
+                );
+                assert!(!message.contains("secret-password"), "{message}");
+                assert!(message.contains("refused"), "the cause is kept: {message}");
+            }
+            other => panic!("expected a database error, got {other:?}"),
+        }
+        assert!(matches!(
+            PgStore::connect("not a url").await,
+            Err(StoreError::Database(_))
+        ));
     }
 }

@@ -321,3 +321,73 @@ impl Store for SqliteStore {
         feed::changes_after(self, after, limit).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hromada_domain::{AuditAction, AuditEntry};
+    use hromada_store::SearchQuery;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unopenable_file_is_named_in_the_error() {
+        let url = "sqlite:///nonexistent-hromada-dir/sub/hromada.db";
+        match SqliteStore::connect(url).await {
+            Err(StoreError::Database(message)) => {
+                assert!(
+                    message.contains("/nonexistent-hromada-dir/sub/hromada.db"),
+                    "{message}"
+                );
+                assert!(message.contains("directory exists"), "{message}");
+            }
+            other => panic!("expected a database error, got {other:?}"),
+        }
+        assert!(matches!(
+            SqliteStore::connect("mysql://x").await,
+            Err(StoreError::Database(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn in_memory_database_works_with_one_connection() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        store.ping().await.unwrap();
+        let page = store
+            .search_initiatives(&SearchQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(page.total, 0);
+        store.migrate().await.unwrap();
+    }
+
+    /// Two stores on one file stand for two processes (`hromada serve` and `hromada admin`):
+    /// their write transactions wait for each other instead of failing with SQLITE_BUSY.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_on_one_file_both_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+        let first = SqliteStore::connect(&url).await.unwrap();
+        first.migrate().await.unwrap();
+        let second = SqliteStore::connect(&url).await.unwrap();
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let store = if n % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            tasks.spawn(async move {
+                let entry =
+                    AuditEntry::new(Utc::now(), None, AuditAction::Edited, format!("entry {n}"));
+                store.append_audit(&entry).await
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result.unwrap().unwrap();
+        }
+        assert_eq!(first.audit_log(100, 0).await.unwrap().len(), 40);
+        assert_eq!(second.audit_log(100, 0).await.unwrap().len(), 40);
+    }
+}
