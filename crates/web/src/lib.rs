@@ -20,8 +20,9 @@ mod state;
 
 use axum::Router;
 use axum::http::Method;
+use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::{ApiError, ErrorBody};
 pub use state::{WebSettings, WebState};
@@ -39,8 +40,27 @@ pub fn router(state: WebState) -> Router {
         .nest(API_PREFIX, api::router(&state))
         .merge(pages::router(&state))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
         .with_state(state)
+}
+
+/// One span per request, with the path but never the query string: search words and form
+/// values say more about people than an access log should keep.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// Method and full path of every machine-readable route (the API and `/healthz`), as the
