@@ -1,7 +1,9 @@
 //! Who is asking: the user behind a request's credentials.
 //!
-//! The API authenticates with `Authorization: Bearer <token>`; web pages will add the session
-//! cookie as a second source here, so every route checks credentials the same way.
+//! The API accepts only `Authorization: Bearer <token>`. Browsers never attach that header on
+//! their own, which is why the API needs no CSRF defence; a cookie must never become a
+//! credential for these extractors (pages check their session cookie, with CSRF protection,
+//! in `pages/`).
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
