@@ -1,5 +1,8 @@
 //! Routes: actors, objects and collections as ActivityPub JSON, plus which requests are ours.
 
+// Handlers return finished responses as their error values; one per request, never stored.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -175,7 +178,7 @@ async fn objects_of(
         let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
         items.push((published, event_object(urls, i, &e, published, updated)));
     }
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     Ok(items.into_iter().map(|(_, o)| o).collect())
 }
 

@@ -62,8 +62,7 @@ fn post(
     kind: &str,
     content: String,
     tags: &[String],
-    published: DateTime<Utc>,
-    updated: Option<DateTime<Utc>>,
+    (published, updated): (DateTime<Utc>, Option<DateTime<Utc>>),
 ) -> serde_json::Map<String, Value> {
     let (tag, tag_links) = tag_parts(urls, tags);
     let content = format!("{content}{tag_links}");
@@ -79,10 +78,6 @@ fn post(
     }
     map.insert("url".into(), json!(id));
     map.insert("sensitive".into(), json!(false));
-    if let [lang] = i.languages.as_slice() {
-        // Mastodon takes the language from contentMap; only claim one when it is certain.
-        map.insert("contentMap".into(), json!({ lang.as_str(): content }));
-    }
     map.insert("content".into(), json!(content));
     map.insert("tag".into(), json!(tag));
     map
@@ -118,16 +113,35 @@ pub fn update_note(
         ));
     }
     let tags = hashtags(&i.categories, &i.tags);
-    Value::Object(post(
+    let mut map = post(
         urls,
         i,
         &urls.update(u.id),
         "Note",
         content,
         &tags,
-        published,
-        updated,
-    ))
+        (published, updated),
+    );
+    if !u.photos.is_empty() {
+        // Mastodon keeps at most four attachments; the rest stay on the update's page.
+        let photos: Vec<Value> = u
+            .photos
+            .iter()
+            .take(4)
+            .map(|p| {
+                json!({
+                    "type": "Document",
+                    "mediaType": "image/jpeg",
+                    "url": format!("{}/media/{}", urls.base(), p.name),
+                    "name": p.alt,
+                    "width": p.width,
+                    "height": p.height,
+                })
+            })
+            .collect();
+        map.insert("attachment".into(), json!(photos));
+    }
+    Value::Object(map)
 }
 
 /// A need as a `Note` that Mastodon shows, plus a structured `need` for other Hromada nodes.
@@ -180,8 +194,7 @@ pub fn need_note(
         "Note",
         content,
         &tags,
-        published,
-        updated,
+        (published, updated),
     );
     map.insert("name".into(), json!(n.title));
     map.insert(
@@ -231,8 +244,7 @@ pub fn event_object(
         "Event",
         content,
         &tags,
-        published,
-        updated,
+        (published, updated),
     );
     map.insert(
         "name".into(),
@@ -316,7 +328,8 @@ mod tests {
             .collect();
         assert_eq!(tags, ["#Medical", "#Equipment", "#ifak", "#Ukraine"]);
         assert_eq!(n["tag"][0]["type"], "Hashtag");
-        assert_eq!(n["contentMap"]["uk"], n["content"]);
+        // The initiative's languages say nothing certain about one post's language.
+        assert!(n.get("contentMap").is_none());
         assert!(n.get("updated").is_none());
         assert!(
             n.get("inReplyTo").is_none(),
@@ -330,14 +343,20 @@ mod tests {
         let input: UpdateInput = serde_json::from_value(
             json!({"kind": "spending_report", "body": "Report", "items": [
             {"what": "Tourniquet", "amount": {"amount": "1200", "currency": "UAH"}},
-            {"what": "Bandage", "amount": {"amount": "300.50", "currency": "UAH"}}]}),
+            {"what": "Bandage", "amount": {"amount": "300.50", "currency": "UAH"}}],
+            "photos": [{"name": "0123456789abcdef0123456789abcdef.jpg", "alt": "Receipt", "width": 800, "height": 600}]}),
         )
         .unwrap();
         let u = Update::new(Uuid::new_v4(), i.id, input, Utc::now()).unwrap();
-        let content = update_note(&urls(), &i, &u, Utc::now(), Some(Utc::now()))["content"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let note = update_note(&urls(), &i, &u, Utc::now(), Some(Utc::now()));
+        assert_eq!(
+            note["attachment"],
+            json!([{"type": "Document", "mediaType": "image/jpeg",
+                "url": "https://node.example/media/0123456789abcdef0123456789abcdef.jpg",
+                "name": "Receipt", "width": 800, "height": 600}])
+        );
+        assert!(note["updated"].is_string());
+        let content = note["content"].as_str().unwrap().to_string();
         assert!(
             content.contains("<li>Tourniquet: 1200.00 UAH</li>"),
             "{content}"

@@ -7,6 +7,9 @@
 //! `/inbox`; all of them sign with the server's current key (which [`FakeRemote::rotate_key`]
 //! replaces). Every POST to an inbox is recorded with the result of checking its signature.
 
+// Test support: a fixture that cannot do its job must fail the test at once, loudly.
+#![allow(clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
