@@ -1,0 +1,441 @@
+//! The web pages over real HTTP against a whole node (`TestNode`), without a browser: session
+//! cookies and CSRF, photo uploads losing their metadata (on SQLite and, when
+//! `HROMADA_TEST_POSTGRES_URL` is set, PostgreSQL), security headers and compression.
+//! The browser suite (`tests/browser`) covers what people do; this one pins the HTTP contract
+//! and runs where no browser is installed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hromada_domain::{InitiativeInput, Role};
+use hromada_testkit::{Backend, TestNode};
+use image::codecs::jpeg::JpegEncoder;
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+
+const PASSWORD: &str = "test-password-123";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A browser's cookie jar, reduced to what these tests need.
+#[derive(Default)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, headers: &HeaderMap) {
+        for v in headers.get_all(SET_COOKIE) {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.0.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.0.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..at + 43].to_string()
+}
+
+async fn get(c: &reqwest::Client, jar: &mut Jar, url: &str) -> (u16, HeaderMap, String) {
+    let r = c
+        .get(url)
+        .header(COOKIE, jar.header())
+        .send()
+        .await
+        .unwrap();
+    jar.take(r.headers());
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, headers, r.text().await.unwrap())
+}
+
+async fn post_form(
+    c: &reqwest::Client,
+    jar: &mut Jar,
+    url: &str,
+    form: &[(&str, &str)],
+) -> (u16, HeaderMap) {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let r = c
+        .post(url)
+        .header(COOKIE, jar.header())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    jar.take(r.headers());
+    (r.status().as_u16(), r.headers().clone())
+}
+
+/// Signs in through the login form and returns the browser's jar.
+async fn sign_in(node: &TestNode, username: &str) -> Jar {
+    let c = client();
+    let mut jar = Jar::default();
+    let (_, _, html) = get(&c, &mut jar, &node.url("/login")).await;
+    let token = csrf_of(&html);
+    let (status, headers) = post_form(
+        &c,
+        &mut jar,
+        &node.url("/login"),
+        &[
+            ("csrf", &token),
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/dashboard"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(headers[LOCATION], "/dashboard");
+    jar
+}
+
+fn initiative(handle: &str) -> InitiativeInput {
+    serde_json::from_value(serde_json::json!({
+        "handle": handle,
+        "name": "Photo test initiative",
+        "summary": "Testing photo uploads",
+        "categories": ["medical"],
+        "regions": [{"kind": "ukraine", "oblast": "kharkiv"}],
+        "donation_methods": [{"kind": "jar", "url": "https://send.monobank.ua/jar/TEST", "recurring": true}]
+    }))
+    .unwrap()
+}
+
+/// A JPEG with an EXIF segment naming a camera and a GPS position.
+fn jpeg_with_gps() -> Vec<u8> {
+    let picture = image::RgbImage::from_pixel(32, 24, image::Rgb([11, 92, 171]));
+    let mut plain = Vec::new();
+    JpegEncoder::new_with_quality(&mut plain, 90)
+        .encode_image(&picture)
+        .unwrap();
+    let mut tiff: Vec<u8> = b"II*\0\x08\0\0\0".to_vec();
+    // IFD0: Make → "SpyCam 3000", GPS IFD pointer → 46
+    tiff.extend_from_slice(&[2, 0]);
+    tiff.extend_from_slice(&[0x0f, 0x01, 2, 0, 12, 0, 0, 0, 34, 0, 0, 0]);
+    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 46, 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    tiff.extend_from_slice(b"SpyCam 3000\0");
+    // GPS IFD: GPSLatitudeRef "N"
+    tiff.extend_from_slice(&[1, 0, 0x01, 0, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0, 0, 0, 0, 0]);
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend_from_slice(&tiff);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn multipart(boundary: &str, fields: &[(&str, &str)], photo: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"IMG_1.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_need_the_csrf_token_and_end_at_logout() {
+    let node = TestNode::spawn().await;
+    node.app()
+        .create_user(None, "olena", Role::Moderator, PASSWORD)
+        .await
+        .unwrap();
+    let c = client();
+
+    // Logging in without the form's token is refused.
+    let mut stranger = Jar::default();
+    get(&c, &mut stranger, &node.url("/login")).await;
+    let (status, _) = post_form(
+        &c,
+        &mut stranger,
+        &node.url("/login"),
+        &[("csrf", "x"), ("username", "olena"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let mut jar = Jar::default();
+    let (_, headers, html) = get(&c, &mut jar, &node.url("/login")).await;
+    let csrf_cookie = headers[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"),
+        "{csrf_cookie}"
+    );
+    let token = csrf_of(&html);
+    let (status, headers) = post_form(
+        &c,
+        &mut jar,
+        &node.url("/login"),
+        &[
+            ("csrf", &token),
+            ("username", "olena"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        headers[LOCATION], "/dashboard",
+        "only local paths are followed after login"
+    );
+    let session = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("hromada_session="))
+        .expect("a session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "{session}");
+    }
+    assert!(
+        !session.contains("Secure"),
+        "plain http test node: no Secure flag"
+    );
+
+    let (status, _, html) = get(&c, &mut jar, &node.url("/moderation")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("olena"));
+
+    let (status, _) = post_form(&c, &mut jar, &node.url("/logout"), &[("csrf", "wrong")]).await;
+    assert_eq!(status, 403, "logging out needs the token too");
+    let saved = jar.header();
+    let (status, _) = post_form(&c, &mut jar, &node.url("/logout"), &[("csrf", &token)]).await;
+    assert_eq!(status, 303);
+    // The old cookie no longer works either: the session was revoked, not just forgotten.
+    let r = c
+        .get(node.url("/moderation"))
+        .header(COOKIE, saved)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        r.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_photos_lose_their_metadata_on_every_backend() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        let app = node.app();
+        let maintainer = app
+            .create_user(None, "petro", Role::Maintainer, PASSWORD)
+            .await
+            .unwrap();
+        let moderator = app
+            .create_user(None, "mod", Role::Moderator, PASSWORD)
+            .await
+            .unwrap();
+        app.submit(Some(&maintainer), initiative("photo-test"))
+            .await
+            .unwrap();
+        app.approve(&moderator, "photo-test").await.unwrap();
+
+        let c = client();
+        let mut jar = sign_in(&node, "petro").await;
+        let (status, _, html) = get(&c, &mut jar, &node.url("/dashboard/photo-test")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        let token = csrf_of(&html);
+        let upload = jpeg_with_gps();
+        assert!(upload.windows(6).any(|w| w == b"SpyCam"));
+        let boundary = "hromada-test-boundary";
+        let r = c
+            .post(node.url("/dashboard/photo-test/updates"))
+            .header(COOKIE, jar.header())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(multipart(
+                boundary,
+                &[
+                    ("csrf", &token),
+                    ("kind", "news"),
+                    ("body", "Delivered today."),
+                    ("alt", "A blue square"),
+                ],
+                &upload,
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            303,
+            "{backend:?}: {}",
+            r.text().await.unwrap()
+        );
+
+        // Read back through the store: the photo survived the round trip through the database.
+        let detail = app.initiative_detail(None, "photo-test").await.unwrap();
+        let photo = &detail.updates[0].photos[0];
+        assert_eq!(photo.alt, "A blue square");
+        assert_eq!((photo.width, photo.height), (32, 24));
+        let r = c
+            .get(node.url(&format!("/media/{}", photo.name)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()[CONTENT_TYPE], "image/jpeg");
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        let served = r.bytes().await.unwrap();
+        assert_eq!(&served[..2], &[0xFF, 0xD8]);
+        assert!(
+            !served.windows(4).any(|w| w == b"Exif"),
+            "{backend:?}: EXIF left"
+        );
+        assert!(
+            !served.windows(6).any(|w| w == b"SpyCam"),
+            "{backend:?}: camera left"
+        );
+
+        // The public page shows it with its description.
+        let (_, _, page) = get(
+            &c,
+            &mut Jar::default(),
+            &node.url("/initiatives/photo-test"),
+        )
+        .await;
+        assert!(page.contains(&format!(
+            "src=\"/media/{}\" alt=\"A blue square\"",
+            photo.name
+        )));
+
+        // Something that is not a photo is refused with a message, and nothing is published.
+        let r = c
+            .post(node.url("/dashboard/photo-test/updates"))
+            .header(COOKIE, jar.header())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(multipart(
+                boundary,
+                &[("csrf", &token), ("kind", "news"), ("body", "Not a photo")],
+                b"<svg/>",
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(
+            r.text().await.unwrap().contains("Not a photo"),
+            "the text is kept"
+        );
+        assert_eq!(
+            app.initiative_detail(None, "photo-test")
+                .await
+                .unwrap()
+                .updates
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_compressed_and_locked_down() {
+    let node = TestNode::spawn().await;
+    let r = client()
+        .get(node.url("/"))
+        .header("accept-encoding", "gzip")
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let h = r.headers();
+    assert_eq!(h["content-encoding"], "gzip");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert!(h.get(SET_COOKIE).is_some(), "a CSRF cookie for the forms");
+
+    let r = client()
+        .get(node.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(
+        r.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+
+    // Language from Accept-Language, and a switch remembered in a cookie.
+    let (_, _, html) = get(&client(), &mut Jar::default(), &node.url("/about")).await;
+    assert!(
+        html.contains("<html lang=\"uk\">"),
+        "Ukrainian without a preference"
+    );
+    let r = client()
+        .get(node.url("/lang/en?back=/about"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/about");
+    let mut jar = Jar::default();
+    jar.take(r.headers());
+    let (_, _, html) = get(&client(), &mut jar, &node.url("/about")).await;
+    assert!(html.contains("<html lang=\"en\">"));
+    let r = client()
+        .get(node.url("/lang/en?back=https://evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/", "no open redirect");
+}
