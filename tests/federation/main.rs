@@ -860,3 +860,95 @@ async fn delayed_updates_go_out_when_due() {
     assert!(chrono::Utc::now() >= due);
     assert_eq!(create.activity["object"]["id"], note);
 }
+
+/// The same flow through the real server (`hromada_server::start`, as `hromada serve` runs it):
+/// content negotiation in front of the web pages, and federation's workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn through_the_real_server() {
+    for backend in backends() {
+        real_server(backend).await;
+    }
+}
+
+async fn real_server(backend: Backend) {
+    let node = hromada_testkit::TestNode::spawn_on(backend).await;
+    let remote = FakeRemote::start().await;
+    let (moderator, _) = node
+        .user_with_token("moderator", hromada_domain::Role::Moderator)
+        .await;
+    let input = serde_json::from_value(json!({
+        "handle": "kherson-water", "name": "Kherson Water", "summary": "Drinking water for villages",
+        "categories": ["humanitarian_aid"], "regions": [{"kind": "ukraine", "oblast": "kherson"}],
+        "submitter_contact": "water@example.org"
+    }))
+    .unwrap();
+    node.app().submit(None, input).await.unwrap();
+    node.app()
+        .approve(&moderator, "kherson-water")
+        .await
+        .unwrap();
+    let actor_url = node.url("/initiatives/kherson-water");
+
+    // One URL, two representations.
+    let html = support::client()
+        .get(&actor_url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let json = get_ap(&actor_url).await;
+    assert_eq!(json.headers()["content-type"], "application/activity+json");
+    assert_eq!(json.json::<Value>().await.unwrap()["type"], "Group");
+    let authority = node.base_url.trim_start_matches("http://").to_string();
+    let wf = support::client()
+        .get(format!(
+            "{}/.well-known/webfinger?resource=acct:kherson-water@{authority}",
+            node.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.json::<Value>().await.unwrap()["links"][0]["href"],
+        actor_url
+    );
+
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    let input = serde_json::from_value(
+        json!({"kind": "news", "body": "Two tanks delivered to Bilozerka."}),
+    )
+    .unwrap();
+    let update = node
+        .app()
+        .post_update(&moderator, "kherson-water", input)
+        .await
+        .unwrap();
+    let create = remote
+        .wait_for(WAIT, "Create", |r| r.kind() == "Create")
+        .await;
+    assert!(create.signature.is_ok());
+    assert_eq!(
+        create.activity["object"]["id"],
+        node.url(&format!("/updates/{}", update.id))
+    );
+}

@@ -28,7 +28,7 @@ use crate::signing::{SendOutcome, SigningKey};
 use crate::urls::Urls;
 
 /// How long a claimed delivery stays reserved for its worker.
-const LEASE: Duration = Duration::from_secs(600);
+const LEASE: Duration = Duration::from_secs(120);
 /// How often finished rows are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
