@@ -15,6 +15,7 @@ mod initiatives;
 mod needs;
 mod search;
 mod support;
+mod trust;
 mod updates;
 
 use std::future::Future;
@@ -90,6 +91,14 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         feed::conflicting_writes_leave_no_trace,
         feed::audit_is_written_with_its_change,
         feed::concurrent_writes_all_land_in_order,
+        trust::statements_round_trip,
+        trust::status_follows_statements_and_withdrawals,
+        trust::policy_change_recomputes_every_status,
+        trust::concurrent_vouches_all_count,
+        trust::transparency_log_newest_first_and_atomic,
+        trust::search_filters_by_trust_status,
+        trust::reports_round_trip_and_resolve,
+        trust::website_checks_and_what_is_due,
     ]
 }
 

@@ -13,6 +13,7 @@ mod feed;
 mod initiatives;
 mod needs;
 mod search;
+mod trust;
 mod updates;
 
 use std::str::FromStr;

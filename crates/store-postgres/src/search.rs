@@ -64,6 +64,9 @@ fn push_from_where(b: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery, tsq: Opt
         });
         b.push(" (SELECT 1 FROM needs n WHERE n.initiative_id = i.id AND n.status = 'open')");
     }
+    if let Some(level) = q.trust {
+        crate::trust::push_trust_filter(b, level);
+    }
     if q.recurring_only {
         b.push(" AND i.takes_recurring");
     }

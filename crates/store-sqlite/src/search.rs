@@ -66,6 +66,9 @@ fn push_from_where(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery, fts: Optio
         });
         b.push(" (SELECT 1 FROM needs n WHERE n.initiative_id = i.id AND n.status = 'open')");
     }
+    if let Some(level) = q.trust {
+        crate::trust::push_trust_filter(b, level);
+    }
     if q.recurring_only {
         b.push(" AND i.takes_recurring = 1");
     }

@@ -10,6 +10,7 @@
 //! delivery queue, whatever crashes.
 
 mod federation;
+mod trust;
 mod types;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, User};
 use uuid::Uuid;
 
 pub use federation::*;
+pub use trust::*;
 pub use types::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -37,8 +39,9 @@ pub enum StoreError {
 }
 
 /// Everything a node keeps. All methods are atomic: each either fully happens or not at all.
+/// Trust storage ([`TrustStore`]) comes with it, so every holder of a store can reach it.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TrustStore + Send + Sync + 'static {
     /// Checks the database answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 

@@ -30,6 +30,8 @@ pub struct SearchQuery {
     pub origin: OriginFilter,
     /// Only initiatives that take recurring donations.
     pub recurring_only: bool,
+    /// Only initiatives with this trust status on this node.
+    pub trust: Option<hromada_domain::trust::TrustLevel>,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -45,6 +47,7 @@ impl Default for SearchQuery {
             has_open_needs: None,
             origin: OriginFilter::All,
             recurring_only: false,
+            trust: None,
             page: 1,
             per_page: 20,
         }
