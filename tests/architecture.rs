@@ -9,23 +9,83 @@ use std::process::Command;
 const RULES: &[(&str, &[&str])] = &[
     (
         "hromada-domain",
-        &["tokio", "sqlx", "axum", "hyper", "reqwest", "activitypub_federation", "hromada-store", "hromada-app"],
+        &[
+            "tokio",
+            "sqlx",
+            "axum",
+            "hyper",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-store",
+            "hromada-app",
+        ],
     ),
-    ("hromada-store", &["tokio", "sqlx", "axum", "reqwest", "activitypub_federation", "hromada-app"]),
+    (
+        "hromada-store",
+        &[
+            "tokio",
+            "sqlx",
+            "axum",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-app",
+        ],
+    ),
     (
         "hromada-store-sqlite",
-        &["axum", "reqwest", "activitypub_federation", "hromada-app", "hromada-web", "hromada-federation", "hromada-store-postgres"],
+        &[
+            "axum",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-app",
+            "hromada-web",
+            "hromada-federation",
+            "hromada-store-postgres",
+        ],
     ),
     (
         "hromada-store-postgres",
-        &["axum", "reqwest", "activitypub_federation", "hromada-app", "hromada-web", "hromada-federation", "hromada-store-sqlite"],
+        &[
+            "axum",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-app",
+            "hromada-web",
+            "hromada-federation",
+            "hromada-store-sqlite",
+        ],
     ),
     (
         "hromada-app",
-        &["axum", "sqlx", "reqwest", "activitypub_federation", "hromada-store-sqlite", "hromada-store-postgres", "hromada-web"],
+        &[
+            "axum",
+            "sqlx",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-store-sqlite",
+            "hromada-store-postgres",
+            "hromada-web",
+        ],
     ),
-    ("hromada-federation", &["sqlx", "hromada-store-sqlite", "hromada-store-postgres", "hromada-web", "hromada-server"]),
-    ("hromada-web", &["sqlx", "hromada-store-sqlite", "hromada-store-postgres", "hromada-server"]),
+    (
+        "hromada-federation",
+        &[
+            "sqlx",
+            "hromada-store-sqlite",
+            "hromada-store-postgres",
+            "hromada-web",
+            "hromada-server",
+        ],
+    ),
+    (
+        "hromada-web",
+        &[
+            "sqlx",
+            "hromada-store-sqlite",
+            "hromada-store-postgres",
+            "hromada-server",
+        ],
+    ),
 ];
 
 /// Only the test crates may use the test kit.
@@ -42,13 +102,23 @@ fn graph() -> Graph {
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
-    let meta: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
     let names = meta["packages"]
         .as_array()
         .expect("packages")
         .iter()
-        .map(|p| (p["id"].as_str().unwrap().to_string(), p["name"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                p["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let normal_deps = meta["resolve"]["nodes"]
         .as_array()
@@ -59,7 +129,13 @@ fn graph() -> Graph {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k["kind"].is_null())
+                })
                 .map(|d| d["pkg"].as_str().unwrap().to_string())
                 .collect();
             (node["id"].as_str().unwrap().to_string(), deps)
@@ -70,7 +146,10 @@ fn graph() -> Graph {
 
 impl Graph {
     fn id_of(&self, name: &str) -> Option<&String> {
-        self.names.iter().find(|(_, n)| n.as_str() == name).map(|(id, _)| id)
+        self.names
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(id, _)| id)
     }
 
     /// Names of everything `name` reaches through normal dependencies.
@@ -84,7 +163,9 @@ impl Graph {
                 }
             }
         }
-        seen.into_iter().filter_map(|id| self.names.get(&id).cloned()).collect()
+        seen.into_iter()
+            .filter_map(|id| self.names.get(&id).cloned())
+            .collect()
     }
 }
 
@@ -104,12 +185,23 @@ fn crates_keep_their_boundaries() {
         }
     }
     for (id, name) in &graph.names {
-        let uses_testkit = graph.normal_deps.get(id).into_iter().flatten().any(|d| graph.names.get(d).is_some_and(|n| n == "hromada-testkit"));
+        let uses_testkit = graph
+            .normal_deps
+            .get(id)
+            .into_iter()
+            .flatten()
+            .any(|d| graph.names.get(d).is_some_and(|n| n == "hromada-testkit"));
         if uses_testkit && !TESTKIT_USERS.contains(&name.as_str()) {
-            broken.push(format!("{name} must not depend on hromada-testkit outside dev-dependencies"));
+            broken.push(format!(
+                "{name} must not depend on hromada-testkit outside dev-dependencies"
+            ));
         }
     }
-    assert!(broken.is_empty(), "architecture rules broken:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "architecture rules broken:\n{}",
+        broken.join("\n")
+    );
 }
 
 #[test]
