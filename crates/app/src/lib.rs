@@ -9,6 +9,7 @@ mod accounts;
 mod directory;
 mod error;
 mod password;
+mod trust;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub use accounts::{IssuedToken, SESSION_TTL};
 pub use directory::{HandleRef, InitiativeDetail};
 pub use error::AppError;
 pub use password::{hash_password, verify_password};
+pub use trust::{InitiativeTrust, ReportView, ThisNode, acct};
 
 pub type AppResult<T> = Result<T, AppError>;
 
