@@ -952,3 +952,170 @@ async fn real_server(backend: Backend) {
         node.url(&format!("/updates/{}", update.id))
     );
 }
+
+/// The `hromada` binary next to this test's executable (built by `cargo test --workspace`).
+fn hromada_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("hromada");
+    bin.exists().then_some(bin)
+}
+
+fn start_binary(
+    bin: &std::path::Path,
+    port: u16,
+    database_url: &str,
+    data_dir: &std::path::Path,
+) -> std::process::Child {
+    let mut cmd = std::process::Command::new(bin);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("HROMADA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.arg("serve")
+        .env("HROMADA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HROMADA_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("HROMADA_DATABASE_URL", database_url)
+        .env("HROMADA_DATA_DIR", data_dir)
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(base: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(r) = support::client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node at {base} did not become healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name}");
+}
+
+/// A node process killed with SIGKILL after an update was published but before it was
+/// delivered sends it once it runs again. The process is frozen (SIGSTOP) while the update is
+/// written, so it cannot have sent anything before the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_between_publishing_and_delivery() {
+    let Some(bin) = hromada_binary() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the hromada binary is missing in CI"
+        );
+        eprintln!(
+            "note: the hromada binary is not built (cargo build -p hromada-server); skipping"
+        );
+        return;
+    };
+    let db = hromada_testkit::db::fresh_sqlite().await.unwrap();
+    let app = hromada_app::App::new(db.store());
+    let moderator = app
+        .create_user(
+            None,
+            "moderator",
+            hromada_domain::Role::Moderator,
+            "test-password-123",
+        )
+        .await
+        .unwrap();
+    let input = serde_json::from_value(json!({
+        "handle": "mykolaiv-water", "name": "Mykolaiv Water", "summary": "Water filters",
+        "categories": ["humanitarian_aid"], "regions": [{"kind": "ukraine", "oblast": "mykolaiv"}],
+        "submitter_contact": "water@example.org"
+    }))
+    .unwrap();
+    app.submit(None, input).await.unwrap();
+    app.approve(&moderator, "mykolaiv-water").await.unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://localhost:{port}");
+    let data_dir = db.dir().join("data");
+    let mut node = NodeProcess(start_binary(&bin, port, &db.url, &data_dir));
+    wait_healthy(&base).await;
+
+    let remote = FakeRemote::start().await;
+    let alice = remote.actor_id("alice");
+    let actor_url = format!("{base}/initiatives/mykolaiv-water");
+    let (status, text) = remote
+        .post_signed(
+            &alice,
+            &format!("{base}/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/f/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{text}");
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    // Freeze it only once it is idle, so it holds no database lock while frozen.
+    let deadline = std::time::Instant::now() + WAIT;
+    while hromada_federation::queue_report(&*db.store)
+        .await
+        .unwrap()
+        .pending
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Accept was never recorded as delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    signal(&node.0, "STOP");
+    let input = serde_json::from_value(json!({"kind": "news", "body": "Fifty filters installed."}))
+        .unwrap();
+    let update = app
+        .post_update(&moderator, "mykolaiv-water", input)
+        .await
+        .unwrap();
+    node.0.kill().unwrap(); // SIGKILL
+    node.0.wait().unwrap();
+    assert!(remote.received().iter().all(|r| r.kind() != "Create"));
+
+    let _node = NodeProcess(start_binary(&bin, port, &db.url, &data_dir));
+    let create = remote
+        .wait_for(WAIT, "Create after the restart", |r| r.kind() == "Create")
+        .await;
+    assert_eq!(
+        create.activity["object"]["id"],
+        format!("{base}/updates/{}", update.id)
+    );
+    assert!(create.signature.is_ok());
+}
+
+/// Kills the node process when the test ends, also when it fails.
+struct NodeProcess(std::process::Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
