@@ -68,7 +68,8 @@ pub struct PostgresDb {
     /// URL of this database (the server URL with the database name replaced).
     pub url: String,
     pub name: String,
-    server: PgConnectOptions,
+    // Declared last, so it runs after the store is dropped.
+    _drop: DropDatabase,
 }
 
 impl PostgresDb {
@@ -95,27 +96,38 @@ pub async fn fresh_postgres(server_url: &str) -> Result<PostgresDb, StoreError> 
         .await
         .map_err(|e| StoreError::Database(format!("cannot create test database {name}: {e}")))?;
     let _ = admin.close().await;
+    // From here on the database is dropped again, also when connecting or migrating fails.
+    let guard = DropDatabase {
+        server: Box::new(server),
+        name: name.clone(),
+    };
 
     let mut url = url::Url::parse(server_url)
         .map_err(|e| StoreError::Database(format!("{POSTGRES_URL_VAR} is not a URL: {e}")))?;
     url.set_path(&format!("/{name}"));
     let url = url.to_string();
-    // From here on the guard drops the database if anything fails.
-    let db = PostgresDb {
-        store: Arc::new(PgStore::connect(&url).await?),
+    let store = PgStore::connect(&url).await?;
+    store.migrate().await?;
+    Ok(PostgresDb {
+        store: Arc::new(store),
         url,
         name,
-        server,
-    };
-    db.store.migrate().await?;
-    Ok(db)
+        _drop: guard,
+    })
 }
 
-impl Drop for PostgresDb {
+/// Drops a test database when dropped.
+struct DropDatabase {
+    /// Boxed: the options are large, and [`PostgresDb`] is moved around in callers' enums.
+    server: Box<PgConnectOptions>,
+    name: String,
+}
+
+impl Drop for DropDatabase {
     fn drop(&mut self) {
         // Drop cannot await, and the test's runtime may be the one blocked here, so the
         // database is dropped from a thread with a runtime of its own.
-        let server = self.server.clone();
+        let server = (*self.server).clone();
         let name = self.name.clone();
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
