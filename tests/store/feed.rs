@@ -260,9 +260,12 @@ pub async fn audit_is_written_with_its_change(store: &dyn Store) {
     );
 }
 
+/// A piece of work borrowing the store, for [`join_all`].
+type Work<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
 /// Polls all futures together on the current task (the cases only borrow the store, so they
 /// cannot spawn); the database work still overlaps.
-async fn join_all<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+async fn join_all<T>(futures: Vec<Work<'_, T>>) -> Vec<T> {
     let mut futures = futures;
     let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -292,7 +295,7 @@ pub async fn concurrent_writes_all_land_in_order(store: &dyn Store) {
         .map(|n| need(i.id, &format!("need {n}"), Urgency::High, NeedStatus::Open))
         .collect();
 
-    let mut work: Vec<Pin<Box<dyn Future<Output = Result<(), StoreError>> + '_>>> = Vec::new();
+    let mut work: Vec<Work<'_, Result<(), StoreError>>> = Vec::new();
     for n in &needs {
         work.push(Box::pin(store.insert_need(n)));
         // Reads in between, so readers and writers overlap.
