@@ -1119,3 +1119,182 @@ impl Drop for NodeProcess {
         let _ = self.0.wait();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn manual_approval_waits_for_a_maintainer() {
+    let node = FedNode::start(Backend::Sqlite).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("careful-group").await;
+    let patch = serde_json::from_value(json!({"manually_approves_followers": true})).unwrap();
+    node.app
+        .edit(&node.moderator, "careful-group", patch)
+        .await
+        .unwrap();
+    let actor_url = node.actor_url("careful-group");
+    let actor: Value = get_ap(&actor_url).await.json().await.unwrap();
+    assert_eq!(actor["manuallyApprovesFollowers"], true);
+
+    let local = LocalActor::Initiative(initiative.id);
+    for name in ["alice", "bob"] {
+        let who = remote.actor_id(name);
+        let body = follow(&who, &actor_url, &format!("{who}/f/1")).to_string();
+        assert_eq!(
+            remote
+                .post_signed(&who, &node.url("/inbox"), body.as_bytes())
+                .await
+                .0,
+            202
+        );
+        let f = node.fed_store.follower(local, &who).await.unwrap().unwrap();
+        assert_eq!(f.state, hromada_store::FollowerState::Pending);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        remote.received().is_empty(),
+        "nothing is answered before a maintainer decides"
+    );
+    let followers: Value = get_ap(&node.url("/initiatives/careful-group/followers"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        followers["totalItems"], 0,
+        "pending requests are not followers"
+    );
+
+    let alice = remote.actor_id("alice");
+    let bob = remote.actor_id("bob");
+    assert!(
+        node.federation
+            .answer_follow_request(initiative.id, &alice, true)
+            .await
+            .unwrap()
+    );
+    let accept = remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    assert_eq!(accept.activity["object"]["id"], format!("{alice}/f/1"));
+    assert!(accept.signature.is_ok());
+    assert!(
+        node.federation
+            .answer_follow_request(initiative.id, &bob, false)
+            .await
+            .unwrap()
+    );
+    let reject = remote
+        .wait_for(WAIT, "Reject", |r| r.kind() == "Reject")
+        .await;
+    assert_eq!(reject.activity["object"]["actor"], bob);
+    assert_eq!(node.follower_ids(&initiative).await, vec![alice.clone()]);
+    assert!(
+        !node
+            .federation
+            .answer_follow_request(initiative.id, &alice, true)
+            .await
+            .unwrap(),
+        "already answered"
+    );
+}
+
+/// The parts of `FederationStore` that keep the queue exact, on both backends: deduplication,
+/// the compare-and-set cursor, unique activity ids and disjoint concurrent claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn federation_store_contract() {
+    for backend in backends() {
+        store_contract(backend).await;
+    }
+}
+
+async fn store_contract(backend: Backend) {
+    use hromada_store::{
+        Audience, CursorMove, DeliveryResult, DeliveryStatus, FedWrite, HostState, NewActivity,
+        StoreError, Target, WriteOutcome,
+    };
+    let node = FedNode::start_with(backend, false).await;
+    let f = &node.fed_store;
+
+    let seen = FedWrite {
+        received: Some("https://r.example/a/1".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        f.apply(&seen).await.unwrap(),
+        WriteOutcome::Applied { deliveries: 0 }
+    );
+    assert_eq!(f.apply(&seen).await.unwrap(), WriteOutcome::Duplicate);
+
+    let cursor = f.feed_cursor().await.unwrap();
+    let stale = FedWrite {
+        cursor: Some(CursorMove {
+            from: cursor + 100,
+            to: cursor + 101,
+        }),
+        ..Default::default()
+    };
+    assert!(matches!(
+        f.apply(&stale).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(f.feed_cursor().await.unwrap(), cursor);
+
+    let targets: Vec<Target> = (0..20)
+        .map(|n| Target {
+            inbox: format!("https://h{}.example/inbox/{n}", n % 2),
+            host: format!("h{}.example", n % 2),
+        })
+        .collect();
+    let activity = NewActivity {
+        activity_id: node.url("/actor#test/1"),
+        actor: LocalActor::Instance,
+        body: json!({"id": node.url("/actor#test/1"), "actor": node.url("/actor")}).to_string(),
+        audience: Audience::Inboxes(targets),
+    };
+    let write = FedWrite {
+        activities: vec![activity],
+        ..Default::default()
+    };
+    assert_eq!(
+        f.apply(&write).await.unwrap(),
+        WriteOutcome::Applied { deliveries: 20 }
+    );
+    assert!(
+        matches!(f.apply(&write).await, Err(StoreError::Conflict(_))),
+        "activity ids are unique"
+    );
+
+    let now = chrono::Utc::now();
+    let lease = now + chrono::Duration::seconds(60);
+    let (a, b) = tokio::join!(
+        f.claim_deliveries(now, 12, lease),
+        f.claim_deliveries(now, 12, lease)
+    );
+    let mut ids: Vec<i64> = a
+        .unwrap()
+        .iter()
+        .chain(b.unwrap().iter())
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(ids.len(), 20, "every delivery claimed once");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "no delivery claimed twice");
+    assert!(
+        f.claim_deliveries(now, 50, lease).await.unwrap().is_empty(),
+        "leased deliveries are skipped"
+    );
+
+    let done = DeliveryResult {
+        status: DeliveryStatus::Delivered,
+        attempted: true,
+        next_attempt_at: now,
+        http_status: Some(202),
+        error: None,
+    };
+    f.finish_delivery(ids[0], &done, &HostState::new("h0.example"), false)
+        .await
+        .unwrap();
+    let report = node.federation.queue_report().await.unwrap();
+    assert_eq!(report.pending, 19);
+    assert_eq!(report.hosts.iter().map(|h| h.delivered).sum::<u64>(), 1);
+}

@@ -15,6 +15,7 @@ mod actors;
 mod delivery;
 mod discovery;
 mod fetch;
+mod follows;
 mod http;
 mod inbox;
 mod keys;
@@ -259,5 +260,17 @@ impl Federation {
 
     pub fn urls(&self) -> &Urls {
         &self.inner.urls
+    }
+
+    /// Answers a pending follow request of an initiative that approves followers manually:
+    /// `Accept` makes the follower receive its posts, `Reject` drops the request. Both are
+    /// sent through the durable queue, signed by the initiative.
+    pub async fn answer_follow_request(
+        &self,
+        initiative_id: uuid::Uuid,
+        actor_id: &str,
+        accept: bool,
+    ) -> Result<bool, FederationError> {
+        follows::answer(&self.inner, initiative_id, actor_id, accept).await
     }
 }
