@@ -282,7 +282,7 @@ await step('a submission approved by a moderator', async () => {
   await page.close();
 });
 
-await step('a maintainer posts an update with a photo whose GPS position is gone', async () => {
+await step('a maintainer posts an update with a photo whose GPS position is gone, and edits the listing', async () => {
   const ctx = await context({ locale: 'en-GB', viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': 'en' } });
   const page = await ctx.newPage();
   await login(page, 'maintainer');
@@ -321,6 +321,19 @@ await step('a maintainer posts an update with a photo whose GPS position is gone
   const markers = jpegMarkers(served);
   assert.ok(markers.every((m) => !(m >= 0xe1 && m <= 0xef) && m !== 0xfe), `no metadata segments: ${markers.map((m) => m.toString(16))}`);
   assert.ok(!served.includes('Exif') && !served.includes('HromadaCam'), 'no EXIF left');
+
+  // The need's raised amount and the donation details, edited on the dashboard.
+  await page.goto(`${BASE}/dashboard/kharkiv-medics`);
+  const need = page.locator('form[action^="/dashboard/needs/"]').first();
+  await need.getByLabel('Raised so far').fill('90000');
+  await Promise.all([page.waitForURL(/saved=need/), need.getByRole('button', { name: 'Save' }).click()]);
+  await page.getByRole('status').filter({ hasText: 'The need was saved.' }).waitFor();
+  await page.fill('#dm0-label', 'Monobank jar (edited in the browser)');
+  await Promise.all([page.waitForURL(/saved=profile/), page.getByRole('button', { name: 'Save the profile' }).click()]);
+  await page.getByRole('status').filter({ hasText: 'The profile was saved.' }).waitFor();
+  await page.goto(`${BASE}/initiatives/kharkiv-medics`);
+  await page.getByText('Monobank jar (edited in the browser)').waitFor();
+  await page.getByText(/90\s000\sUAH of 120\s000\sUAH raised/).first().waitFor();
   await ctx.close();
 });
 
