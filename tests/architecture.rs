@@ -2,6 +2,9 @@
 //! list is checked against the real dependency graph (`cargo metadata`), normal dependencies
 //! only, transitively.
 
+// A broken `cargo metadata` should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
 
