@@ -350,11 +350,14 @@ pub struct EventView {
     pub id: String,
     pub title: String,
     pub when: String,
+    pub ends: Option<String>,
     pub place: String,
     pub online: Option<String>,
     pub organiser: String,
     pub cancelled: bool,
     pub description_html: String,
+    /// Handles of the initiatives it raises funds for.
+    pub beneficiaries: Vec<String>,
 }
 
 impl EventView {
@@ -367,11 +370,13 @@ impl EventView {
             id: e.id.to_string(),
             title: e.title.clone(),
             when: local_time(&e.starts_at, &e.timezone),
+            ends: e.ends_at.map(|t| local_time(&t, &e.timezone)),
             place,
             online,
             organiser: e.organiser.clone(),
             cancelled: e.cancelled,
             description_html: markdown_to_html(&e.description),
+            beneficiaries: e.beneficiaries.iter().map(|h| h.to_string()).collect(),
         }
     }
 }
