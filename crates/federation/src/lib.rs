@@ -24,6 +24,7 @@ mod publish;
 pub mod safety;
 pub mod signing;
 mod urls;
+pub mod website_check;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -54,6 +54,11 @@ pub enum AdminCommand {
         #[arg(long)]
         id: Uuid,
     },
+    /// The trust policy: whose vouches count on this node.
+    Trust {
+        #[command(subcommand)]
+        command: crate::admin_trust::TrustCommand,
+    },
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -141,6 +146,7 @@ pub async fn run(
             app.revoke_token(None, id).await.map_err(failed)?;
             println!("token {id} revoked");
         }
+        AdminCommand::Trust { command } => crate::admin_trust::run(app, command).await?,
     }
     Ok(())
 }

@@ -25,6 +25,8 @@ pub struct Config {
     pub node_name: String,
     /// One or two sentences about who runs the node.
     pub node_description: String,
+    /// The node's rules for listings (Markdown), shown on the about page; empty shows the defaults.
+    pub node_rules: String,
     /// Log filter, e.g. `info` or `hromada=debug,info`.
     pub log: String,
     /// Largest accepted JSON request body, in bytes.
@@ -42,6 +44,7 @@ impl Default for Config {
             node_name: "Hromada".into(),
             node_description:
                 "A node of the Hromada directory of grassroots solidarity initiatives.".into(),
+            node_rules: String::new(),
             log: "info,sqlx=warn".into(),
             max_body_bytes: 256 * 1024,
         }

@@ -4,6 +4,7 @@
 //! non-zero exit code: 2 for configuration and usage problems, 1 for everything else.
 
 mod admin;
+mod admin_trust;
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -92,6 +92,25 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
         .map(|p| p.to_path_buf())
 }
 
+/// The node's federation over its stores, as configured (also used by `hromada admin peer`,
+/// which queues follows for the running node's workers to send).
+pub async fn federation_of(settings: &Settings, stores: &Stores) -> Result<Federation, StartError> {
+    let config = &settings.config;
+    Federation::new(
+        FederationSettings {
+            allow_private_networks: config.allow_private_networks,
+            node_name: config.node_name.clone(),
+            node_description: config.node_description.clone(),
+            limits: settings.federation_limits.clone(),
+            ..FederationSettings::new(settings.public_url.clone())
+        },
+        stores.directory.clone(),
+        stores.federation.clone(),
+    )
+    .await
+    .map_err(|e| StartError::Federation(e.to_string()))
+}
+
 /// A node serving requests in the background.
 pub struct RunningNode {
     pub addr: SocketAddr,
@@ -130,19 +149,7 @@ pub async fn start(
     listener: Option<TcpListener>,
 ) -> Result<RunningNode, StartError> {
     let config = &settings.config;
-    let federation = Federation::new(
-        FederationSettings {
-            allow_private_networks: config.allow_private_networks,
-            node_name: config.node_name.clone(),
-            node_description: config.node_description.clone(),
-            limits: settings.federation_limits.clone(),
-            ..FederationSettings::new(settings.public_url.clone())
-        },
-        stores.directory.clone(),
-        stores.federation.clone(),
-    )
-    .await
-    .map_err(|e| StartError::Federation(e.to_string()))?;
+    let federation = federation_of(settings, &stores).await?;
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(settings.listen)
@@ -163,10 +170,12 @@ pub async fn start(
             json_body_limit: config.max_body_bytes,
             node_name: config.node_name.clone(),
             node_description: config.node_description.clone(),
+            node_rules: Some(config.node_rules.clone()).filter(|rules| !rules.trim().is_empty()),
             media_dir: config.data_dir.join("media"),
             ..WebSettings::new(settings.public_url.clone())
         },
-    );
+    )
+    .with_federation(federation.clone());
     let router = negotiate(federation.router(), hromada_web::router(web));
     let shutdown = CancellationToken::new();
     let workers = federation.spawn_workers(shutdown.clone());

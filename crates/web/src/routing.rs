@@ -36,6 +36,10 @@ impl Route {
         Self::new(Method::POST, MethodFilter::POST, path, h)
     }
 
+    pub(crate) fn put<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
+        Self::new(Method::PUT, MethodFilter::PUT, path, h)
+    }
+
     pub(crate) fn patch<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {
         Self::new(Method::PATCH, MethodFilter::PATCH, path, h)
     }

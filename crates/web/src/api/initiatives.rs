@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use hromada_domain::trust::TrustLevel;
 use hromada_domain::{
     Category, InitiativeInput, InitiativePatch, InitiativeStatus, Region, ValidationErrors,
 };
@@ -43,6 +44,9 @@ pub struct SearchParams {
     /// Only initiatives that take recurring donations.
     #[param(value_type = Option<bool>)]
     pub recurring: Option<String>,
+    /// Only initiatives with this trust status on this node.
+    #[param(value_type = Option<TrustLevel>)]
+    pub trust: Option<String>,
     /// 1-based page number.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
@@ -116,6 +120,16 @@ impl SearchParams {
                 _ => e.add("origin", "unknown_origin", "use local, remote or all"),
             }
         }
+        if let Some(t) = present(&self.trust) {
+            match TrustLevel::from_code(&t.to_ascii_lowercase()) {
+                Some(level) => query.trust = Some(level),
+                None => e.add(
+                    "trust",
+                    "unknown_trust_status",
+                    "use verified, vouched, unverified or disputed",
+                ),
+            }
+        }
         if let Some(p) = present(&self.page) {
             match p.parse::<u32>() {
                 Ok(p) if p >= 1 => query.page = p,
@@ -174,7 +188,9 @@ pub(crate) async fn search(
 ) -> Result<Json<SearchResults>, ApiError> {
     let query = params.to_query().map_err(ApiError::invalid_query)?;
     let page = state.app().search(viewer.user(), &query).await?;
-    Ok(Json(SearchResults::new(page, viewer.user())))
+    let mut results = SearchResults::new(page, viewer.user());
+    super::trust::attach(&state, &mut results.items).await?;
+    Ok(Json(results))
 }
 
 /// One initiative with its needs, updates and events.
@@ -202,7 +218,9 @@ pub(crate) async fn detail(
         .app()
         .initiative_detail(viewer.user(), &handle)
         .await?;
-    Ok(Json(InitiativeDetailView::new(detail, viewer.user())))
+    let mut view = InitiativeDetailView::new(detail, viewer.user());
+    super::trust::attach(&state, std::slice::from_mut(&mut view.initiative)).await?;
+    Ok(Json(view))
 }
 
 /// Submit an initiative.

@@ -6,6 +6,7 @@ mod initiatives;
 mod items;
 mod moderation;
 pub mod openapi;
+pub mod trust;
 pub mod views;
 
 use axum::Router;
@@ -52,6 +53,21 @@ pub(crate) fn routes() -> Vec<Route> {
             moderation::add_maintainer,
         ),
         Route::get("/audit", moderation::audit_log),
+        // trust
+        Route::post("/initiatives/{handle}/vouches", trust::vouch),
+        Route::post("/initiatives/{handle}/warnings", trust::warn),
+        Route::get("/initiatives/{handle}/trust", trust::initiative_trust),
+        Route::post("/initiatives/{handle}/reports", trust::report),
+        Route::get("/vouches/{id}", trust::get_vouch),
+        Route::delete("/vouches/{id}", trust::withdraw_vouch),
+        Route::get("/warnings/{id}", trust::get_warning),
+        Route::delete("/warnings/{id}", trust::withdraw_warning),
+        Route::get("/trust-policy", trust::get_policy),
+        Route::put("/trust-policy", trust::put_policy),
+        Route::get("/reports", trust::list_reports),
+        Route::post("/reports/{id}/resolve", trust::resolve_report),
+        Route::get("/transparency", trust::transparency),
+        Route::get("/transparency.atom", trust::transparency_atom),
     ]
 }
 

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, initiatives, items, moderation};
+use super::{accounts, initiatives, items, moderation, trust};
 use crate::health;
 use crate::state::WebState;
 
@@ -51,9 +51,27 @@ use crate::state::WebState;
         moderation::set_status,
         moderation::add_maintainer,
         moderation::audit_log,
+        trust::vouch,
+        trust::warn,
+        trust::initiative_trust,
+        trust::report,
+        trust::get_vouch,
+        trust::withdraw_vouch,
+        trust::get_warning,
+        trust::withdraw_warning,
+        trust::get_policy,
+        trust::put_policy,
+        trust::list_reports,
+        trust::resolve_report,
+        trust::transparency,
+        trust::transparency_atom,
     ),
     // Named by query parameters only, which utoipa does not collect on its own.
-    components(schemas(hromada_store::OriginFilter, hromada_domain::Category)),
+    components(schemas(
+        hromada_store::OriginFilter,
+        hromada_domain::Category,
+        hromada_domain::trust::TrustLevel
+    )),
     modifiers(&BearerSecurity),
     tags(
         (name = "initiatives", description = "Search, read, submit and edit initiatives"),
@@ -62,6 +80,7 @@ use crate::state::WebState;
         (name = "events", description = "Solidarity events that raise funds"),
         (name = "moderation", description = "Reviewing submissions, statuses, maintainers, audit log"),
         (name = "accounts", description = "Tokens and accounts"),
+        (name = "trust", description = "Vouches, warnings, the trust policy, reports and the transparency log"),
         (name = "node", description = "The node itself"),
     )
 )]

@@ -25,6 +25,12 @@ pub struct InitiativeView {
     /// while the submission is not public (pending or rejected).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submitter_contact: Option<String>,
+    /// This node's trust status with every reason (in the initiative's page and in search).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<hromada_domain::trust::TrustStatus>,
+    /// The latest check that the website links back to this profile with `rel="me"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website_check: Option<hromada_domain::trust::WebsiteCheck>,
 }
 
 impl InitiativeView {
@@ -43,6 +49,8 @@ impl InitiativeView {
             initiative,
             acct,
             submitter_contact,
+            trust: None,
+            website_check: None,
         }
     }
 }
