@@ -289,8 +289,7 @@ pub async fn concurrent_vouches_all_count(store: &dyn Store) {
         .await
         .unwrap();
     let vouches: Vec<Vouch> = names.iter().map(|c| vouch(&i, c, 0)).collect();
-    let mut work: Vec<Pin<Box<dyn Future<Output = Result<TrustLevel, StoreError>> + '_>>> =
-        Vec::new();
+    let mut work: Vec<Insert<'_>> = Vec::new();
     for v in &vouches {
         work.push(Box::pin(store.insert_vouch(v, None)));
     }
@@ -646,6 +645,8 @@ pub async fn website_checks_and_what_is_due(store: &dyn Store) {
             .contains(&checked.id)
     );
 }
+
+type Insert<'a> = Pin<Box<dyn Future<Output = Result<TrustLevel, StoreError>> + 'a>>;
 
 /// Polls every future until all are done, so their store calls overlap.
 async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
