@@ -80,6 +80,7 @@ const RULES: &[(&str, &[&str])] = &[
             "hromada-server",
         ],
     ),
+    // The web may use hromada-federation (the admins' network routes), never the reverse.
     (
         "hromada-web",
         &[

@@ -115,6 +115,30 @@ impl Fetcher {
     /// GETs an ActivityPub document, signed as the instance actor (so servers in
     /// authorized-fetch mode answer), following at most `max_redirects` checked redirects.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
+        self.get_as(
+            url,
+            AP_ACCEPT,
+            &["application/activity+json", "application/ld+json"],
+        )
+        .await
+    }
+
+    /// GETs a plain JSON document (NodeInfo, WebFinger), with the same checks and limits.
+    pub async fn get_json(&self, url: &str) -> Result<Fetched, FetchError> {
+        self.get_as(
+            url,
+            "application/json, application/jrd+json",
+            &["application/json", "application/jrd+json"],
+        )
+        .await
+    }
+
+    async fn get_as(
+        &self,
+        url: &str,
+        accept: &str,
+        content_types: &[&str],
+    ) -> Result<Fetched, FetchError> {
         let mut url =
             Url::parse(url).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         url.set_fragment(None);
@@ -141,7 +165,7 @@ impl Fetcher {
                 .client
                 .get(url.clone())
                 .headers(signature)
-                .header(ACCEPT, AP_ACCEPT)
+                .header(ACCEPT, accept)
                 .header(USER_AGENT, &self.user_agent)
                 .send()
                 .await
@@ -172,7 +196,7 @@ impl Fetcher {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             let essence = content_type.split(';').next().unwrap_or("").trim();
-            if !matches!(essence, "application/activity+json" | "application/ld+json") {
+            if !content_types.contains(&essence) {
                 return Err(FetchError::NotActivityPub(url.to_string(), content_type));
             }
             let body = read_limited(response, self.limits.max_body_bytes, &url).await?;

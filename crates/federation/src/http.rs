@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::actors::{group, has_actor, instance};
+use crate::network::with_listing;
 use crate::objects::{event_object, need_note, tombstone, update_note};
-use crate::publish::served_dates;
+use crate::publish::{event_item, need_item, served_dates, update_item};
 use crate::{Inner, activities, discovery, inbox};
 
 pub const AP_CONTENT_TYPE: &str = "application/activity+json";
@@ -42,6 +43,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/updates/{id}", get(update_object))
         .route("/needs/{id}", get(need_object))
         .route("/events/{id}", get(event_object_route))
+        .route("/directory", get(crate::backfill::directory))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(inner)
 }
@@ -71,6 +73,7 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
             | "/nodeinfo/2.1"
             | "/actor"
             | "/inbox"
+            | "/directory"
     ) {
         return true;
     }
@@ -126,7 +129,10 @@ async fn initiative_actor(State(inner): State<Arc<Inner>>, Path(handle): Path<St
         Err(r) => return r,
     };
     match inner.keys.get(LocalActor::Initiative(i.id)).await {
-        Ok(kp) => ap_json(StatusCode::OK, &group(&inner.urls, &i, &kp.public_key_pem)),
+        Ok(kp) => ap_json(
+            StatusCode::OK,
+            &with_listing(group(&inner.urls, &i, &kp.public_key_pem), &i),
+        ),
         Err(e) => store_failed(e),
     }
 }
@@ -336,7 +342,10 @@ async fn update_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>)
     let (published, updated) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
     ap_json(
         StatusCode::OK,
-        &activities::with_context(update_note(&inner.urls, &i, &u, published, updated)),
+        &activities::with_context(update_item(
+            update_note(&inner.urls, &i, &u, published, updated),
+            &u,
+        )),
     )
 }
 
@@ -361,7 +370,10 @@ async fn need_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -
     let (published, updated) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
     ap_json(
         StatusCode::OK,
-        &activities::with_context(need_note(&inner.urls, &i, &n, published, updated)),
+        &activities::with_context(need_item(
+            need_note(&inner.urls, &i, &n, published, updated),
+            &n,
+        )),
     )
 }
 
@@ -386,7 +398,10 @@ async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<Str
     let (published, updated) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
     ap_json(
         StatusCode::OK,
-        &activities::with_context(event_object(&inner.urls, &i, &e, published, updated)),
+        &activities::with_context(event_item(
+            event_object(&inner.urls, &i, &e, published, updated),
+            &e,
+        )),
     )
 }
 

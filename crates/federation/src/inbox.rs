@@ -28,9 +28,10 @@ use uuid::Uuid;
 use crate::actors::has_actor;
 use crate::fetch::{ActorDoc, FetchError, same_origin};
 use crate::http::json_error;
+use crate::network::{IngestError, authority, ingest, ingest_tombstone, is_directory_doc};
 use crate::signing::{SignatureParams, VerifyError, verify_digest};
 use crate::urls::LocalObject;
-use crate::{Inner, activities};
+use crate::{Inner, activities, peers};
 
 /// Longest remote HTML kept for maintainers.
 const MAX_CONTENT: usize = 20_000;
@@ -62,7 +63,7 @@ pub(crate) async fn actor_inbox(
 }
 
 /// The id in a field that holds either an id or an embedded object.
-fn id_of(v: Option<&Value>) -> Option<&str> {
+pub(crate) fn id_of(v: Option<&Value>) -> Option<&str> {
     match v? {
         Value::String(s) => Some(s),
         Value::Object(o) => o.get("id").and_then(Value::as_str),
@@ -122,7 +123,20 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
         Err(Refusal::Unavailable(why)) => return unavailable(why),
     };
 
-    let mut write = match handle(inner, kind, id, &activity, &actor).await {
+    if let Some(domain) = authority(&actor.id)
+        && let Err(e) = inner.fed.touch_peer(&domain, Utc::now()).await
+    {
+        tracing::warn!(error = %e, "recording a peer's activity failed");
+    }
+    let network = match network(inner, kind, &activity, &actor).await {
+        Ok(w) => w,
+        Err(response) => return response,
+    };
+    let handled = match network {
+        Some(w) => Ok(Some(w)),
+        None => handle(inner, kind, id, &activity, &actor).await,
+    };
+    let mut write = match handled {
         Ok(Some(w)) => w,
         Ok(None) => {
             tracing::debug!(activity = %id, kind, "ignored inbox activity");
@@ -516,4 +530,170 @@ async fn addressed_items(
             received_at: Utc::now(),
         })
         .collect())
+}
+
+fn peer_failed(e: peers::PeerError) -> Response {
+    unavailable(e)
+}
+
+fn ingest_failed(e: IngestError) -> Response {
+    match e {
+        IngestError::Forged(why) => {
+            tracing::info!(reason = %why, "refused a forged listing");
+            json_error(StatusCode::FORBIDDEN, &format!("refused: {why}"))
+        }
+        IngestError::Invalid(why) => json_error(StatusCode::BAD_REQUEST, &why),
+        // The origin could not be asked, or storing failed: the sender retries later.
+        e => unavailable(e),
+    }
+}
+
+/// Node-to-node activities: node follows and their answers, directory data from nodes this
+/// node follows, and relays. `None` when the activity is not one of those.
+async fn network(
+    inner: &Inner,
+    kind: &str,
+    activity: &Value,
+    actor: &RemoteActor,
+) -> Result<Option<FedWrite>, Response> {
+    let object = activity.get("object");
+    match kind {
+        "Follow" if peers::is_peering_follow(inner, activity) => {
+            peers::on_follow(inner, activity, actor)
+                .await
+                .map(Some)
+                .map_err(peer_failed)
+        }
+        "Accept" | "Reject" => {
+            let answered = peers::on_answer(inner, kind, activity, actor)
+                .await
+                .map_err(peer_failed)?;
+            Ok(answered.then(FedWrite::default))
+        }
+        "Undo" => match id_of(object) {
+            Some(follow_id) => {
+                let undone = peers::on_undo(inner, follow_id, actor)
+                    .await
+                    .map_err(peer_failed)?;
+                Ok(undone.then(FedWrite::default))
+            }
+            None => Ok(None),
+        },
+        "Update" | "Create" | "Delete" | "Announce" => {
+            let Some(domain) = followed_peer(inner, actor).await? else {
+                return Ok(None);
+            };
+            let Some(object_id) = id_of(object).map(String::from) else {
+                return Ok(None);
+            };
+            let changed = match kind {
+                "Announce" => relayed(inner, &domain, &object_id).await?,
+                "Delete" if object_id != actor.id => ingest_tombstone(inner, &object_id, &actor.id)
+                    .await
+                    .map_err(ingest_failed)?,
+                "Delete" => return Ok(None),
+                _ => match object {
+                    Some(doc) if doc.is_object() && is_directory_doc(doc) => {
+                        ingest(inner, doc, &actor.id).await.map_err(ingest_failed)?
+                    }
+                    _ => return Ok(None),
+                },
+            };
+            let mut write = FedWrite::default();
+            if changed {
+                relay(inner, &object_id, &domain, &mut write)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            Ok(Some(write))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The domain of the sender when this node follows it (accepted) as a peer.
+async fn followed_peer(inner: &Inner, actor: &RemoteActor) -> Result<Option<String>, Response> {
+    let Some(domain) = authority(&actor.id) else {
+        return Ok(None);
+    };
+    match inner.fed.peer(&domain).await {
+        Ok(Some(p))
+            if p.actor_id == actor.id && p.outgoing == Some(hromada_store::PeerState::Accepted) =>
+        {
+            Ok(Some(domain))
+        }
+        Ok(_) => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// A listing a peer relays: verified by fetching it from its origin (410 there: deleted).
+async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<bool, Response> {
+    match inner.fed.peer(peer).await {
+        Ok(Some(p)) if p.refuse_relayed => return Ok(false),
+        Ok(_) => {}
+        Err(e) => return Err(unavailable(e)),
+    }
+    if inner.urls.is_local(object_id) {
+        return Ok(false);
+    }
+    let Some(origin) = authority(object_id) else {
+        return Ok(false);
+    };
+    match peers::is_blocked(inner, &origin).await {
+        Ok(true) => return Ok(false),
+        Ok(false) => {}
+        Err(e) => return Err(unavailable(e)),
+    }
+    match inner.fetcher.get(object_id).await {
+        Ok(fetched) => {
+            if id_of(Some(&fetched.json)) != Some(object_id) {
+                return Err(ingest_failed(IngestError::Forged(format!(
+                    "{object_id} answered with another id"
+                ))));
+            }
+            // Fetched from the object's own host: that is its proof.
+            ingest(inner, &fetched.json, fetched.url.as_str())
+                .await
+                .map_err(ingest_failed)
+        }
+        Err(FetchError::Gone(_)) => ingest_tombstone(inner, object_id, object_id)
+            .await
+            .map_err(ingest_failed),
+        Err(e) => Err(ingest_failed(IngestError::Fetch(e))),
+    }
+}
+
+/// Announces a listing that changed here to the peers that follow this node, except the one
+/// it came from and its origin. Changed-only, so a cycle of relaying nodes dies out.
+async fn relay(
+    inner: &Inner,
+    object_id: &str,
+    from: &str,
+    write: &mut FedWrite,
+) -> Result<(), hromada_store::StoreError> {
+    if !inner.settings.relay {
+        return Ok(());
+    }
+    let origin = authority(object_id).unwrap_or_default();
+    let targets = peers::peer_targets(inner, &[from, origin.as_str()]).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let me = inner.urls.instance_actor();
+    let id = format!("{me}#relay/{}", Uuid::new_v4());
+    let body = activities::with_context(serde_json::json!({
+        "id": id,
+        "type": "Announce",
+        "actor": me,
+        "to": [crate::urls::PUBLIC],
+        "object": object_id,
+    }));
+    write.activities.push(NewActivity {
+        activity_id: id,
+        actor: LocalActor::Instance,
+        body: body.to_string(),
+        audience: Audience::Inboxes(targets),
+    });
+    Ok(())
 }

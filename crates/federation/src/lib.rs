@@ -12,6 +12,7 @@
 
 mod activities;
 mod actors;
+mod backfill;
 mod delivery;
 mod discovery;
 mod fetch;
@@ -19,7 +20,9 @@ mod follows;
 mod http;
 mod inbox;
 mod keys;
+mod network;
 mod objects;
+mod peers;
 mod publish;
 pub mod safety;
 pub mod signing;
@@ -37,6 +40,7 @@ use url::Url;
 
 pub use activities::HROMADA_NS;
 pub use delivery::{HostQueue, QueueReport, queue_report};
+pub use peers::{PeerError, PeerView, parse_block_list};
 pub use urls::{INSTANCE_USERNAME, Urls};
 
 use crate::fetch::{FetchLimits, Fetcher};
@@ -64,6 +68,10 @@ pub struct FederationSettings {
     pub node_description: String,
     /// Shown in NodeInfo and the User-Agent.
     pub software_version: String,
+    /// Whether listings mirrored from peers are relayed (announced) to this node's followers.
+    pub relay: bool,
+    /// Whether node follows of this node are accepted at once (else held for an admin).
+    pub auto_accept_peers: bool,
     pub limits: Limits,
 }
 
@@ -75,6 +83,8 @@ impl FederationSettings {
             node_name: "Hromada".into(),
             node_description: "A directory of grassroots solidarity initiatives".into(),
             software_version: env!("CARGO_PKG_VERSION").into(),
+            relay: true,
+            auto_accept_peers: true,
             limits: Limits::default(),
         }
     }
@@ -242,9 +252,10 @@ impl Federation {
     /// (in-flight deliveries are given a moment to finish; unfinished ones are retried later).
     pub fn spawn_workers(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let publisher = tokio::spawn(publish::run(self.inner.clone(), shutdown.clone()));
-        let deliverer = tokio::spawn(delivery::run(self.inner.clone(), shutdown));
+        let deliverer = tokio::spawn(delivery::run(self.inner.clone(), shutdown.clone()));
+        let backfiller = tokio::spawn(backfill::run(self.inner.clone(), shutdown));
         tokio::spawn(async move {
-            let _ = tokio::join!(publisher, deliverer);
+            let _ = tokio::join!(publisher, deliverer, backfiller);
         })
     }
 
@@ -257,6 +268,56 @@ impl Federation {
     /// Per-host state of the delivery queue.
     pub async fn queue_report(&self) -> Result<QueueReport, StoreError> {
         delivery::queue_report(self.inner.fed.as_ref()).await
+    }
+
+    /// Follows another Hromada node by domain (`host` or `host:port`): discovery through
+    /// NodeInfo/WebFinger, then a `Follow` of its instance actor through the durable queue.
+    /// When it accepts, its existing listings are pulled in (backfill) by the workers.
+    pub async fn follow_peer(&self, domain: &str) -> Result<PeerView, PeerError> {
+        peers::follow(&self.inner, domain).await
+    }
+
+    /// Stops following a node. Its listings stay until it is blocked.
+    pub async fn unfollow_peer(&self, domain: &str) -> Result<(), PeerError> {
+        peers::unfollow(&self.inner, domain).await
+    }
+
+    /// Accepts or rejects a node's follow that was held for approval.
+    pub async fn answer_peer(&self, domain: &str, accept: bool) -> Result<(), PeerError> {
+        peers::answer(&self.inner, domain, accept).await
+    }
+
+    /// Refuses (or takes again) listings that a peer relays from third nodes.
+    pub async fn refuse_relayed_from(&self, domain: &str, refuse: bool) -> Result<(), PeerError> {
+        peers::set_refuse_relayed(&self.inner, domain, refuse).await
+    }
+
+    pub async fn peers(&self) -> Result<Vec<PeerView>, PeerError> {
+        peers::list(&self.inner).await
+    }
+
+    /// Blocks a domain and purges what came from it; returns how many listings went.
+    pub async fn block_domain(
+        &self,
+        domain: &str,
+        reason: Option<String>,
+    ) -> Result<u64, PeerError> {
+        peers::block(&self.inner, domain, reason).await
+    }
+
+    /// Lifts a block (a fresh follow is then possible); `false` when there was none.
+    pub async fn unblock_domain(&self, domain: &str) -> Result<bool, PeerError> {
+        peers::unblock(&self.inner, domain).await
+    }
+
+    pub async fn domain_blocks(&self) -> Result<Vec<hromada_store::DomainBlock>, StoreError> {
+        self.inner.fed.domain_blocks().await
+    }
+
+    /// Reads one backfill page per peer that has one due (what the worker does in its loop).
+    /// Returns how many pages were read. For tests and tools.
+    pub async fn backfill_step(&self) -> Result<usize, FederationError> {
+        backfill::step(&self.inner).await
     }
 
     pub fn urls(&self) -> &Urls {

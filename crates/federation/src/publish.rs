@@ -19,8 +19,10 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::actors::{group, has_actor, publishes};
+use crate::network::{with_item, with_listing};
 use crate::objects::{event_object, need_note, update_note};
-use crate::{FederationError, Inner, activities};
+use crate::urls::PUBLIC;
+use crate::{FederationError, Inner, activities, peers};
 
 const BATCH: u32 = 50;
 
@@ -108,6 +110,7 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     if !has_actor(&initiative) {
         return Ok(());
     }
+    plan_network(inner, change, &initiative, write).await?;
     let urls = &inner.urls;
     let actor = urls.actor(initiative.handle.as_str());
     let followers = urls.followers(initiative.handle.as_str());
@@ -335,6 +338,12 @@ async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
                     });
                 };
                 let note = update_note(urls, &i, &u, now, None);
+                let targets = peers::peer_targets(inner, &[]).await?;
+                if !targets.is_empty() {
+                    let object = update_item(note.clone(), &u);
+                    let id = format!("{}#sync/due", urls.update(u.id));
+                    sync(&mut write, inner, id, "Update", object, targets);
+                }
                 created(
                     &mut write,
                     &send,
@@ -358,4 +367,197 @@ async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
         }
     }
     Ok(count)
+}
+
+/// A need, update or event object with its structured form for other Hromada nodes.
+pub(crate) fn need_item(object: Value, n: &hromada_domain::Need) -> Value {
+    with_item(object, "need", serde_json::to_value(n).unwrap_or_default())
+}
+
+pub(crate) fn update_item(object: Value, u: &hromada_domain::Update) -> Value {
+    with_item(
+        object,
+        "update",
+        serde_json::to_value(u).unwrap_or_default(),
+    )
+}
+
+pub(crate) fn event_item(object: Value, e: &hromada_domain::Event) -> Value {
+    with_item(object, "event", serde_json::to_value(e).unwrap_or_default())
+}
+
+/// Queues a directory activity of the instance actor to peers that follow this node.
+fn sync(
+    write: &mut FedWrite,
+    inner: &Inner,
+    id: String,
+    kind: &str,
+    mut object: Value,
+    targets: Vec<hromada_store::Target>,
+) {
+    if let Value::Object(map) = &mut object {
+        map.remove("@context");
+    }
+    let body = activities::with_context(serde_json::json!({
+        "id": id,
+        "type": kind,
+        "actor": inner.urls.instance_actor(),
+        "to": [PUBLIC],
+        "object": object,
+    }));
+    write.activities.push(NewActivity {
+        activity_id: id,
+        actor: LocalActor::Instance,
+        body: body.to_string(),
+        audience: Audience::Inboxes(targets),
+    });
+}
+
+/// A post of the instance actor for fediverse accounts that follow the node.
+fn instance_post(write: &mut FedWrite, inner: &Inner, id: String, content: String) {
+    let me = inner.urls.instance_actor();
+    let followers = format!("{me}/followers");
+    let note = serde_json::json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": me,
+        "to": [PUBLIC],
+        "cc": [followers],
+        "published": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "content": content,
+        "tag": [{"type": "Hashtag", "name": "#Ukraine", "href": inner.urls.tag("ukraine")}],
+    });
+    let body = activities::create(&me, &followers, note);
+    write.activities.push(NewActivity {
+        activity_id: body["id"].as_str().unwrap_or_default().to_string(),
+        actor: LocalActor::Instance,
+        body: body.to_string(),
+        audience: Audience::Followers(LocalActor::Instance),
+    });
+}
+
+/// What a change of a local listing means for peers (directory data, signed by the instance
+/// actor) and for fediverse accounts following the node (new initiatives, urgent needs).
+async fn plan_network(
+    inner: &Inner,
+    change: &Change,
+    initiative: &Initiative,
+    write: &mut FedWrite,
+) -> Result<(), FederationError> {
+    use hromada_domain::markup::escape;
+    let urls = &inner.urls;
+    let targets = peers::peer_targets(inner, &[]).await?;
+    let now = Utc::now();
+    let seq = change.seq;
+    match change.kind {
+        ChangeKind::InitiativeCreated | ChangeKind::InitiativeUpdated => {
+            let actor = urls.actor(initiative.handle.as_str());
+            if !targets.is_empty() {
+                let kp = inner
+                    .keys
+                    .get(LocalActor::Initiative(initiative.id))
+                    .await?;
+                let doc = with_listing(group(urls, initiative, &kp.public_key_pem), initiative);
+                sync(
+                    write,
+                    inner,
+                    format!("{actor}#listing/{seq}"),
+                    "Update",
+                    doc,
+                    targets,
+                );
+            }
+            if initiative.status == hromada_domain::InitiativeStatus::Published
+                && inner.fed.published_mark(initiative.id).await?.is_none()
+            {
+                let content = format!(
+                    r#"<p>New on {}: <a href="{actor}">{}</a></p><p>{}</p>"#,
+                    escape(&inner.settings.node_name),
+                    escape(&initiative.name),
+                    escape(&initiative.summary)
+                );
+                instance_post(write, inner, format!("{actor}#announced"), content);
+                write.published.push(PublishedMark {
+                    object_id: initiative.id,
+                    kind: ObjectKind::Initiative,
+                    initiative_id: initiative.id,
+                    published_at: now,
+                    deleted: false,
+                });
+            }
+        }
+        ChangeKind::NeedCreated | ChangeKind::NeedUpdated => {
+            let Some(need) = inner.store.need_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
+            if !targets.is_empty() {
+                let mark = inner.fed.published_mark(need.id).await?;
+                let (p, u) = dates(mark.as_ref(), need.created_at, need.updated_at);
+                let object = need_item(need_note(urls, initiative, &need, p, u), &need);
+                let id = format!("{}#sync/{seq}", urls.need(need.id));
+                sync(write, inner, id, "Update", object, targets);
+            }
+            if change.kind == ChangeKind::NeedCreated
+                && need.urgency >= hromada_domain::Urgency::High
+                && publishes(initiative)
+            {
+                let actor = urls.actor(initiative.handle.as_str());
+                let content = format!(
+                    r#"<p>Urgent need of <a href="{actor}">{}</a>: <a href="{}">{}</a></p>"#,
+                    escape(&initiative.name),
+                    urls.need(need.id),
+                    escape(&need.title)
+                );
+                instance_post(
+                    write,
+                    inner,
+                    format!("{}#node", urls.need(need.id)),
+                    content,
+                );
+            }
+        }
+        ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {
+            let Some(update) = inner.store.update_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
+            // Scheduled updates go to peers when they are due (see `publish_due`).
+            if targets.is_empty() || update.publish_at > now {
+                return Ok(());
+            }
+            let mark = inner.fed.published_mark(update.id).await?;
+            let (p, u) = dates(mark.as_ref(), update.publish_at, update.updated_at);
+            let object = update_item(update_note(urls, initiative, &update, p, u), &update);
+            let id = format!("{}#sync/{seq}", urls.update(update.id));
+            sync(write, inner, id, "Update", object, targets);
+        }
+        ChangeKind::UpdateDeleted => {
+            if !targets.is_empty() {
+                let object_id = urls.update(change.entity_id);
+                let object =
+                    serde_json::json!({"id": object_id, "type": "Tombstone", "formerType": "Note"});
+                sync(
+                    write,
+                    inner,
+                    format!("{object_id}#sync/{seq}"),
+                    "Delete",
+                    object,
+                    targets,
+                );
+            }
+        }
+        ChangeKind::EventCreated | ChangeKind::EventUpdated => {
+            let Some(event) = inner.store.event_by_id(change.entity_id).await? else {
+                return Ok(());
+            };
+            if event.initiative_id != initiative.id || targets.is_empty() {
+                return Ok(());
+            }
+            let mark = inner.fed.published_mark(event.id).await?;
+            let (p, u) = dates(mark.as_ref(), event.created_at, event.updated_at);
+            let object = event_item(event_object(urls, initiative, &event, p, u), &event);
+            let id = format!("{}#sync/{seq}", urls.event(event.id));
+            sync(write, inner, id, "Update", object, targets);
+        }
+    }
+    Ok(())
 }

@@ -47,7 +47,7 @@ pub enum TrustCommand {
     },
     /// Whether a trusted collective's warning makes an initiative Disputed (`on` or `off`).
     WarningsDispute {
-        #[arg(value_parser = parse_switch)]
+        #[arg(value_parser = parse_switch, action = clap::ArgAction::Set)]
         on: bool,
         #[arg(long)]
         note: Option<String>,
@@ -164,4 +164,40 @@ pub async fn run(app: App, command: TrustCommand) -> Result<(), Failure> {
     println!("trust policy changed; every status is recomputed");
     print(&policy);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        trust: TrustCommand,
+    }
+
+    #[test]
+    fn commands_parse() {
+        Cli::command().debug_assert();
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("trust").chain(args.iter().copied()))
+        };
+        assert!(matches!(
+            parse(&["warnings-dispute", "off"]).unwrap().trust,
+            TrustCommand::WarningsDispute { on: false, .. }
+        ));
+        assert!(matches!(
+            parse(&["threshold", "3", "--note", "more care"])
+                .unwrap()
+                .trust,
+            TrustCommand::Threshold {
+                count: 3,
+                note: Some(_)
+            }
+        ));
+        assert!(parse(&["threshold", "0"]).is_err());
+        assert!(parse(&["warnings-dispute", "maybe"]).is_err());
+    }
 }

@@ -9,4 +9,4 @@ pub mod demo;
 mod node;
 
 pub use config::{Config, ConfigError, Settings};
-pub use node::{RunningNode, StartError, Stores, open_store, start};
+pub use node::{RunningNode, StartError, Stores, federation_of, open_store, start};

@@ -4,6 +4,7 @@
 //! non-zero exit code: 2 for configuration and usage problems, 1 for everything else.
 
 mod admin;
+mod network_cli;
 mod admin_trust;
 
 use std::io::Read;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hromada_server::config::{Config, Settings, prepare_data_dir};
 use hromada_server::demo::{self, DEFAULT_DEMO_PASSWORD, DEMO_USERS};
-use hromada_server::{open_store, start};
+use hromada_server::{federation_of, open_store, start};
 
 #[derive(Parser)]
 #[command(
@@ -43,8 +44,21 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
         #[command(subcommand)]
-        command: admin::AdminCommand,
+        command: AdminTopic,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminTopic {
+    #[command(flatten)]
+    Accounts(admin::AdminCommand),
+    /// Other Hromada nodes: follow, unfollow, list, approve, block, unblock, import blocks.
+    Peer {
+        #[command(subcommand)]
+        command: network_cli::PeerCommand,
+    },
+    /// The delivery queue per remote host.
+    Queue,
 }
 
 #[derive(clap::Args)]
@@ -119,12 +133,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let stores = open_store(&settings.config.database_url)
                 .await
                 .map_err(Failure::runtime)?;
-            admin::run(
-                hromada_app::App::new(stores.directory),
-                command,
-                read_stdin_password,
-            )
-            .await
+            match command {
+                AdminTopic::Accounts(command) => {
+                    admin::run(
+                        hromada_app::App::new(stores.directory),
+                        command,
+                        read_stdin_password,
+                    )
+                    .await
+                }
+                AdminTopic::Queue => network_cli::queue(stores.federation.as_ref()).await,
+                AdminTopic::Peer { command } => {
+                    let fed = federation_of(&settings, &stores)
+                        .await
+                        .map_err(Failure::runtime)?;
+                    network_cli::peer(fed, command).await
+                }
+            }
         }
     }
 }

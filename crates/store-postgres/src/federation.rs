@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
     FederationStore, Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair,
-    LocalActor, ObjectKind, PublishedMark, RemoteActor, ScheduledPost, StoreError, StoreResult,
-    Target, WriteOutcome, inbox_host,
+    LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor, ScheduledPost, StoreError,
+    StoreResult, Target, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -19,6 +19,64 @@ use uuid::Uuid;
 use crate::PgStore;
 use crate::codec::known;
 use crate::error::{db_err, write_err};
+
+/// SQL matching a host column against a domain bound as `$1`: the name itself (any port, or
+/// exactly when the domain names one) and its subdomains. Same rule as `host_matches_domain`.
+macro_rules! host_match {
+    ($col:literal) => {
+        concat!(
+            "(",
+            $col,
+            " = $1 OR ",
+            $col,
+            " LIKE $1 || ':%' OR ",
+            $col,
+            " LIKE '%.' || $1 OR ",
+            $col,
+            " LIKE '%.' || $1 || ':%')"
+        )
+    };
+}
+
+#[derive(FromRow)]
+struct PeerRow {
+    domain: String,
+    actor_id: String,
+    inbox: String,
+    outgoing: Option<String>,
+    outgoing_follow_id: Option<String>,
+    outgoing_since: Option<DateTime<Utc>>,
+    incoming: Option<String>,
+    incoming_follow_id: Option<String>,
+    incoming_since: Option<DateTime<Utc>>,
+    last_activity_at: Option<DateTime<Utc>>,
+    refuse_relayed: bool,
+    backfill_next: Option<String>,
+}
+
+fn peer_state(code: Option<String>) -> StoreResult<Option<PeerState>> {
+    code.map(|c| known(PeerState::from_code(&c), "peer state", &c))
+        .transpose()
+}
+
+impl PeerRow {
+    fn into_peer(self) -> StoreResult<Peer> {
+        Ok(Peer {
+            domain: self.domain,
+            actor_id: self.actor_id,
+            inbox: self.inbox,
+            outgoing: peer_state(self.outgoing)?,
+            outgoing_follow_id: self.outgoing_follow_id,
+            outgoing_since: self.outgoing_since,
+            incoming: peer_state(self.incoming)?,
+            incoming_follow_id: self.incoming_follow_id,
+            incoming_since: self.incoming_since,
+            last_activity_at: self.last_activity_at,
+            refuse_relayed: self.refuse_relayed,
+            backfill_next: self.backfill_next,
+        })
+    }
+}
 
 fn local_actor(key: &str) -> StoreResult<LocalActor> {
     known(LocalActor::from_key(key), "local actor", key)
@@ -805,5 +863,130 @@ impl FederationStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn purge_domain(&self, domain: &str) -> StoreResult<u64> {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        let mut tx = self.begin().await?;
+        // Needs, updates, events, categories and regions go with the initiative (ON DELETE CASCADE).
+        let listings = sqlx::query(concat!(
+            "DELETE FROM initiatives WHERE origin IS NOT NULL AND ",
+            host_match!("origin")
+        ))
+        .bind(&domain)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        sqlx::query(concat!(
+            "DELETE FROM fed_followers WHERE ",
+            host_match!("delivery_host")
+        ))
+        .bind(&domain)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(concat!(
+            "DELETE FROM fed_peers WHERE ",
+            host_match!("domain")
+        ))
+        .bind(&domain)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(concat!(
+            "UPDATE fed_deliveries SET status = 'cancelled', last_error = 'domain purged', updated_at = $2
+             WHERE status = 'pending' AND ",
+            host_match!("host")
+        ))
+        .bind(&domain)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(listings)
+    }
+
+    async fn save_peer(&self, p: &Peer) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO fed_peers (domain, actor_id, inbox, outgoing, outgoing_follow_id,
+                outgoing_since, incoming, incoming_follow_id, incoming_since, last_activity_at,
+                refuse_relayed, backfill_next)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (domain) DO UPDATE SET actor_id = excluded.actor_id,
+                inbox = excluded.inbox, outgoing = excluded.outgoing,
+                outgoing_follow_id = excluded.outgoing_follow_id,
+                outgoing_since = excluded.outgoing_since, incoming = excluded.incoming,
+                incoming_follow_id = excluded.incoming_follow_id,
+                incoming_since = excluded.incoming_since,
+                last_activity_at = excluded.last_activity_at,
+                refuse_relayed = excluded.refuse_relayed, backfill_next = excluded.backfill_next",
+        )
+        .bind(p.domain.to_ascii_lowercase())
+        .bind(&p.actor_id)
+        .bind(&p.inbox)
+        .bind(p.outgoing.map(PeerState::code))
+        .bind(&p.outgoing_follow_id)
+        .bind(p.outgoing_since)
+        .bind(p.incoming.map(PeerState::code))
+        .bind(&p.incoming_follow_id)
+        .bind(p.incoming_since)
+        .bind(p.last_activity_at)
+        .bind(p.refuse_relayed)
+        .bind(&p.backfill_next)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn peer(&self, domain: &str) -> StoreResult<Option<Peer>> {
+        let row: Option<PeerRow> = sqlx::query_as("SELECT * FROM fed_peers WHERE domain = $1")
+            .bind(domain.to_ascii_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(PeerRow::into_peer).transpose()
+    }
+
+    async fn peers(&self) -> StoreResult<Vec<Peer>> {
+        let rows: Vec<PeerRow> = sqlx::query_as("SELECT * FROM fed_peers ORDER BY domain")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(PeerRow::into_peer).collect()
+    }
+
+    async fn delete_peer(&self, domain: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM fed_peers WHERE domain = $1")
+            .bind(domain.to_ascii_lowercase())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn touch_peer(&self, domain: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE fed_peers SET last_activity_at = $2 WHERE domain = $1")
+            .bind(domain.to_ascii_lowercase())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn listing_counts(&self) -> StoreResult<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT origin, COUNT(*) FROM initiatives WHERE origin IS NOT NULL GROUP BY origin",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(o, n)| (o, u64::try_from(n).unwrap_or(0)))
+            .collect())
     }
 }

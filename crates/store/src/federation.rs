@@ -1,5 +1,5 @@
 //! Storage for federation: actor keys, remote actors, followers, received activity ids, the
-//! durable delivery queue, scheduled posts and domain blocks.
+//! durable delivery queue, scheduled posts, domain blocks, and peers (other Hromada nodes).
 //!
 //! Implemented next to [`crate::Store`] by the SQLite and PostgreSQL stores. The federation
 //! crate keeps all policy (what to send, when to retry); this trait only persists, and makes
@@ -189,6 +189,8 @@ pub enum ObjectKind {
     Update,
     Need,
     Event,
+    /// An initiative announced to the instance actor's fediverse followers when first published.
+    Initiative,
 }
 
 impl ObjectKind {
@@ -197,11 +199,12 @@ impl ObjectKind {
             ObjectKind::Update => "update",
             ObjectKind::Need => "need",
             ObjectKind::Event => "event",
+            ObjectKind::Initiative => "initiative",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Update, Self::Need, Self::Event]
+        [Self::Update, Self::Need, Self::Event, Self::Initiative]
             .into_iter()
             .find(|k| k.code() == code)
     }
@@ -376,8 +379,14 @@ pub struct DomainBlock {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether `host` (a name, possibly with `:port`) falls under a blocked `domain`.
+/// Whether `host` (a name, possibly with `:port`) falls under a blocked `domain`. A domain
+/// with a port (`localhost:8081`) names exactly that node; without one, every port and subdomain.
 pub fn host_matches_domain(host: &str, domain: &str) -> bool {
+    if domain.contains(':') {
+        return host
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(domain.trim_end_matches('.'));
+    }
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
         _ => host,
@@ -385,6 +394,73 @@ pub fn host_matches_domain(host: &str, domain: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     name == domain || name.ends_with(&format!(".{domain}"))
+}
+
+/// Where a follow between this node and a peer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerState {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl PeerState {
+    pub fn code(self) -> &'static str {
+        match self {
+            PeerState::Pending => "pending",
+            PeerState::Accepted => "accepted",
+            PeerState::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Rejected]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// Another Hromada node that this node follows (`outgoing`), that follows this node
+/// (`incoming`), or both. Node follows go between the two instance actors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// `host` or `host:port`, lower-case.
+    pub domain: String,
+    /// The peer's instance actor.
+    pub actor_id: String,
+    /// Where activities for the peer go (its shared inbox when it has one).
+    pub inbox: String,
+    pub outgoing: Option<PeerState>,
+    pub outgoing_follow_id: Option<String>,
+    pub outgoing_since: Option<DateTime<Utc>>,
+    pub incoming: Option<PeerState>,
+    pub incoming_follow_id: Option<String>,
+    pub incoming_since: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+    /// Listings the peer relays (announces from a third node) are not taken.
+    pub refuse_relayed: bool,
+    /// The next page of the peer's directory to fetch; `None` when no backfill is due.
+    pub backfill_next: Option<String>,
+}
+
+impl Peer {
+    pub fn new(domain: &str, actor_id: &str, inbox: &str) -> Self {
+        Self {
+            domain: domain.to_ascii_lowercase(),
+            actor_id: actor_id.to_string(),
+            inbox: inbox.to_string(),
+            outgoing: None,
+            outgoing_follow_id: None,
+            outgoing_since: None,
+            incoming: None,
+            incoming_follow_id: None,
+            incoming_since: None,
+            last_activity_at: None,
+            refuse_relayed: false,
+            backfill_next: None,
+        }
+    }
 }
 
 /// The host of an inbox URL as the queue groups it: `name` or `name:port`, lower-case.
@@ -479,6 +555,23 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn block_domain(&self, block: &DomainBlock) -> StoreResult<()>;
     async fn unblock_domain(&self, domain: &str) -> StoreResult<()>;
     async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>>;
+    /// Removes everything that came from a domain (matched like a block): its mirrored
+    /// listings with their needs, updates and events, its follows of local actors, its peer
+    /// row and its pending deliveries. Returns how many listings went.
+    async fn purge_domain(&self, domain: &str) -> StoreResult<u64>;
+
+    // ---- peers ----
+
+    /// Inserts or replaces the peer with the same domain.
+    async fn save_peer(&self, peer: &Peer) -> StoreResult<()>;
+    async fn peer(&self, domain: &str) -> StoreResult<Option<Peer>>;
+    /// By domain.
+    async fn peers(&self) -> StoreResult<Vec<Peer>>;
+    async fn delete_peer(&self, domain: &str) -> StoreResult<()>;
+    /// Records that a peer's actor sent something (no-op for a domain that is not a peer).
+    async fn touch_peer(&self, domain: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Mirrored listings per origin domain.
+    async fn listing_counts(&self) -> StoreResult<Vec<(String, u64)>>;
 }
 
 #[cfg(test)]
@@ -492,6 +585,8 @@ mod tests {
         assert!(host_matches_domain("BAD.example.", "bad.example"));
         assert!(!host_matches_domain("notbad.example", "bad.example"));
         assert!(host_matches_domain("localhost:3000", "localhost"));
+        assert!(host_matches_domain("localhost:3000", "localhost:3000"));
+        assert!(!host_matches_domain("localhost:3001", "localhost:3000"));
     }
 
     #[test]

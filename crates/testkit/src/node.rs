@@ -77,6 +77,16 @@ impl TestNode {
     /// A node whose configuration the test may adjust before start (listen address, public
     /// URL and database are chosen by the kit).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestNode {
+        Self::spawn_tuned(backend, adjust, |_| {}).await
+    }
+
+    /// Like [`TestNode::spawn_with`], and the settings may be adjusted too (e.g. shorter
+    /// federation retry times in `federation_limits`).
+    pub async fn spawn_tuned(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        tune: impl FnOnce(&mut Settings),
+    ) -> TestNode {
         let db = match backend {
             Backend::Sqlite => {
                 Database::Sqlite(fresh_sqlite().await.expect("fresh SQLite database"))
@@ -113,7 +123,8 @@ impl TestNode {
             ..Config::default()
         };
         adjust(&mut config);
-        let settings = Config::load_from(config).expect("valid test configuration");
+        let mut settings = Config::load_from(config).expect("valid test configuration");
+        tune(&mut settings);
         hromada_server::config::prepare_data_dir(&settings.config.data_dir)
             .expect("writable data dir");
         let store = hromada_server::open_store(&settings.config.database_url)

@@ -67,6 +67,8 @@ pub struct WebState {
     app: App,
     settings: Arc<WebSettings>,
     login_limiter: Arc<LoginLimiter>,
+    /// The node's federation, for the admins' network routes (`None`: they answer 503).
+    federation: Option<hromada_federation::Federation>,
 }
 
 impl WebState {
@@ -76,7 +78,18 @@ impl WebState {
             app,
             settings: Arc::new(settings),
             login_limiter,
+            federation: None,
         }
+    }
+
+    /// Gives the network routes (peers, blocks, queue) the node's federation.
+    pub fn with_federation(mut self, federation: hromada_federation::Federation) -> Self {
+        self.federation = Some(federation);
+        self
+    }
+
+    pub fn federation(&self) -> Option<&hromada_federation::Federation> {
+        self.federation.as_ref()
     }
 
     pub fn app(&self) -> &App {

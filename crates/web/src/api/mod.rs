@@ -5,6 +5,7 @@ mod accounts;
 mod initiatives;
 mod items;
 mod moderation;
+mod network;
 pub mod openapi;
 pub mod trust;
 pub mod views;
@@ -53,6 +54,15 @@ pub(crate) fn routes() -> Vec<Route> {
             moderation::add_maintainer,
         ),
         Route::get("/audit", moderation::audit_log),
+        // the network of nodes
+        Route::get("/peers", network::list_peers),
+        Route::post("/peers", network::follow_peer),
+        Route::delete("/peers/{domain}", network::unfollow_peer),
+        Route::get("/blocks", network::list_blocks),
+        Route::post("/blocks", network::block),
+        Route::post("/blocks/import", network::import_blocks),
+        Route::delete("/blocks/{domain}", network::unblock),
+        Route::get("/admin/queue", network::queue),
         // trust
         Route::post("/initiatives/{handle}/vouches", trust::vouch),
         Route::post("/initiatives/{handle}/warnings", trust::warn),

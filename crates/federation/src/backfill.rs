@@ -1,0 +1,242 @@
+//! Backfill: the paged directory a node serves (`/directory`), and the worker that pulls a
+//! newly followed peer's existing listings through it.
+//!
+//! The worker keeps the next page URL in the peer's row after every page, so an interrupted
+//! backfill (restart, crash, peer down) continues where it stopped. It runs beside the
+//! delivery workers, one page at a time, so thousands of listings never hold up requests.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+use hromada_domain::InitiativeStatus;
+use hromada_store::{LocalActor, OriginFilter, PeerState, SearchQuery};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::actors::group;
+use crate::fetch::same_origin;
+use crate::http::{ap_json, json_error};
+use crate::network::{ingest, with_listing};
+use crate::objects::{event_object, need_note, update_note};
+use crate::publish::{event_item, need_item, served_dates, update_item};
+use crate::{Inner, activities};
+
+/// Initiatives per directory page (each with its needs, events and recent updates).
+const PAGE_SIZE: u32 = 10;
+/// Recent updates carried per initiative.
+const UPDATES_PER_LISTING: u32 = 50;
+
+#[derive(Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<u32>,
+}
+
+/// `GET /directory`: the node's own public listings, as an `OrderedCollection` of `Group`
+/// actors with `listing`, each carrying its objects in `listingObjects`.
+pub(crate) async fn directory(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let id = format!("{}/directory", inner.urls.base());
+    let query = |page: u32| SearchQuery {
+        origin: OriginFilter::Local,
+        statuses: vec![
+            InitiativeStatus::Published,
+            InitiativeStatus::Paused,
+            InitiativeStatus::Archived,
+        ],
+        page,
+        per_page: PAGE_SIZE,
+        ..Default::default()
+    };
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "directory page failed");
+        json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+    };
+    let Some(page) = q.page else {
+        let total = match inner.store.search_initiatives(&query(1)).await {
+            Ok(p) => p.total,
+            Err(e) => return failed(&e),
+        };
+        return ap_json(
+            StatusCode::OK,
+            &activities::with_context(json!({
+                "id": id,
+                "type": "OrderedCollection",
+                "totalItems": total,
+                "first": format!("{id}?page=1"),
+            })),
+        );
+    };
+    let page = page.max(1);
+    let found = match inner.store.search_initiatives(&query(page)).await {
+        Ok(p) => p,
+        Err(e) => return failed(&e),
+    };
+    let mut items = Vec::new();
+    for i in &found.items {
+        match listing_with_objects(&inner, i).await {
+            Ok(doc) => items.push(doc),
+            Err(e) => return failed(&e),
+        }
+    }
+    let mut doc = json!({
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "orderedItems": items,
+    });
+    if u64::from(page) * u64::from(PAGE_SIZE) < found.total {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    ap_json(StatusCode::OK, &activities::with_context(doc))
+}
+
+async fn listing_with_objects(
+    inner: &Inner,
+    i: &hromada_domain::Initiative,
+) -> Result<Value, crate::FederationError> {
+    let urls = &inner.urls;
+    let kp = inner.keys.get(LocalActor::Initiative(i.id)).await?;
+    let mut doc = with_listing(group(urls, i, &kp.public_key_pem), i);
+    if let Value::Object(map) = &mut doc {
+        map.remove("@context");
+    }
+    let mut objects = Vec::new();
+    for n in inner.store.needs_of(i.id).await? {
+        let mark = inner.fed.published_mark(n.id).await?;
+        let (p, u) = served_dates(mark.as_ref(), n.created_at, n.updated_at);
+        objects.push(need_item(need_note(urls, i, &n, p, u), &n));
+    }
+    for e in inner
+        .store
+        .events_of(i.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.initiative_id == i.id)
+    {
+        let mark = inner.fed.published_mark(e.id).await?;
+        let (p, u) = served_dates(mark.as_ref(), e.created_at, e.updated_at);
+        objects.push(event_item(event_object(urls, i, &e, p, u), &e));
+    }
+    for u in inner
+        .store
+        .updates_of(i.id, Some(Utc::now()), UPDATES_PER_LISTING)
+        .await?
+    {
+        let mark = inner.fed.published_mark(u.id).await?;
+        let (p, e) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
+        objects.push(update_item(update_note(urls, i, &u, p, e), &u));
+    }
+    doc["listingObjects"] = json!(objects);
+    Ok(doc)
+}
+
+/// Pulls pages for every peer with a backfill due, until shut down.
+pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
+    loop {
+        let worked = match step(&inner).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "backfill step failed");
+                false
+            }
+        };
+        if !worked {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
+            }
+        } else if shutdown.is_cancelled() {
+            return;
+        }
+    }
+}
+
+/// Fetches one page for each peer with a backfill due; returns how many pages were read.
+pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError> {
+    let mut pages = 0;
+    for peer in inner.fed.peers().await? {
+        let Some(url) = peer.backfill_next.clone() else {
+            continue;
+        };
+        if peer.outgoing != Some(PeerState::Accepted) {
+            continue;
+        }
+        if !same_origin(&url, &peer.actor_id) {
+            // Never follow a page link off the peer's own host.
+            save_next(inner, &peer.domain, None).await?;
+            continue;
+        }
+        let fetched = match inner.fetcher.get(&url).await {
+            Ok(f) => f,
+            Err(e) => {
+                // Kept for the next round; the peer may be restarting.
+                tracing::info!(peer = %peer.domain, error = %e, "backfill page not fetched; will retry");
+                continue;
+            }
+        };
+        if !same_origin(fetched.url.as_str(), &peer.actor_id) {
+            save_next(inner, &peer.domain, None).await?;
+            continue;
+        }
+        let doc = fetched.json;
+        let next = match doc.get("type").and_then(Value::as_str) {
+            Some("OrderedCollection") | Some("Collection") => doc
+                .get("first")
+                .and_then(|f| f.as_str().or_else(|| f.get("id").and_then(Value::as_str)))
+                .map(String::from),
+            _ => {
+                let source = fetched.url.as_str();
+                for item in doc
+                    .get("orderedItems")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    take_listing(inner, item, source).await;
+                }
+                doc.get("next").and_then(Value::as_str).map(String::from)
+            }
+        };
+        save_next(inner, &peer.domain, next).await?;
+        pages += 1;
+    }
+    Ok(pages)
+}
+
+async fn take_listing(inner: &Inner, item: &Value, source: &str) {
+    if let Err(e) = ingest(inner, item, source).await {
+        tracing::info!(error = %e, "backfill: listing not taken");
+        return;
+    }
+    for object in item
+        .get("listingObjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = ingest(inner, object, source).await {
+            tracing::info!(error = %e, "backfill: object not taken");
+        }
+    }
+}
+
+/// Moves the peer's backfill on (re-reading the row: the admin may have unfollowed meanwhile).
+async fn save_next(
+    inner: &Inner,
+    domain: &str,
+    next: Option<String>,
+) -> Result<(), crate::FederationError> {
+    if let Some(mut peer) = inner.fed.peer(domain).await?
+        && peer.backfill_next.is_some()
+    {
+        peer.backfill_next = next;
+        inner.fed.save_peer(&peer).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! Node to node: the directory fields other Hromada nodes read (extensions under our
+//! namespace), and taking listings in as remote copies.
+//!
+//! Authenticity rule: a document whose id is on host X is only taken when it came from X —
+//! signed by an actor on X, or fetched from X itself. The caller says where a document came
+//! from (`source`, a URL on the host it was signed by or fetched from); [`ingest`] refuses
+//! anything whose ids are elsewhere. Remote copies get ids derived from their URLs, so the same
+//! listing arriving directly, relayed or by backfill lands on the same row.
+
+use chrono::{DateTime, Utc};
+use hromada_domain::{
+    Event, Initiative, InitiativeInput, InitiativeStatus, Need, Update, markup::sanitize_html,
+};
+use hromada_store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+use uuid::Uuid;
+
+use crate::Inner;
+use crate::fetch::{FetchError, same_origin};
+
+/// Longest Markdown taken from a remote listing (the domain's limit for descriptions).
+const MAX_MARKDOWN: usize = 20_000;
+
+/// The id a remote object gets here: derived from its URL, never equal to a local (v4) id.
+pub(crate) fn remote_id(url: &str) -> Uuid {
+    let digest = Sha256::digest(format!("hromada-remote:{url}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// `host` or `host:port` of a URL, lower-case.
+pub(crate) fn authority(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// The directory fields of an initiative, carried as `listing` in its `Group` actor.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Listing {
+    handle: String,
+    name: String,
+    summary: String,
+    #[serde(default)]
+    description: String,
+    categories: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    regions: Value,
+    #[serde(default)]
+    languages: Vec<String>,
+    #[serde(default)]
+    website: Option<String>,
+    #[serde(default)]
+    contacts: Value,
+    #[serde(default)]
+    donation_methods: Value,
+    status: InitiativeStatus,
+    #[serde(default)]
+    discoverable: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(default)]
+    published_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn listing(i: &Initiative) -> Value {
+    json!({
+        "handle": i.handle.as_str(),
+        "name": i.name,
+        "summary": i.summary,
+        "description": i.description,
+        "categories": i.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+        "tags": i.tags,
+        "regions": i.regions,
+        "languages": i.languages,
+        "website": i.website,
+        "contacts": i.contacts,
+        "donation_methods": i.donation_methods,
+        "status": i.status,
+        "discoverable": i.discoverable,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "published_at": i.published_at,
+    })
+}
+
+/// Adds `listing` to a `Group` actor document.
+pub(crate) fn with_listing(mut group: Value, i: &Initiative) -> Value {
+    group["listing"] = listing(i);
+    group
+}
+
+/// Adds `listingItem` (the structured need, update or event) to a published object.
+pub(crate) fn with_item(mut object: Value, kind: &str, data: Value) -> Value {
+    object["listingItem"] = json!({"kind": kind, "data": data});
+    object
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IngestError {
+    /// The document claims an id on another host than the one it came from.
+    #[error("forged: {0}")]
+    Forged(String),
+    #[error("invalid listing: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    match v.get(key)? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Whether a document carries directory data (a listing or a listing item).
+pub(crate) fn is_directory_doc(doc: &Value) -> bool {
+    doc.get("listing").is_some() || doc.get("listingItem").is_some()
+}
+
+/// Takes in a `Group` with `listing` or an object with `listingItem` that came from `source`.
+/// Returns whether anything changed here (only then is it relayed further).
+pub(crate) async fn ingest(inner: &Inner, doc: &Value, source: &str) -> Result<bool, IngestError> {
+    let id = str_of(doc, "id").ok_or_else(|| IngestError::Invalid("no id".into()))?;
+    check_origin(inner, id, source)?;
+    if doc.get("listing").is_some() {
+        return ingest_group(inner, doc, id).await;
+    }
+    let Some(item) = doc.get("listingItem") else {
+        return Ok(false);
+    };
+    let owner_url = str_of(doc, "attributedTo")
+        .ok_or_else(|| IngestError::Invalid("an item without attributedTo".into()))?;
+    check_origin(inner, owner_url, source)?;
+    let owner = match inner.store.initiative_by_id(remote_id(owner_url)).await? {
+        Some(i) => i,
+        None => {
+            // Its initiative is not here yet: fetch it from its own host.
+            let fetched = inner.fetcher.get(owner_url).await?;
+            if fetched.url.as_str() != owner_url {
+                return Err(IngestError::Forged(format!(
+                    "{owner_url} answered from {}",
+                    fetched.url
+                )));
+            }
+            ingest_group(inner, &fetched.json, owner_url).await?;
+            inner
+                .store
+                .initiative_by_id(remote_id(owner_url))
+                .await?
+                .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?
+        }
+    };
+    let data = item.get("data").cloned().unwrap_or(Value::Null);
+    let origin_base = base_of(id);
+    let bad = |e: serde_json::Error| IngestError::Invalid(e.to_string());
+    match item.get("kind").and_then(Value::as_str) {
+        Some("need") => {
+            let mut need: Need = serde_json::from_value(data).map_err(bad)?;
+            need.id = remote_id(id);
+            need.initiative_id = owner.id;
+            need.description = clip(&need.description);
+            match inner.store.need_by_id(need.id).await? {
+                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
+                Some(old) if old.updated_at >= need.updated_at => Ok(false),
+                Some(_) => Ok(inner.store.update_need(&need).await.map(|_| true)?),
+                None => Ok(inner.store.insert_need(&need).await.map(|_| true)?),
+            }
+        }
+        Some("update") => {
+            let mut update: Update = serde_json::from_value(data).map_err(bad)?;
+            update.id = remote_id(id);
+            update.initiative_id = owner.id;
+            update.need_id = update
+                .need_id
+                .map(|n| remote_id(&format!("{origin_base}/needs/{n}")));
+            // Photos live on the origin's media store; the post links to them there.
+            update.photos.clear();
+            update.body = clip(&update.body);
+            if inner.store.is_tombstoned(update.id).await? {
+                return Ok(false);
+            }
+            if let Some(n) = update.need_id
+                && inner.store.need_by_id(n).await?.is_none()
+            {
+                update.need_id = None;
+            }
+            match inner.store.update_by_id(update.id).await? {
+                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
+                Some(old) if old.updated_at >= update.updated_at => Ok(false),
+                Some(_) => Ok(inner.store.update_update(&update).await.map(|_| true)?),
+                None => Ok(inner.store.insert_update(&update).await.map(|_| true)?),
+            }
+        }
+        Some("event") => {
+            let mut event: Event = serde_json::from_value(data).map_err(bad)?;
+            event.id = remote_id(id);
+            event.initiative_id = owner.id;
+            // Beneficiaries are handles on the origin node, meaningless here.
+            event.beneficiaries.clear();
+            event.description = clip(&event.description);
+            match inner.store.event_by_id(event.id).await? {
+                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
+                Some(old) if old.updated_at >= event.updated_at => Ok(false),
+                Some(_) => Ok(inner.store.update_event(&event).await.map(|_| true)?),
+                None => Ok(inner.store.insert_event(&event).await.map(|_| true)?),
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A deleted object (an update: the only kind that is ever deleted) from `source`.
+pub(crate) async fn ingest_tombstone(
+    inner: &Inner,
+    object_id: &str,
+    source: &str,
+) -> Result<bool, IngestError> {
+    check_origin(inner, object_id, source)?;
+    let id = remote_id(object_id);
+    match inner.store.update_by_id(id).await? {
+        Some(u) => {
+            let owner = inner.store.initiative_by_id(u.initiative_id).await?;
+            if owner.and_then(|o| o.origin) != authority(object_id) {
+                return Err(forged(object_id));
+            }
+            inner.store.delete_update(id).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+fn forged(id: &str) -> IngestError {
+    IngestError::Forged(format!("{id} belongs to another listing"))
+}
+
+fn clip(markdown: &str) -> String {
+    markdown.chars().take(MAX_MARKDOWN).collect()
+}
+
+fn base_of(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Refuses ids of this node and ids on another host than the source.
+fn check_origin(inner: &Inner, id: &str, source: &str) -> Result<(), IngestError> {
+    if inner.urls.is_local(id) {
+        return Err(IngestError::Forged(format!("{id} is one of ours")));
+    }
+    if !same_origin(id, source) {
+        return Err(IngestError::Forged(format!(
+            "{id} did not come from its own host"
+        )));
+    }
+    Ok(())
+}
+
+async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, IngestError> {
+    if doc.get("type").and_then(Value::as_str) != Some("Group") {
+        return Err(IngestError::Invalid("a listing must be a Group".into()));
+    }
+    let origin = authority(id).ok_or_else(|| IngestError::Invalid("id is not a URL".into()))?;
+    let listing: Listing = serde_json::from_value(doc.get("listing").cloned().unwrap_or_default())
+        .map_err(|e| IngestError::Invalid(e.to_string()))?;
+    if !listing.status.is_public() {
+        return Err(IngestError::Invalid("not a public listing".into()));
+    }
+    let input = json!({
+        "handle": listing.handle,
+        "name": listing.name,
+        "summary": listing.summary,
+        "description": clip(&listing.description),
+        "categories": listing.categories,
+        "tags": listing.tags,
+        "regions": listing.regions,
+        "languages": listing.languages,
+        "website": listing.website,
+        "contacts": listing.contacts,
+        "donation_methods": listing.donation_methods,
+        "discoverable": listing.discoverable,
+    });
+    // The same checks as a local submission: handles, links, IBANs, lengths.
+    let valid = serde_json::from_value::<InitiativeInput>(input)
+        .map_err(|e| IngestError::Invalid(e.to_string()))?
+        .validate()
+        .map_err(|e| IngestError::Invalid(e.summary()))?;
+    let mut initiative = Initiative::submit(remote_id(id), valid, listing.created_at);
+    initiative.origin = Some(origin.clone());
+    initiative.status = listing.status;
+    initiative.updated_at = listing.updated_at;
+    initiative.published_at = listing.published_at;
+    initiative.description = sanitize_markdown(&initiative.description);
+    match inner.store.initiative_by_id(initiative.id).await? {
+        Some(old) if old.origin.as_deref() != Some(origin.as_str()) => Err(forged(id)),
+        Some(old) if old.updated_at >= initiative.updated_at => Ok(false),
+        Some(_) => Ok(inner
+            .store
+            .update_initiative(&initiative, None)
+            .await
+            .map(|_| true)?),
+        None => match inner.store.insert_initiative(&initiative, None).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(why)) => Err(IngestError::Invalid(why)),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// Descriptions are Markdown rendered by our own renderer; raw HTML in them is cleaned the
+/// same way as any remote HTML.
+fn sanitize_markdown(markdown: &str) -> String {
+    if markdown.contains('<') {
+        sanitize_html(markdown)
+    } else {
+        markdown.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_ids_are_stable_and_not_v4() {
+        let a = remote_id("https://c.example/initiatives/x");
+        assert_eq!(a, remote_id("https://c.example/initiatives/x"));
+        assert_ne!(a, remote_id("https://b.example/initiatives/x"));
+        assert_ne!(a.get_version_num(), 4);
+    }
+
+    #[test]
+    fn authorities() {
+        assert_eq!(
+            authority("http://LocalHost:8081/actor").as_deref(),
+            Some("localhost:8081")
+        );
+        assert_eq!(
+            authority("https://n.example/x").as_deref(),
+            Some("n.example")
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! The network of nodes end to end: three real nodes on loopback, A follows B and B follows C
+//! (through the admins' API), on SQLite and, with `HROMADA_TEST_POSTGRES_URL`, on PostgreSQL.
+//!
+//! Covers backfill, live listings and their edits, need progress and deletions reaching the
+//! direct follower and (relayed) the next node, a restart in the middle, a forged listing, and
+//! a block purging a node's listings.
+
+// Helpers here fail the test when a node misbehaves; that is what they are for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use hromada_domain::{
+    Initiative, InitiativeInput, InitiativePatch, Need, NeedInput, NeedPatch, Role, UpdateInput,
+    User,
+};
+use hromada_store::{Peer, PeerState};
+use hromada_testkit::fake_remote::FakeRemote;
+use hromada_testkit::{Backend, TestNode};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Short federation timings so that retries happen within the test.
+async fn node(backend: Backend) -> TestNode {
+    TestNode::spawn_tuned(
+        backend,
+        |_| {},
+        |s| {
+            s.federation_limits = hromada_federation::Limits {
+                poll_interval: Duration::from_millis(50),
+                retry_base: Duration::from_millis(200),
+                retry_max: Duration::from_millis(800),
+                host_unreachable_after: 1000,
+                request_timeout: Duration::from_secs(5),
+                ..Default::default()
+            }
+        },
+    )
+    .await
+}
+
+fn authority(n: &TestNode) -> String {
+    format!("localhost:{}", n.addr.port())
+}
+
+async fn until<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn publish(n: &TestNode, moderator: &User, handle: &str) -> Initiative {
+    let input: InitiativeInput = serde_json::from_value(json!({
+        "handle": handle,
+        "name": format!("Initiative {handle}"),
+        "summary": "Generators for frontline hospitals",
+        "description": "We buy **generators**.",
+        "categories": ["medical"],
+        "tags": ["power"],
+        "regions": [{"kind": "ukraine", "oblast": "kharkiv", "city": "Izium"}],
+        "languages": ["uk"],
+        "website": "https://generators.example/",
+        "contacts": [{"kind": "email", "value": "team@generators.example"}],
+        "donation_methods": [{"kind": "jar", "url": "https://send.monobank.ua/jar/abc"}],
+        "submitter_contact": "olena@example.org"
+    }))
+    .unwrap();
+    n.app().submit(None, input).await.unwrap();
+    n.app().approve(moderator, handle).await.unwrap()
+}
+
+/// The remote copy of `handle` from `origin` on node `n`.
+async fn copy(n: &TestNode, handle: &str, origin: &TestNode) -> Option<Initiative> {
+    n.store()
+        .initiative_by_handle(handle, Some(&authority(origin)))
+        .await
+        .unwrap()
+}
+
+async fn needs(n: &TestNode, i: &Initiative) -> Vec<Need> {
+    n.store().needs_of(i.id).await.unwrap()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+async fn api(
+    n: &TestNode,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = n.url(&format!("/api/v1{path}"));
+    let mut req = match method {
+        "POST" => client().post(url),
+        "DELETE" => client().delete(url),
+        _ => client().get(url),
+    }
+    .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn follow(from: &TestNode, token: &str, to: &TestNode) {
+    let (status, body) = api(
+        from,
+        token,
+        "POST",
+        "/peers",
+        Some(json!({"domain": authority(to)})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "pending");
+}
+
+async fn peer_status(n: &TestNode, token: &str, domain: &str) -> Option<Value> {
+    let (status, body) = api(n, token, "GET", "/peers", None).await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["domain"] == domain)
+        .cloned()
+}
+
+async fn network_on(backend: Backend) {
+    let a = node(backend).await;
+    let mut b = node(backend).await;
+    let c = node(backend).await;
+    let (_a_admin, a_token) = a.user_with_token("admin", Role::Admin).await;
+    let (_b_admin, b_token) = b.user_with_token("admin", Role::Admin).await;
+    let (c_admin, c_token) = c.user_with_token("admin", Role::Admin).await;
+
+    // Existed on C before anyone followed it: must arrive by backfill.
+    let old = publish(&c, &c_admin, "old-listing").await;
+    let need_input: NeedInput = serde_json::from_value(json!({
+        "title": "Generator 5 kW", "category": "equipment", "urgency": "high",
+        "target": {"amount": "40000.00", "currency": "UAH"}, "raised": "1000.00"
+    }))
+    .unwrap();
+    let old_need = c
+        .app()
+        .add_need(&c_admin, "old-listing", need_input)
+        .await
+        .unwrap();
+
+    // Only admins manage peers.
+    let (_, mod_token) = b.user_with_token("mod", Role::Moderator).await;
+    let (status, _) = api(
+        &b,
+        &mod_token,
+        "POST",
+        "/peers",
+        Some(json!({"domain": authority(&c)})),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    follow(&b, &b_token, &c).await;
+    follow(&a, &a_token, &b).await;
+    until("B's follow of C is accepted", || async {
+        peer_status(&b, &b_token, &authority(&c))
+            .await
+            .is_some_and(|p| p["status"] == "accepted")
+    })
+    .await;
+    until("A's follow of B is accepted", || async {
+        peer_status(&a, &a_token, &authority(&b))
+            .await
+            .is_some_and(|p| p["status"] == "accepted")
+    })
+    .await;
+    let c_on_b = peer_status(&c, &c_token, &authority(&b)).await.unwrap();
+    assert_eq!(c_on_b["follows_us"], "accepted");
+
+    // Backfill: the listing and its need, with their origin.
+    until("the old listing is backfilled on B", || async {
+        copy(&b, "old-listing", &c).await.is_some()
+    })
+    .await;
+    let old_on_b = copy(&b, "old-listing", &c).await.unwrap();
+    assert_eq!(old_on_b.origin.as_deref(), Some(authority(&c).as_str()));
+    assert_eq!(old_on_b.name, old.name);
+    assert_eq!(old_on_b.website, old.website);
+    assert_eq!(old_on_b.donation_methods, old.donation_methods);
+    assert_eq!(old_on_b.regions, old.regions);
+    until("the old need is backfilled on B", || async {
+        needs(&b, &old_on_b)
+            .await
+            .iter()
+            .any(|n| n.title == old_need.title)
+    })
+    .await;
+    // In the API: as `handle@domain`, and under origin=remote only.
+    let (status, body) = api(
+        &b,
+        &b_token,
+        "GET",
+        &format!("/initiatives/old-listing@{}", authority(&c)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, remote) = api(&b, &b_token, "GET", "/initiatives?origin=remote", None).await;
+    assert!(remote.to_string().contains("old-listing"));
+    let (_, local) = api(&b, &b_token, "GET", "/initiatives?origin=local", None).await;
+    assert!(!local.to_string().contains("old-listing"));
+
+    // New on C: reaches B directly and A relayed.
+    let fresh = publish(&c, &c_admin, "new-listing").await;
+    until("the new listing reaches B", || async {
+        copy(&b, "new-listing", &c).await.is_some()
+    })
+    .await;
+    until("the new listing reaches A, relayed by B", || async {
+        copy(&a, "new-listing", &c).await.is_some()
+    })
+    .await;
+    let on_a = copy(&a, "new-listing", &c).await.unwrap();
+    assert_eq!(on_a.summary, fresh.summary);
+
+    // An edit.
+    let patch: InitiativePatch =
+        serde_json::from_value(json!({"name": "Generators for Izium"})).unwrap();
+    c.app().edit(&c_admin, "new-listing", patch).await.unwrap();
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(&format!("the edit reaches {label}"), || async {
+            copy(n, "new-listing", &c)
+                .await
+                .is_some_and(|i| i.name == "Generators for Izium")
+        })
+        .await;
+    }
+
+    // A need and its progress.
+    let need_input: NeedInput = serde_json::from_value(json!({
+        "title": "Fuel", "category": "equipment", "urgency": "normal",
+        "target": {"amount": "10000.00", "currency": "UAH"}
+    }))
+    .unwrap();
+    let need = c
+        .app()
+        .add_need(&c_admin, "new-listing", need_input)
+        .await
+        .unwrap();
+    let progress: NeedPatch = serde_json::from_value(json!({"raised": "7500.00"})).unwrap();
+    c.app()
+        .edit_need(&c_admin, need.id, progress)
+        .await
+        .unwrap();
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(&format!("the need's progress reaches {label}"), || async {
+            let Some(i) = copy(n, "new-listing", &c).await else {
+                return false;
+            };
+            needs(n, &i)
+                .await
+                .iter()
+                .any(|x| x.title == "Fuel" && x.raised == 750_000)
+        })
+        .await;
+    }
+
+    // Restart B in the middle: what C does meanwhile still arrives (C's queue retries).
+    b.restart().await;
+    let update: UpdateInput =
+        serde_json::from_value(json!({"kind": "news", "body": "Bought two generators"})).unwrap();
+    let posted = c
+        .app()
+        .post_update(&c_admin, "new-listing", update)
+        .await
+        .unwrap();
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(&format!("the update reaches {label}"), || async {
+            let Some(i) = copy(n, "new-listing", &c).await else {
+                return false;
+            };
+            n.store()
+                .updates_of(i.id, None, 50)
+                .await
+                .unwrap()
+                .iter()
+                .any(|u| u.body.contains("two generators"))
+        })
+        .await;
+    }
+
+    // A deletion.
+    c.app().delete_update(&c_admin, posted.id).await.unwrap();
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(&format!("the deletion reaches {label}"), || async {
+            let Some(i) = copy(n, "new-listing", &c).await else {
+                return false;
+            };
+            n.store()
+                .updates_of(i.id, None, 50)
+                .await
+                .unwrap()
+                .is_empty()
+        })
+        .await;
+    }
+
+    // A forged listing: a node B follows signs a listing whose id is on C. Refused, not stored.
+    let forger = FakeRemote::start().await;
+    let stores = hromada_server::open_store(b.database_url()).await.unwrap();
+    let mut peer = Peer::new(
+        &forger.host(),
+        &forger.actor_id("node"),
+        &forger.shared_inbox(),
+    );
+    peer.outgoing = Some(PeerState::Accepted);
+    stores.federation.save_peer(&peer).await.unwrap();
+    let mut group = client()
+        .get(c.url("/initiatives/new-listing"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    group["id"] = json!(c.url("/initiatives/forged-listing"));
+    group["preferredUsername"] = json!("forged-listing");
+    group["listing"] = json!({
+        "handle": "forged-listing", "name": "Send money here", "summary": "Forged",
+        "categories": ["medical"], "regions": [{"kind": "ukraine", "oblast": "kharkiv"}],
+        "status": "published", "created_at": "2025-01-01T00:00:00Z", "updated_at": "2030-01-01T00:00:00Z"
+    });
+    let forged = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/forged-1", forger.base_url),
+        "type": "Update",
+        "actor": forger.actor_id("node"),
+        "object": group,
+    });
+    let (status, _) = forger
+        .post_signed(
+            &forger.actor_id("node"),
+            &b.url("/inbox"),
+            forged.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 403, "a forged listing is refused");
+    assert!(copy(&b, "forged-listing", &c).await.is_none());
+    assert!(
+        b.store()
+            .initiative_by_handle("forged-listing", Some(&forger.host()))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Defederation: A blocks C, and C's listings (relayed through B) are gone from A.
+    assert!(copy(&a, "new-listing", &c).await.is_some());
+    let (status, body) = api(
+        &a,
+        &a_token,
+        "POST",
+        "/blocks",
+        Some(json!({"domain": authority(&c), "reason": "test"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["purged_listings"].as_u64().unwrap() >= 1);
+    assert!(copy(&a, "new-listing", &c).await.is_none());
+    let (_, blocks) = api(&a, &a_token, "GET", "/blocks", None).await;
+    assert_eq!(blocks[0]["domain"], authority(&c));
+    // More edits on C no longer reach A (B relays; A refuses C's listing at its origin).
+    let patch: InitiativePatch =
+        serde_json::from_value(json!({"summary": "After the block"})).unwrap();
+    c.app().edit(&c_admin, "new-listing", patch).await.unwrap();
+    until("the edit after the block reaches B", || async {
+        copy(&b, "new-listing", &c)
+            .await
+            .is_some_and(|i| i.summary == "After the block")
+    })
+    .await;
+    let (status, _) = api(
+        &a,
+        &a_token,
+        "DELETE",
+        &format!("/blocks/{}", authority(&c)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(
+        copy(&a, "new-listing", &c).await.is_none(),
+        "nothing of C came back through B while blocked"
+    );
+
+    // The queue report is there for admins.
+    let (status, report) = api(&c, &c_token, "GET", "/admin/queue", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        report["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["host"] == authority(&b))
+    );
+
+    // Listings counted per peer.
+    let on_b = peer_status(&b, &b_token, &authority(&c)).await.unwrap();
+    assert_eq!(on_b["listings"], 2);
+    assert!(on_b["last_activity_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_share_one_directory() {
+    for backend in Backend::available() {
+        network_on(backend).await;
+    }
+}
