@@ -4,8 +4,8 @@
 //! non-zero exit code: 2 for configuration and usage problems, 1 for everything else.
 
 mod admin;
-mod network_cli;
 mod admin_trust;
+mod network_cli;
 
 use std::io::Read;
 use std::path::PathBuf;

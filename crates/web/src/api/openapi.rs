@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, initiatives, items, moderation, trust};
+use super::{accounts, initiatives, items, moderation, network, trust};
 use crate::health;
 use crate::state::WebState;
 
@@ -51,6 +51,14 @@ use crate::state::WebState;
         moderation::set_status,
         moderation::add_maintainer,
         moderation::audit_log,
+        network::list_peers,
+        network::follow_peer,
+        network::unfollow_peer,
+        network::list_blocks,
+        network::block,
+        network::import_blocks,
+        network::unblock,
+        network::queue,
         trust::vouch,
         trust::warn,
         trust::initiative_trust,
@@ -80,6 +88,7 @@ use crate::state::WebState;
         (name = "events", description = "Solidarity events that raise funds"),
         (name = "moderation", description = "Reviewing submissions, statuses, maintainers, audit log"),
         (name = "accounts", description = "Tokens and accounts"),
+        (name = "network", description = "Peers (node follows), domain blocks and the delivery queue"),
         (name = "trust", description = "Vouches, warnings, the trust policy, reports and the transparency log"),
         (name = "node", description = "The node itself"),
     )
