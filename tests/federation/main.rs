@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo test -p hromada-tests --test federation`.
 
+// A test fails by panicking; unwrapping is how these helpers say "this must work".
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;
@@ -34,7 +37,7 @@ async fn follow_publish_edit_delete_unfollow(backend: Backend) {
 
     // WebFinger, as Mastodon asks it, and the actor it points to.
     let acct = format!("acct:kharkiv-medics@{}", node.authority());
-    let wf = support::webfinger(&node, &acct.as_str()).await;
+    let wf = support::webfinger(&node, acct.as_str()).await;
     assert_eq!(wf.status(), 200);
     assert_eq!(wf.headers()["content-type"], "application/jrd+json");
     let wf: Value = wf.json().await.unwrap();
@@ -61,7 +64,7 @@ async fn follow_publish_edit_delete_unfollow(backend: Backend) {
         actor["preferredUsername"].as_str().unwrap(),
         node.authority()
     );
-    let wf2: Value = support::webfinger(&node, &again.as_str())
+    let wf2: Value = support::webfinger(&node, again.as_str())
         .await
         .json()
         .await
