@@ -57,8 +57,17 @@ pub struct DemoSummary {
     pub initiatives: usize,
 }
 
-/// Seeds an empty node with the demo users and listings.
+/// Seeds an empty node with the demo users and all demo listings.
 pub async fn seed(app: &App, password: &str) -> Result<DemoSummary, AppError> {
+    seed_only(app, password, |_| true).await
+}
+
+/// Seeds an empty node with the demo users and those demo listings whose handle `include` accepts.
+pub async fn seed_only(
+    app: &App,
+    password: &str,
+    include: impl Fn(&str) -> bool,
+) -> Result<DemoSummary, AppError> {
     let data: DemoData =
         serde_json::from_str(DATA).map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
     let mut users = Vec::new();
@@ -71,8 +80,13 @@ pub async fn seed(app: &App, password: &str) -> Result<DemoSummary, AppError> {
         .cloned()
         .ok_or(AppError::NotFound("user"))?;
     let today = hromada_app::now();
-    let count = data.initiatives.len();
-    for demo in data.initiatives {
+    let chosen: Vec<DemoInitiative> = data
+        .initiatives
+        .into_iter()
+        .filter(|d| include(&d.input.handle))
+        .collect();
+    let count = chosen.len();
+    for demo in chosen {
         let handle = demo.input.handle.clone();
         let initiative = app.submit(None, demo.input).await?;
         if let Some(name) = &demo.maintainer {

@@ -36,7 +36,12 @@ enum Command {
     /// Listens on 127.0.0.1:8080 with public URL http://localhost:8080 unless HROMADA_LISTEN /
     /// HROMADA_PUBLIC_URL say otherwise. Logins: admin, moderator, maintainer; password
     /// `hromada-demo` unless HROMADA_DEMO_PASSWORD is set. Everything is deleted on exit.
-    Demo,
+    Demo {
+        /// Start three demo nodes (ports P, P+1, P+2 from HROMADA_LISTEN) that follow each other,
+        /// each with part of the demo data, so listings can be seen travelling between nodes.
+        #[arg(long)]
+        network: bool,
+    },
     /// Apply database migrations and exit (serve also does this on start).
     Migrate(ConfigArg),
     /// Administer the configured node's database.
@@ -117,7 +122,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             init_logging(&settings.config.log);
             serve(settings).await
         }
-        Command::Demo => demo().await,
+        Command::Demo { network } => demo(network).await,
         Command::Migrate(arg) => {
             let settings = load(&arg)?;
             init_logging(&settings.config.log);
@@ -177,7 +182,23 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
         .map_err(|e| Failure::runtime(format!("server stopped: {e}")))
 }
 
-async fn demo() -> Result<(), Failure> {
+/// Which demo initiatives each node of `demo --network` hosts (events stay with the
+/// initiatives they raise funds for).
+const NETWORK_SPLIT: [(&str, &[&str]); 3] = [
+    (
+        "A",
+        &[
+            "kharkiv-medics",
+            "dnipro-evac",
+            "zaporizhzhia-light",
+            "berlin-soli-kitchen",
+        ],
+    ),
+    ("B", &["kherson-paws", "sumy-kids-art"]),
+    ("C", &["lviv-shelter", "odesa-legal-aid", "chernihiv-roofs"]),
+];
+
+async fn demo(network: bool) -> Result<(), Failure> {
     let dir = tempfile::Builder::new()
         .prefix("hromada-demo-")
         .tempdir()
@@ -186,65 +207,154 @@ async fn demo() -> Result<(), Failure> {
                 "cannot create a temporary directory for the demo: {e}"
             ))
         })?;
-    let mut env: Vec<(String, String)> = vec![
-        ("HROMADA_ALLOW_PRIVATE_NETWORKS".into(), "true".into()),
-        (
-            "HROMADA_DATA_DIR".into(),
-            dir.path().join("data").display().to_string(),
-        ),
-        (
-            "HROMADA_DATABASE_URL".into(),
-            format!("sqlite://{}", dir.path().join("demo.db").display()),
-        ),
-    ];
     // Listen address, public URL, name and log level may still be chosen by the caller.
-    env.extend(std::env::vars().filter(|(k, _)| {
-        matches!(
-            k.as_str(),
-            "HROMADA_LISTEN"
-                | "HROMADA_PUBLIC_URL"
-                | "HROMADA_NODE_NAME"
-                | "HROMADA_NODE_DESCRIPTION"
-                | "HROMADA_LOG"
-        )
-    }));
-    let mut settings = Config::load(None, env).map_err(Failure::usage)?;
-    if std::env::var("HROMADA_NODE_NAME").is_err() {
-        settings.config.node_name = "Hromada demo".into();
-    }
-    init_logging(&settings.config.log);
+    let chosen: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "HROMADA_LISTEN"
+                    | "HROMADA_PUBLIC_URL"
+                    | "HROMADA_NODE_NAME"
+                    | "HROMADA_NODE_DESCRIPTION"
+                    | "HROMADA_LOG"
+            )
+        })
+        .collect();
+    let base =
+        Config::load(None, demo_env(dir.path(), "demo", chosen.clone())).map_err(Failure::usage)?;
+    init_logging(&base.config.log);
     let password =
         std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
-    prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
-    let stores = open_store(&settings.config.database_url)
-        .await
-        .map_err(Failure::runtime)?;
-    let app = hromada_app::App::new(stores.directory.clone());
-    let seeded = demo::seed(&app, &password)
-        .await
-        .map_err(|e| Failure::runtime(format!("seeding demo data failed: {e}")))?;
-    let node = start(&settings, stores, None)
-        .await
-        .map_err(Failure::runtime)?;
+
+    let plan: Vec<(String, Settings, Option<&[&str]>)> = if network {
+        if chosen.iter().any(|(k, _)| k == "HROMADA_PUBLIC_URL") {
+            return Err(Failure::usage(
+                "demo --network chooses the three public URLs itself; set only HROMADA_LISTEN (the first node's address)",
+            ));
+        }
+        let mut plan = Vec::new();
+        for (i, (name, handles)) in NETWORK_SPLIT.into_iter().enumerate() {
+            let mut addr = base.listen;
+            addr.set_port(base.listen.port().saturating_add(i as u16));
+            let env = demo_env(
+                dir.path(),
+                name,
+                vec![
+                    ("HROMADA_LISTEN".into(), addr.to_string()),
+                    (
+                        "HROMADA_PUBLIC_URL".into(),
+                        format!("http://localhost:{}", addr.port()),
+                    ),
+                    ("HROMADA_NODE_NAME".into(), format!("Hromada demo {name}")),
+                    ("HROMADA_LOG".into(), base.config.log.clone()),
+                ],
+            );
+            plan.push((
+                name.to_string(),
+                Config::load(None, env).map_err(Failure::usage)?,
+                Some(handles),
+            ));
+        }
+        plan
+    } else {
+        let mut settings = base;
+        if std::env::var("HROMADA_NODE_NAME").is_err() {
+            settings.config.node_name = "Hromada demo".into();
+        }
+        vec![("demo".into(), settings, None)]
+    };
+
+    let mut nodes = Vec::new();
+    for (name, settings, handles) in &plan {
+        prepare_data_dir(&settings.config.data_dir).map_err(Failure::usage)?;
+        let stores = open_store(&settings.config.database_url)
+            .await
+            .map_err(Failure::runtime)?;
+        let app = hromada_app::App::new(stores.directory.clone());
+        let only = |handle: &str| handles.is_none_or(|hs| hs.contains(&handle));
+        let seeded = demo::seed_only(&app, &password, only).await.map_err(|e| {
+            Failure::runtime(format!("seeding demo data on node {name} failed: {e}"))
+        })?;
+        let node = start(settings, stores, None)
+            .await
+            .map_err(Failure::runtime)?;
+        nodes.push((settings.public_url.clone(), seeded.initiatives, node));
+    }
+    if network {
+        // Every node follows the other two, so each lists the whole network; listings and their
+        // changes then travel between them as they would between collectives' servers.
+        for (i, (_, _, node)) in nodes.iter().enumerate() {
+            for (j, (url, _, _)) in nodes.iter().enumerate() {
+                if i != j {
+                    let domain = url
+                        .host_str()
+                        .map(|h| format!("{h}:{}", url.port_or_known_default().unwrap_or(80)));
+                    if let Some(domain) = domain {
+                        node.federation.follow_peer(&domain).await.map_err(|e| {
+                            Failure::runtime(format!("demo nodes could not follow each other: {e}"))
+                        })?;
+                    }
+                }
+            }
+        }
+    }
+
     let logins = DEMO_USERS
         .map(|(name, role)| format!("{name} ({})", role.code()))
         .join(", ");
+    println!();
+    for (url, count, _) in &nodes {
+        println!("Hromada demo node running at {url} ({count} fictional initiatives of its own)");
+    }
     println!(
-        "\nHromada demo node is running at {url}\n  {n} fictional initiatives, search: {url}api/v1/initiatives?q=medics\n  logins: {logins}, password: {password}\n  Press Ctrl-C to stop; the demo database is deleted on exit.\n",
-        url = settings.public_url,
-        n = seeded.initiatives,
+        "  search: {url}api/v1/initiatives?q=medics\n  logins on every node: {logins}, password: {password}\n  Press Ctrl-C to stop; the demo databases are deleted on exit.\n",
+        url = nodes
+            .first()
+            .map(|(u, _, _)| u.to_string())
+            .unwrap_or_default(),
     );
-    let stop = node.shutdown_token();
+    let stop = tokio_util::sync::CancellationToken::new();
+    for (_, _, node) in &nodes {
+        let node_stop = node.shutdown_token();
+        let all = stop.clone();
+        tokio::spawn(async move {
+            all.cancelled().await;
+            node_stop.cancel();
+        });
+    }
     tokio::spawn(async move {
         shutdown_signal().await;
         stop.cancel();
     });
-    let result = node
-        .wait()
-        .await
-        .map_err(|e| Failure::runtime(format!("server stopped: {e}")));
+    let mut result = Ok(());
+    for (_, _, node) in nodes {
+        if let Err(e) = node.wait().await {
+            result = Err(Failure::runtime(format!("server stopped: {e}")));
+        }
+    }
     drop(dir);
     result
+}
+
+/// Configuration of one demo node: its own SQLite file and data directory under `dir`.
+fn demo_env(
+    dir: &std::path::Path,
+    name: &str,
+    chosen: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("HROMADA_ALLOW_PRIVATE_NETWORKS".into(), "true".into()),
+        (
+            "HROMADA_DATA_DIR".into(),
+            dir.join(format!("{name}-data")).display().to_string(),
+        ),
+        (
+            "HROMADA_DATABASE_URL".into(),
+            format!("sqlite://{}", dir.join(format!("{name}.db")).display()),
+        ),
+    ];
+    env.extend(chosen);
+    env
 }
 
 /// Resolves on ctrl-c or SIGTERM.

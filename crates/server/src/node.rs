@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 use hromada_app::App;
+use hromada_federation::website_check::{self, WebsiteCheckSchedule, WebsiteChecker};
 use hromada_federation::{Federation, FederationSettings};
 use hromada_store::{FederationStore, Store};
 use hromada_store_postgres::PgStore;
@@ -95,20 +96,24 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
 /// The node's federation over its stores, as configured (also used by `hromada admin peer`,
 /// which queues follows for the running node's workers to send).
 pub async fn federation_of(settings: &Settings, stores: &Stores) -> Result<Federation, StartError> {
-    let config = &settings.config;
     Federation::new(
-        FederationSettings {
-            allow_private_networks: config.allow_private_networks,
-            node_name: config.node_name.clone(),
-            node_description: config.node_description.clone(),
-            limits: settings.federation_limits.clone(),
-            ..FederationSettings::new(settings.public_url.clone())
-        },
+        federation_settings(settings),
         stores.directory.clone(),
         stores.federation.clone(),
     )
     .await
     .map_err(|e| StartError::Federation(e.to_string()))
+}
+
+fn federation_settings(settings: &Settings) -> FederationSettings {
+    let config = &settings.config;
+    FederationSettings {
+        allow_private_networks: config.allow_private_networks,
+        node_name: config.node_name.clone(),
+        node_description: config.node_description.clone(),
+        limits: settings.federation_limits.clone(),
+        ..FederationSettings::new(settings.public_url.clone())
+    }
 }
 
 /// A node serving requests in the background.
@@ -150,6 +155,9 @@ pub async fn start(
 ) -> Result<RunningNode, StartError> {
     let config = &settings.config;
     let federation = federation_of(settings, &stores).await?;
+    // Outgoing website checks follow the same safety rules as every federation request.
+    let website_checker = WebsiteChecker::new(&federation_settings(settings))
+        .map_err(|e| StartError::Federation(e.to_string()))?;
     let listener = match listener {
         Some(l) => l,
         None => TcpListener::bind(settings.listen)
@@ -163,7 +171,7 @@ pub async fn start(
         addr: settings.listen,
         reason: e.to_string(),
     })?;
-    let app = App::new(stores.directory);
+    let app = App::new(stores.directory.clone());
     let web = WebState::new(
         app.clone(),
         WebSettings {
@@ -179,6 +187,12 @@ pub async fn start(
     let router = negotiate(federation.router(), hromada_web::router(web));
     let shutdown = CancellationToken::new();
     let workers = federation.spawn_workers(shutdown.clone());
+    let website_checks = website_check::spawn(
+        website_checker,
+        stores.directory.clone(),
+        WebsiteCheckSchedule::default(),
+        shutdown.clone(),
+    );
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -188,7 +202,7 @@ pub async fn start(
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await;
         // The workers saw the same cancellation; wait so no delivery is cut off mid-write.
-        let _ = workers.await;
+        let _ = tokio::join!(workers, website_checks);
         served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");

@@ -366,3 +366,56 @@ fn demo_serves_bilingual_searchable_listings() {
         "{printed}"
     );
 }
+
+/// Three consecutive free ports (the demo network takes P, P+1, P+2).
+fn free_port_run() -> u16 {
+    for _ in 0..50 {
+        let base = free_port();
+        if base < 65000 && (1..3).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports");
+}
+
+#[test]
+fn demo_network_lists_every_nodes_initiatives_everywhere() {
+    let port = free_port_run();
+    let mut demo = hromada(&["demo", "--network"])
+        .env("HROMADA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HROMADA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for i in 0..3 {
+        wait_healthy(&format!("http://localhost:{}/healthz", port + i), &mut demo);
+    }
+    // Node B hosts kherson-paws; node C hosts lviv-shelter. Both must reach node A.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let wanted = [
+        format!("kherson-paws@localhost:{}", port + 1),
+        format!("lviv-shelter@localhost:{}", port + 2),
+    ];
+    loop {
+        let (_, body) = get(&format!(
+            "http://localhost:{port}/api/v1/initiatives?origin=remote&per_page=50"
+        ))
+        .unwrap();
+        let found = wanted.iter().all(|w| {
+            let (handle, origin) = w.split_once('@').unwrap();
+            body.contains(&format!("\"handle\":\"{handle}\""))
+                && body.contains(&format!("\"origin\":\"{origin}\""))
+        });
+        if found {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "listings of B and C did not reach A: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = terminate(&mut demo);
+    assert!(status.success(), "{status}");
+}
