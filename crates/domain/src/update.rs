@@ -155,7 +155,11 @@ impl Update {
             }
             e.max_len(&format!("photos[{i}].alt"), &photo.alt, 1_500);
             if !(1..=10_000).contains(&photo.width) || !(1..=10_000).contains(&photo.height) {
-                e.add(format!("photos[{i}]"), "invalid_photo", "has impossible dimensions");
+                e.add(
+                    format!("photos[{i}]"),
+                    "invalid_photo",
+                    "has impossible dimensions",
+                );
             }
         }
         if let UpdateKind::SpendingReport { items } = &self.kind {
