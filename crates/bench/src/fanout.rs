@@ -1,0 +1,262 @@
+//! Fan-out: one update posted through the API goes to every follower's shared inbox. The
+//! followers' servers are loopback sinks in this process (one listener port per host) that
+//! count what arrives and answer 202. Held against the bare RSA signing rate of the
+//! implementation the node uses (the `rsa` crate) and, for reference, of aws-lc-rs, and a
+//! bare signed fan-out (sign + POST with keep-alive) built here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rsa::pkcs1v15::Pkcs1v15Sign;
+use rsa::pkcs8::DecodePrivateKey;
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::load::{self, Req};
+use crate::node;
+use crate::sig::{self, Impl};
+use crate::stats::{Row, grouped};
+
+pub struct Plan {
+    /// Follower counts, one fan-out each (at most two: the node has two initiatives set up).
+    pub sizes: Vec<usize>,
+    /// Distinct sink ports (hosts); followers beyond that share hosts round-robin.
+    pub max_hosts: usize,
+    pub max_time: Duration,
+    pub sign_time: Duration,
+}
+
+/// What the sinks saw.
+#[derive(Default)]
+struct Seen {
+    count: AtomicU64,
+    first: Mutex<Option<Instant>>,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Seen {
+    async fn reset(&self) {
+        self.count.store(0, Ordering::SeqCst);
+        *self.first.lock().await = None;
+        *self.last.lock().await = None;
+    }
+}
+
+async fn start_sinks(n: usize, seen: Arc<Seen>) -> anyhow::Result<Vec<u16>> {
+    let app = Router::new().route(
+        "/inbox/{who}",
+        post(move |body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let now = Instant::now();
+                if !body.is_empty() {
+                    seen.first.lock().await.get_or_insert(now);
+                    *seen.last.lock().await = Some(now);
+                    seen.count.fetch_add(1, Ordering::SeqCst);
+                }
+                http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        ports.push(listener.local_addr()?.port());
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+    Ok(ports)
+}
+
+/// Signs like the node does (draft-cavage over request-target, host, date, digest) with the
+/// `rsa` crate off the async workers, and POSTs with a keep-alive client, 16 at a time.
+async fn bare_fanout(ports: &[u16], count: usize, seen: &Seen) -> anyhow::Result<f64> {
+    let actor = sig::RemoteActor::generate(0)?;
+    let key = Arc::new(rsa::RsaPrivateKey::from_pkcs8_der(&actor.private_pkcs8)?);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let body = Arc::new(r#"{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","id":"http://localhost/x","actor":"http://localhost/a","object":{"type":"Note","content":"bench"}}"#.to_string());
+    seen.reset().await;
+    let start = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (key, client, body, next) = (key.clone(), client.clone(), body.clone(), next.clone());
+        let ports = ports.to_vec();
+        tasks.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst) as usize;
+                if n >= count || start.elapsed() > Duration::from_secs(120) {
+                    break;
+                }
+                let port = ports[n % ports.len()];
+                let host = format!("localhost:{port}");
+                let path = format!("/inbox/bare-{n}");
+                let digest = format!("SHA-256={}", BASE64.encode(Sha256::digest(body.as_bytes())));
+                let date = httpdate::fmt_http_date(SystemTime::now());
+                let signing = format!(
+                    "(request-target): post {path}\nhost: {host}\ndate: {date}\ndigest: {digest}"
+                );
+                let key = key.clone();
+                let Ok(Ok(signature)) = tokio::task::spawn_blocking(move || {
+                    key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signing.as_bytes()))
+                })
+                .await
+                else {
+                    continue;
+                };
+                let header = format!(
+                    r#"keyId="http://localhost/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{}""#,
+                    BASE64.encode(signature)
+                );
+                let _ = client
+                    .post(format!("http://{host}{path}"))
+                    .header("date", date)
+                    .header("digest", digest)
+                    .header("signature", header)
+                    .header("content-type", "application/activity+json")
+                    .body(body.as_str().to_owned())
+                    .send()
+                    .await;
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let delivered = seen.count.load(Ordering::SeqCst);
+    Ok(delivered as f64 / start.elapsed().as_secs_f64())
+}
+
+pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    let seen = Arc::new(Seen::default());
+    let largest = plan.sizes.iter().copied().max().unwrap_or(0);
+    let ports = start_sinks(largest.min(plan.max_hosts).max(1), seen.clone()).await?;
+    let handles = [node::HANDLE, node::HANDLE_2];
+    let followers: Vec<node::Followers> = plan
+        .sizes
+        .iter()
+        .zip(handles)
+        .map(|(&count, handle)| node::Followers {
+            handle,
+            count,
+            sink_ports: &ports,
+        })
+        .collect();
+    eprintln!("fan-out: preparing a node with {:?} followers…", plan.sizes);
+    let prepared = node::prepare(&[], &followers).await?;
+    let real = node::start(hromada, &prepared).await?;
+    let host = prepared.host();
+    // The node creates each actor's key pair on first use; do that before the clock starts.
+    for handle in handles {
+        let req = Req::get(format!("/initiatives/{handle}"))
+            .header("accept", "application/activity+json");
+        load::once(real.addr, &host, &req).await?;
+    }
+
+    let mut rows = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
+    let rsa_sign = sig::bare_rate(Impl::RsaCrate, false, threads, plan.sign_time)?;
+    let aws_sign = sig::bare_rate(Impl::AwsLcRs, false, threads, plan.sign_time)?;
+    rows.push(
+        Row::new(
+            "fan-out",
+            format!("baseline: bare RSA-2048 signing, `rsa` crate, {threads} threads"),
+            format!("{} signatures/s", grouped(rsa_sign)),
+        )
+        .note(format!("{} per core", grouped(rsa_sign / threads as f64))),
+    );
+    rows.push(
+        Row::new(
+            "fan-out",
+            format!("reference: bare RSA-2048 signing, aws-lc-rs, {threads} threads"),
+            format!("{} signatures/s", grouped(aws_sign)),
+        )
+        .note(format!("{} per core", grouped(aws_sign / threads as f64))),
+    );
+    let bare_count = largest.clamp(1, 5000);
+    let bare = bare_fanout(&ports, bare_count, &seen).await?;
+    rows.push(
+        Row::new(
+            "fan-out",
+            "baseline: bare signed fan-out (`rsa` crate + reqwest keep-alive, 16 in flight)",
+            format!("{} deliveries/s", grouped(bare)),
+        )
+        .ratio(bare / rsa_sign)
+        .note(format!(
+            "{} deliveries to {} sink hosts",
+            bare_count,
+            ports.len()
+        )),
+    );
+
+    for f in &followers {
+        seen.reset().await;
+        let cpu0 = real.cpu();
+        let t0 = Instant::now();
+        let mut post = Req {
+            method: http::Method::POST,
+            path: format!("/api/v1/initiatives/{}/updates", f.handle),
+            headers: Default::default(),
+            body: serde_json::json!({
+                "kind": "news",
+                "body": "Benchmark update: 40 kits delivered to evacuation crews. / 40 аптечок передано екіпажам.",
+            })
+            .to_string()
+            .into(),
+        }
+        .header("content-type", "application/json");
+        post = post.header("authorization", &format!("Bearer {}", prepared.token));
+        let (status, body) = load::once(real.addr, &host, &post).await?;
+        anyhow::ensure!(
+            (200..300).contains(&status),
+            "posting the update failed ({status}): {}",
+            String::from_utf8_lossy(&body)
+        );
+        let deadline = t0 + plan.max_time;
+        while seen.count.load(Ordering::SeqCst) < f.count as u64 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let delivered = seen.count.load(Ordering::SeqCst);
+        let cpu = real.cpu().saturating_sub(cpu0);
+        let first = *seen.first.lock().await;
+        let last = *seen.last.lock().await;
+        let (start_latency, sending) = match (first, last) {
+            (Some(a), Some(b)) => (a - t0, (b - a).max(Duration::from_millis(1))),
+            _ => (t0.elapsed(), Duration::from_millis(1)),
+        };
+        let rate = delivered as f64 / sending.as_secs_f64();
+        let ratio = rate / rsa_sign;
+        rows.push(
+            Row::new(
+                "fan-out",
+                format!(
+                    "`hromada serve`: one update to {} shared inboxes on {} hosts",
+                    grouped(f.count as f64),
+                    ports.len().min(f.count)
+                ),
+                format!("{} deliveries/s", grouped(rate)),
+            )
+            .ratio(ratio)
+            .note(format!(
+                "{delivered}/{} delivered; first after {:.2} s, all in {:.1} s; {} per server CPU-s",
+                f.count,
+                start_latency.as_secs_f64(),
+                sending.as_secs_f64(),
+                grouped(delivered as f64 / cpu.as_secs_f64().max(1e-9))
+            ))
+            .target(
+                "≥ 85 % of the bare sign rate of the implementation used",
+                ratio >= 0.85 && delivered as usize >= f.count,
+            ),
+        );
+    }
+    real.stop();
+    Ok(rows)
+}

@@ -1,0 +1,313 @@
+//! Search at scale: 100k listings inserted through the store, then the store's ranked search
+//! (what `GET /api/v1/initiatives?q=` runs) next to a bare ranked full-text query on the same
+//! database, query by query, on SQLite (FTS5) and PostgreSQL (tsvector + GIN).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hromada_domain::Category;
+use hromada_store::{SearchQuery, Store};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::listings;
+use crate::stats::{Row, Samples, grouped};
+
+/// One kind of query users send.
+struct Class {
+    name: &'static str,
+    query: SearchQuery,
+}
+
+fn classes() -> Vec<Class> {
+    let text = |t: &str| SearchQuery {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    vec![
+        Class {
+            name: "hot term `help`",
+            query: text("help"),
+        },
+        Class {
+            name: "hot term `допомога`",
+            query: text("допомога"),
+        },
+        Class {
+            name: "two hot terms `help volunteers`",
+            query: text("help volunteers"),
+        },
+        Class {
+            name: "prefix `допом`",
+            query: text("допом"),
+        },
+        Class {
+            name: "most frequent term `generator`",
+            query: text("generator"),
+        },
+        Class {
+            name: "rarer term `izium` (a city)",
+            query: text("izium"),
+        },
+        Class {
+            name: "hot term + category medical",
+            query: SearchQuery {
+                category: Some(Category::Medical),
+                ..text("help")
+            },
+        },
+        Class {
+            name: "hot term + region kharkiv",
+            query: SearchQuery {
+                region: Some("kharkiv".into()),
+                ..text("volunteers")
+            },
+        },
+        Class {
+            name: "filter only: category food",
+            query: SearchQuery {
+                category: Some(Category::Food),
+                ..Default::default()
+            },
+        },
+        Class {
+            name: "no filter, page 50",
+            query: SearchQuery {
+                page: 50,
+                ..Default::default()
+            },
+        },
+    ]
+}
+
+/// The bare query for a class: ranked full-text LIMIT 20 without count or filters, or the
+/// plain newest-first page when there is no text.
+enum Bare {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Bare {
+    async fn run(&self, q: &SearchQuery) -> anyhow::Result<usize> {
+        let terms = q.terms();
+        let (limit, offset) = q.limit_offset();
+        match self {
+            Bare::Sqlite(pool) if !terms.is_empty() => {
+                let expr: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+                let rows: Vec<(String, String, String)> = sqlx::query_as(
+                    "SELECT i.id, i.handle, i.name FROM initiatives_fts
+                     JOIN initiatives i ON i.fts_rowid = initiatives_fts.rowid
+                     WHERE initiatives_fts MATCH ?1
+                     ORDER BY bm25(initiatives_fts, 10.0, 5.0, 2.0, 1.0) LIMIT ?2",
+                )
+                .bind(expr.join(" "))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.len())
+            }
+            Bare::Sqlite(pool) => {
+                let rows: Vec<(String, String, String)> = sqlx::query_as(
+                    "SELECT id, handle, name FROM initiatives WHERE status IN ('published', 'paused')
+                     ORDER BY updated_at DESC LIMIT ?1 OFFSET ?2",
+                )
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.len())
+            }
+            Bare::Postgres(pool) if !terms.is_empty() => {
+                let tsq: Vec<String> = terms.iter().map(|t| format!("'{t}':*")).collect();
+                let rows: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
+                    "SELECT id, handle, name FROM initiatives
+                     WHERE search @@ to_tsquery('simple', $1)
+                     ORDER BY ts_rank(search, to_tsquery('simple', $1)) DESC LIMIT $2",
+                )
+                .bind(tsq.join(" & "))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.len())
+            }
+            Bare::Postgres(pool) => {
+                let rows: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
+                    "SELECT id, handle, name FROM initiatives WHERE status IN ('published', 'paused')
+                     ORDER BY updated_at DESC LIMIT $1 OFFSET $2",
+                )
+                .bind(i64::from(limit))
+                .bind(i64::from(offset))
+                .fetch_all(pool)
+                .await?;
+                Ok(rows.len())
+            }
+        }
+    }
+}
+
+/// Settings of one search run.
+pub struct Plan {
+    pub listings: usize,
+    /// Queries per class (each timed alone, one at a time).
+    pub per_class: usize,
+    /// Upper bound on the time spent per class.
+    pub class_time: Duration,
+}
+
+async fn measure(
+    backend: &'static str,
+    store: &Arc<dyn Store>,
+    bare: &Bare,
+    plan: &Plan,
+    group: &'static str,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut all_real = Samples::default();
+    let mut all_bare = Samples::default();
+    for class in classes() {
+        // Warm the caches the way a running node's would be.
+        for _ in 0..3 {
+            store.search_initiatives(&class.query).await?;
+            bare.run(&class.query).await?;
+        }
+        let mut real = Samples::default();
+        let mut base = Samples::default();
+        let mut total = 0;
+        let deadline = Instant::now() + plan.class_time;
+        for _ in 0..plan.per_class {
+            if Instant::now() > deadline {
+                break;
+            }
+            let t = Instant::now();
+            let page = store.search_initiatives(&class.query).await?;
+            real.push(t.elapsed());
+            total = page.total;
+            let t = Instant::now();
+            bare.run(&class.query).await?;
+            base.push(t.elapsed());
+        }
+        let ratio = base.percentile_ms(50.0) / real.percentile_ms(50.0);
+        let (p50, p99) = (real.percentile_ms(50.0), real.percentile_ms(99.0));
+        let limit = if backend == "PostgreSQL" { 40.0 } else { 10.0 };
+        rows.push(
+            Row::new(
+                group,
+                format!("{backend}: {}", class.name),
+                format!("{} matches", grouped(total as f64)),
+            )
+            .latency(&real)
+            .ratio(ratio)
+            .note(format!(
+                "bare ranked query p50 {:.2} / p99 {:.2} ms; {} queries",
+                base.percentile_ms(50.0),
+                base.percentile_ms(99.0),
+                real.count()
+            ))
+            .target(
+                if backend == "PostgreSQL" {
+                    "p99 ≤ 40 ms".to_string()
+                } else {
+                    "p50 ≤ 1, p99 ≤ 10 ms".to_string()
+                },
+                p99 <= limit && (backend == "PostgreSQL" || p50 <= 1.0),
+            ),
+        );
+        all_real.merge(real);
+        all_bare.merge(base);
+    }
+    let (p50, p99) = (all_real.percentile_ms(50.0), all_real.percentile_ms(99.0));
+    let limit = if backend == "PostgreSQL" { 40.0 } else { 10.0 };
+    rows.push(
+        Row::new(
+            group,
+            format!("{backend}: all classes together"),
+            format!("{} listings", grouped(plan.listings as f64)),
+        )
+        .latency(&all_real)
+        .ratio(all_bare.percentile_ms(50.0) / p50)
+        .note(format!(
+            "bare p50 {:.2} / p99 {:.2} ms",
+            all_bare.percentile_ms(50.0),
+            all_bare.percentile_ms(99.0)
+        ))
+        .target(
+            if backend == "PostgreSQL" {
+                "p99 ≤ 40 ms"
+            } else {
+                "p50 ≤ 1, p99 ≤ 10 ms"
+            },
+            p99 <= limit && (backend == "PostgreSQL" || p50 <= 1.0),
+        ),
+    );
+    Ok(rows)
+}
+
+pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}/search.db", dir.path().display());
+    let stores = hromada_server::open_store(&url).await?;
+    eprintln!("search: inserting {} listings into SQLite…", plan.listings);
+    let rate = listings::fill(stores.directory.clone(), plan.listings, 4).await?;
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
+    let bare = Bare::Sqlite(pool);
+    let mut rows = vec![
+        Row::new(
+            "search",
+            "SQLite: bulk insert through the store",
+            format!("{} listings/s", grouped(rate)),
+        )
+        .note("4 concurrent `insert_initiative` calls (one writer)"),
+    ];
+    rows.extend(measure("SQLite", &stores.directory, &bare, plan, "search").await?);
+    Ok(rows)
+}
+
+/// Creates a fresh database on the server at `server_url`, runs, and drops it again.
+pub async fn postgres(server_url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    use sqlx::Connection;
+    let name = format!("hromada_bench_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(server_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    let mut url = url::Url::parse(server_url)?;
+    url.set_path(&name);
+    let result = postgres_on(url.as_str(), plan).await;
+    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(e) = dropped {
+        eprintln!("warning: could not drop the benchmark database {name}: {e}");
+    }
+    result
+}
+
+async fn postgres_on(url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    let stores = hromada_server::open_store(url).await?;
+    eprintln!(
+        "search: inserting {} listings into PostgreSQL…",
+        plan.listings
+    );
+    let rate = listings::fill(stores.directory.clone(), plan.listings, 8).await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    sqlx::query("ANALYZE").execute(&pool).await?;
+    let bare = Bare::Postgres(pool);
+    let mut rows = vec![
+        Row::new(
+            "search",
+            "PostgreSQL: bulk insert through the store",
+            format!("{} listings/s", grouped(rate)),
+        )
+        .note("8 concurrent `insert_initiative` calls"),
+    ];
+    rows.extend(measure("PostgreSQL", &stores.directory, &bare, plan, "search").await?);
+    Ok(rows)
+}
