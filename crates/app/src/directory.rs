@@ -59,16 +59,7 @@ impl App {
     /// An initiative someone may edit: local, and theirs (or they moderate).
     async fn find_editable(&self, by: &User, handle: &str) -> AppResult<Initiative> {
         let initiative = self.find(handle).await?;
-        if !initiative.is_local() {
-            return Err(AppError::Forbidden(
-                "listings from other nodes can only be changed on their own node",
-            ));
-        }
-        if !by.may_edit(initiative.id) {
-            return Err(AppError::Forbidden(
-                "only this initiative's maintainers and moderators may change it",
-            ));
-        }
+        ensure_editable(by, &initiative)?;
         Ok(initiative)
     }
 
@@ -479,17 +470,7 @@ impl App {
             .initiative_by_id(initiative_id)
             .await?
             .ok_or(AppError::NotFound("initiative"))?;
-        if !initiative.is_local() {
-            return Err(AppError::Forbidden(
-                "listings from other nodes can only be changed on their own node",
-            ));
-        }
-        if !by.may_edit(initiative_id) {
-            return Err(AppError::Forbidden(
-                "only this initiative's maintainers and moderators may change it",
-            ));
-        }
-        Ok(())
+        ensure_editable(by, &initiative)
     }
 
     /// The audit log, newest first (moderators only).
@@ -504,6 +485,21 @@ impl App {
         }
         Ok(self.store.audit_log(limit.clamp(1, 500), offset).await?)
     }
+}
+
+/// Only local listings can be changed here, and only by their maintainers and moderators.
+fn ensure_editable(by: &User, initiative: &Initiative) -> AppResult<()> {
+    if !initiative.is_local() {
+        return Err(AppError::Forbidden(
+            "listings from other nodes can only be changed on their own node",
+        ));
+    }
+    if !by.may_edit(initiative.id) {
+        return Err(AppError::Forbidden(
+            "only this initiative's maintainers and moderators may change it",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
