@@ -1301,3 +1301,70 @@ async fn store_contract(backend: Backend) {
     assert_eq!(report.pending, 19);
     assert_eq!(report.hosts.iter().map(|h| h.delivered).sum::<u64>(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_initiative_tells_its_followers_and_is_gone() {
+    for backend in backends() {
+        deleted_initiative(backend).await;
+    }
+}
+
+async fn deleted_initiative(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("soon-gone").await;
+    let actor_url = node.actor_url("soon-gone");
+    let alice = remote.actor_id("alice");
+    let (status, _) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow(&alice, &actor_url, &format!("{alice}/follows/1"))
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    let update = node.post_update("soon-gone", "Last words").await;
+
+    node.app
+        .delete_initiative(&node.moderator, "soon-gone", Some("closed down"))
+        .await
+        .unwrap();
+    // Mastodon's shape for a deleted account, signed by the initiative itself.
+    let delete = remote
+        .wait_for(WAIT, "Delete of the actor", |r| r.kind() == "Delete")
+        .await;
+    assert_eq!(
+        delete.signature.as_deref(),
+        Ok(format!("{actor_url}#main-key").as_str())
+    );
+    assert_eq!(delete.activity["id"], format!("{actor_url}#delete"));
+    assert_eq!(delete.activity["actor"], actor_url);
+    assert_eq!(delete.activity["object"], actor_url);
+    assert_eq!(delete.activity["to"], json!([PUBLIC]));
+
+    let gone = get_ap(&actor_url).await;
+    assert_eq!(gone.status(), 410);
+    let gone: Value = gone.json().await.unwrap();
+    assert_eq!(
+        (
+            gone["id"].as_str(),
+            gone["type"].as_str(),
+            gone["formerType"].as_str()
+        ),
+        (Some(actor_url.as_str()), Some("Tombstone"), Some("Group"))
+    );
+    let note = get_ap(&node.url(&format!("/updates/{}", update.id))).await;
+    assert_eq!(note.status(), 410);
+    assert!(
+        node.store
+            .initiative_by_id(initiative.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

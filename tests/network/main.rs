@@ -2,8 +2,9 @@
 //! (through the admins' API), on SQLite and, with `HROMADA_TEST_POSTGRES_URL`, on PostgreSQL.
 //!
 //! Covers backfill, live listings and their edits, need progress and deletions reaching the
-//! direct follower and (relayed) the next node, a restart in the middle, a forged listing, and
-//! a block purging a node's listings.
+//! direct follower and (relayed) the next node, a restart in the middle, event beneficiaries,
+//! deleting a whole initiative, a forged listing, and a block purging a node's listings.
+//! `peering` covers held follows, relay policies, unfollowing and block-list import.
 
 // Helpers here fail the test when a node misbehaves; that is what they are for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,8 +12,8 @@
 use std::time::{Duration, Instant};
 
 use hromada_domain::{
-    Initiative, InitiativeInput, InitiativePatch, Need, NeedInput, NeedPatch, Role, UpdateInput,
-    User,
+    EventInput, Initiative, InitiativeInput, InitiativePatch, Need, NeedInput, NeedPatch, Role,
+    UpdateInput, User,
 };
 use hromada_store::{Peer, PeerState};
 use hromada_testkit::fake_remote::FakeRemote;
@@ -21,22 +22,25 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(30);
 
+mod peering;
+
 /// Short federation timings so that retries happen within the test.
 async fn node(backend: Backend) -> TestNode {
-    TestNode::spawn_tuned(
-        backend,
-        |_| {},
-        |s| {
-            s.federation_limits = hromada_federation::Limits {
-                poll_interval: Duration::from_millis(50),
-                retry_base: Duration::from_millis(200),
-                retry_max: Duration::from_millis(800),
-                host_unreachable_after: 1000,
-                request_timeout: Duration::from_secs(5),
-                ..Default::default()
-            }
-        },
-    )
+    node_with(backend, |_| {}).await
+}
+
+/// Like [`node`], with the configuration adjusted (e.g. `relay`, `auto_accept_peers`).
+async fn node_with(backend: Backend, adjust: impl FnOnce(&mut hromada_server::Config)) -> TestNode {
+    TestNode::spawn_tuned(backend, adjust, |s| {
+        s.federation_limits = hromada_federation::Limits {
+            poll_interval: Duration::from_millis(50),
+            retry_base: Duration::from_millis(200),
+            retry_max: Duration::from_millis(800),
+            host_unreachable_after: 1000,
+            request_timeout: Duration::from_secs(5),
+            ..Default::default()
+        }
+    })
     .await
 }
 
@@ -105,6 +109,7 @@ async fn api(
     let url = n.url(&format!("/api/v1{path}"));
     let mut req = match method {
         "POST" => client().post(url),
+        "PATCH" => client().patch(url),
         "DELETE" => client().delete(url),
         _ => client().get(url),
     }
@@ -318,6 +323,131 @@ async fn network_on(backend: Backend) {
         })
         .await;
     }
+
+    // Event beneficiaries travel with the event: one of new-listing's events raising funds for
+    // old-listing shows on old-listing's copy too (both from C).
+    let event_input: EventInput = serde_json::from_value(json!({
+        "title": "Benefit concert", "starts_at": "2030-12-12T18:00:00Z",
+        "timezone": "Europe/Kyiv", "place": {"kind": "online", "url": "https://stream.example/x"},
+        "organiser": "Soli Kollektiv", "beneficiaries": ["old-listing"]
+    }))
+    .unwrap();
+    c.app()
+        .add_event(&c_admin, "new-listing", event_input)
+        .await
+        .unwrap();
+    until("the event reaches its beneficiary's copy on B", || async {
+        b.store()
+            .events_of(old_on_b.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| {
+                e.title == "Benefit concert"
+                    && e.beneficiaries
+                        .iter()
+                        .map(|h| h.as_str())
+                        .eq(["old-listing"])
+            })
+    })
+    .await;
+
+    // A whole initiative deleted on C: gone from B and, relayed, from A, with its needs.
+    publish(&c, &c_admin, "doomed-listing").await;
+    let need_input: NeedInput = serde_json::from_value(json!({
+        "title": "Tourniquets", "category": "medical", "urgency": "normal"
+    }))
+    .unwrap();
+    let doomed_need = c
+        .app()
+        .add_need(&c_admin, "doomed-listing", need_input)
+        .await
+        .unwrap();
+    let mut copies = Vec::new();
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(
+            &format!("the doomed listing and its need reach {label}"),
+            || async {
+                match copy(n, "doomed-listing", &c).await {
+                    Some(i) => !needs(n, &i).await.is_empty(),
+                    None => false,
+                }
+            },
+        )
+        .await;
+        copies.push(copy(n, "doomed-listing", &c).await.unwrap());
+    }
+    let (status, _) = api(
+        &b,
+        &b_token,
+        "DELETE",
+        &format!("/initiatives/doomed-listing@{}", authority(&c)),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "a mirrored listing is deleted on its own node only"
+    );
+    let (status, body) = api(
+        &c,
+        &c_token,
+        "DELETE",
+        "/initiatives/doomed-listing?reason=duplicate",
+        None,
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    for ((n, label), gone) in [(&b, "B"), (&a, "A")].into_iter().zip(&copies) {
+        until(
+            &format!("the deletion of the initiative reaches {label}"),
+            || async { copy(n, "doomed-listing", &c).await.is_none() },
+        )
+        .await;
+        assert!(n.store().needs_of(gone.id).await.unwrap().is_empty());
+    }
+    let ap = |url: String| async move {
+        let res = client()
+            .get(url)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    };
+    let (status, tombstone) = ap(c.url("/initiatives/doomed-listing")).await;
+    assert_eq!(status, 410);
+    assert_eq!(tombstone["type"], "Tombstone");
+    assert_eq!(tombstone["formerType"], "Group");
+    assert_eq!(ap(c.url("/initiatives/doomed-listing/outbox")).await.0, 410);
+    let (status, tombstone) = ap(c.url(&format!("/needs/{}", doomed_need.id))).await;
+    assert_eq!(
+        (status, tombstone["formerType"].clone()),
+        (410, json!("Note"))
+    );
+    let page = client()
+        .get(c.url("/initiatives/doomed-listing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 410);
+    let (_, audit) = api(&c, &c_token, "GET", "/audit?limit=1", None).await;
+    assert_eq!(audit["items"][0]["action"], "deleted", "{audit}");
+    assert_eq!(audit["items"][0]["subject"], "doomed-listing");
+    assert_eq!(audit["items"][0]["reason"], "duplicate");
+    // The handle is not given out again: nobody can pass for the deleted initiative.
+    let again: InitiativeInput = serde_json::from_value(json!({
+        "handle": "doomed-listing", "name": "Not the same", "summary": "Impostor",
+        "description": "", "categories": ["medical"],
+        "regions": [{"kind": "ukraine", "oblast": "kharkiv"}], "languages": ["uk"],
+        "contacts": [], "donation_methods": [], "submitter_contact": "x@example.org"
+    }))
+    .unwrap();
+    let refused = c.app().submit(None, again).await.unwrap_err();
+    assert!(format!("{refused:?}").contains("taken"), "{refused:?}");
 
     // A forged listing: a node B follows signs a listing whose id is on C. Refused, not stored.
     let forger = FakeRemote::start().await;

@@ -250,3 +250,92 @@ pub async fn duplicate_id_conflicts(store: &dyn Store) {
 pub async fn ping_answers(store: &dyn Store) {
     store.ping().await.unwrap();
 }
+
+pub async fn deleting_tombstones_everything_and_retires_the_handle(store: &dyn Store) {
+    use crate::support::{event, need, news};
+    use hromada_domain::{AuditAction, NeedStatus, Urgency};
+    use hromada_store::DeletedKey;
+
+    let i = initiative("doomed-group");
+    store.insert_initiative(&i, None).await.unwrap();
+    let n = need(i.id, "Fuel", Urgency::High, NeedStatus::Open);
+    store.insert_need(&n).await.unwrap();
+    let u = news(i.id, "Bought fuel", now());
+    store.insert_update(&u).await.unwrap();
+    let e = event(i.id, "Concert", now() + chrono::Duration::days(3), None);
+    store.insert_event(&e).await.unwrap();
+    let other = initiative("stays-here");
+    store.insert_initiative(&other, None).await.unwrap();
+
+    let entry = crate::support::audit(AuditAction::Deleted, "doomed-group");
+    store.delete_initiative(i.id, Some(&entry)).await.unwrap();
+
+    assert_eq!(store.initiative_by_id(i.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .initiative_by_handle("doomed-group", None)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.need_by_id(n.id).await.unwrap(), None);
+    assert_eq!(store.update_by_id(u.id).await.unwrap(), None);
+    assert_eq!(store.event_by_id(e.id).await.unwrap(), None);
+    for id in [i.id, n.id, u.id, e.id] {
+        assert!(store.is_tombstoned(id).await.unwrap(), "{id} is tombstoned");
+    }
+    assert!(store.initiative_by_id(other.id).await.unwrap().is_some());
+
+    let gone = store
+        .deleted_initiative(DeletedKey::Handle("doomed-group"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((gone.id, gone.handle.as_str()), (i.id, "doomed-group"));
+    assert_eq!(
+        store
+            .deleted_initiative(DeletedKey::Id(i.id))
+            .await
+            .unwrap(),
+        Some(gone)
+    );
+    assert_eq!(
+        store
+            .deleted_initiative(DeletedKey::Handle("stays-here"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let last = crate::support::all_changes(store).await.pop().unwrap();
+    assert_eq!(
+        (last.kind, last.entity_id, last.initiative_id),
+        (hromada_store::ChangeKind::InitiativeDeleted, i.id, i.id)
+    );
+    assert_eq!(store.audit_log(1, 0).await.unwrap(), vec![entry]);
+
+    // The handle is never taken again here, but another node's listing may carry it.
+    let newcomer = initiative("doomed-group");
+    assert!(matches!(
+        store.insert_initiative(&newcomer, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let remote = hromada_domain::Initiative {
+        origin: Some("elsewhere.example".into()),
+        ..initiative("doomed-group")
+    };
+    store.insert_initiative(&remote, None).await.unwrap();
+
+    assert!(matches!(
+        store.delete_initiative(i.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        matches!(
+            store.delete_initiative(remote.id, None).await,
+            Err(StoreError::NotFound)
+        ),
+        "only local initiatives are deleted this way"
+    );
+    assert!(store.initiative_by_id(remote.id).await.unwrap().is_some());
+}

@@ -17,6 +17,7 @@ mod events;
 mod feed;
 mod initiatives;
 mod needs;
+mod peers;
 mod search;
 mod support;
 mod trust;
@@ -26,27 +27,49 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use hromada_store::Store;
+use hromada_store::{FederationStore, Store};
 use hromada_testkit::db::{POSTGRES_URL_VAR, fresh_postgres, fresh_sqlite, postgres_url};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 type CaseFuture = Pin<Box<dyn Future<Output = ()>>>;
-type Case = fn(Arc<dyn Store>) -> CaseFuture;
+/// A case gets one fresh database, through both of its interfaces.
+type Case = fn(Arc<dyn Store>, Arc<dyn FederationStore>) -> CaseFuture;
 
 /// Turns `module::case` paths (async fns taking `&dyn Store`) into named cases.
 macro_rules! cases {
     ($($module:ident :: $case:ident),* $(,)?) => {
         vec![$((
             concat!(stringify!($module), "::", stringify!($case)),
-            (|store: Arc<dyn Store>| -> CaseFuture {
+            (|store: Arc<dyn Store>, _: Arc<dyn FederationStore>| -> CaseFuture {
                 Box::pin(async move { $module::$case(&*store).await })
             }) as Case,
         )),*]
     };
 }
 
+/// Like [`cases!`], for async fns taking `(&dyn Store, &dyn FederationStore)`.
+macro_rules! federation_cases {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        vec![$((
+            concat!(stringify!($module), "::", stringify!($case)),
+            (|store: Arc<dyn Store>, fed: Arc<dyn FederationStore>| -> CaseFuture {
+                Box::pin(async move { $module::$case(&*store, &*fed).await })
+            }) as Case,
+        )),*]
+    };
+}
+
 fn all_cases() -> Vec<(&'static str, Case)> {
-    cases![
+    let mut all = federation_cases![
+        peers::peers_round_trip_and_replace,
+        peers::touch_and_delete_peer,
+        peers::listing_counts_per_origin,
+        peers::purge_domain_takes_everything_of_it,
+        peers::unfollowing_forgets_what_only_that_peer_brought,
+        peers::deleting_a_remote_listing_spares_local_ones,
+    ];
+    all.extend(cases![
+        initiatives::deleting_tombstones_everything_and_retires_the_handle,
         initiatives::round_trip_every_field,
         initiatives::remote_round_trip_and_lookup_by_origin,
         initiatives::update_replaces_every_field,
@@ -103,7 +126,8 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         trust::search_filters_by_trust_status,
         trust::reports_round_trip_and_resolve,
         trust::website_checks_and_what_is_due,
-    ]
+    ]);
+    all
 }
 
 /// Runs one case on a fresh database of the given backend.
@@ -119,13 +143,13 @@ fn run(case: Case, postgres: Option<&str>) -> Result<(), Failed> {
                 let db = fresh_sqlite()
                     .await
                     .map_err(|e| format!("fresh SQLite database: {e}"))?;
-                case(db.store()).await;
+                case(db.store(), db.federation()).await;
             }
             Some(url) => {
                 let db = fresh_postgres(url)
                     .await
                     .map_err(|e| format!("fresh PostgreSQL database: {e}"))?;
-                case(db.store()).await;
+                case(db.store(), db.federation()).await;
             }
         }
         Ok(())

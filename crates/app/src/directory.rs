@@ -183,6 +183,52 @@ impl App {
         Ok(initiative)
     }
 
+    /// Deletes a local initiative as a whole, with its needs, updates and events (moderators).
+    /// Federation then tells its followers and the nodes that follow this one; its actor URL
+    /// answers 410 and its handle is never taken again here.
+    pub async fn delete_initiative(
+        &self,
+        by: &User,
+        handle: &str,
+        reason: Option<&str>,
+    ) -> AppResult<()> {
+        if !by.is_moderator() {
+            return Err(AppError::Forbidden("only moderators delete initiatives"));
+        }
+        let initiative = self.find(handle).await?;
+        ensure_editable(by, &initiative)?;
+        let mut audit = AuditEntry::new(
+            now(),
+            Some(&by.username),
+            AuditAction::Deleted,
+            initiative.handle.as_str(),
+        )
+        .with_details(serde_json::json!({
+            "name": initiative.name,
+            "status": initiative.status.code(),
+        }));
+        if let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            audit = audit.with_reason(reason.chars().take(1000).collect::<String>());
+        }
+        self.store
+            .delete_initiative(initiative.id, Some(&audit))
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a handle belonged to a local initiative that was deleted.
+    pub async fn was_deleted(&self, handle: &str) -> AppResult<bool> {
+        let r = HandleRef::parse(handle);
+        if r.origin.is_some() {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .deleted_initiative(hromada_store::DeletedKey::Handle(&r.handle))
+            .await?
+            .is_some())
+    }
+
     /// Pauses, archives or republishes. Maintainers may pause and resume their own initiative;
     /// archiving and restoring is for moderators.
     pub async fn set_status(

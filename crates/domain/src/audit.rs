@@ -19,6 +19,8 @@ pub enum AuditAction {
     PasswordReset,
     TokenCreated,
     TokenRevoked,
+    /// A local initiative was deleted as a whole.
+    Deleted,
 }
 
 impl AuditAction {
@@ -34,6 +36,7 @@ impl AuditAction {
             AuditAction::PasswordReset => "password_reset",
             AuditAction::TokenCreated => "token_created",
             AuditAction::TokenRevoked => "token_revoked",
+            AuditAction::Deleted => "deleted",
         }
     }
 
@@ -50,6 +53,7 @@ impl AuditAction {
             PasswordReset,
             TokenCreated,
             TokenRevoked,
+            Deleted,
         ]
         .into_iter()
         .find(|a| a.code() == code)

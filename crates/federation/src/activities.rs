@@ -99,6 +99,17 @@ pub fn delete(actor: &str, followers: &str, object_id: &str, former_type: &str) 
     }))
 }
 
+/// `Delete` of a deleted actor by itself, in Mastodon's own shape for a deleted account.
+pub fn delete_actor(actor: &str) -> Value {
+    with_context(json!({
+        "id": format!("{actor}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": actor,
+    }))
+}
+
 /// `Update` of our own actor (profile edits), carrying the full actor document.
 pub fn update_actor(actor_doc: Value, followers: &str, seq: i64) -> Value {
     let actor = str_field(&actor_doc, "id").to_string();

@@ -198,7 +198,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
                     .into_iter()
                     .flatten()
                 {
-                    take_listing(inner, item, source).await;
+                    take_listing(inner, item, source, &peer.domain).await;
                 }
                 doc.get("next").and_then(Value::as_str).map(String::from)
             }
@@ -209,8 +209,8 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
     Ok(pages)
 }
 
-async fn take_listing(inner: &Inner, item: &Value, source: &str) {
-    if let Err(e) = ingest(inner, item, source).await {
+async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
+    if let Err(e) = ingest(inner, item, source, peer).await {
         tracing::info!(error = %e, "backfill: listing not taken");
         return;
     }
@@ -220,7 +220,7 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str) {
         .into_iter()
         .flatten()
     {
-        if let Err(e) = ingest(inner, object, source).await {
+        if let Err(e) = ingest(inner, object, source, peer).await {
             tracing::info!(error = %e, "backfill: object not taken");
         }
     }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use hromada_domain::{Initiative, NeedStatus};
-use hromada_store::LocalActor;
+use hromada_store::{DeletedKey, LocalActor};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -118,8 +118,30 @@ fn store_failed(e: impl std::fmt::Display) -> Response {
 async fn local_initiative(inner: &Inner, handle: &str) -> Result<Initiative, Response> {
     match inner.store.initiative_by_handle(handle, None).await {
         Ok(Some(i)) if has_actor(&i) => Ok(i),
-        Ok(_) => Err(json_error(StatusCode::NOT_FOUND, "no such actor")),
+        Ok(Some(_)) => Err(json_error(StatusCode::NOT_FOUND, "no such actor")),
+        // A deleted initiative's actor (and everything under it) is gone for good.
+        Ok(None) => match inner
+            .store
+            .deleted_initiative(DeletedKey::Handle(handle))
+            .await
+        {
+            Ok(Some(gone)) => Err(ap_json(
+                StatusCode::GONE,
+                &tombstone(&inner.urls.actor(&gone.handle), "Group"),
+            )),
+            Ok(None) => Err(json_error(StatusCode::NOT_FOUND, "no such actor")),
+            Err(e) => Err(store_failed(e)),
+        },
         Err(e) => Err(store_failed(e)),
+    }
+}
+
+/// 410 with a tombstone for an object id that was deleted, else 404.
+async fn missing_object(inner: &Inner, id: Uuid, url: String, former_type: &str) -> Response {
+    match inner.store.is_tombstoned(id).await {
+        Ok(true) => ap_json(StatusCode::GONE, &tombstone(&url, former_type)),
+        Ok(false) => json_error(StatusCode::NOT_FOUND, "no such object"),
+        Err(e) => store_failed(e),
     }
 }
 
@@ -356,7 +378,7 @@ async fn need_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -
     };
     let n = match inner.store.need_by_id(id).await {
         Ok(Some(n)) => n,
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Ok(None) => return missing_object(&inner, id, inner.urls.need(id), "Note").await,
         Err(e) => return store_failed(e),
     };
     let i = match initiative_of(&inner, n.initiative_id).await {
@@ -384,7 +406,7 @@ async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<Str
     };
     let e = match inner.store.event_by_id(id).await {
         Ok(Some(e)) => e,
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Ok(None) => return missing_object(&inner, id, inner.urls.event(id), "Event").await,
         Err(e) => return store_failed(e),
     };
     let i = match initiative_of(&inner, e.initiative_id).await {

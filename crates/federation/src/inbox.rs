@@ -594,7 +594,9 @@ async fn network(
                 "Delete" => return Ok(None),
                 _ => match object {
                     Some(doc) if doc.is_object() && is_directory_doc(doc) => {
-                        ingest(inner, doc, &actor.id).await.map_err(ingest_failed)?
+                        ingest(inner, doc, &actor.id, &domain)
+                            .await
+                            .map_err(ingest_failed)?
                     }
                     _ => return Ok(None),
                 },
@@ -653,7 +655,7 @@ async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<bool, Res
                 ))));
             }
             // Fetched from the object's own host: that is its proof.
-            ingest(inner, &fetched.json, fetched.url.as_str())
+            ingest(inner, &fetched.json, fetched.url.as_str(), peer)
                 .await
                 .map_err(ingest_failed)
         }

@@ -277,8 +277,8 @@ impl Federation {
         peers::follow(&self.inner, domain).await
     }
 
-    /// Stops following a node. Its listings stay until it is blocked.
-    pub async fn unfollow_peer(&self, domain: &str) -> Result<(), PeerError> {
+    /// Stops following a node; the listings that came only through it go. Returns how many.
+    pub async fn unfollow_peer(&self, domain: &str) -> Result<u64, PeerError> {
         peers::unfollow(&self.inner, domain).await
     }
 

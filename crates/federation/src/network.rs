@@ -23,6 +23,8 @@ use crate::fetch::{FetchError, same_origin};
 
 /// Longest Markdown taken from a remote listing (the domain's limit for descriptions).
 const MAX_MARKDOWN: usize = 20_000;
+/// Most beneficiaries taken from a remote event (the domain's limit for local ones).
+const MAX_BENEFICIARIES: usize = 20;
 
 /// The id a remote object gets here: derived from its URL, never equal to a local (v4) id.
 pub(crate) fn remote_id(url: &str) -> Uuid {
@@ -130,13 +132,22 @@ pub(crate) fn is_directory_doc(doc: &Value) -> bool {
     doc.get("listing").is_some() || doc.get("listingItem").is_some()
 }
 
-/// Takes in a `Group` with `listing` or an object with `listingItem` that came from `source`.
-/// Returns whether anything changed here (only then is it relayed further).
-pub(crate) async fn ingest(inner: &Inner, doc: &Value, source: &str) -> Result<bool, IngestError> {
+/// Takes in a `Group` with `listing` or an object with `listingItem` that came from `source`
+/// and reached this node through the followed peer `via` (recorded, so that unfollowing it
+/// removes what only it brought). Returns whether anything changed here (only then is it
+/// relayed further).
+pub(crate) async fn ingest(
+    inner: &Inner,
+    doc: &Value,
+    source: &str,
+    via: &str,
+) -> Result<bool, IngestError> {
     let id = str_of(doc, "id").ok_or_else(|| IngestError::Invalid("no id".into()))?;
     check_origin(inner, id, source)?;
     if doc.get("listing").is_some() {
-        return ingest_group(inner, doc, id).await;
+        let changed = ingest_group(inner, doc, id).await?;
+        inner.fed.add_listing_source(remote_id(id), via).await?;
+        return Ok(changed);
     }
     let Some(item) = doc.get("listingItem") else {
         return Ok(false);
@@ -163,6 +174,7 @@ pub(crate) async fn ingest(inner: &Inner, doc: &Value, source: &str) -> Result<b
                 .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?
         }
     };
+    inner.fed.add_listing_source(owner.id, via).await?;
     let data = item.get("data").cloned().unwrap_or(Value::Null);
     let origin_base = base_of(id);
     let bad = |e: serde_json::Error| IngestError::Invalid(e.to_string());
@@ -208,8 +220,9 @@ pub(crate) async fn ingest(inner: &Inner, doc: &Value, source: &str) -> Result<b
             let mut event: Event = serde_json::from_value(data).map_err(bad)?;
             event.id = remote_id(id);
             event.initiative_id = owner.id;
-            // Beneficiaries are handles on the origin node, meaningless here.
-            event.beneficiaries.clear();
+            // Beneficiaries are handles on the origin node; the store matches them against
+            // that node's listings only.
+            event.beneficiaries.truncate(MAX_BENEFICIARIES);
             event.description = clip(&event.description);
             match inner.store.event_by_id(event.id).await? {
                 Some(old) if old.initiative_id != owner.id => Err(forged(id)),
@@ -222,7 +235,8 @@ pub(crate) async fn ingest(inner: &Inner, doc: &Value, source: &str) -> Result<b
     }
 }
 
-/// A deleted object (an update: the only kind that is ever deleted) from `source`.
+/// A deleted object from `source`: an update, or a whole initiative (its actor URL), which
+/// goes with its needs, updates and events.
 pub(crate) async fn ingest_tombstone(
     inner: &Inner,
     object_id: &str,
@@ -230,6 +244,12 @@ pub(crate) async fn ingest_tombstone(
 ) -> Result<bool, IngestError> {
     check_origin(inner, object_id, source)?;
     let id = remote_id(object_id);
+    if let Some(listing) = inner.store.initiative_by_id(id).await? {
+        if listing.origin != authority(object_id) {
+            return Err(forged(object_id));
+        }
+        return Ok(inner.fed.delete_remote_listing(id).await?);
+    }
     match inner.store.update_by_id(id).await? {
         Some(u) => {
             let owner = inner.store.initiative_by_id(u.initiative_id).await?;

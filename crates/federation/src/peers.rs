@@ -27,6 +27,8 @@ pub enum PeerError {
     Blocked(String),
     #[error("no such peer: {0}")]
     NotFound(String),
+    #[error("{0} has no follow of this node waiting for approval")]
+    NotPending(String),
     #[error("cannot reach {0}: {1}")]
     Unreachable(String, String),
     #[error(transparent)]
@@ -202,8 +204,10 @@ async fn discover(inner: &Inner, base: &str) -> Result<String, String> {
         .ok_or_else(|| "no instance actor found (NodeInfo or WebFinger)".to_string())
 }
 
-/// Stops following a node (`Undo` of the follow). Its listings stay until it is blocked.
-pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<(), PeerError> {
+/// Stops following a node (`Undo` of the follow) and removes the mirrored listings that came
+/// only through it (its own, and those it relayed, unless another followed peer brought them
+/// too). Returns how many listings went.
+pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<u64, PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
@@ -229,7 +233,9 @@ pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<(), PeerError> 
     } else {
         inner.fed.save_peer(&peer).await?;
     }
-    Ok(())
+    let purged = inner.fed.forget_listing_source(&domain).await?;
+    tracing::info!(%domain, purged, "unfollowed a node");
+    Ok(purged)
 }
 
 /// Sets whether listings a peer relays from third nodes are refused.
@@ -452,6 +458,9 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
     let Some(follow_id) = peer.incoming_follow_id.clone() else {
         return Err(PeerError::NotFound(domain));
     };
+    if peer.incoming != Some(PeerState::Pending) {
+        return Err(PeerError::NotPending(domain));
+    }
     let me = inner.urls.instance_actor();
     let follow = json!({"id": follow_id, "type": "Follow", "actor": peer.actor_id, "object": me});
     let kind = if accept { "Accept" } else { "Reject" };
@@ -460,11 +469,15 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
     queue(inner, &mut write, body, &peer.inbox.clone());
     if accept {
         peer.incoming = Some(PeerState::Accepted);
+        inner.fed.save_peer(&peer).await?;
+    } else if peer.outgoing.is_none() {
+        inner.fed.delete_peer(&domain).await?;
     } else {
         peer.incoming = None;
         peer.incoming_follow_id = None;
+        peer.incoming_since = None;
+        inner.fed.save_peer(&peer).await?;
     }
-    inner.fed.save_peer(&peer).await?;
     inner.fed.apply(&write).await?;
     inner.queued.notify_one();
     Ok(())

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use hromada_domain::Initiative;
 use hromada_store::{
-    Audience, Change, ChangeKind, CursorMove, FedWrite, FollowerState, LocalActor, NewActivity,
-    ObjectKind, PublishedMark, ScheduledPost, StoreError,
+    Audience, Change, ChangeKind, CursorMove, DeletedKey, FedWrite, FollowerState, LocalActor,
+    NewActivity, ObjectKind, PublishedMark, ScheduledPost, StoreError,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -104,6 +104,9 @@ pub(crate) fn served_dates(
 
 /// Adds to `write` what one change means for followers.
 async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<(), FederationError> {
+    if change.kind == ChangeKind::InitiativeDeleted {
+        return plan_deletion(inner, change, write).await;
+    }
     let Some(initiative) = inner.store.initiative_by_id(change.initiative_id).await? else {
         return Ok(());
     };
@@ -130,7 +133,8 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     };
     let now = Utc::now();
     match change.kind {
-        ChangeKind::InitiativeCreated => {}
+        // Deletions are planned by `plan_deletion`, before the initiative is looked up.
+        ChangeKind::InitiativeCreated | ChangeKind::InitiativeDeleted => {}
         ChangeKind::InitiativeUpdated => {
             // Nobody to tell (e.g. just approved): do not create a key pair only to throw the
             // activity away.
@@ -369,6 +373,47 @@ async fn publish_due(inner: &Inner) -> Result<usize, FederationError> {
     Ok(count)
 }
 
+/// A whole initiative was deleted: its fediverse followers get the `Delete` of the actor,
+/// signed by the actor itself (the way Mastodon announces a deleted account), and peers that
+/// follow this node get a `Delete` of its listing from the instance actor.
+async fn plan_deletion(
+    inner: &Inner,
+    change: &Change,
+    write: &mut FedWrite,
+) -> Result<(), FederationError> {
+    let Some(gone) = inner
+        .store
+        .deleted_initiative(DeletedKey::Id(change.initiative_id))
+        .await?
+    else {
+        return Ok(());
+    };
+    let actor = inner.urls.actor(&gone.handle);
+    let local = LocalActor::Initiative(gone.id);
+    if inner
+        .fed
+        .follower_count(local, FollowerState::Accepted)
+        .await?
+        > 0
+    {
+        let body = activities::delete_actor(&actor);
+        write.activities.push(NewActivity {
+            activity_id: body["id"].as_str().unwrap_or_default().to_string(),
+            actor: local,
+            body: body.to_string(),
+            audience: Audience::Followers(local),
+        });
+    }
+    let targets = peers::peer_targets(inner, &[]).await?;
+    if !targets.is_empty() {
+        let tombstone =
+            serde_json::json!({"id": actor, "type": "Tombstone", "formerType": "Group"});
+        let id = format!("{actor}#sync/{}", change.seq);
+        sync(write, inner, id, "Delete", tombstone, targets);
+    }
+    Ok(())
+}
+
 /// A need, update or event object with its structured form for other Hromada nodes.
 pub(crate) fn need_item(object: Value, n: &hromada_domain::Need) -> Value {
     with_item(object, "need", serde_json::to_value(n).unwrap_or_default())
@@ -545,6 +590,7 @@ async fn plan_network(
                 );
             }
         }
+        ChangeKind::InitiativeDeleted => {}
         ChangeKind::EventCreated | ChangeKind::EventUpdated => {
             let Some(event) = inner.store.event_by_id(change.entity_id).await? else {
                 return Ok(());

@@ -31,6 +31,12 @@ pub struct Config {
     pub log: String,
     /// Largest accepted JSON request body, in bytes.
     pub max_body_bytes: usize,
+    /// Whether listings this node mirrors from peers are relayed (announced) to the nodes that
+    /// follow it, so the directory reaches beyond direct peers.
+    pub relay: bool,
+    /// Whether node follows of this node are accepted at once; when off, each is held until an
+    /// admin approves or rejects it.
+    pub auto_accept_peers: bool,
 }
 
 impl Default for Config {
@@ -47,6 +53,8 @@ impl Default for Config {
             node_rules: String::new(),
             log: "info,sqlx=warn".into(),
             max_body_bytes: 256 * 1024,
+            relay: true,
+            auto_accept_peers: true,
         }
     }
 }
@@ -97,6 +105,7 @@ impl Config {
                 table.insert(key, env_value(&value));
             }
         }
+        check_switches(&table)?;
         let config = Config::deserialize(table)
             .map_err(|e| ConfigError(format!("invalid configuration: {}", e.message())))?;
         config.check()
@@ -162,6 +171,20 @@ impl Config {
             federation_limits: hromada_federation::Limits::default(),
         })
     }
+}
+
+/// A switch given as anything but `true`/`false` is named, with where to fix it.
+fn check_switches(table: &toml::Table) -> Result<(), ConfigError> {
+    let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+    for (key, value) in table {
+        if matches!(defaults.get(key), Some(toml::Value::Boolean(_))) && !value.is_bool() {
+            return Err(ConfigError(format!(
+                "{key} must be true or false, not `{value}` (HROMADA_{})",
+                key.to_ascii_uppercase()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Environment values are TOML literals when they parse as one (`true`, `262144`), strings otherwise.
@@ -267,8 +290,11 @@ mod tests {
             .contains("HROMADA_DATABASE_URL")
         );
         assert!(
-            err(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "maybe")]).contains("invalid configuration")
+            err(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "maybe")])
+                .contains("allow_private_networks must be true or false")
         );
+        assert!(err(&[("HROMADA_RELAY", "sometimes")]).contains("HROMADA_RELAY"));
+        assert!(err(&[("HROMADA_AUTO_ACCEPT_PEERS", "1")]).contains("HROMADA_AUTO_ACCEPT_PEERS"));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "lisen = \"x\"").unwrap();
@@ -277,6 +303,44 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("unknown field `lisen`")
+        );
+    }
+
+    #[test]
+    fn network_switches_default_on_and_are_overridable() {
+        let on = Config::load(None, env(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")])).unwrap();
+        assert!(on.config.relay && on.config.auto_accept_peers);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hromada.toml");
+        std::fs::write(&file, "relay = false\nauto_accept_peers = true\n").unwrap();
+        let s = Config::load(
+            Some(&file),
+            env(&[
+                ("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"),
+                ("HROMADA_AUTO_ACCEPT_PEERS", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(!s.config.relay, "from the file");
+        assert!(
+            !s.config.auto_accept_peers,
+            "the variable wins over the file"
+        );
+        assert!(
+            Config::load(
+                Some(&file),
+                env(&[("HROMADA_ALLOW_PRIVATE_NETWORKS", "yes")])
+            )
+            .unwrap_err()
+            .0
+            .contains("HROMADA_ALLOW_PRIVATE_NETWORKS")
+        );
+        std::fs::write(&file, "relay = \"no\"\n").unwrap();
+        assert!(
+            Config::load(Some(&file), env(&[]))
+                .unwrap_err()
+                .0
+                .contains("relay must be true or false")
         );
     }
 

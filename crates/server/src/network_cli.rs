@@ -18,6 +18,8 @@ pub enum PeerCommand {
     List,
     /// Accept a node's follow that was held for approval.
     Approve { domain: String },
+    /// Refuse a node's follow that was held for approval.
+    Reject { domain: String },
     /// Refuse listings a peer relays from third nodes (`--allow` to take them again).
     RefuseRelayed {
         domain: String,
@@ -38,7 +40,10 @@ pub enum PeerCommand {
 
 fn failed(e: PeerError) -> Failure {
     match e {
-        PeerError::Invalid(_) | PeerError::Blocked(_) | PeerError::NotFound(_) => Failure::usage(e),
+        PeerError::Invalid(_)
+        | PeerError::Blocked(_)
+        | PeerError::NotFound(_)
+        | PeerError::NotPending(_) => Failure::usage(e),
         other => Failure::runtime(other),
     }
 }
@@ -57,8 +62,10 @@ pub async fn peer(fed: Federation, command: PeerCommand) -> Result<(), Failure> 
             );
         }
         PeerCommand::Unfollow { domain } => {
-            fed.unfollow_peer(&domain).await.map_err(failed)?;
-            println!("no longer following {domain}");
+            let n = fed.unfollow_peer(&domain).await.map_err(failed)?;
+            println!(
+                "no longer following {domain}; {n} listings that came only through it removed"
+            );
         }
         PeerCommand::List => {
             println!("domain\tstatus\tfollows_us\tsince\tlast_activity\tlistings\tbackfilling");
@@ -78,6 +85,10 @@ pub async fn peer(fed: Federation, command: PeerCommand) -> Result<(), Failure> 
         PeerCommand::Approve { domain } => {
             fed.answer_peer(&domain, true).await.map_err(failed)?;
             println!("{domain} may follow this node");
+        }
+        PeerCommand::Reject { domain } => {
+            fed.answer_peer(&domain, false).await.map_err(failed)?;
+            println!("{domain}'s follow refused");
         }
         PeerCommand::RefuseRelayed { domain, allow } => {
             fed.refuse_relayed_from(&domain, !allow)

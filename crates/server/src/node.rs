@@ -111,6 +111,8 @@ fn federation_settings(settings: &Settings) -> FederationSettings {
         allow_private_networks: config.allow_private_networks,
         node_name: config.node_name.clone(),
         node_description: config.node_description.clone(),
+        relay: config.relay,
+        auto_accept_peers: config.auto_accept_peers,
         limits: settings.federation_limits.clone(),
         ..FederationSettings::new(settings.public_url.clone())
     }

@@ -989,4 +989,62 @@ impl FederationStore for PgStore {
             .map(|(o, n)| (o, u64::try_from(n).unwrap_or(0)))
             .collect())
     }
+
+    async fn add_listing_source(&self, initiative_id: Uuid, peer: &str) -> StoreResult<()> {
+        // Only mirrored listings have sources; a local id is ignored.
+        sqlx::query(
+            "INSERT INTO fed_listing_sources (initiative_id, peer)
+             SELECT id, $2 FROM initiatives WHERE id = $1 AND origin IS NOT NULL
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(initiative_id)
+        .bind(peer.to_ascii_lowercase())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn listing_sources(&self, initiative_id: Uuid) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT peer FROM fed_listing_sources WHERE initiative_id = $1 ORDER BY peer",
+        )
+        .bind(initiative_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    async fn forget_listing_source(&self, peer: &str) -> StoreResult<u64> {
+        let peer = peer.to_ascii_lowercase();
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM initiatives WHERE origin IS NOT NULL
+               AND id IN (SELECT initiative_id FROM fed_listing_sources WHERE peer = $1)
+               AND id NOT IN (SELECT initiative_id FROM fed_listing_sources WHERE peer <> $1)",
+        )
+        .bind(&peer)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        sqlx::query("DELETE FROM fed_listing_sources WHERE peer = $1")
+            .bind(&peer)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(gone)
+    }
+
+    async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool> {
+        let gone = sqlx::query("DELETE FROM initiatives WHERE id = $1 AND origin IS NOT NULL")
+            .bind(initiative_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        Ok(gone > 0)
+    }
 }

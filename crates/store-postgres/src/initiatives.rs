@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use hromada_domain::{
     AuditEntry, Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
 };
-use hromada_store::{ChangeKind, StoreError, StoreResult};
+use hromada_store::{ChangeKind, DeletedInitiative, DeletedKey, StoreError, StoreResult};
 use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -111,6 +111,16 @@ pub(crate) async fn insert(
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
+    if i.origin.is_none() {
+        let retired = sqlx::query("SELECT 1 FROM deleted_initiatives WHERE handle = $1")
+            .bind(i.handle.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if retired.is_some() {
+            return Err(StoreError::Conflict(conflict(i, "handle")));
+        }
+    }
     let sql = insert_sql();
     bind_fields(sqlx::query(&sql), i)
         .execute(&mut *tx)
@@ -123,6 +133,87 @@ pub(crate) async fn insert(
     )
     .await?;
     tx.commit().await.map_err(db_err)
+}
+
+/// Deletes a local initiative; its objects' ids are tombstoned and its handle retired.
+pub(crate) async fn delete(
+    store: &PgStore,
+    initiative_id: Uuid,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let handle: Option<(String,)> = sqlx::query_as(
+        "SELECT handle FROM initiatives WHERE id = $1 AND origin IS NULL FOR UPDATE",
+    )
+    .bind(initiative_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some((handle,)) = handle else {
+        return Err(StoreError::NotFound);
+    };
+    let now = Utc::now();
+    for (table, kind) in [
+        ("needs", "need"),
+        ("updates", "update"),
+        ("events", "event"),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO tombstones (id, kind, deleted_at)
+             SELECT id, $2, $3 FROM {table} WHERE initiative_id = $1
+             ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(initiative_id)
+        .bind(kind)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    feed::add_tombstone(&mut tx, initiative_id, "initiative", now).await?;
+    sqlx::query("INSERT INTO deleted_initiatives (id, handle, deleted_at) VALUES ($1, $2, $3)")
+        .bind(initiative_id)
+        .bind(&handle)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    // Needs, updates, events, maintainers and trust rows go with it (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM initiatives WHERE id = $1")
+        .bind(initiative_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeDeleted, initiative_id, initiative_id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn deleted(
+    store: &PgStore,
+    key: DeletedKey<'_>,
+) -> StoreResult<Option<DeletedInitiative>> {
+    let query = match key {
+        DeletedKey::Id(id) => {
+            sqlx::query_as("SELECT id, handle, deleted_at FROM deleted_initiatives WHERE id = $1")
+                .bind(id)
+        }
+        DeletedKey::Handle(handle) => sqlx::query_as(
+            "SELECT id, handle, deleted_at FROM deleted_initiatives WHERE handle = $1",
+        )
+        .bind(handle.to_string()),
+    };
+    let row: Option<(Uuid, String, DateTime<Utc>)> =
+        query.fetch_optional(store.pool()).await.map_err(db_err)?;
+    Ok(row.map(|(id, handle, deleted_at)| DeletedInitiative {
+        id,
+        handle,
+        deleted_at,
+    }))
 }
 
 pub(crate) async fn update(

@@ -22,7 +22,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
-use hromada_store::{Change, SearchPage, SearchQuery, Store, StoreError, StoreResult, TokenRecord};
+use hromada_store::{
+    Change, DeletedInitiative, DeletedKey, SearchPage, SearchQuery, Store, StoreError, StoreResult,
+    TokenRecord,
+};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -147,6 +150,17 @@ impl Store for PgStore {
         origin: Option<&str>,
     ) -> StoreResult<Option<Initiative>> {
         initiatives::by_handle(self, handle, origin).await
+    }
+
+    async fn delete_initiative(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        initiatives::delete(self, id, audit).await
+    }
+
+    async fn deleted_initiative(
+        &self,
+        key: DeletedKey<'_>,
+    ) -> StoreResult<Option<DeletedInitiative>> {
+        initiatives::deleted(self, key).await
     }
 
     async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage> {

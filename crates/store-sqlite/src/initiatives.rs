@@ -5,7 +5,7 @@ use hromada_domain::AuditEntry;
 use hromada_domain::{
     Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
 };
-use hromada_store::{ChangeKind, StoreError, StoreResult};
+use hromada_store::{ChangeKind, DeletedInitiative, DeletedKey, StoreError, StoreResult};
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
 
@@ -124,6 +124,9 @@ pub(crate) async fn insert(
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
+    if i.origin.is_none() {
+        ensure_handle_not_retired(&mut tx, i).await?;
+    }
     bind_fields(sqlx::query(INSERT), i)?
         .execute(&mut *tx)
         .await
@@ -136,6 +139,101 @@ pub(crate) async fn insert(
     )
     .await?;
     tx.commit().await.map_err(db_err)
+}
+
+async fn ensure_handle_not_retired(conn: &mut SqliteConnection, i: &Initiative) -> StoreResult<()> {
+    let retired = sqlx::query("SELECT 1 FROM deleted_initiatives WHERE handle = ?1")
+        .bind(i.handle.as_str())
+        .fetch_optional(conn)
+        .await
+        .map_err(db_err)?;
+    match retired {
+        Some(_) => Err(StoreError::Conflict(conflict(i, "handle"))),
+        None => Ok(()),
+    }
+}
+
+/// Deletes a local initiative; its objects' ids are tombstoned and its handle retired.
+pub(crate) async fn delete(
+    store: &SqliteStore,
+    initiative_id: Uuid,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    let key = id(initiative_id);
+    let handle: Option<(String,)> =
+        sqlx::query_as("SELECT handle FROM initiatives WHERE id = ?1 AND origin IS NULL")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some((handle,)) = handle else {
+        return Err(StoreError::NotFound);
+    };
+    let now = chrono::Utc::now();
+    for (table, kind) in [
+        ("needs", "need"),
+        ("updates", "update"),
+        ("events", "event"),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO tombstones (id, kind, deleted_at)
+             SELECT id, ?2, ?3 FROM {table} WHERE initiative_id = ?1
+             ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(&key)
+        .bind(kind)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    feed::add_tombstone(&mut tx, initiative_id, "initiative", now).await?;
+    sqlx::query("INSERT INTO deleted_initiatives (id, handle, deleted_at) VALUES (?1, ?2, ?3)")
+        .bind(&key)
+        .bind(&handle)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    // Needs, updates, events, maintainers and facets go with it (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM initiatives WHERE id = ?1")
+        .bind(&key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    feed::record(
+        &mut tx,
+        audit,
+        Some((ChangeKind::InitiativeDeleted, initiative_id, initiative_id)),
+    )
+    .await?;
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn deleted(
+    store: &SqliteStore,
+    key: DeletedKey<'_>,
+) -> StoreResult<Option<DeletedInitiative>> {
+    let (column, value) = match key {
+        DeletedKey::Id(u) => ("id", id(u)),
+        DeletedKey::Handle(h) => ("handle", h.to_string()),
+    };
+    let row: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "SELECT id, handle, deleted_at FROM deleted_initiatives WHERE {column} = ?1"
+    ))
+    .bind(value)
+    .fetch_optional(store.pool())
+    .await
+    .map_err(db_err)?;
+    row.map(|(i, handle, at)| {
+        Ok(DeletedInitiative {
+            id: parse_id(&i)?,
+            handle,
+            deleted_at: parse_ts(&at)?,
+        })
+    })
+    .transpose()
 }
 
 pub(crate) async fn update(

@@ -29,7 +29,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
-use hromada_store::{Change, SearchPage, SearchQuery, Store, StoreError, StoreResult, TokenRecord};
+use hromada_store::{
+    Change, DeletedInitiative, DeletedKey, SearchPage, SearchQuery, Store, StoreError, StoreResult,
+    TokenRecord,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
@@ -177,6 +180,17 @@ impl Store for SqliteStore {
         origin: Option<&str>,
     ) -> StoreResult<Option<Initiative>> {
         initiatives::by_handle(self, handle, origin).await
+    }
+
+    async fn delete_initiative(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        initiatives::delete(self, id, audit).await
+    }
+
+    async fn deleted_initiative(
+        &self,
+        key: DeletedKey<'_>,
+    ) -> StoreResult<Option<DeletedInitiative>> {
+        initiatives::deleted(self, key).await
     }
 
     async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage> {

@@ -572,6 +572,21 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn touch_peer(&self, domain: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Mirrored listings per origin domain.
     async fn listing_counts(&self) -> StoreResult<Vec<(String, u64)>>;
+
+    // ---- where mirrored listings came from ----
+
+    /// Records that a mirrored listing reached this node through a followed peer (its origin,
+    /// a relaying node, or a backfill); idempotent.
+    async fn add_listing_source(&self, initiative_id: Uuid, peer: &str) -> StoreResult<()>;
+    /// The peers a mirrored listing came through, by domain.
+    async fn listing_sources(&self, initiative_id: Uuid) -> StoreResult<Vec<String>>;
+    /// Forgets a peer as a source (this node stopped following it): removes the mirrored
+    /// listings, with their needs, updates and events, that came through it and through no
+    /// other peer. Returns how many listings went.
+    async fn forget_listing_source(&self, peer: &str) -> StoreResult<u64>;
+    /// Removes one mirrored listing with its needs, updates and events (its origin deleted it).
+    /// `false` when there was no such mirrored listing; local initiatives are never touched.
+    async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool>;
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     // ---- initiatives ----
 
     /// Inserts a new initiative. `Conflict` when the handle is taken (among local initiatives,
-    /// or for the same origin among remote ones).
+    /// or for the same origin among remote ones), or was a deleted local initiative's.
     async fn insert_initiative(
         &self,
         initiative: &Initiative,
@@ -67,6 +67,16 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         handle: &str,
         origin: Option<&str>,
     ) -> StoreResult<Option<Initiative>>;
+    /// Deletes a local initiative with its needs, updates and events. Leaves a tombstone for
+    /// every one of their ids, reserves the handle for ever (see [`DeletedInitiative`]), and
+    /// records `InitiativeDeleted` in the change feed with `audit`. `NotFound` when there is no
+    /// such local initiative.
+    async fn delete_initiative(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
+    /// A deleted local initiative, by id or by handle.
+    async fn deleted_initiative(
+        &self,
+        key: DeletedKey<'_>,
+    ) -> StoreResult<Option<DeletedInitiative>>;
     /// Full-text search with filters, ranked, paginated.
     async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage>;
 

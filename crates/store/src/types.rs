@@ -149,6 +149,8 @@ pub enum ChangeKind {
     UpdateDeleted,
     EventCreated,
     EventUpdated,
+    /// A local initiative was deleted as a whole (`entity_id` = `initiative_id`).
+    InitiativeDeleted,
 }
 
 impl ChangeKind {
@@ -163,6 +165,7 @@ impl ChangeKind {
             ChangeKind::UpdateDeleted => "update_deleted",
             ChangeKind::EventCreated => "event_created",
             ChangeKind::EventUpdated => "event_updated",
+            ChangeKind::InitiativeDeleted => "initiative_deleted",
         }
     }
 
@@ -178,10 +181,28 @@ impl ChangeKind {
             UpdateDeleted,
             EventCreated,
             EventUpdated,
+            InitiativeDeleted,
         ]
         .into_iter()
         .find(|k| k.code() == code)
     }
+}
+
+/// A local initiative that was deleted. Its handle is never taken again on this node: remote
+/// servers keep `@handle@node` in caches and timelines, and a newcomer under the same name
+/// could pass for the old initiative (Mastodon never reuses usernames for the same reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedInitiative {
+    pub id: Uuid,
+    pub handle: String,
+    pub deleted_at: DateTime<Utc>,
+}
+
+/// How a deleted initiative is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletedKey<'a> {
+    Id(Uuid),
+    Handle(&'a str),
 }
 
 /// One entry of the change feed.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use hromada_store::{Store, StoreError};
+use hromada_store::{FederationStore, Store, StoreError};
 use hromada_store_postgres::PgStore;
 use hromada_store_sqlite::SqliteStore;
 use sqlx::Connection;
@@ -37,6 +37,11 @@ pub struct SqliteDb {
 
 impl SqliteDb {
     pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The same database through its federation interface.
+    pub fn federation(&self) -> Arc<dyn FederationStore> {
         self.store.clone()
     }
 
@@ -74,6 +79,11 @@ pub struct PostgresDb {
 
 impl PostgresDb {
     pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The same database through its federation interface.
+    pub fn federation(&self) -> Arc<dyn FederationStore> {
         self.store.clone()
     }
 }

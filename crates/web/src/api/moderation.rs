@@ -229,3 +229,41 @@ pub(crate) async fn audit_log(
         offset,
     }))
 }
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Why, for the audit log (at most 1000 characters kept).
+    pub reason: Option<String>,
+}
+
+/// Delete a local initiative as a whole, with its needs, updates and events (moderators).
+///
+/// Its followers on the fediverse and the nodes that follow this one are told (`Delete`, through
+/// the delivery queue); its actor URL, objects and page answer 410 afterwards, and its handle is
+/// never given out again on this node. Kept in the audit log.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/initiatives/{handle}",
+    tag = "moderation",
+    params(("handle" = String, Path, description = "The initiative's handle"), DeleteParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a moderator, or a listing from another node", body = ErrorBody),
+        (status = 404, description = "No such initiative", body = ErrorBody),
+    )
+)]
+pub(crate) async fn delete_initiative(
+    State(state): State<WebState>,
+    ApiPath(handle): ApiPath<String>,
+    auth: Authenticated,
+    ApiQuery(params): ApiQuery<DeleteParams>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app()
+        .delete_initiative(&auth.user, &handle, params.reason.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

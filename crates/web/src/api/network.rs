@@ -112,6 +112,7 @@ fn peer_error(e: PeerError) -> ApiError {
         PeerError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_domain", m),
         PeerError::Blocked(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         PeerError::NotFound(_) => ApiError::not_found("peer"),
+        PeerError::NotPending(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         PeerError::Unreachable(..) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "unreachable", e.to_string())
         }
@@ -166,7 +167,7 @@ pub(crate) async fn follow_peer(
     Ok((StatusCode::CREATED, Json(peer.into())))
 }
 
-/// Stop following a node (admins).
+/// Stop following a node (admins). Listings that came only through it are removed.
 #[utoipa::path(
     delete,
     path = "/api/v1/peers/{domain}",
@@ -188,6 +189,97 @@ pub(crate) async fn unfollow_peer(
     let fed = admin_federation(&state, &auth)?;
     fed.unfollow_peer(&domain).await.map_err(peer_error)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accept a node's follow of this node that was held for approval (admins; see
+/// `auto_accept_peers`). The node then receives this node's listings and pulls in the existing ones.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/{domain}/approve",
+    tag = "network",
+    params(("domain" = String, Path, description = "`host` or `host:port`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Accepted; an `Accept` is queued"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "Not a peer", body = ErrorBody),
+        (status = 409, description = "No follow from it is waiting for approval", body = ErrorBody),
+    )
+)]
+pub(crate) async fn approve_peer(
+    State(state): State<WebState>,
+    auth: Authenticated,
+    ApiPath(domain): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let fed = admin_federation(&state, &auth)?;
+    fed.answer_peer(&domain, true).await.map_err(peer_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuse a node's follow that was held for approval (admins). It gets no listings.
+#[utoipa::path(
+    post,
+    path = "/api/v1/peers/{domain}/reject",
+    tag = "network",
+    params(("domain" = String, Path, description = "`host` or `host:port`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Refused; a `Reject` is queued"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "Not a peer", body = ErrorBody),
+        (status = 409, description = "No follow from it is waiting for approval", body = ErrorBody),
+    )
+)]
+pub(crate) async fn reject_peer(
+    State(state): State<WebState>,
+    auth: Authenticated,
+    ApiPath(domain): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let fed = admin_federation(&state, &auth)?;
+    fed.answer_peer(&domain, false).await.map_err(peer_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSettingsRequest {
+    /// Refuse the listings this peer relays from third nodes (its own still arrive).
+    pub refuse_relayed: bool,
+}
+
+/// Change how a peer is treated (admins).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/peers/{domain}",
+    tag = "network",
+    params(("domain" = String, Path, description = "`host` or `host:port`")),
+    request_body = PeerSettingsRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The peer", body = PeerBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "Not a peer", body = ErrorBody),
+    )
+)]
+pub(crate) async fn change_peer(
+    State(state): State<WebState>,
+    auth: Authenticated,
+    ApiPath(domain): ApiPath<String>,
+    ApiJson(req): ApiJson<PeerSettingsRequest>,
+) -> Result<Json<PeerBody>, ApiError> {
+    let fed = admin_federation(&state, &auth)?;
+    fed.refuse_relayed_from(&domain, req.refuse_relayed)
+        .await
+        .map_err(peer_error)?;
+    let peers = fed.peers().await.map_err(peer_error)?;
+    peers
+        .into_iter()
+        .find(|p| p.domain.eq_ignore_ascii_case(domain.trim()))
+        .map(|p| Json(p.into()))
+        .ok_or_else(|| ApiError::not_found("peer"))
 }
 
 /// Blocked domains (admins).

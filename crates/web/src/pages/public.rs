@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hromada_app::AppError;
 use hromada_domain::markup::markdown_to_html;
 use hromada_domain::{Category, Initiative, InitiativeStatus, Oblast, Urgency};
 use hromada_store::SearchQuery;
@@ -339,11 +340,17 @@ pub(crate) async fn initiative(
     Path(handle): Path<String>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let detail = state
+    let detail = match state
         .app()
         .initiative_detail(ctx.user.as_ref(), &handle)
         .await
-        .map_err(|e| ctx.fail(e))?;
+    {
+        Ok(detail) => detail,
+        Err(AppError::NotFound(_)) if state.app().was_deleted(&handle).await.unwrap_or(false) => {
+            return Err(ctx.error_page(StatusCode::GONE, "error.gone", "error.gone_text"));
+        }
+        Err(e) => return Err(ctx.fail(e)),
+    };
     let t = ctx.t;
     let follow_error = query
         .as_deref()

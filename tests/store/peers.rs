@@ -1,0 +1,250 @@
+//! Peers (other nodes followed or following), the listings mirrored from them, and where each
+//! listing came from.
+
+use chrono::Duration;
+use hromada_domain::{Initiative, NeedStatus, Urgency};
+use hromada_store::{
+    Audience, DeliveryStatus, FedWrite, FederationStore, LocalActor, NewActivity, Peer, PeerState,
+    Store, Target,
+};
+
+use crate::support::{initiative, need, now};
+
+fn remote(handle: &str, origin: &str) -> Initiative {
+    Initiative {
+        origin: Some(origin.into()),
+        submitter_contact: None,
+        ..initiative(handle)
+    }
+}
+
+fn full_peer(domain: &str) -> Peer {
+    let t = now();
+    Peer {
+        outgoing: Some(PeerState::Accepted),
+        outgoing_follow_id: Some(format!("https://me.example/actor#follows/{domain}")),
+        outgoing_since: Some(t - Duration::hours(2)),
+        incoming: Some(PeerState::Pending),
+        incoming_follow_id: Some(format!("https://{domain}/actor#follows/1")),
+        incoming_since: Some(t - Duration::hours(1)),
+        last_activity_at: Some(t),
+        refuse_relayed: true,
+        backfill_next: Some(format!("https://{domain}/directory?page=3")),
+        ..Peer::new(
+            domain,
+            &format!("https://{domain}/actor"),
+            &format!("https://{domain}/inbox"),
+        )
+    }
+}
+
+pub async fn peers_round_trip_and_replace(_: &dyn Store, fed: &dyn FederationStore) {
+    let b = full_peer("b.example");
+    let a = Peer::new(
+        "a.example:8443",
+        "https://a.example:8443/actor",
+        "https://a.example:8443/inbox",
+    );
+    fed.save_peer(&b).await.unwrap();
+    fed.save_peer(&a).await.unwrap();
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(b.clone()));
+    assert_eq!(
+        fed.peer("B.Example").await.unwrap(),
+        Some(b.clone()),
+        "domains are case-insensitive"
+    );
+    assert_eq!(fed.peer("c.example").await.unwrap(), None);
+    assert_eq!(fed.peers().await.unwrap(), vec![a.clone(), b.clone()]);
+
+    // Saving again replaces every field.
+    let changed = Peer {
+        inbox: "https://b.example/shared-inbox".into(),
+        outgoing: Some(PeerState::Rejected),
+        incoming: None,
+        incoming_follow_id: None,
+        incoming_since: None,
+        refuse_relayed: false,
+        backfill_next: None,
+        ..b
+    };
+    fed.save_peer(&changed).await.unwrap();
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(changed));
+    assert_eq!(fed.peers().await.unwrap().len(), 2);
+}
+
+pub async fn touch_and_delete_peer(_: &dyn Store, fed: &dyn FederationStore) {
+    let p = Peer::new(
+        "b.example",
+        "https://b.example/actor",
+        "https://b.example/inbox",
+    );
+    fed.save_peer(&p).await.unwrap();
+    let at = now();
+    fed.touch_peer("b.example", at).await.unwrap();
+    assert_eq!(
+        fed.peer("b.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_activity_at,
+        Some(at)
+    );
+    // Not a peer: nothing is created.
+    fed.touch_peer("stranger.example", at).await.unwrap();
+    assert_eq!(fed.peer("stranger.example").await.unwrap(), None);
+
+    fed.delete_peer("b.example").await.unwrap();
+    assert_eq!(fed.peer("b.example").await.unwrap(), None);
+    assert!(fed.peers().await.unwrap().is_empty());
+    fed.delete_peer("b.example").await.unwrap();
+}
+
+pub async fn listing_counts_per_origin(store: &dyn Store, fed: &dyn FederationStore) {
+    assert!(fed.listing_counts().await.unwrap().is_empty());
+    for (handle, origin) in [
+        ("one", "b.example"),
+        ("two", "b.example"),
+        ("three", "c.example:8443"),
+    ] {
+        store
+            .insert_initiative(&remote(handle, origin), None)
+            .await
+            .unwrap();
+    }
+    store
+        .insert_initiative(&initiative("local-one"), None)
+        .await
+        .unwrap();
+    let mut counts = fed.listing_counts().await.unwrap();
+    counts.sort();
+    assert_eq!(
+        counts,
+        vec![("b.example".into(), 2), ("c.example:8443".into(), 1)]
+    );
+}
+
+pub async fn purge_domain_takes_everything_of_it(store: &dyn Store, fed: &dyn FederationStore) {
+    let theirs = remote("theirs", "bad.example");
+    let sub = remote("sub", "m.bad.example:8443");
+    let kept = remote("kept", "notbad.example");
+    let local = initiative("ours");
+    for i in [&theirs, &sub, &kept, &local] {
+        store.insert_initiative(i, None).await.unwrap();
+    }
+    let n = need(theirs.id, "Fuel", Urgency::High, NeedStatus::Open);
+    store.insert_need(&n).await.unwrap();
+    fed.save_peer(&full_peer("bad.example")).await.unwrap();
+    fed.save_peer(&full_peer("notbad.example")).await.unwrap();
+    let activity = |id: &str, host: &str| NewActivity {
+        activity_id: id.into(),
+        actor: LocalActor::Instance,
+        body: format!(r#"{{"id": "{id}"}}"#),
+        audience: Audience::Inboxes(vec![Target {
+            host: host.into(),
+            inbox: format!("https://{host}/inbox"),
+        }]),
+    };
+    fed.apply(&FedWrite {
+        activities: vec![
+            activity("https://me.example/a/1", "bad.example"),
+            activity("https://me.example/a/2", "notbad.example"),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    assert_eq!(fed.purge_domain("bad.example").await.unwrap(), 2);
+    assert_eq!(store.initiative_by_id(theirs.id).await.unwrap(), None);
+    assert_eq!(store.initiative_by_id(sub.id).await.unwrap(), None);
+    assert_eq!(store.need_by_id(n.id).await.unwrap(), None);
+    assert!(store.initiative_by_id(kept.id).await.unwrap().is_some());
+    assert!(store.initiative_by_id(local.id).await.unwrap().is_some());
+    assert_eq!(fed.peer("bad.example").await.unwrap(), None);
+    assert!(fed.peer("notbad.example").await.unwrap().is_some());
+    let counts = fed.delivery_counts().await.unwrap();
+    let status_of = |host: &str| {
+        counts
+            .iter()
+            .find(|c| c.host == host && c.count > 0)
+            .map(|c| c.status)
+    };
+    assert_eq!(status_of("bad.example"), Some(DeliveryStatus::Cancelled));
+    assert_eq!(status_of("notbad.example"), Some(DeliveryStatus::Pending));
+}
+
+pub async fn unfollowing_forgets_what_only_that_peer_brought(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let only_b = remote("only-b", "b.example");
+    let relayed_by_b = remote("relayed-by-b", "c.example");
+    let both = remote("both", "c.example");
+    let only_d = remote("only-d", "d.example");
+    let local = initiative("ours");
+    for i in [&only_b, &relayed_by_b, &both, &only_d, &local] {
+        store.insert_initiative(i, None).await.unwrap();
+    }
+    let n = need(only_b.id, "Fuel", Urgency::High, NeedStatus::Open);
+    store.insert_need(&n).await.unwrap();
+    for (i, peer) in [
+        (&only_b, "b.example"),
+        (&only_b, "b.example"),
+        (&relayed_by_b, "B.example"),
+        (&both, "b.example"),
+        (&both, "d.example"),
+        (&only_d, "d.example"),
+        (&local, "b.example"),
+    ] {
+        fed.add_listing_source(i.id, peer).await.unwrap();
+    }
+    assert_eq!(
+        fed.listing_sources(both.id).await.unwrap(),
+        vec!["b.example".to_string(), "d.example".to_string()]
+    );
+    assert_eq!(
+        fed.listing_sources(only_b.id).await.unwrap(),
+        vec!["b.example".to_string()],
+        "recorded once"
+    );
+    assert!(
+        fed.listing_sources(local.id).await.unwrap().is_empty(),
+        "local initiatives have no sources"
+    );
+
+    assert_eq!(fed.forget_listing_source("b.example").await.unwrap(), 2);
+    assert_eq!(store.initiative_by_id(only_b.id).await.unwrap(), None);
+    assert_eq!(store.need_by_id(n.id).await.unwrap(), None);
+    assert_eq!(store.initiative_by_id(relayed_by_b.id).await.unwrap(), None);
+    assert!(store.initiative_by_id(both.id).await.unwrap().is_some());
+    assert_eq!(
+        fed.listing_sources(both.id).await.unwrap(),
+        vec!["d.example".to_string()]
+    );
+    assert!(store.initiative_by_id(only_d.id).await.unwrap().is_some());
+    assert!(store.initiative_by_id(local.id).await.unwrap().is_some());
+    assert_eq!(fed.forget_listing_source("b.example").await.unwrap(), 0);
+}
+
+pub async fn deleting_a_remote_listing_spares_local_ones(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let theirs = remote("theirs", "c.example");
+    let local = initiative("ours");
+    store.insert_initiative(&theirs, None).await.unwrap();
+    store.insert_initiative(&local, None).await.unwrap();
+    let n = need(theirs.id, "Fuel", Urgency::High, NeedStatus::Open);
+    store.insert_need(&n).await.unwrap();
+    fed.add_listing_source(theirs.id, "c.example")
+        .await
+        .unwrap();
+
+    assert!(fed.delete_remote_listing(theirs.id).await.unwrap());
+    assert_eq!(store.initiative_by_id(theirs.id).await.unwrap(), None);
+    assert_eq!(store.need_by_id(n.id).await.unwrap(), None);
+    assert!(fed.listing_sources(theirs.id).await.unwrap().is_empty());
+    assert!(!fed.delete_remote_listing(theirs.id).await.unwrap());
+    assert!(!fed.delete_remote_listing(local.id).await.unwrap());
+    assert!(store.initiative_by_id(local.id).await.unwrap().is_some());
+}
