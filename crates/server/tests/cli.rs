@@ -142,7 +142,12 @@ fn bad_configuration_is_one_clear_line() {
         .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "perhaps")
         .output()
         .unwrap();
-    assert_clear_failure(&out, 2, "invalid configuration");
+    assert_clear_failure(&out, 2, "HROMADA_ALLOW_PRIVATE_NETWORKS");
+
+    for key in ["HROMADA_RELAY", "HROMADA_AUTO_ACCEPT_PEERS"] {
+        let out = hromada(&["serve"]).env(key, "sometimes").output().unwrap();
+        assert_clear_failure(&out, 2, key);
+    }
 
     let out = hromada(&["serve", "--config", "/nonexistent/hromada.toml"])
         .output()

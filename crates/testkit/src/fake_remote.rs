@@ -53,6 +53,10 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     /// Answer inbox posts with this status instead of 202.
     fail_with: Mutex<Option<u16>>,
+    /// Public keys fetched before, by key id: like Mastodon, a known actor's key is used
+    /// without asking again (so a deleted actor's last `Delete` still verifies), and fetched
+    /// anew only when it does not verify.
+    known_keys: Mutex<std::collections::HashMap<String, String>>,
     http: reqwest::Client,
 }
 
@@ -81,6 +85,7 @@ impl FakeRemote {
             current_key: Mutex::new(0),
             received: Mutex::new(Vec::new()),
             fail_with: Mutex::new(None),
+            known_keys: Mutex::new(std::collections::HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -393,6 +398,26 @@ async fn check_signature(
         .decode(params.get("signature").ok_or("no signature")?)
         .map_err(|_| "signature not base64")?;
 
+    let digest = Sha256::digest(signing_string.as_bytes());
+    let verifies = |pem: &str| {
+        RsaPublicKey::from_public_key_pem(pem)
+            .map_err(|e| format!("bad key: {e}"))
+            .map(|key| {
+                key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &sig)
+                    .is_ok()
+            })
+    };
+    let known = shared
+        .known_keys
+        .lock()
+        .expect("lock")
+        .get(&key_id)
+        .cloned();
+    if let Some(pem) = known
+        && verifies(&pem)?
+    {
+        return Ok(key_id);
+    }
     let actor_url = key_id.split('#').next().unwrap_or_default();
     let doc: Value = shared
         .http
@@ -410,13 +435,14 @@ async fn check_signature(
     let pem = doc["publicKey"]["publicKeyPem"]
         .as_str()
         .ok_or("no publicKeyPem")?;
-    let key = RsaPublicKey::from_public_key_pem(pem).map_err(|e| format!("bad key: {e}"))?;
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &Sha256::digest(signing_string.as_bytes()),
-        &sig,
-    )
-    .map_err(|_| "signature does not verify".to_string())?;
+    if !verifies(pem)? {
+        return Err("signature does not verify".to_string());
+    }
+    shared
+        .known_keys
+        .lock()
+        .expect("lock")
+        .insert(key_id.clone(), pem.to_string());
     Ok(key_id)
 }
 
