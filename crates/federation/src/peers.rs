@@ -455,12 +455,11 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
-    let Some(follow_id) = peer.incoming_follow_id.clone() else {
-        return Err(PeerError::NotFound(domain));
-    };
-    if peer.incoming != Some(PeerState::Pending) {
+    let (Some(follow_id), Some(PeerState::Pending)) =
+        (peer.incoming_follow_id.clone(), peer.incoming)
+    else {
         return Err(PeerError::NotPending(domain));
-    }
+    };
     let me = inner.urls.instance_actor();
     let follow = json!({"id": follow_id, "type": "Follow", "actor": peer.actor_id, "object": me});
     let kind = if accept { "Accept" } else { "Reject" };
