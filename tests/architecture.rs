@@ -59,6 +59,19 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "hromada-media",
+        &[
+            "axum",
+            "sqlx",
+            "reqwest",
+            "activitypub_federation",
+            "hromada-store",
+            "hromada-app",
+            "hromada-web",
+            "hromada-federation",
+        ],
+    ),
+    (
         "hromada-app",
         &[
             "axum",

@@ -14,6 +14,7 @@ mod accounts;
 mod editing;
 mod errors;
 mod openapi;
+mod pictures;
 mod submissions;
 mod support;
 
@@ -55,6 +56,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         errors::health_check_reports_the_database,
         openapi::document_covers_every_route,
         openapi::every_documented_route_is_served,
+        pictures::pictures_are_cleaned_served_and_federated,
     ]
 }
 

@@ -245,8 +245,8 @@ async fn snapshot(node: &FedNode, initiative: uuid::Uuid, ids: &[String]) -> Str
         .followers(LocalActor::Initiative(initiative), 100, 0)
         .await
         .unwrap();
-    let items = f.inbox_items(Some(initiative), 100).await.unwrap();
-    let flags = f.inbox_items(None, 100).await.unwrap();
+    let items = f.inbox_items(Some(initiative), 100, 0).await.unwrap();
+    let flags = f.inbox_items(None, 100, 0).await.unwrap();
     let counts = f.delivery_counts().await.unwrap();
     let mut received = Vec::new();
     for id in ids {
@@ -530,7 +530,7 @@ async fn inbox_kinds(backend: Backend) {
     assert_eq!(status, 202, "{text}");
     let items = node
         .fed_store
-        .inbox_items(Some(initiative.id), 10)
+        .inbox_items(Some(initiative.id), 10, 0)
         .await
         .unwrap();
     assert_eq!(items.len(), 1);
@@ -553,7 +553,7 @@ async fn inbox_kinds(backend: Backend) {
     );
     let items = node
         .fed_store
-        .inbox_items(Some(initiative.id), 10)
+        .inbox_items(Some(initiative.id), 10, 0)
         .await
         .unwrap();
     assert_eq!(
@@ -576,7 +576,7 @@ async fn inbox_kinds(backend: Backend) {
     );
     assert_eq!(
         node.fed_store
-            .inbox_items(Some(initiative.id), 10)
+            .inbox_items(Some(initiative.id), 10, 0)
             .await
             .unwrap()
             .len(),
@@ -594,7 +594,7 @@ async fn inbox_kinds(backend: Backend) {
             .0,
         202
     );
-    let flags = node.fed_store.inbox_items(None, 10).await.unwrap();
+    let flags = node.fed_store.inbox_items(None, 10, 0).await.unwrap();
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].kind, InboxItemKind::Flag);
 
@@ -1367,4 +1367,290 @@ async fn deleted_initiative(backend: Backend) {
             .unwrap()
             .is_none()
     );
+}
+
+/// A maintainer answers follow requests and reads replies through the JSON API of a whole
+/// node; the fake follower receives the signed `Accept` and `Reject`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn maintainers_answer_follow_requests_and_read_replies_through_the_api() {
+    for backend in backends() {
+        inbox_through_the_api(backend).await;
+    }
+}
+
+async fn inbox_through_the_api(backend: Backend) {
+    use hromada_domain::Role;
+    let node = hromada_testkit::TestNode::spawn_on(backend).await;
+    let remote = FakeRemote::start().await;
+    let (moderator, _) = node.user_with_token("moderator", Role::Moderator).await;
+    let (_, maintainer) = node.user_with_token("olena", Role::Maintainer).await;
+    let (_, stranger) = node.user_with_token("petro", Role::Maintainer).await;
+    let input = serde_json::from_value(json!({
+        "handle": "careful-group", "name": "Careful Group", "summary": "Approves its followers",
+        "categories": ["medical"], "regions": [{"kind": "ukraine", "oblast": "kharkiv"}],
+        "manually_approves_followers": true, "submitter_contact": "careful@example.org"
+    }))
+    .unwrap();
+    node.app().submit(None, input).await.unwrap();
+    node.app()
+        .approve(&moderator, "careful-group")
+        .await
+        .unwrap();
+    node.app()
+        .add_maintainer(Some(&moderator), "olena", "careful-group")
+        .await
+        .unwrap();
+    let actor_url = node.url("/initiatives/careful-group");
+    let inbox = node.url("/inbox");
+    let client = support::client();
+    let api = |path: &str| node.url(&format!("/api/v1/initiatives/careful-group{path}"));
+
+    for name in ["alice", "bob"] {
+        let who = remote.actor_id(name);
+        let body = follow(&who, &actor_url, &format!("{who}/f/1")).to_string();
+        assert_eq!(
+            remote.post_signed(&who, &inbox, body.as_bytes()).await.0,
+            202
+        );
+    }
+    // Only its maintainers and moderators see the requests.
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(client.get(api("/follow-requests")).send().await.unwrap()),
+        401
+    );
+    assert_eq!(
+        status(
+            client
+                .get(api("/follow-requests"))
+                .bearer_auth(&stranger)
+                .send()
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    let list: Value = client
+        .get(api("/follow-requests"))
+        .bearer_auth(&maintainer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    let id_of = |name: &str| {
+        items
+            .iter()
+            .find(|r| r["author"]["url"] == remote.actor_id(name))
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (alice_id, bob_id) = (id_of("alice"), id_of("bob"));
+    assert_eq!(
+        items[0]["author"]["handle"],
+        format!("alice@{}", remote.host()),
+        "{list}"
+    );
+    assert!(remote.received().is_empty(), "nothing answered yet");
+
+    // A stranger cannot answer; an unknown request is 404.
+    let post = |path: String, token: &str| {
+        client
+            .post(api(&path))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    assert_eq!(
+        status(
+            post(format!("/follow-requests/{alice_id}/accept"), &stranger)
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            post("/follow-requests/bm9ib2R5/accept".into(), &maintainer)
+                .await
+                .unwrap()
+        ),
+        404
+    );
+
+    assert_eq!(
+        status(
+            post(format!("/follow-requests/{alice_id}/accept"), &maintainer)
+                .await
+                .unwrap()
+        ),
+        204
+    );
+    let accept = remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    assert!(accept.signature.is_ok(), "signed by the initiative");
+    assert_eq!(accept.activity["actor"], actor_url);
+    assert_eq!(
+        accept.activity["object"]["id"],
+        format!("{}/f/1", remote.actor_id("alice"))
+    );
+    assert_eq!(
+        status(
+            post(format!("/follow-requests/{bob_id}/reject"), &maintainer)
+                .await
+                .unwrap()
+        ),
+        204
+    );
+    let reject = remote
+        .wait_for(WAIT, "Reject", |r| r.kind() == "Reject")
+        .await;
+    assert!(reject.signature.is_ok());
+    assert_eq!(reject.activity["object"]["actor"], remote.actor_id("bob"));
+    assert_eq!(
+        status(
+            post(format!("/follow-requests/{alice_id}/accept"), &maintainer)
+                .await
+                .unwrap()
+        ),
+        404,
+        "already answered"
+    );
+    let list: Value = client
+        .get(api("/follow-requests"))
+        .bearer_auth(&maintainer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+    let followers: Value = get_ap(&node.url("/initiatives/careful-group/followers"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 1);
+
+    // Replies and mentions: newest first, sanitised, with author and links.
+    let alice = remote.actor_id("alice");
+    let update = node
+        .app()
+        .post_update(
+            &moderator,
+            "careful-group",
+            serde_json::from_value(json!({"kind": "news", "body": "Kits delivered."})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let update_url = node.url(&format!("/updates/{}", update.id));
+    for n in 1..=3 {
+        let reply = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{alice}/statuses/{n}/activity"), "type": "Create", "actor": alice,
+            "to": [PUBLIC], "cc": [actor_url],
+            "object": {"id": format!("{alice}/statuses/{n}"), "type": "Note", "attributedTo": alice,
+                "inReplyTo": update_url,
+                "content": format!("<p>Thanks {n}! <script>alert(1)</script></p>"),
+                "to": [PUBLIC], "cc": [actor_url]}
+        });
+        let (code, text) = remote
+            .post_signed(&alice, &inbox, reply.to_string().as_bytes())
+            .await;
+        assert_eq!(code, 202, "{text}");
+        // Received one after the other, so "newest first" is well defined.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        status(
+            client
+                .get(api("/replies"))
+                .bearer_auth(&stranger)
+                .send()
+                .await
+                .unwrap()
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            client
+                .get(api("/replies?per_page=0"))
+                .bearer_auth(&maintainer)
+                .send()
+                .await
+                .unwrap()
+        ),
+        400
+    );
+    let page: Value = client
+        .get(api("/replies?per_page=2"))
+        .bearer_auth(&maintainer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{page}");
+    assert_eq!(page["more"], true);
+    assert_eq!(items[0]["url"], format!("{alice}/statuses/3"));
+    assert_eq!(items[1]["url"], format!("{alice}/statuses/2"));
+    assert_eq!(items[0]["kind"], "reply");
+    assert_eq!(items[0]["content_html"], "<p>Thanks 3! </p>");
+    assert_eq!(items[0]["in_reply_to"], update_url);
+    assert_eq!(items[0]["author"]["url"], alice);
+    assert_eq!(
+        items[0]["author"]["handle"],
+        format!("alice@{}", remote.host())
+    );
+    let last: Value = client
+        .get(api("/replies?per_page=2&page=2"))
+        .bearer_auth(&maintainer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(last["more"], false);
+    assert_eq!(last["items"][0]["url"], format!("{alice}/statuses/1"));
+
+    // A new avatar reaches the follower as an `Update` of the actor with its `icon`.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&image::RgbImage::from_pixel(
+            64,
+            64,
+            image::Rgb([200, 30, 30]),
+        ))
+        .unwrap();
+    let set: Value = client
+        .put(api("/avatar"))
+        .bearer_auth(&maintainer)
+        .header("content-type", "image/jpeg")
+        .body(jpeg)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let icon_url = node.url(&format!(
+        "/media/{}",
+        set["avatar"]["name"].as_str().unwrap()
+    ));
+    let update = remote
+        .wait_for(WAIT, "Update of the actor with its icon", |r| {
+            r.kind() == "Update" && r.activity["object"]["icon"]["url"] == icon_url.as_str()
+        })
+        .await;
+    assert!(update.signature.is_ok());
+    assert_eq!(update.activity["object"]["type"], "Group");
+    assert_eq!(update.activity["object"]["icon"]["type"], "Image");
 }

@@ -449,6 +449,10 @@ async fn network_on(backend: Backend) {
     let refused = c.app().submit(None, again).await.unwrap_err();
     assert!(format!("{refused:?}").contains("taken"), "{refused:?}");
 
+    // Pictures: C's avatar and the photo of an update on C are copied to B, re-encoded, and
+    // served by B itself (pages never load anything from another host).
+    pictures_are_mirrored(&c, &c_token, &c_admin, &b).await;
+
     // A forged listing: a node B follows signs a listing whose id is on C. Refused, not stored.
     let forger = FakeRemote::start().await;
     let stores = hromada_server::open_store(b.database_url()).await.unwrap();
@@ -560,4 +564,125 @@ async fn three_nodes_share_one_directory() {
     for backend in Backend::available() {
         network_on(backend).await;
     }
+}
+
+/// A JPEG with a marker string in a comment segment, which re-encoding must drop.
+fn jpeg_with_marker(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+        .encode_image(&picture)
+        .unwrap();
+    let marker = b"HromadaMarker";
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((2 + marker.len()) as u16).to_be_bytes());
+    out.extend_from_slice(marker);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+async fn media_bytes(n: &TestNode, name: &str) -> Vec<u8> {
+    let res = client()
+        .get(n.url(&format!("/media/{name}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{name} is served by {}", n.base_url);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    res.bytes().await.unwrap().to_vec()
+}
+
+async fn pictures_are_mirrored(c: &TestNode, c_token: &str, c_admin: &User, b: &TestNode) {
+    // The avatar, through C's API.
+    let res = client()
+        .put(c.url("/api/v1/initiatives/new-listing/avatar"))
+        .bearer_auth(c_token)
+        .header("content-type", "image/jpeg")
+        .body(jpeg_with_marker(600, 600))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let on_c: Value = res.json().await.unwrap();
+    let c_avatar = on_c["avatar"]["name"].as_str().unwrap().to_string();
+    // A photo, stored by C's media pipeline as the dashboard does, and one whose file C
+    // cannot serve: that one is left out on B, and the update still arrives.
+    let c_media = hromada_media::MediaStore::new(c.settings.config.data_dir.join("media"));
+    let photo = c_media
+        .save_upload(jpeg_with_marker(1200, 800), "Generators in the truck")
+        .await
+        .unwrap();
+    let missing = hromada_domain::Photo {
+        name: "00000000000000000000000000000000.jpg".into(),
+        alt: String::new(),
+        width: 10,
+        height: 10,
+    };
+    let mut update: UpdateInput =
+        serde_json::from_value(json!({"kind": "news", "body": "Loaded the truck"})).unwrap();
+    update.photos = vec![missing, photo.clone()];
+    c.app()
+        .post_update(c_admin, "new-listing", update)
+        .await
+        .unwrap();
+
+    until(
+        "the avatar and the update with its photo reach B",
+        || async {
+            let Some(i) = copy(b, "new-listing", c).await else {
+                return false;
+            };
+            let updates = b.store().updates_of(i.id, None, 50).await.unwrap();
+            let photos = updates
+                .iter()
+                .find(|u| u.body.contains("Loaded the truck"))
+                .map(|u| u.photos.clone());
+            i.avatar.is_some() && photos.is_some()
+        },
+    )
+    .await;
+    let i = copy(b, "new-listing", c).await.unwrap();
+    let updates = b.store().updates_of(i.id, None, 50).await.unwrap();
+    let mirrored = updates
+        .iter()
+        .find(|u| u.body.contains("Loaded the truck"))
+        .unwrap();
+    assert_eq!(
+        mirrored.photos.len(),
+        1,
+        "the photo C cannot serve is left out"
+    );
+    let b_photo = &mirrored.photos[0];
+    assert_eq!(b_photo.alt, "Generators in the truck");
+    assert_ne!(b_photo.name, photo.name, "B keeps its own copy");
+    assert_eq!((b_photo.width, b_photo.height), (photo.width, photo.height));
+    let b_avatar = i.avatar.clone().unwrap();
+    assert_ne!(b_avatar.name, c_avatar);
+    // (Re-encoding C's already clean JPEG at the same quality may give the same bytes; that
+    // the pipeline strips what a remote file carries is the media crate's unit test.)
+    for name in [&b_photo.name, &b_avatar.name] {
+        let copy_bytes = media_bytes(b, name).await;
+        assert!(!copy_bytes.windows(13).any(|w| w == b"HromadaMarker"));
+        let decoded = image::load_from_memory(&copy_bytes).unwrap();
+        assert!(decoded.width() <= 1600 && decoded.height() <= 1600);
+    }
+    assert_eq!((b_avatar.width, b_avatar.height), (400, 400));
+    // B's pages show B's copies and name no other host in an image.
+    let page = client()
+        .get(b.url(&format!("/initiatives/new-listing@{}", authority(c))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("src=\"/media/{}\"", b_avatar.name)),
+        "{page}"
+    );
+    assert!(page.contains(&format!("src=\"/media/{}\"", b_photo.name)));
+    assert!(!page.contains(&format!("src=\"{}", c.base_url)));
 }

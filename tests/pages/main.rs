@@ -147,6 +147,15 @@ fn jpeg_with_gps() -> Vec<u8> {
 }
 
 fn multipart(boundary: &str, fields: &[(&str, &str)], photo: &[u8]) -> Vec<u8> {
+    multipart_with(boundary, fields, "photos", photo)
+}
+
+fn multipart_with(
+    boundary: &str,
+    fields: &[(&str, &str)],
+    file_field: &str,
+    file: &[u8],
+) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -157,10 +166,10 @@ fn multipart(boundary: &str, fields: &[(&str, &str)], photo: &[u8]) -> Vec<u8> {
         );
     }
     body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"IMG_1.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"IMG_1.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
             .as_bytes(),
     );
-    body.extend_from_slice(photo);
+    body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     body
 }
@@ -438,4 +447,211 @@ async fn pages_are_compressed_and_locked_down() {
         .await
         .unwrap();
     assert_eq!(r.headers()[LOCATION], "/", "no open redirect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintainers_set_the_avatar_and_read_their_inbox() {
+    use hromada_testkit::fake_remote::FakeRemote;
+    let node = TestNode::spawn().await;
+    let app = node.app();
+    let maintainer = app
+        .create_user(None, "petro", Role::Maintainer, PASSWORD)
+        .await
+        .unwrap();
+    app.create_user(None, "stranger", Role::Maintainer, PASSWORD)
+        .await
+        .unwrap();
+    let moderator = app
+        .create_user(None, "mod", Role::Moderator, PASSWORD)
+        .await
+        .unwrap();
+    let mut input = initiative("inbox-test");
+    input.manually_approves_followers = true;
+    app.submit(Some(&maintainer), input).await.unwrap();
+    app.approve(&moderator, "inbox-test").await.unwrap();
+    let c = client();
+    let mut jar = sign_in(&node, "petro").await;
+    let (status, _, html) = get(&c, &mut jar, &node.url("/dashboard/inbox-test")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("action=\"/dashboard/inbox-test/pictures/avatar\""));
+    assert!(html.contains("href=\"/dashboard/inbox-test/inbox\""));
+    let token = csrf_of(&html);
+    let boundary = "hromada-test-boundary";
+    let send = |fields: Vec<(&'static str, String)>, file: Vec<u8>, jar_header: String| {
+        let c = c.clone();
+        let url = node.url("/dashboard/inbox-test/pictures/avatar");
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post(url)
+                .header(COOKIE, jar_header)
+                .header(
+                    CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(multipart_with(boundary, &fields, "picture", &file))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Without the CSRF token: refused, nothing stored.
+    let r = send(vec![], jpeg_with_gps(), jar.header()).await;
+    assert_eq!(r.status().as_u16(), 403);
+    // Not a picture: the form again, with a message.
+    let r = send(
+        vec![("csrf", token.clone())],
+        b"<svg/>".to_vec(),
+        jar.header(),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("JPEG, PNG"));
+    assert!(
+        app.initiative_detail(None, "inbox-test")
+            .await
+            .unwrap()
+            .initiative
+            .avatar
+            .is_none()
+    );
+    // A picture: stored without metadata, shown on the page and in search results.
+    let r = send(vec![("csrf", token.clone())], jpeg_with_gps(), jar.header()).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let avatar = app
+        .initiative_detail(None, "inbox-test")
+        .await
+        .unwrap()
+        .initiative
+        .avatar
+        .unwrap();
+    let served = c
+        .get(node.url(&format!("/media/{}", avatar.name)))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(!served.windows(6).any(|w| w == b"SpyCam"));
+    let img = format!("class=\"avatar big\" src=\"/media/{}\"", avatar.name);
+    let (_, _, page) = get(
+        &c,
+        &mut Jar::default(),
+        &node.url("/initiatives/inbox-test"),
+    )
+    .await;
+    assert!(page.contains(&img), "{page}");
+    let (_, _, results) = get(&c, &mut Jar::default(), &node.url("/search?q=photo")).await;
+    assert!(results.contains(&format!("class=\"avatar\" src=\"/media/{}\"", avatar.name)));
+    // Removed again.
+    let r = send(
+        vec![("csrf", token.clone()), ("remove", "1".into())],
+        Vec::new(),
+        jar.header(),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(
+        app.initiative_detail(None, "inbox-test")
+            .await
+            .unwrap()
+            .initiative
+            .avatar
+            .is_none()
+    );
+
+    // The inbox: a follow request and a reply from the fediverse.
+    let remote = FakeRemote::start().await;
+    let olena = remote.actor_id("olena");
+    let actor_url = node.url("/initiatives/inbox-test");
+    let follow = serde_json::json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{olena}/f/1"), "type": "Follow", "actor": olena, "object": actor_url});
+    assert_eq!(
+        remote
+            .post_signed(&olena, &node.url("/inbox"), follow.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    let reply = serde_json::json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{olena}/statuses/1/activity"), "type": "Create", "actor": olena,
+        "object": {"id": format!("{olena}/statuses/1"), "type": "Note", "attributedTo": olena,
+            "content": "<p>Дякуємо! <script>alert(1)</script></p>", "to": [actor_url],
+            "tag": [{"type": "Mention", "href": actor_url}]}});
+    assert_eq!(
+        remote
+            .post_signed(&olena, &node.url("/inbox"), reply.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+
+    let (status, _, inbox) = get(&c, &mut jar, &node.url("/dashboard/inbox-test/inbox")).await;
+    assert_eq!(status, 200);
+    let handle = format!("@olena@{}", remote.host());
+    assert!(inbox.contains(&handle), "{inbox}");
+    assert!(
+        inbox.contains("<p>Дякуємо! </p>"),
+        "sanitised reply shown: {inbox}"
+    );
+    assert!(!inbox.contains("<script>"));
+    assert!(inbox.contains(&format!("href=\"{olena}/statuses/1\"")));
+    // In Ukrainian and in English.
+    let uk = c
+        .get(node.url("/dashboard/inbox-test/inbox"))
+        .header(COOKIE, jar.header())
+        .header("accept-language", "uk")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        uk.contains("Запити на підписку") && uk.contains("Прийняти"),
+        "{uk}"
+    );
+    let en = c
+        .get(node.url("/dashboard/inbox-test/inbox"))
+        .header(COOKIE, jar.header())
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("Follow requests") && en.contains("Accept"),
+        "{en}"
+    );
+
+    // Someone else may not read it.
+    let mut other = sign_in(&node, "stranger").await;
+    let (status, _, _) = get(&c, &mut other, &node.url("/dashboard/inbox-test/inbox")).await;
+    assert_eq!(status, 403);
+
+    // Accepting: the follower gets a signed Accept through the queue.
+    let at = inbox.find("/follow-requests/").unwrap();
+    let action = &inbox[inbox[..at].rfind('"').unwrap() + 1..];
+    let action = &action[..action.find('"').unwrap()];
+    assert!(action.ends_with("/accept"), "{action}");
+    let token = csrf_of(&inbox);
+    let (status, headers) = post_form(&c, &mut jar, &node.url(action), &[("csrf", &token)]).await;
+    assert_eq!(status, 303);
+    assert!(headers[LOCATION].to_str().unwrap().contains("answered=1"));
+    let accept = remote
+        .wait_for(std::time::Duration::from_secs(20), "Accept", |r| {
+            r.kind() == "Accept"
+        })
+        .await;
+    assert!(accept.signature.is_ok());
+    let (_, _, after) = get(
+        &c,
+        &mut jar,
+        &node.url("/dashboard/inbox-test/inbox?answered=1"),
+    )
+    .await;
+    assert!(after.contains("Nobody is waiting") || after.contains("Ніхто не чекає"));
 }

@@ -106,6 +106,13 @@ pub async fn update_replaces_every_field(store: &dyn Store) {
     changed.status = InitiativeStatus::Paused;
     changed.discoverable = false;
     changed.manually_approves_followers = true;
+    changed.avatar = None;
+    changed.header = Some(hromada_domain::Photo {
+        name: "fedcba9876543210fedcba9876543210.jpg".into(),
+        alt: String::new(),
+        width: 1600,
+        height: 533,
+    });
     changed.submitter_contact = None;
     changed.rejection_reason = Some("kept for the record".into());
     changed.updated_at = t + Duration::seconds(1);

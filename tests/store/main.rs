@@ -14,6 +14,7 @@
 
 mod accounts;
 mod events;
+mod federation;
 mod feed;
 mod initiatives;
 mod needs;
@@ -67,6 +68,8 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         peers::purge_domain_takes_everything_of_it,
         peers::unfollowing_forgets_what_only_that_peer_brought,
         peers::deleting_a_remote_listing_spares_local_ones,
+        federation::follow_requests_are_pending_follows_oldest_first,
+        federation::inbox_items_page_newest_first,
     ];
     all.extend(cases![
         initiatives::deleting_tombstones_everything_and_retires_the_handle,

@@ -100,6 +100,13 @@ pub fn initiative(handle: &str) -> Initiative {
         status: InitiativeStatus::Published,
         discoverable: true,
         manually_approves_followers: false,
+        avatar: Some(Photo {
+            name: "0123456789abcdef0123456789abcdef.jpg".into(),
+            alt: String::new(),
+            width: 400,
+            height: 400,
+        }),
+        header: None,
         submitter_contact: Some("olena@example.org".into()),
         rejection_reason: None,
         created_at: t - Duration::days(3),

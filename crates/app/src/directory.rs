@@ -2,8 +2,8 @@
 
 use hromada_domain::{
     AuditAction, AuditEntry, Event, EventInput, Initiative, InitiativeInput, InitiativePatch,
-    InitiativeStatus, Need, NeedInput, NeedPatch, Update, UpdateInput, UpdateKind, User,
-    ValidationErrors,
+    InitiativeStatus, Need, NeedInput, NeedPatch, Photo, Picture, Update, UpdateInput, UpdateKind,
+    User, ValidationErrors,
 };
 use hromada_store::{SearchPage, SearchQuery};
 use serde::Serialize;
@@ -294,6 +294,44 @@ impl App {
             .update_initiative(&initiative, Some(&audit))
             .await?;
         Ok(initiative)
+    }
+
+    /// Sets (`Some`) or removes (`None`) the avatar or header picture of an initiative. The
+    /// photo must already be stored by the media pipeline (checked, resized, no metadata).
+    pub async fn set_picture(
+        &self,
+        by: &User,
+        handle: &str,
+        which: Picture,
+        photo: Option<Photo>,
+    ) -> AppResult<Initiative> {
+        let mut initiative = self.find_editable(by, handle).await?;
+        if let Some(p) = &photo
+            && !Photo::is_valid_name(&p.name)
+        {
+            return Err(AppError::Invalid(ValidationErrors::single(
+                which.code(),
+                "invalid_photo",
+                "not a stored photo",
+            )));
+        }
+        initiative.set_picture(which, photo, now());
+        let audit = AuditEntry::new(
+            initiative.updated_at,
+            Some(&by.username),
+            AuditAction::Edited,
+            initiative.handle.as_str(),
+        );
+        self.store
+            .update_initiative(&initiative, Some(&audit))
+            .await?;
+        Ok(initiative)
+    }
+
+    /// The initiative whose inbox (replies, mentions, follow requests) `by` may read and
+    /// answer: its maintainers and moderators, local listings only.
+    pub async fn initiative_for_inbox(&self, by: &User, handle: &str) -> AppResult<Initiative> {
+        self.find_editable(by, handle).await
     }
 
     /// Makes a user a maintainer of an initiative (moderators only).

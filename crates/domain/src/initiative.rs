@@ -10,6 +10,7 @@ use crate::contact::{Contact, is_email};
 use crate::donation::DonationMethod;
 use crate::handle::Handle;
 use crate::region::Region;
+use crate::update::Photo;
 use crate::validation::{ValidationErrors, check_web_url, clean};
 
 pub const MAX_NAME: usize = 120;
@@ -97,6 +98,12 @@ pub struct Initiative {
     pub discoverable: bool,
     /// Whether follows wait for a maintainer's approval.
     pub manually_approves_followers: bool,
+    /// The small square picture shown next to the name (the actor's `icon`).
+    #[serde(default)]
+    pub avatar: Option<Photo>,
+    /// The wide picture at the top of the profile (the actor's `image`).
+    #[serde(default)]
+    pub header: Option<Photo>,
     /// How moderators can reach whoever submitted it. Never public.
     #[serde(skip_serializing)]
     #[schema(ignore)]
@@ -128,6 +135,8 @@ impl Initiative {
             status: InitiativeStatus::Pending,
             discoverable: i.discoverable,
             manually_approves_followers: i.manually_approves_followers,
+            avatar: None,
+            header: None,
             submitter_contact: i.submitter_contact,
             rejection_reason: None,
             created_at: now,
@@ -200,6 +209,19 @@ impl Initiative {
         Ok(())
     }
 
+    /// Sets or removes (`None`) the avatar or the header picture.
+    pub fn set_picture(&mut self, which: Picture, photo: Option<Photo>, now: Timestamp) {
+        let slot = match which {
+            Picture::Avatar => &mut self.avatar,
+            Picture::Header => &mut self.header,
+        };
+        *slot = photo.map(|p| Photo {
+            alt: String::new(),
+            ..p
+        });
+        self.updated_at = now;
+    }
+
     /// Moves to a new status if the workflow allows it.
     pub fn change_status(
         &mut self,
@@ -223,6 +245,31 @@ impl Initiative {
         self.status = next;
         self.updated_at = now;
         Ok(())
+    }
+}
+
+/// The two profile pictures of an initiative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Picture {
+    /// Square, shown small next to the name (ActivityPub `icon`).
+    Avatar,
+    /// Wide, shown at the top of the profile (ActivityPub `image`).
+    Header,
+}
+
+impl Picture {
+    pub fn code(self) -> &'static str {
+        match self {
+            Picture::Avatar => "avatar",
+            Picture::Header => "header",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Avatar, Self::Header]
+            .into_iter()
+            .find(|p| p.code() == code)
     }
 }
 

@@ -27,7 +27,7 @@ pub use contact::{Contact, ContactKind};
 pub use donation::{DonationKind, DonationMethod, FundingPlatform};
 pub use event::{Event, EventInput, EventPlace};
 pub use handle::Handle;
-pub use initiative::{Initiative, InitiativeInput, InitiativePatch, InitiativeStatus};
+pub use initiative::{Initiative, InitiativeInput, InitiativePatch, InitiativeStatus, Picture};
 pub use money::{Currency, Money};
 pub use need::{Need, NeedInput, NeedPatch, NeedStatus, Urgency};
 pub use region::{Oblast, Region};

@@ -1,7 +1,7 @@
 //! Actor documents: each public initiative is a `Group`, the node itself an `Application`.
 
 use hromada_domain::markup::escape;
-use hromada_domain::{DonationKind, Initiative, InitiativeStatus};
+use hromada_domain::{DonationKind, Initiative, InitiativeStatus, Photo};
 use serde_json::{Value, json};
 
 use crate::activities::with_context;
@@ -35,7 +35,11 @@ pub fn group(urls: &Urls, i: &Initiative, public_key_pem: &str) -> Value {
         _ => {}
     }
     let published = i.published_at.unwrap_or(i.created_at);
-    with_context(json!({
+    let picture = |p: &Option<Photo>| match p {
+        Some(p) => json!({"type": "Image", "mediaType": "image/jpeg", "url": urls.media(&p.name)}),
+        None => Value::Null,
+    };
+    let mut group = json!({
         "id": id,
         "type": "Group",
         "preferredUsername": i.handle.as_str(),
@@ -55,7 +59,14 @@ pub fn group(urls: &Urls, i: &Initiative, public_key_pem: &str) -> Value {
         "updated": i.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "attachment": profile_fields(&id, i),
         "webfinger": format!("{}@{}", i.handle, urls.authority()),
-    }))
+    });
+    // Absent rather than null: some software chokes on `"icon": null`.
+    for (key, photo) in [("icon", &i.avatar), ("image", &i.header)] {
+        if photo.is_some() {
+            group[key] = picture(photo);
+        }
+    }
+    with_context(group)
 }
 
 /// Profile fields Mastodon shows under the bio: Website (verified by rel=me), Donate, Region.
@@ -195,6 +206,31 @@ pub(crate) mod tests {
         );
         assert_eq!(fields[2]["value"], "Izium, Kharkiv oblast");
         assert_eq!(a["webfinger"], "kharkiv-medics@node.example");
+        assert!(a.get("icon").is_none() && a.get("image").is_none());
+    }
+
+    #[test]
+    fn avatar_and_header_are_icon_and_image() {
+        let mut i = initiative();
+        let photo = |name: &str, width, height| Photo {
+            name: name.into(),
+            alt: String::new(),
+            width,
+            height,
+        };
+        i.avatar = Some(photo("0123456789abcdef0123456789abcdef.jpg", 400, 400));
+        i.header = Some(photo("fedcba9876543210fedcba9876543210.jpg", 1500, 500));
+        let a = group(&urls(), &i, "PEM");
+        assert_eq!(
+            a["icon"],
+            json!({"type": "Image", "mediaType": "image/jpeg",
+                "url": "https://node.example/media/0123456789abcdef0123456789abcdef.jpg"})
+        );
+        assert_eq!(
+            a["image"],
+            json!({"type": "Image", "mediaType": "image/jpeg",
+                "url": "https://node.example/media/fedcba9876543210fedcba9876543210.jpg"})
+        );
     }
 
     #[test]

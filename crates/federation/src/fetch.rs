@@ -33,7 +33,7 @@ pub enum FetchError {
     TooLarge(String, usize),
     #[error("{0}: too many redirects")]
     Redirects(String),
-    #[error("{0}: not ActivityPub JSON ({1})")]
+    #[error("{0}: unexpected content type ({1})")]
     NotActivityPub(String, String),
     #[error("{0}: {1}")]
     Invalid(String, String),
@@ -133,12 +133,42 @@ impl Fetcher {
         .await
     }
 
+    /// GETs a picture (JPEG, PNG or WebP) of at most `max_bytes`, signed like every fetch and
+    /// with the same address, redirect and time limits. Returns the raw bytes: the caller must
+    /// re-encode them before anything is stored or served.
+    pub async fn get_image(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+        let (_, body) = self
+            .get_bytes(
+                url,
+                "image/jpeg, image/png, image/webp",
+                &["image/jpeg", "image/png", "image/webp"],
+                max_bytes,
+            )
+            .await?;
+        Ok(body)
+    }
+
     async fn get_as(
         &self,
         url: &str,
         accept: &str,
         content_types: &[&str],
     ) -> Result<Fetched, FetchError> {
+        let (url, body) = self
+            .get_bytes(url, accept, content_types, self.limits.max_body_bytes)
+            .await?;
+        let json = serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
+        Ok(Fetched { url, json })
+    }
+
+    async fn get_bytes(
+        &self,
+        url: &str,
+        accept: &str,
+        content_types: &[&str],
+        max_bytes: usize,
+    ) -> Result<(Url, Vec<u8>), FetchError> {
         let mut url =
             Url::parse(url).map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         url.set_fragment(None);
@@ -199,10 +229,8 @@ impl Fetcher {
             if !content_types.contains(&essence) {
                 return Err(FetchError::NotActivityPub(url.to_string(), content_type));
             }
-            let body = read_limited(response, self.limits.max_body_bytes, &url).await?;
-            let json = serde_json::from_slice(&body)
-                .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
-            return Ok(Fetched { url, json });
+            let body = read_limited(response, max_bytes, &url).await?;
+            return Ok((url, body));
         }
         Err(FetchError::Redirects(url.to_string()))
     }

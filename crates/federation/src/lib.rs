@@ -19,7 +19,9 @@ mod fetch;
 mod follows;
 mod http;
 mod inbox;
+mod inbox_views;
 mod keys;
+mod mirror;
 mod network;
 mod objects;
 mod peers;
@@ -40,6 +42,7 @@ use url::Url;
 
 pub use activities::HROMADA_NS;
 pub use delivery::{HostQueue, QueueReport, queue_report};
+pub use inbox_views::{Author, FollowRequest, Message};
 pub use peers::{PeerError, PeerView, parse_block_list};
 pub use urls::{INSTANCE_USERNAME, Urls};
 
@@ -72,6 +75,9 @@ pub struct FederationSettings {
     pub relay: bool,
     /// Whether node follows of this node are accepted at once (else held for an admin).
     pub auto_accept_peers: bool,
+    /// Where copies of remote pictures are stored (the web serves this folder at `/media/`);
+    /// `None` leaves remote pictures out.
+    pub media_dir: Option<std::path::PathBuf>,
     pub limits: Limits,
 }
 
@@ -85,6 +91,7 @@ impl FederationSettings {
             software_version: env!("CARGO_PKG_VERSION").into(),
             relay: true,
             auto_accept_peers: true,
+            media_dir: None,
             limits: Limits::default(),
         }
     }
@@ -322,6 +329,26 @@ impl Federation {
 
     pub fn urls(&self) -> &Urls {
         &self.inner.urls
+    }
+
+    /// Replies and mentions that reached an initiative, newest first.
+    pub async fn messages(
+        &self,
+        initiative_id: uuid::Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Message>, StoreError> {
+        inbox_views::messages(&self.inner, initiative_id, limit, offset).await
+    }
+
+    /// Follows of an initiative waiting for a maintainer's answer, oldest first.
+    pub async fn follow_requests(
+        &self,
+        initiative_id: uuid::Uuid,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<FollowRequest>, StoreError> {
+        inbox_views::follow_requests(&self.inner, initiative_id, limit, offset).await
     }
 
     /// Answers a pending follow request of an initiative that approves followers manually:

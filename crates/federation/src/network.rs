@@ -8,8 +8,10 @@
 //! listing arriving directly, relayed or by backfill lands on the same row.
 
 use chrono::{DateTime, Utc};
+use hromada_domain::update::MAX_PHOTOS;
 use hromada_domain::{
-    Event, Initiative, InitiativeInput, InitiativeStatus, Need, Update, markup::sanitize_html,
+    Event, Initiative, InitiativeInput, InitiativeStatus, Need, Photo, Update,
+    markup::sanitize_html,
 };
 use hromada_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -18,8 +20,8 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
 
-use crate::Inner;
 use crate::fetch::{FetchError, same_origin};
+use crate::{Inner, mirror};
 
 /// Longest Markdown taken from a remote listing (the domain's limit for descriptions).
 const MAX_MARKDOWN: usize = 20_000;
@@ -198,8 +200,6 @@ pub(crate) async fn ingest(
             update.need_id = update
                 .need_id
                 .map(|n| remote_id(&format!("{origin_base}/needs/{n}")));
-            // Photos live on the origin's media store; the post links to them there.
-            update.photos.clear();
             update.body = clip(&update.body);
             if inner.store.is_tombstoned(update.id).await? {
                 return Ok(false);
@@ -209,9 +209,14 @@ pub(crate) async fn ingest(
             {
                 update.need_id = None;
             }
-            match inner.store.update_by_id(update.id).await? {
-                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                Some(old) if old.updated_at >= update.updated_at => Ok(false),
+            let old = inner.store.update_by_id(update.id).await?;
+            match &old {
+                Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
+                Some(old) if old.updated_at >= update.updated_at => return Ok(false),
+                _ => {}
+            }
+            update.photos = mirror_photos(inner, &update.photos, &origin_base, owner_url).await;
+            match old {
                 Some(_) => Ok(inner.store.update_update(&update).await.map(|_| true)?),
                 None => Ok(inner.store.insert_update(&update).await.map(|_| true)?),
             }
@@ -326,9 +331,25 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
     initiative.updated_at = listing.updated_at;
     initiative.published_at = listing.published_at;
     initiative.description = sanitize_markdown(&initiative.description);
-    match inner.store.initiative_by_id(initiative.id).await? {
-        Some(old) if old.origin.as_deref() != Some(origin.as_str()) => Err(forged(id)),
-        Some(old) if old.updated_at >= initiative.updated_at => Ok(false),
+    let old = inner.store.initiative_by_id(initiative.id).await?;
+    match &old {
+        Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
+        Some(old) if old.updated_at >= initiative.updated_at => return Ok(false),
+        _ => {}
+    }
+    for (key, slot) in [
+        ("icon", &mut initiative.avatar),
+        ("image", &mut initiative.header),
+    ] {
+        let size = match key {
+            "icon" => mirror::Size::Avatar,
+            _ => mirror::Size::Full,
+        };
+        if let Some(url) = mirror::image_url(doc.get(key)) {
+            *slot = mirror::copy(inner, url, id, "", size).await;
+        }
+    }
+    match old {
         Some(_) => Ok(inner
             .store
             .update_initiative(&initiative, None)
@@ -340,6 +361,29 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
             Err(e) => Err(e.into()),
         },
     }
+}
+
+/// Local copies of an update's photos, which the origin serves at `/media/{name}`. Photos that
+/// cannot be copied are left out (and logged); the update is taken all the same.
+async fn mirror_photos(
+    inner: &Inner,
+    photos: &[Photo],
+    origin_base: &str,
+    owner_url: &str,
+) -> Vec<Photo> {
+    let mut copies = Vec::new();
+    for photo in photos.iter().take(MAX_PHOTOS) {
+        if !Photo::is_valid_name(&photo.name) {
+            tracing::warn!(name = %photo.name, "remote photo with an unexpected name, left out");
+            continue;
+        }
+        let url = format!("{origin_base}/media/{}", photo.name);
+        let alt: String = photo.alt.chars().take(1_500).collect();
+        if let Some(copy) = mirror::copy(inner, &url, owner_url, &alt, mirror::Size::Full).await {
+            copies.push(copy);
+        }
+    }
+    copies
 }
 
 /// Descriptions are Markdown rendered by our own renderer; raw HTML in them is cleaned the

@@ -88,6 +88,11 @@ impl Urls {
         format!("{}/events/{id}", self.base)
     }
 
+    /// A stored photo (`name` as the media pipeline made it).
+    pub fn media(&self, name: &str) -> String {
+        format!("{}/media/{name}", self.base)
+    }
+
     pub fn tag(&self, tag: &str) -> String {
         format!("{}/tags/{tag}", self.base)
     }

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use hromada_federation::website_check::WebsiteCheckSchedule;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -37,6 +39,181 @@ pub struct Config {
     /// Whether node follows of this node are accepted at once; when off, each is held until an
     /// admin approves or rejects it.
     pub auto_accept_peers: bool,
+    // Federation timings: durations such as `90s`, `5m`, `12h`, `7d` (a bare number is seconds).
+    /// First retry of a failed delivery; the delay doubles per attempt.
+    #[serde(deserialize_with = "text_or_number")]
+    pub delivery_retry_first: String,
+    /// Longest delay between two retries of one delivery.
+    #[serde(deserialize_with = "text_or_number")]
+    pub delivery_retry_max: String,
+    /// A delivery still failing this long after it was queued is given up.
+    #[serde(deserialize_with = "text_or_number")]
+    pub delivery_give_up_after: String,
+    /// Failed attempts in a row after which a host counts as unreachable.
+    pub host_unreachable_after: u32,
+    /// Longest pause between two probes of an unreachable host.
+    #[serde(deserialize_with = "text_or_number")]
+    pub unreachable_probe_max: String,
+    /// How often the publisher, the delivery workers and the backfill look for work.
+    #[serde(deserialize_with = "text_or_number")]
+    pub federation_poll_interval: String,
+    /// Cached remote actors older than this are fetched again.
+    #[serde(deserialize_with = "text_or_number")]
+    pub actor_refresh: String,
+    /// Timeout of every outgoing request.
+    #[serde(deserialize_with = "text_or_number")]
+    pub request_timeout: String,
+    /// Pause between two rounds of website (`rel="me"`) checks.
+    #[serde(deserialize_with = "text_or_number")]
+    pub website_check_interval: String,
+    /// A website is checked again after this long.
+    #[serde(deserialize_with = "text_or_number")]
+    pub website_recheck_after: String,
+}
+
+/// A duration written as `250ms`, `90s`, `5m`, `12h` or `7d`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms).map(Duration::from_millis)
+}
+
+/// Durations may be given as text (`"5m"`) or, in seconds, as a number.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Text(t) => t,
+        Raw::Number(n) => n.to_string(),
+    })
+}
+
+impl Config {
+    /// Checks every timing and turns them into federation's limits and the website-check
+    /// schedule; the error names the key and its variable.
+    fn check_timings(
+        &self,
+    ) -> Result<(hromada_federation::Limits, WebsiteCheckSchedule), ConfigError> {
+        let span = |key: &str, text: &str, min: Duration, max: Duration| match parse_duration(text)
+        {
+            Some(d) if (min..=max).contains(&d) => Ok(d),
+            Some(_) => Err(ConfigError(format!(
+                "{key} = `{text}` must be between {} and {} (HROMADA_{})",
+                show(min),
+                show(max),
+                key.to_ascii_uppercase()
+            ))),
+            None => Err(ConfigError(format!(
+                "{key} = `{text}` is not a duration such as 90s, 5m, 12h or 7d (HROMADA_{})",
+                key.to_ascii_uppercase()
+            ))),
+        };
+        const MS: Duration = Duration::from_millis(1);
+        const SEC: Duration = Duration::from_secs(1);
+        const DAY: Duration = Duration::from_secs(86_400);
+        let retry_first = span(
+            "delivery_retry_first",
+            &self.delivery_retry_first,
+            10 * MS,
+            DAY,
+        )?;
+        let retry_max = span(
+            "delivery_retry_max",
+            &self.delivery_retry_max,
+            10 * MS,
+            7 * DAY,
+        )?;
+        if retry_max < retry_first {
+            return Err(ConfigError(
+                "delivery_retry_max must not be shorter than delivery_retry_first (HROMADA_DELIVERY_RETRY_MAX)".into(),
+            ));
+        }
+        let give_up_after = span(
+            "delivery_give_up_after",
+            &self.delivery_give_up_after,
+            SEC,
+            90 * DAY,
+        )?;
+        if !(1..=10_000).contains(&self.host_unreachable_after) {
+            return Err(ConfigError(
+                "host_unreachable_after must be between 1 and 10000 failed attempts (HROMADA_HOST_UNREACHABLE_AFTER)".into(),
+            ));
+        }
+        let limits = hromada_federation::Limits {
+            retry_base: retry_first,
+            retry_max,
+            give_up_after,
+            host_unreachable_after: self.host_unreachable_after as i32,
+            probe_max: span(
+                "unreachable_probe_max",
+                &self.unreachable_probe_max,
+                10 * MS,
+                30 * DAY,
+            )?,
+            poll_interval: span(
+                "federation_poll_interval",
+                &self.federation_poll_interval,
+                10 * MS,
+                Duration::from_secs(600),
+            )?,
+            actor_refresh: span("actor_refresh", &self.actor_refresh, SEC, 90 * DAY)?,
+            request_timeout: span(
+                "request_timeout",
+                &self.request_timeout,
+                SEC,
+                Duration::from_secs(300),
+            )?,
+            ..hromada_federation::Limits::default()
+        };
+        let schedule = WebsiteCheckSchedule {
+            every: span(
+                "website_check_interval",
+                &self.website_check_interval,
+                10 * MS,
+                DAY,
+            )?,
+            recheck_after: span(
+                "website_recheck_after",
+                &self.website_recheck_after,
+                SEC,
+                365 * DAY,
+            )?,
+            ..WebsiteCheckSchedule::default()
+        };
+        Ok((limits, schedule))
+    }
+}
+
+fn show(d: Duration) -> String {
+    let ms = d.as_millis();
+    [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ]
+    .into_iter()
+    .find(|(unit, _)| ms.is_multiple_of(*unit))
+    .map_or_else(
+        || format!("{ms}ms"),
+        |(unit, name)| format!("{}{name}", ms / unit),
+    )
 }
 
 impl Default for Config {
@@ -55,6 +232,16 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             relay: true,
             auto_accept_peers: true,
+            delivery_retry_first: "1m".into(),
+            delivery_retry_max: "12h".into(),
+            delivery_give_up_after: "7d".into(),
+            host_unreachable_after: 8,
+            unreachable_probe_max: "1d".into(),
+            federation_poll_interval: "1s".into(),
+            actor_refresh: "1d".into(),
+            request_timeout: "10s".into(),
+            website_check_interval: "30s".into(),
+            website_recheck_after: "1d".into(),
         }
     }
 }
@@ -70,9 +257,10 @@ pub struct Settings {
     pub config: Config,
     pub listen: SocketAddr,
     pub public_url: Url,
-    /// Federation's sizes and timings. Not configurable by file: the defaults suit production,
-    /// and tests shorten the retry times in code.
+    /// Federation's sizes and timings (the timing keys of [`Config`]).
     pub federation_limits: hromada_federation::Limits,
+    /// How often websites are checked for their `rel="me"` link.
+    pub website_checks: WebsiteCheckSchedule,
 }
 
 impl Config {
@@ -164,11 +352,13 @@ impl Config {
                 "max_body_bytes must be between 1024 and 67108864 (HROMADA_MAX_BODY_BYTES)".into(),
             ));
         }
+        let (federation_limits, website_checks) = self.check_timings()?;
         Ok(Settings {
             listen,
             public_url,
             config: self,
-            federation_limits: hromada_federation::Limits::default(),
+            federation_limits,
+            website_checks,
         })
     }
 }
@@ -342,6 +532,67 @@ mod tests {
                 .0
                 .contains("relay must be true or false")
         );
+    }
+
+    #[test]
+    fn federation_timings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hromada.toml");
+        std::fs::write(
+            &file,
+            "allow_private_networks = true\ndelivery_retry_first = \"30s\"\nwebsite_check_interval = 120\n",
+        )
+        .unwrap();
+        let s = Config::load(
+            Some(&file),
+            env(&[
+                ("HROMADA_DELIVERY_RETRY_MAX", "2h"),
+                ("HROMADA_FEDERATION_POLL_INTERVAL", "250ms"),
+                ("HROMADA_HOST_UNREACHABLE_AFTER", "3"),
+                ("HROMADA_UNREACHABLE_PROBE_MAX", "6h"),
+            ]),
+        )
+        .unwrap();
+        let limits = &s.federation_limits;
+        assert_eq!(limits.retry_base, Duration::from_secs(30));
+        assert_eq!(limits.retry_max, Duration::from_secs(2 * 3600));
+        assert_eq!(limits.give_up_after, Duration::from_secs(7 * 86_400));
+        assert_eq!(limits.poll_interval, Duration::from_millis(250));
+        assert_eq!(limits.host_unreachable_after, 3);
+        assert_eq!(limits.probe_max, Duration::from_secs(6 * 3600));
+        assert_eq!(s.website_checks.every, Duration::from_secs(120));
+        assert_eq!(s.website_checks.recheck_after, Duration::from_secs(86_400));
+
+        let err = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")];
+            all.extend_from_slice(pairs);
+            Config::load(None, env(&all)).unwrap_err().0
+        };
+        let bad = err(&[("HROMADA_DELIVERY_GIVE_UP_AFTER", "a week")]);
+        assert!(
+            bad.contains("not a duration") && bad.contains("HROMADA_DELIVERY_GIVE_UP_AFTER"),
+            "{bad}"
+        );
+        let bad = err(&[("HROMADA_FEDERATION_POLL_INTERVAL", "2h")]);
+        assert!(
+            bad.contains("between 10ms and 10m")
+                && bad.contains("HROMADA_FEDERATION_POLL_INTERVAL"),
+            "{bad}"
+        );
+        assert!(
+            err(&[
+                ("HROMADA_DELIVERY_RETRY_FIRST", "1h"),
+                ("HROMADA_DELIVERY_RETRY_MAX", "5m")
+            ])
+            .contains("must not be shorter")
+        );
+        assert!(
+            err(&[("HROMADA_HOST_UNREACHABLE_AFTER", "0")])
+                .contains("HROMADA_HOST_UNREACHABLE_AFTER")
+        );
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("-5s"), None);
+        assert_eq!(parse_duration("5 minutes"), None);
     }
 
     #[test]

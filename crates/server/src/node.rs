@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 use hromada_app::App;
-use hromada_federation::website_check::{self, WebsiteCheckSchedule, WebsiteChecker};
+use hromada_federation::website_check::{self, WebsiteChecker};
 use hromada_federation::{Federation, FederationSettings};
 use hromada_store::{FederationStore, Store};
 use hromada_store_postgres::PgStore;
@@ -114,6 +114,7 @@ fn federation_settings(settings: &Settings) -> FederationSettings {
         relay: config.relay,
         auto_accept_peers: config.auto_accept_peers,
         limits: settings.federation_limits.clone(),
+        media_dir: Some(config.data_dir.join("media")),
         ..FederationSettings::new(settings.public_url.clone())
     }
 }
@@ -192,7 +193,7 @@ pub async fn start(
     let website_checks = website_check::spawn(
         website_checker,
         stores.directory.clone(),
-        WebsiteCheckSchedule::default(),
+        settings.website_checks.clone(),
         shutdown.clone(),
     );
     let stop = shutdown.clone();

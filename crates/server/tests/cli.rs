@@ -149,6 +149,13 @@ fn bad_configuration_is_one_clear_line() {
         assert_clear_failure(&out, 2, key);
     }
 
+    let out = hromada(&["serve"])
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("HROMADA_DELIVERY_RETRY_MAX", "whenever")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "HROMADA_DELIVERY_RETRY_MAX");
+
     let out = hromada(&["serve", "--config", "/nonexistent/hromada.toml"])
         .output()
         .unwrap();

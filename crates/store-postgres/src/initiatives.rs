@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use hromada_domain::{
-    AuditEntry, Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
+    AuditEntry, Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Photo,
+    Region,
 };
 use hromada_store::{ChangeKind, DeletedInitiative, DeletedKey, StoreError, StoreResult};
 use sqlx::FromRow;
@@ -26,9 +27,9 @@ fn insert_sql() -> String {
             id, handle, origin, name, summary, description, categories, tags, regions, region_codes,
             languages, website, contacts, donation_methods, takes_recurring, status, discoverable,
             manually_approves_followers, submitter_contact, rejection_reason, created_at,
-            updated_at, published_at, search
+            updated_at, published_at, search, avatar, header
         ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT})"
+                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT}, $28, $29)"
     )
 }
 
@@ -40,7 +41,7 @@ fn update_sql() -> String {
             contacts = $13, donation_methods = $14, takes_recurring = $15, status = $16,
             discoverable = $17, manually_approves_followers = $18, submitter_contact = $19,
             rejection_reason = $20, created_at = $21, updated_at = $22, published_at = $23,
-            search = {SEARCH_DOCUMENT}
+            search = {SEARCH_DOCUMENT}, avatar = $28, header = $29
         WHERE id = $1"
     )
 }
@@ -50,7 +51,7 @@ pub(crate) const COLUMNS: &str = "
     i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
     i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
     i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
-    i.updated_at, i.published_at";
+    i.updated_at, i.published_at, i.avatar, i.header";
 
 fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
     let categories: Vec<String> = i.categories.iter().map(|c| c.code().to_string()).collect();
@@ -89,6 +90,8 @@ fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
         .bind(i.tags.join(" ").to_lowercase())
         .bind(i.summary.to_lowercase())
         .bind(i.description.to_lowercase())
+        .bind(i.avatar.as_ref().map(Json))
+        .bind(i.header.as_ref().map(Json))
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.
@@ -305,6 +308,8 @@ pub(crate) struct InitiativeRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     published_at: Option<DateTime<Utc>>,
+    avatar: Option<Json<Photo>>,
+    header: Option<Json<Photo>>,
 }
 
 impl InitiativeRow {
@@ -342,6 +347,8 @@ impl InitiativeRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             published_at: self.published_at,
+            avatar: self.avatar.map(|a| a.0),
+            header: self.header.map(|h| h.0),
         })
     }
 }

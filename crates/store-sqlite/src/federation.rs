@@ -533,6 +533,28 @@ impl FederationStore for SqliteStore {
         .collect()
     }
 
+    async fn follow_requests(
+        &self,
+        local: LocalActor,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Follower>> {
+        sqlx::query_as::<_, FollowerRow>(&format!(
+            "SELECT {FOLLOWER_COLUMNS} FROM fed_followers WHERE local_actor = ?1 AND state = ?2
+             ORDER BY created_at, actor_id LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(local.key())
+        .bind(FollowerState::Pending.code())
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(FollowerRow::into_follower)
+        .collect()
+    }
+
     async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64> {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM fed_followers WHERE local_actor = ?1 AND state = ?2",
@@ -559,13 +581,15 @@ impl FederationStore for SqliteStore {
         &self,
         initiative_id: Option<Uuid>,
         limit: u32,
+        offset: u32,
     ) -> StoreResult<Vec<InboxItem>> {
         sqlx::query_as::<_, InboxItemRow>(
             "SELECT id, kind, initiative_id, activity_id, actor_id, object_id, content_html, in_reply_to, received_at
-             FROM fed_inbox_items WHERE initiative_id IS ?1 ORDER BY received_at DESC, id LIMIT ?2",
+             FROM fed_inbox_items WHERE initiative_id IS ?1 ORDER BY received_at DESC, id LIMIT ?2 OFFSET ?3",
         )
         .bind(initiative_id.map(id))
         .bind(i64::from(limit))
+        .bind(i64::from(offset))
         .fetch_all(self.pool())
         .await
         .map_err(db_err)?

@@ -22,8 +22,8 @@ const INSERT: &str = "
         id, handle, origin, name, summary, description, categories, tags, regions, languages,
         website, contacts, donation_methods, takes_recurring, status, discoverable,
         manually_approves_followers, submitter_contact, rejection_reason, created_at, updated_at,
-        published_at
-    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+        published_at, avatar, header
+    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 
 const UPDATE: &str = "
     UPDATE initiatives SET
@@ -31,7 +31,7 @@ const UPDATE: &str = "
         tags = ?8, regions = ?9, languages = ?10, website = ?11, contacts = ?12,
         donation_methods = ?13, takes_recurring = ?14, status = ?15, discoverable = ?16,
         manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
-        created_at = ?20, updated_at = ?21, published_at = ?22
+        created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24
     WHERE id = ?1";
 
 /// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
@@ -39,7 +39,7 @@ pub(crate) const COLUMNS: &str = "
     i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
     i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
     i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
-    i.updated_at, i.published_at";
+    i.updated_at, i.published_at, i.avatar, i.header";
 
 fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<SqliteQuery<'q>> {
     let categories: Vec<&str> = i.categories.iter().map(|c| c.code()).collect();
@@ -65,7 +65,9 @@ fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<Sql
         .bind(i.rejection_reason.as_deref())
         .bind(ts(i.created_at))
         .bind(ts(i.updated_at))
-        .bind(opt_ts(i.published_at)))
+        .bind(opt_ts(i.published_at))
+        .bind(i.avatar.as_ref().map(json).transpose()?)
+        .bind(i.header.as_ref().map(json).transpose()?))
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.
@@ -328,6 +330,8 @@ pub(crate) struct InitiativeRow {
     created_at: String,
     updated_at: String,
     published_at: Option<String>,
+    avatar: Option<String>,
+    header: Option<String>,
 }
 
 impl InitiativeRow {
@@ -368,6 +372,8 @@ impl InitiativeRow {
             created_at: parse_ts(&self.created_at)?,
             updated_at: parse_ts(&self.updated_at)?,
             published_at: parse_opt_ts(self.published_at)?,
+            avatar: self.avatar.map(|a| parse_json(&a, "avatar")).transpose()?,
+            header: self.header.map(|h| parse_json(&h, "header")).transpose()?,
         })
     }
 }

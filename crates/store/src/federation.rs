@@ -500,6 +500,13 @@ pub trait FederationStore: Send + Sync + 'static {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<Follower>>;
+    /// Follows waiting for a maintainer's answer, oldest first.
+    async fn follow_requests(
+        &self,
+        local: LocalActor,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Follower>>;
     async fn follower_count(&self, local: LocalActor, state: FollowerState) -> StoreResult<u64>;
 
     // ---- received activities and inbox items ----
@@ -510,6 +517,7 @@ pub trait FederationStore: Send + Sync + 'static {
         &self,
         initiative_id: Option<Uuid>,
         limit: u32,
+        offset: u32,
     ) -> StoreResult<Vec<InboxItem>>;
 
     // ---- publishing ----

@@ -12,6 +12,8 @@ use crate::state::WebState;
 pub(crate) struct Route {
     pub(crate) method: Method,
     pub(crate) path: &'static str,
+    /// Takes an uploaded file rather than a JSON body (so a larger body limit applies).
+    pub(crate) upload: bool,
     handler: MethodRouter<WebState>,
 }
 
@@ -24,8 +26,15 @@ impl Route {
         Self {
             method,
             path,
+            upload: false,
             handler: on(filter, handler),
         }
+    }
+
+    /// Marks a route that takes an uploaded file.
+    pub(crate) fn upload(mut self) -> Self {
+        self.upload = true;
+        self
     }
 
     pub(crate) fn get<H: Handler<T, WebState>, T: 'static>(path: &'static str, h: H) -> Self {

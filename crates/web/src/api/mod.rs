@@ -2,11 +2,13 @@
 //! existing ones never change meaning.
 
 mod accounts;
+mod inbox;
 mod initiatives;
 mod items;
 mod moderation;
 mod network;
 pub mod openapi;
+mod pictures;
 pub mod trust;
 pub mod views;
 
@@ -37,6 +39,24 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::get("/initiatives/{handle}", initiatives::detail),
         Route::patch("/initiatives/{handle}", initiatives::edit),
         Route::delete("/initiatives/{handle}", moderation::delete_initiative),
+        Route::put("/initiatives/{handle}/avatar", pictures::put_avatar).upload(),
+        Route::delete("/initiatives/{handle}/avatar", pictures::delete_avatar).upload(),
+        Route::put("/initiatives/{handle}/header", pictures::put_header).upload(),
+        Route::delete("/initiatives/{handle}/header", pictures::delete_header).upload(),
+        // an initiative's inbox
+        Route::get("/initiatives/{handle}/replies", inbox::replies),
+        Route::get(
+            "/initiatives/{handle}/follow-requests",
+            inbox::follow_requests,
+        ),
+        Route::post(
+            "/initiatives/{handle}/follow-requests/{id}/accept",
+            inbox::accept_follow,
+        ),
+        Route::post(
+            "/initiatives/{handle}/follow-requests/{id}/reject",
+            inbox::reject_follow,
+        ),
         Route::post("/initiatives/{handle}/needs", items::add_need),
         Route::post("/initiatives/{handle}/updates", items::post_update),
         Route::post("/initiatives/{handle}/events", items::add_event),
@@ -86,15 +106,19 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// The API router (to be nested under `/api/v1`): JSON errors for unknown routes and methods,
-/// and the JSON body limit.
+/// and the body limits (the configured JSON limit; the picture limit for uploads).
 pub(crate) fn router(state: &WebState) -> Router<WebState> {
     let limit = state.settings().json_body_limit;
-    routing::build(routes())
+    let (uploads, json): (Vec<Route>, Vec<Route>) = routes().into_iter().partition(|r| r.upload);
+    // The limit layers answer oversized bodies before they are read; axum's own default
+    // limit is turned off so there is exactly one limit per route.
+    routing::build(json)
+        .layer(RequestBodyLimitLayer::new(limit))
+        .merge(
+            routing::build(uploads).layer(RequestBodyLimitLayer::new(pictures::PICTURE_BODY_LIMIT)),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        // The limit layer answers oversized bodies before they are read; axum's own default
-        // limit is turned off so there is exactly one limit, the configured one.
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::map_response_with_state(
             limit,

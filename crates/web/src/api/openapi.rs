@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, initiatives, items, moderation, network, trust};
+use super::{accounts, inbox, initiatives, items, moderation, network, pictures, trust};
 use crate::health;
 use crate::state::WebState;
 
@@ -37,6 +37,14 @@ use crate::state::WebState;
         initiatives::submit,
         initiatives::detail,
         initiatives::edit,
+        pictures::put_avatar,
+        pictures::delete_avatar,
+        pictures::put_header,
+        pictures::delete_header,
+        inbox::replies,
+        inbox::follow_requests,
+        inbox::accept_follow,
+        inbox::reject_follow,
         items::add_need,
         items::get_need,
         items::edit_need,

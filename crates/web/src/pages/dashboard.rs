@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use hromada_app::AppError;
+use hromada_domain::Picture;
 use hromada_domain::money::parse_amount;
 use hromada_domain::{
     Category, Currency, Initiative, LineItem, Money, NeedInput, NeedPatch, NeedStatus, Update,
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use super::ctx::PageCtx;
 use super::forms::{FormData, InitiativeForm};
 use super::render::{FieldErrors, PageError, PageResult, page, see_other};
-use super::views::{NeedView, initiative_path};
+use super::views::{NeedView, initiative_path, media_path};
 use crate::media::MediaStore;
 use crate::state::WebState;
 
@@ -114,6 +115,10 @@ struct DashboardPage {
     new_need_errors: FieldErrors,
     saved: Option<&'static str>,
     categories: Vec<(&'static str, &'static str)>,
+    /// `/media/…` of the current avatar and header picture.
+    avatar: Option<String>,
+    header: Option<String>,
+    picture_errors: FieldErrors,
 }
 
 impl DashboardPage {
@@ -138,12 +143,23 @@ impl DashboardPage {
             },
             new_need_errors: FieldErrors::default(),
             saved: None,
+            avatar: i.avatar.as_ref().map(media_path),
+            header: i.header.as_ref().map(media_path),
+            picture_errors: FieldErrors::default(),
             categories: Category::ALL
                 .iter()
                 .map(|c| (c.code(), t.category(c.code())))
                 .collect(),
             ctx,
         }
+    }
+
+    /// (picture code, current `/media/…` path, label key) for the two picture forms.
+    pub fn pictures(&self) -> [(&'static str, Option<&str>, &'static str); 2] {
+        [
+            ("avatar", self.avatar.as_deref(), "dashboard.avatar"),
+            ("header", self.header.as_deref(), "dashboard.header"),
+        ]
     }
 
     pub fn need_error(&self, id: &str, field: &str) -> String {
@@ -184,6 +200,7 @@ pub(crate) async fn show(
         q if q.contains("saved=profile") => Some("dashboard.saved_profile"),
         q if q.contains("saved=update") => Some("dashboard.saved_update"),
         q if q.contains("saved=need") => Some("dashboard.saved_need"),
+        q if q.contains("saved=picture") => Some("dashboard.saved_picture"),
         _ => None,
     };
     let mut p = DashboardPage::new(ctx, &i, &needs);
@@ -223,8 +240,11 @@ pub(crate) async fn save_profile(
     Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 
-/// Reads the update form (a multipart body, because of the photos).
-async fn read_update_form(mut multipart: Multipart) -> Result<(FormData, Vec<Vec<u8>>), String> {
+/// Reads a multipart form: its text fields, and the non-empty files sent as `file_field`.
+async fn read_files(
+    mut multipart: Multipart,
+    file_field: &str,
+) -> Result<(FormData, Vec<Vec<u8>>), String> {
     let mut fields = Vec::new();
     let mut photos = Vec::new();
     loop {
@@ -234,7 +254,7 @@ async fn read_update_form(mut multipart: Multipart) -> Result<(FormData, Vec<Vec
             Err(e) => return Err(e.body_text()),
         };
         let name = field.name().unwrap_or("").to_string();
-        if name == "photos" {
+        if name == file_field {
             let bytes = field.bytes().await.map_err(|e| e.body_text())?;
             if !bytes.is_empty() {
                 photos.push(bytes.to_vec());
@@ -253,7 +273,7 @@ pub(crate) async fn post_update(
     Path(handle): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
-    let (form, photos) = match read_update_form(multipart).await {
+    let (form, photos) = match read_files(multipart, "photos").await {
         Ok(x) => x,
         Err(why) => {
             tracing::info!(%why, "unreadable update form");
@@ -395,6 +415,68 @@ pub(crate) async fn post_update(
     let mut p = DashboardPage::new(ctx, &i, &needs);
     p.u = u;
     p.update_errors = errors;
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+}
+
+/// Sets or removes the avatar or the header picture (a multipart form: the file, or `remove`).
+pub(crate) async fn save_picture(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path((handle, which)): Path<(String, String)>,
+    multipart: Multipart,
+) -> PageResult {
+    let which = Picture::from_code(&which).ok_or_else(|| ctx.not_found())?;
+    let (form, files) = match read_files(multipart, "picture").await {
+        Ok(x) => x,
+        Err(why) => {
+            tracing::info!(%why, "unreadable picture form");
+            return Err(ctx.error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "error.invalid",
+                "error.photo_too_large",
+            ));
+        }
+    };
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
+    let t = ctx.t;
+    let mut errors = FieldErrors::default();
+    let photo = if form.get("remove").is_empty() {
+        match files.into_iter().next() {
+            None => {
+                errors.add(which.code(), t.tr("error.photo_empty"));
+                None
+            }
+            Some(bytes) => {
+                let side = match which {
+                    Picture::Avatar => hromada_media::AVATAR_SIDE,
+                    Picture::Header => hromada_media::MAX_SIDE,
+                };
+                let media = MediaStore::new(&state.settings().media_dir);
+                match media.save_within(bytes, "", side).await {
+                    Ok(photo) => Some(photo),
+                    Err(e) => {
+                        errors.add(which.code(), t.tr(&format!("error.{}", e.code())));
+                        None
+                    }
+                }
+            }
+        }
+    } else {
+        None
+    };
+    if errors.is_empty() {
+        state
+            .app()
+            .set_picture(&user, &handle, which, photo)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        return Ok(see_other(&back(i.handle.as_str(), "picture", "pictures")));
+    }
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    p.picture_errors = errors;
     Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 

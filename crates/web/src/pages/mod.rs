@@ -17,6 +17,7 @@ pub(crate) mod feeds;
 pub(crate) mod forms;
 pub(crate) mod give;
 pub mod i18n;
+pub(crate) mod inbox;
 pub(crate) mod moderation;
 pub(crate) mod public;
 pub(crate) mod render;
@@ -80,6 +81,11 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/dashboard/{handle}/profile", post(dashboard::save_profile))
         .route("/dashboard/{handle}/needs", post(dashboard::add_need))
         .route("/dashboard/needs/{id}", post(dashboard::save_need))
+        .route("/dashboard/{handle}/inbox", get(inbox::show))
+        .route(
+            "/dashboard/{handle}/follow-requests/{id}/{answer}",
+            post(inbox::answer),
+        )
         .route("/moderation", get(moderation::queue))
         .route("/moderation/{handle}/approve", post(moderation::approve))
         .route("/moderation/{handle}/reject", post(moderation::reject))
@@ -90,6 +96,10 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .merge(
             Router::new()
                 .route("/dashboard/{handle}/updates", post(dashboard::post_update))
+                .route(
+                    "/dashboard/{handle}/pictures/{which}",
+                    post(dashboard::save_picture),
+                )
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .fallback(not_found)

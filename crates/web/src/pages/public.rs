@@ -286,6 +286,9 @@ pub struct InitiativeView {
     /// Whether the viewer may edit it (shows a link to the dashboard).
     pub editable: bool,
     pub updated: String,
+    /// `/media/…` of the avatar and of the header picture.
+    pub avatar: Option<String>,
+    pub header: Option<String>,
 }
 
 impl InitiativeView {
@@ -320,6 +323,8 @@ impl InitiativeView {
             trust: None,
             editable: false,
             updated: super::render::date(&i.updated_at),
+            avatar: i.avatar.as_ref().map(super::views::media_path),
+            header: i.header.as_ref().map(super::views::media_path),
         }
     }
 }

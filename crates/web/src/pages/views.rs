@@ -52,6 +52,13 @@ pub struct Card {
     pub paused: bool,
     pub recurring: bool,
     pub updated: String,
+    /// `/media/…` of the avatar, if it has one.
+    pub avatar: Option<String>,
+}
+
+/// Where this node serves a stored photo.
+pub fn media_path(photo: &hromada_domain::Photo) -> String {
+    format!("/media/{}", photo.name)
 }
 
 impl Card {
@@ -68,6 +75,7 @@ impl Card {
             paused: i.status == InitiativeStatus::Paused,
             recurring: i.takes_recurring_donations(),
             updated: date(&i.updated_at),
+            avatar: i.avatar.as_ref().map(media_path),
         }
     }
 }

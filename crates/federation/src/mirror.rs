@@ -1,0 +1,95 @@
+//! Local copies of remote pictures: the photos of mirrored updates and the avatar and header of
+//! mirrored initiatives. Pages never load anything from other hosts, so a remote picture is
+//! fetched once (with the same safety rules as every fetch), re-encoded by the media pipeline
+//! (which drops all metadata) and served from this node. A picture that cannot be fetched is
+//! left out; the listing itself is still taken.
+
+use hromada_domain::Photo;
+use hromada_media::{AVATAR_SIDE, MAX_SIDE, MAX_UPLOAD_BYTES, MediaStore};
+use serde_json::Value;
+
+use crate::Inner;
+use crate::fetch::same_origin;
+
+/// How big a mirrored picture may be stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Size {
+    Avatar,
+    Full,
+}
+
+/// The local copy of the picture at `url`, fetching it unless it was copied before. `owner`
+/// is the id of the listing it belongs to: pictures are only taken from the listing's own host.
+pub(crate) async fn copy(
+    inner: &Inner,
+    url: &str,
+    owner: &str,
+    alt: &str,
+    size: Size,
+) -> Option<Photo> {
+    let dir = inner.settings.media_dir.as_ref()?;
+    if !same_origin(url, owner) {
+        tracing::warn!(%url, %owner, "remote picture on another host than its listing, left out");
+        return None;
+    }
+    let media = MediaStore::new(dir);
+    if let Some(photo) = media.mirrored(url).await {
+        return Some(Photo {
+            alt: alt.to_string(),
+            ..photo
+        });
+    }
+    let bytes = match inner.fetcher.get_image(url, MAX_UPLOAD_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::warn!(%url, error = %e, "cannot fetch remote picture, left out");
+            return None;
+        }
+    };
+    let side = match size {
+        Size::Avatar => AVATAR_SIDE,
+        Size::Full => MAX_SIDE,
+    };
+    match media.save_mirror(url, bytes, alt, side).await {
+        Ok(photo) => Some(photo),
+        Err(e) => {
+            tracing::warn!(%url, error = %e, "remote picture refused by the photo checks, left out");
+            None
+        }
+    }
+}
+
+/// The URL of an ActivityPub `icon`/`image`: an `Image` object (or a list of them) with a
+/// `url`, or a bare link.
+pub(crate) fn image_url(value: Option<&Value>) -> Option<&str> {
+    match value? {
+        Value::String(s) => Some(s),
+        Value::Array(items) => image_url(items.first()),
+        Value::Object(o) => match o.get("url")? {
+            Value::String(s) => Some(s),
+            Value::Object(link) => link.get("href").and_then(Value::as_str),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn image_urls_in_their_usual_shapes() {
+        let url = "https://c.example/media/a.jpg";
+        assert_eq!(
+            image_url(Some(&json!({"type": "Image", "url": url}))),
+            Some(url)
+        );
+        assert_eq!(image_url(Some(&json!(url))), Some(url));
+        assert_eq!(image_url(Some(&json!([{"url": url}]))), Some(url));
+        assert_eq!(image_url(Some(&json!({"url": {"href": url}}))), Some(url));
+        assert_eq!(image_url(Some(&json!({"type": "Image"}))), None);
+        assert_eq!(image_url(None), None);
+    }
+}

@@ -1,0 +1,4 @@
+-- An initiative's avatar and header picture: a JSON {name, alt, width, height} naming a file
+-- in the media directory (resized, re-encoded, without metadata), or NULL.
+ALTER TABLE initiatives ADD COLUMN avatar JSONB;
+ALTER TABLE initiatives ADD COLUMN header JSONB;

@@ -1,0 +1,129 @@
+//! Federation state the maintainers read: follow requests held for approval and the replies and
+//! mentions that reached an initiative, paged.
+
+use chrono::Duration;
+use hromada_store::{
+    FedWrite, FederationStore, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, Store,
+};
+use uuid::Uuid;
+
+use crate::support::{initiative, now};
+
+fn follower(local: LocalActor, n: u32, state: FollowerState, minutes_ago: i64) -> Follower {
+    Follower {
+        local,
+        actor_id: format!("https://social.example/users/u{n}"),
+        follow_id: format!("https://social.example/follows/{n}"),
+        inbox: format!("https://social.example/users/u{n}/inbox"),
+        shared_inbox: Some("https://social.example/inbox".into()),
+        state,
+        created_at: now() - Duration::minutes(minutes_ago),
+    }
+}
+
+pub async fn follow_requests_are_pending_follows_oldest_first(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let i = initiative("kharkiv-medics");
+    store.insert_initiative(&i, None).await.unwrap();
+    let other = initiative("lviv-kitchen");
+    store.insert_initiative(&other, None).await.unwrap();
+    let local = LocalActor::Initiative(i.id);
+    let write = FedWrite {
+        follow: vec![
+            follower(local, 1, FollowerState::Pending, 5),
+            follower(local, 2, FollowerState::Accepted, 30),
+            follower(local, 3, FollowerState::Pending, 60),
+            follower(local, 4, FollowerState::Pending, 1),
+            follower(
+                LocalActor::Initiative(other.id),
+                5,
+                FollowerState::Pending,
+                10,
+            ),
+        ],
+        ..FedWrite::default()
+    };
+    fed.apply(&write).await.unwrap();
+
+    let ids =
+        |list: Vec<Follower>| -> Vec<String> { list.into_iter().map(|f| f.actor_id).collect() };
+    let all = fed.follow_requests(local, 10, 0).await.unwrap();
+    assert_eq!(all[0], write.follow[2], "every field round-trips");
+    assert_eq!(
+        ids(all),
+        [3, 1, 4].map(|n| format!("https://social.example/users/u{n}"))
+    );
+    assert_eq!(
+        ids(fed.follow_requests(local, 2, 1).await.unwrap()),
+        [1, 4].map(|n| format!("https://social.example/users/u{n}"))
+    );
+    assert!(fed.follow_requests(local, 10, 3).await.unwrap().is_empty());
+    assert!(
+        fed.follow_requests(LocalActor::Instance, 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Accepting one (the same follow, now accepted) takes it off the list.
+    let mut accepted = write.follow[2].clone();
+    accepted.state = FollowerState::Accepted;
+    fed.apply(&FedWrite {
+        follow: vec![accepted],
+        ..FedWrite::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ids(fed.follow_requests(local, 10, 0).await.unwrap()),
+        [1, 4].map(|n| format!("https://social.example/users/u{n}"))
+    );
+}
+
+pub async fn inbox_items_page_newest_first(store: &dyn Store, fed: &dyn FederationStore) {
+    let i = initiative("kharkiv-medics");
+    store.insert_initiative(&i, None).await.unwrap();
+    let item = |n: i64, kind: InboxItemKind, initiative_id: Option<Uuid>| InboxItem {
+        id: Uuid::new_v4(),
+        kind,
+        initiative_id,
+        activity_id: format!("https://social.example/activities/{n}"),
+        actor_id: "https://social.example/users/olena".into(),
+        object_id: format!("https://social.example/notes/{n}"),
+        content_html: format!("<p>Note {n}</p>"),
+        in_reply_to: (kind == InboxItemKind::Reply)
+            .then(|| "https://node.example/updates/x".into()),
+        received_at: now() - Duration::minutes(n),
+    };
+    let items = vec![
+        item(3, InboxItemKind::Reply, Some(i.id)),
+        item(1, InboxItemKind::Mention, Some(i.id)),
+        item(2, InboxItemKind::Reply, Some(i.id)),
+        item(4, InboxItemKind::Flag, None),
+    ];
+    fed.apply(&FedWrite {
+        inbox_items: items.clone(),
+        ..FedWrite::default()
+    })
+    .await
+    .unwrap();
+    let objects =
+        |list: Vec<InboxItem>| -> Vec<String> { list.into_iter().map(|i| i.object_id).collect() };
+    let first = fed.inbox_items(Some(i.id), 2, 0).await.unwrap();
+    assert_eq!(first[0], items[1], "every field round-trips");
+    assert_eq!(
+        objects(first),
+        [1, 2].map(|n| format!("https://social.example/notes/{n}"))
+    );
+    assert_eq!(
+        objects(fed.inbox_items(Some(i.id), 2, 2).await.unwrap()),
+        ["https://social.example/notes/3".to_string()]
+    );
+    assert!(fed.inbox_items(Some(i.id), 2, 4).await.unwrap().is_empty());
+    assert_eq!(
+        objects(fed.inbox_items(None, 10, 0).await.unwrap()),
+        ["https://social.example/notes/4".to_string()]
+    );
+}
