@@ -328,9 +328,9 @@ impl App {
         Ok(initiative)
     }
 
-    /// The initiative whose inbox (replies, mentions, follow requests) `by` may read and
-    /// answer: its maintainers and moderators, local listings only.
-    pub async fn initiative_for_inbox(&self, by: &User, handle: &str) -> AppResult<Initiative> {
+    /// A local initiative `by` may manage (its maintainers and moderators): change its
+    /// pictures, read its replies and mentions, answer its follow requests.
+    pub async fn manageable_initiative(&self, by: &User, handle: &str) -> AppResult<Initiative> {
         self.find_editable(by, handle).await
     }
 

@@ -182,7 +182,7 @@ pub(crate) async fn replies(
     let (page, per_page) = params.read()?;
     let initiative = state
         .app()
-        .initiative_for_inbox(&auth.user, &handle)
+        .manageable_initiative(&auth.user, &handle)
         .await?;
     let mut items = federation(&state)?
         .messages(initiative.id, per_page + 1, (page - 1) * per_page)
@@ -222,7 +222,7 @@ pub(crate) async fn follow_requests(
     let (page, per_page) = params.read()?;
     let initiative = state
         .app()
-        .initiative_for_inbox(&auth.user, &handle)
+        .manageable_initiative(&auth.user, &handle)
         .await?;
     let mut items = federation(&state)?
         .follow_requests(initiative.id, per_page + 1, (page - 1) * per_page)
@@ -246,7 +246,10 @@ pub(crate) async fn answer(
     request_id: &str,
     accept: bool,
 ) -> Result<(), ApiError> {
-    let initiative = state.app().initiative_for_inbox(&auth.user, handle).await?;
+    let initiative = state
+        .app()
+        .manageable_initiative(&auth.user, handle)
+        .await?;
     let actor =
         FollowRequest::actor_of(request_id).ok_or_else(|| ApiError::not_found("follow request"))?;
     let answered = federation(state)?

@@ -46,7 +46,10 @@ async fn put(
         ));
     }
     // Permission first, so nobody else makes the node decode pictures.
-    state.app().initiative_for_inbox(&auth.user, handle).await?;
+    state
+        .app()
+        .manageable_initiative(&auth.user, handle)
+        .await?;
     let side = match which {
         Picture::Avatar => AVATAR_SIDE,
         Picture::Header => MAX_SIDE,

@@ -74,7 +74,7 @@ async fn inbox_of(
     let user = ctx.require_user()?.clone();
     let initiative = state
         .app()
-        .initiative_for_inbox(&user, handle)
+        .manageable_initiative(&user, handle)
         .await
         .map_err(|e| ctx.fail(e))?;
     let federation = state.federation().cloned().ok_or_else(|| {
