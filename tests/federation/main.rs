@@ -583,10 +583,46 @@ async fn inbox_kinds(backend: Backend) {
         2
     );
 
-    // A report from the remote's instance actor is kept for moderators.
+    // A report from the remote's instance actor (Mastodon's Flag: the reported account and
+    // posts) becomes a report in the moderators' queue, once however often it is delivered.
     let mod_actor = remote.actor_id("instance");
     let flag = json!({"id": format!("{mod_actor}/flags/1"), "type": "Flag", "actor": mod_actor,
         "content": "spam?", "object": [actor_url, node.url(&format!("/updates/{}", update.id))]});
+    for _ in 0..2 {
+        assert_eq!(
+            remote
+                .post_signed(&mod_actor, &inbox, flag.to_string().as_bytes())
+                .await
+                .0,
+            202
+        );
+    }
+    let reports = node.store.reports(None, 10, 0).await.unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].initiative_id, initiative.id);
+    assert_eq!(reports[0].reason, "spam?");
+    assert_eq!(
+        reports[0].reporter,
+        hromada_domain::trust::Reporter::Remote {
+            actor_id: mod_actor.clone()
+        }
+    );
+    // A Flag of a post alone names its initiative too.
+    let flag = json!({"id": format!("{mod_actor}/flags/2"), "type": "Flag", "actor": mod_actor,
+        "content": "", "object": node.url(&format!("/updates/{}", update.id))});
+    assert_eq!(
+        remote
+            .post_signed(&mod_actor, &inbox, flag.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    let reports = node.store.reports(None, 10, 0).await.unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r.initiative_id == initiative.id));
+    // A Flag of the node itself has no initiative: kept as an inbox item for moderators.
+    let flag = json!({"id": format!("{mod_actor}/flags/3"), "type": "Flag", "actor": mod_actor,
+        "content": "this node", "object": node.url("/actor")});
     assert_eq!(
         remote
             .post_signed(&mod_actor, &inbox, flag.to_string().as_bytes())

@@ -20,6 +20,8 @@ use hromada_testkit::fake_remote::FakeRemote;
 use hromada_testkit::{Backend, TestNode};
 use serde_json::{Value, json};
 
+mod trust;
+
 const WAIT: Duration = Duration::from_secs(30);
 
 mod peering;
@@ -111,6 +113,7 @@ async fn api(
         "POST" => client().post(url),
         "PATCH" => client().patch(url),
         "DELETE" => client().delete(url),
+        "PUT" => client().put(url),
         _ => client().get(url),
     }
     .bearer_auth(token);

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::urls::PUBLIC;
 
-/// Extension terms for other Hromada nodes (structured needs).
+/// Extension terms for other Hromada nodes (structured needs, trust statements).
 pub const HROMADA_NS: &str = "https://hromada.example/ns#";
 
 /// `@context` of every document we serve or send.
@@ -39,7 +39,17 @@ pub fn context() -> Value {
             "raisedAmount": "hromada:raisedAmount",
             "amount": "hromada:amount",
             "currency": "hromada:currency",
-            "deadline": "hromada:deadline"
+            "deadline": "hromada:deadline",
+            "trustStatement": "hromada:trustStatement",
+            "Vouch": "hromada:Vouch",
+            "Warning": "hromada:Warning",
+            "initiative": {"@id": "hromada:initiative", "@type": "@id"},
+            "collective": "hromada:collective",
+            "statement": "hromada:statement",
+            "basis": "hromada:basis",
+            "reason": "hromada:reason",
+            "withdrawalReason": "hromada:withdrawalReason",
+            "reportCategory": "hromada:reportCategory"
         }
     ])
 }

@@ -43,6 +43,8 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/updates/{id}", get(update_object))
         .route("/needs/{id}", get(need_object))
         .route("/events/{id}", get(event_object_route))
+        .route("/vouches/{id}", get(vouch_object))
+        .route("/warnings/{id}", get(warning_object))
         .route("/directory", get(crate::backfill::directory))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(inner)
@@ -84,7 +86,12 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
             _,
             "inbox" | "outbox" | "followers" | "featured",
         ] => true,
-        ["initiatives", _] | ["updates", _] | ["needs", _] | ["events", _] => {
+        ["initiatives", _]
+        | ["updates", _]
+        | ["needs", _]
+        | ["events", _]
+        | ["vouches", _]
+        | ["warnings", _] => {
             wants_activitypub(&req.headers)
         }
         _ => false,
@@ -425,6 +432,14 @@ async fn event_object_route(State(inner): State<Arc<Inner>>, Path(raw): Path<Str
             &e,
         )),
     )
+}
+
+async fn vouch_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    crate::trust::serve(&inner, "vouches", &raw).await
+}
+
+async fn warning_object(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    crate::trust::serve(&inner, "warnings", &raw).await
 }
 
 #[cfg(test)]

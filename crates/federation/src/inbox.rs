@@ -128,8 +128,12 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
     {
         tracing::warn!(error = %e, "recording a peer's activity failed");
     }
-    let network = match network(inner, kind, &activity, &actor).await {
-        Ok(w) => w,
+    let network = match crate::trust::receive(inner, kind, &activity, &actor).await {
+        Ok(Some(w)) => Some(w),
+        Ok(None) => match network(inner, kind, &activity, &actor).await {
+            Ok(w) => w,
+            Err(response) => return response,
+        },
         Err(response) => return response,
     };
     let handled = match network {
@@ -431,6 +435,11 @@ async fn handle(
             };
             if !objects.iter().any(|o| inner.urls.is_local(o)) {
                 return Ok(None);
+            }
+            if let Some(reported) =
+                crate::trust::flag_report(inner, id, activity, actor, &objects).await?
+            {
+                return Ok(Some(reported));
             }
             write.inbox_items.push(InboxItem {
                 id: Uuid::new_v4(),

@@ -28,6 +28,7 @@ mod peers;
 mod publish;
 pub mod safety;
 pub mod signing;
+mod trust;
 mod urls;
 pub mod website_check;
 

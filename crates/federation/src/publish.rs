@@ -107,6 +107,9 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     if change.kind == ChangeKind::InitiativeDeleted {
         return plan_deletion(inner, change, write).await;
     }
+    if crate::trust::is_trust_change(change.kind) {
+        return crate::trust::plan(inner, change, write).await;
+    }
     let Some(initiative) = inner.store.initiative_by_id(change.initiative_id).await? else {
         return Ok(());
     };
@@ -135,6 +138,12 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     match change.kind {
         // Deletions are planned by `plan_deletion`, before the initiative is looked up.
         ChangeKind::InitiativeCreated | ChangeKind::InitiativeDeleted => {}
+        // Sent by `trust::plan`.
+        ChangeKind::VouchIssued
+        | ChangeKind::VouchWithdrawn
+        | ChangeKind::WarningIssued
+        | ChangeKind::WarningWithdrawn
+        | ChangeKind::ReportFiled => {}
         ChangeKind::InitiativeUpdated => {
             // Nobody to tell (e.g. just approved): do not create a key pair only to throw the
             // activity away.
@@ -604,6 +613,11 @@ async fn plan_network(
             let id = format!("{}#sync/{seq}", urls.event(event.id));
             sync(write, inner, id, "Update", object, targets);
         }
+        ChangeKind::VouchIssued
+        | ChangeKind::VouchWithdrawn
+        | ChangeKind::WarningIssued
+        | ChangeKind::WarningWithdrawn
+        | ChangeKind::ReportFiled => {}
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use hromada_domain::trust::{
     TransparencyEntry, TrustLevel, TrustPolicy, Vouch, VouchBasis, Warning, WarningReason,
     WebsiteCheck, assess,
 };
-use hromada_store::{Statements, StoreError, StoreResult, TrustStore, Withdrawal};
+use hromada_store::{ChangeKind, Statements, StoreError, StoreResult, TrustStore, Withdrawal};
 use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder, Transaction};
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::PgStore;
 use crate::codec::known;
 use crate::error::{db_err, write_err};
+use crate::feed::record;
 
 /// Advisory lock key serialising trust writes ("trust" in ASCII).
 const TRUST_LOCK: i64 = 0x0074_7275_7374;
@@ -299,8 +300,26 @@ async fn insert_statement(
         insert_log(&mut tx, log).await?;
     }
     let level = recompute(&mut tx, s.initiative_id).await?;
+    if s.local {
+        let change = (issued_change(s.kind), s.id, s.initiative_id);
+        record(&mut tx, None, Some(change)).await?;
+    }
     tx.commit().await.map_err(db_err)?;
     Ok(level)
+}
+
+fn issued_change(kind: StatementKind) -> ChangeKind {
+    match kind {
+        StatementKind::Vouch => ChangeKind::VouchIssued,
+        StatementKind::Warning => ChangeKind::WarningIssued,
+    }
+}
+
+fn withdrawn_change(kind: StatementKind) -> ChangeKind {
+    match kind {
+        StatementKind::Vouch => ChangeKind::VouchWithdrawn,
+        StatementKind::Warning => ChangeKind::WarningWithdrawn,
+    }
 }
 
 async fn withdraw(
@@ -311,9 +330,9 @@ async fn withdraw(
     log: Option<&TransparencyEntry>,
 ) -> StoreResult<TrustLevel> {
     let mut tx = begin_trust_write(store).await?;
-    let initiative: Option<Uuid> = sqlx::query_scalar(
+    let withdrawn: Option<(Uuid, bool)> = sqlx::query_as(
         "UPDATE trust_statements SET withdrawn_at = $1, withdrawal_reason = $2
-         WHERE id = $3 AND kind = $4 AND withdrawn_at IS NULL RETURNING initiative_id",
+         WHERE id = $3 AND kind = $4 AND withdrawn_at IS NULL RETURNING initiative_id, local",
     )
     .bind(withdrawal.at)
     .bind(&withdrawal.reason)
@@ -322,7 +341,7 @@ async fn withdraw(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(initiative) = initiative else {
+    let Some((initiative, local)) = withdrawn else {
         let exists = sqlx::query("SELECT 1 FROM trust_statements WHERE id = $1 AND kind = $2")
             .bind(statement_id)
             .bind(kind.code())
@@ -338,6 +357,10 @@ async fn withdraw(
         insert_log(&mut tx, log).await?;
     }
     let level = recompute(&mut tx, initiative).await?;
+    if local {
+        let change = (withdrawn_change(kind), statement_id, initiative);
+        record(&mut tx, None, Some(change)).await?;
+    }
     tx.commit().await.map_err(db_err)?;
     Ok(level)
 }
@@ -617,6 +640,7 @@ impl TrustStore for PgStore {
     }
 
     async fn insert_report(&self, r: &Report) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await.map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO reports ({REPORT_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -632,7 +656,7 @@ impl TrustStore for PgStore {
         .bind(r.resolved_by.as_deref())
         .bind(r.resolution.as_deref())
         .bind(r.activity_id.as_deref())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             write_err(e, |constraint| {
@@ -643,7 +667,11 @@ impl TrustStore for PgStore {
                 }
             })
         })?;
-        Ok(())
+        if !matches!(r.reporter, Reporter::Remote { .. }) {
+            let change = (ChangeKind::ReportFiled, r.id, r.initiative_id);
+            record(&mut tx, None, Some(change)).await?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     async fn report_by_id(&self, id: Uuid) -> StoreResult<Option<Report>> {

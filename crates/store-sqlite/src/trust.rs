@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_domain::trust::{
-    Report, ReportCategory, ReportStatus, StatementKind, TransparencyAction, TransparencyEntry,
+    Report, ReportCategory, ReportStatus, Reporter, StatementKind, TransparencyAction, TransparencyEntry,
     TrustLevel, TrustPolicy, Vouch, VouchBasis, Warning, WarningReason, WebsiteCheck, assess,
 };
-use hromada_store::{Statements, StoreError, StoreResult, TrustStore, Withdrawal};
+use hromada_store::{ChangeKind, Statements, StoreError, StoreResult, TrustStore, Withdrawal};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ use crate::codec::{
     id, json, known, opt_ts, parse_id, parse_json, parse_opt_id, parse_opt_ts, parse_ts, ts,
 };
 use crate::error::{db_err, write_err};
+use crate::feed::record;
 
 const STATEMENT_COLUMNS: &str = "id, ap_id, kind, initiative_id, collective, local, author, \
     statement, code, created_at, withdrawn_at, withdrawal_reason";
@@ -295,8 +296,26 @@ async fn insert_statement(
         insert_log(&mut tx, log).await?;
     }
     let level = recompute(&mut tx, s.initiative_id).await?;
+    if s.local {
+        let change = (issued_change(s.kind), s.id, s.initiative_id);
+        record(&mut tx, None, Some(change)).await?;
+    }
     tx.commit().await.map_err(db_err)?;
     Ok(level)
+}
+
+fn issued_change(kind: StatementKind) -> ChangeKind {
+    match kind {
+        StatementKind::Vouch => ChangeKind::VouchIssued,
+        StatementKind::Warning => ChangeKind::WarningIssued,
+    }
+}
+
+fn withdrawn_change(kind: StatementKind) -> ChangeKind {
+    match kind {
+        StatementKind::Vouch => ChangeKind::VouchWithdrawn,
+        StatementKind::Warning => ChangeKind::WarningWithdrawn,
+    }
 }
 
 async fn withdraw(
@@ -307,9 +326,9 @@ async fn withdraw(
     log: Option<&TransparencyEntry>,
 ) -> StoreResult<TrustLevel> {
     let mut tx = store.begin_write().await?;
-    let initiative: Option<String> = sqlx::query_scalar(
+    let withdrawn: Option<(String, bool)> = sqlx::query_as(
         "UPDATE trust_statements SET withdrawn_at = ?1, withdrawal_reason = ?2
-         WHERE id = ?3 AND kind = ?4 AND withdrawn_at IS NULL RETURNING initiative_id",
+         WHERE id = ?3 AND kind = ?4 AND withdrawn_at IS NULL RETURNING initiative_id, local",
     )
     .bind(ts(withdrawal.at))
     .bind(&withdrawal.reason)
@@ -318,7 +337,7 @@ async fn withdraw(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_err)?;
-    let Some(initiative) = initiative else {
+    let Some((initiative, local)) = withdrawn else {
         let exists = sqlx::query("SELECT 1 FROM trust_statements WHERE id = ?1 AND kind = ?2")
             .bind(id(statement_id))
             .bind(kind.code())
@@ -333,7 +352,12 @@ async fn withdraw(
     if let Some(log) = log {
         insert_log(&mut tx, log).await?;
     }
-    let level = recompute(&mut tx, parse_id(&initiative)?).await?;
+    let initiative = parse_id(&initiative)?;
+    let level = recompute(&mut tx, initiative).await?;
+    if local {
+        let change = (withdrawn_change(kind), statement_id, initiative);
+        record(&mut tx, None, Some(change)).await?;
+    }
     tx.commit().await.map_err(db_err)?;
     Ok(level)
 }
@@ -640,6 +664,10 @@ impl TrustStore for SqliteStore {
                 }
             })
         })?;
+        if !matches!(r.reporter, Reporter::Remote { .. }) {
+            let change = (ChangeKind::ReportFiled, r.id, r.initiative_id);
+            record(&mut tx, None, Some(change)).await?;
+        }
         tx.commit().await.map_err(db_err)
     }
 

@@ -60,7 +60,8 @@ pub trait TrustStore: Send + Sync {
     /// Stores a vouch (this node's, or one received from its collective's node) and recomputes
     /// the initiative's status; `log` is the transparency entry of this node's own vouches.
     /// Returns the new status. `Conflict` when the id or `ap_id` is taken; `NotFound` when the
-    /// initiative does not exist.
+    /// initiative does not exist. A local vouch also goes into the change feed
+    /// ([`crate::ChangeKind::VouchIssued`]), in the same transaction, so federation sends it.
     async fn insert_vouch(
         &self,
         vouch: &Vouch,
@@ -73,7 +74,8 @@ pub trait TrustStore: Send + Sync {
         log: Option<&TransparencyEntry>,
     ) -> StoreResult<TrustLevel>;
     /// Marks a vouch withdrawn and recomputes its initiative's status. `NotFound` when there
-    /// is no such vouch, `Conflict` when it is already withdrawn.
+    /// is no such vouch, `Conflict` when it is already withdrawn. Withdrawing a local vouch
+    /// goes into the change feed ([`crate::ChangeKind::VouchWithdrawn`]).
     async fn withdraw_vouch(
         &self,
         id: Uuid,
@@ -120,7 +122,8 @@ pub trait TrustStore: Send + Sync {
     // ---- reports ----
 
     /// `Conflict` when the id, or the `activity_id` of a remote report, is taken; `NotFound`
-    /// when the initiative does not exist.
+    /// when the initiative does not exist. A report filed on this node (not received from
+    /// another server) goes into the change feed ([`crate::ChangeKind::ReportFiled`]).
     async fn insert_report(&self, report: &Report) -> StoreResult<()>;
     async fn report_by_id(&self, id: Uuid) -> StoreResult<Option<Report>>;
     /// Newest first; only those with the status when one is given.

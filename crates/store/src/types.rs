@@ -151,6 +151,15 @@ pub enum ChangeKind {
     EventUpdated,
     /// A local initiative was deleted as a whole (`entity_id` = `initiative_id`).
     InitiativeDeleted,
+    /// This node's collective vouched (`entity_id`: the vouch).
+    VouchIssued,
+    VouchWithdrawn,
+    /// This node's collective warned (`entity_id`: the warning).
+    WarningIssued,
+    WarningWithdrawn,
+    /// Someone on this node filed a report (`entity_id`: the report); federation passes it on
+    /// to the origin of a mirrored listing.
+    ReportFiled,
 }
 
 impl ChangeKind {
@@ -166,6 +175,11 @@ impl ChangeKind {
             ChangeKind::EventCreated => "event_created",
             ChangeKind::EventUpdated => "event_updated",
             ChangeKind::InitiativeDeleted => "initiative_deleted",
+            ChangeKind::VouchIssued => "vouch_issued",
+            ChangeKind::VouchWithdrawn => "vouch_withdrawn",
+            ChangeKind::WarningIssued => "warning_issued",
+            ChangeKind::WarningWithdrawn => "warning_withdrawn",
+            ChangeKind::ReportFiled => "report_filed",
         }
     }
 
@@ -182,6 +196,11 @@ impl ChangeKind {
             EventCreated,
             EventUpdated,
             InitiativeDeleted,
+            VouchIssued,
+            VouchWithdrawn,
+            WarningIssued,
+            WarningWithdrawn,
+            ReportFiled,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -212,7 +231,7 @@ pub struct Change {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub kind: ChangeKind,
-    /// The changed object's id (initiative, need, update or event).
+    /// The changed object's id (initiative, need, update, event, vouch, warning or report).
     pub entity_id: Uuid,
     pub initiative_id: Uuid,
 }

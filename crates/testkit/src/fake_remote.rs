@@ -3,8 +3,8 @@
 //! used directly), never by Hromada's production signing path, so a bug there cannot hide
 //! itself in both ends.
 //!
-//! Any `/users/{name}` is a `Person` with its own inbox and the server's shared inbox
-//! `/inbox`; all of them sign with the server's current key (which [`FakeRemote::rotate_key`]
+//! Any `/users/{name}` is a `Person` (`/users/instance` an `Application`, the server's
+//! instance actor) with its own inbox and the server's shared inbox `/inbox`; all of them sign with the server's current key (which [`FakeRemote::rotate_key`]
 //! replaces). Every POST to an inbox is recorded with the result of checking its signature.
 
 // Test support: a fixture that cannot do its job must fail the test at once, loudly.
@@ -29,6 +29,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// The name of the fake server's instance actor: `/users/instance` is an `Application`.
+pub const INSTANCE_NAME: &str = "instance";
 
 /// One POST that reached an inbox of the fake server.
 #[derive(Debug, Clone)]
@@ -287,10 +290,16 @@ async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> R
     let pem = RsaPublicKey::from(key)
         .to_public_key_pem(LineEnding::LF)
         .expect("public key PEM");
+    // `/users/instance` stands for the server's instance actor (as a Hromada node's `/actor`).
+    let kind = if name == INSTANCE_NAME {
+        "Application"
+    } else {
+        "Person"
+    };
     let doc = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id,
-        "type": "Person",
+        "type": kind,
         "preferredUsername": name,
         "name": format!("Test user {name}"),
         "inbox": format!("{id}/inbox"),

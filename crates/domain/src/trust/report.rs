@@ -169,6 +169,46 @@ impl Report {
     }
 }
 
+impl Report {
+    /// A report another server sent (a `Flag`): kept for this node's moderators under the
+    /// sending actor, which for a node passing a report on is its instance actor, never the
+    /// person who reported. The comment is taken as plain text, cut to the usual length.
+    pub fn received(
+        id: Uuid,
+        initiative_id: Uuid,
+        actor_id: &str,
+        category: ReportCategory,
+        comment: &str,
+        activity_id: &str,
+        at: Timestamp,
+    ) -> Self {
+        let text: String = comment
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+            .take(MAX_REPORT_REASON)
+            .collect();
+        let reason = match clean(&text) {
+            r if r.is_empty() => "(no comment)".to_string(),
+            r => r,
+        };
+        Self {
+            id,
+            initiative_id,
+            reporter: Reporter::Remote {
+                actor_id: actor_id.to_string(),
+            },
+            category,
+            reason,
+            status: ReportStatus::Open,
+            created_at: at,
+            resolved_at: None,
+            resolved_by: None,
+            resolution: None,
+            activity_id: Some(activity_id.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +259,40 @@ mod tests {
         assert!(Report::file(Uuid::nil(), Uuid::nil(), None, input("", None), now).is_err());
         let long = "x".repeat(MAX_REPORT_REASON + 1);
         assert!(Report::file(Uuid::nil(), Uuid::nil(), None, input(&long, None), now).is_err());
+    }
+
+    #[test]
+    fn received_reports_keep_the_sender_and_plain_text() {
+        let r = Report::received(
+            Uuid::nil(),
+            Uuid::nil(),
+            "https://m.example/actor",
+            ReportCategory::Other,
+            "  fake\u{7} jar ",
+            "https://m.example/flags/1",
+            chrono::Utc::now(),
+        );
+        assert_eq!(r.reason, "fake jar");
+        assert_eq!(
+            r.reporter,
+            Reporter::Remote {
+                actor_id: "https://m.example/actor".into()
+            }
+        );
+        assert_eq!(r.activity_id.as_deref(), Some("https://m.example/flags/1"));
+        let empty = Report::received(
+            Uuid::nil(),
+            Uuid::nil(),
+            "a",
+            ReportCategory::Spam,
+            "",
+            "b",
+            chrono::Utc::now(),
+        );
+        assert_eq!(empty.reason, "(no comment)");
+        let long = "x".repeat(MAX_REPORT_REASON + 50);
+        let r = Report::received(Uuid::nil(), Uuid::nil(), "a", ReportCategory::Spam, &long, "c", chrono::Utc::now());
+        assert_eq!(r.reason.chars().count(), MAX_REPORT_REASON);
     }
 
     #[test]

@@ -274,6 +274,54 @@ impl Warning {
     }
 }
 
+/// What identifies a statement received from another node's collective (its author stays on
+/// that node).
+pub struct Received<'a> {
+    pub id: Uuid,
+    pub ap_id: String,
+    pub initiative_id: Uuid,
+    pub collective: &'a str,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Vouch {
+    /// A vouch received from another node, checked like one issued here.
+    pub fn received(r: Received<'_>, input: VouchInput) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            id: r.id,
+            ap_id: r.ap_id,
+            initiative_id: r.initiative_id,
+            collective: r.collective.to_string(),
+            local: false,
+            author: None,
+            statement: check_statement(&input.statement)?,
+            basis: input.basis,
+            created_at: r.at,
+            withdrawn_at: None,
+            withdrawal_reason: None,
+        })
+    }
+}
+
+impl Warning {
+    /// A warning received from another node, checked like one issued here.
+    pub fn received(r: Received<'_>, input: WarningInput) -> Result<Self, ValidationErrors> {
+        Ok(Self {
+            id: r.id,
+            ap_id: r.ap_id,
+            initiative_id: r.initiative_id,
+            collective: r.collective.to_string(),
+            local: false,
+            author: None,
+            statement: check_statement(&input.statement)?,
+            reason: input.reason,
+            created_at: r.at,
+            withdrawn_at: None,
+            withdrawal_reason: None,
+        })
+    }
+}
+
 /// The collective a node's public URL stands for: `host`, or `host:port` when the URL names a
 /// port. `None` for anything that is not an absolute http(s) URL with a host.
 pub fn domain_of_url(public_url: &str) -> Option<String> {
