@@ -242,7 +242,14 @@ async fn trust_across_nodes_on(backend: Backend) {
     )
     .await;
     assert_eq!(trust_of(&a, &a_token, &acct).await["status"], "verified");
-    let (_, found) = api(&a, &a_token, "GET", "/initiatives?trust=verified&origin=all", None).await;
+    let (_, found) = api(
+        &a,
+        &a_token,
+        "GET",
+        "/initiatives?trust=verified&origin=all",
+        None,
+    )
+    .await;
     assert!(found.to_string().contains("medics"), "{found}");
 
     // C withdraws its vouch: B hears it directly, A through B's relay (410 at C).
@@ -266,7 +273,12 @@ async fn trust_across_nodes_on(backend: Backend) {
     .await;
     // B's own warning still stands there.
     assert_eq!(trust_of(&b, &b_token, &acct).await["status"], "disputed");
-    let relayed = a.store().vouch_by_ap_id(&c_vouch_url).await.unwrap().unwrap();
+    let relayed = a
+        .store()
+        .vouch_by_ap_id(&c_vouch_url)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(relayed.withdrawn_at.is_some() && !relayed.local);
     assert_eq!(relayed.collective, c_dom);
 
@@ -286,13 +298,16 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     let mut peer = Peer::new(&forger.host(), &me, &forger.shared_inbox());
     peer.outgoing = Some(PeerState::Accepted);
     stores.federation.save_peer(&peer).await.unwrap();
-    let stored = |ap_id: String| async move {
-        a.store().vouch_by_ap_id(&ap_id).await.unwrap().is_some()
-    };
+    let stored =
+        |ap_id: String| async move { a.store().vouch_by_ap_id(&ap_id).await.unwrap().is_some() };
 
     // Signed with a key that is not the forger's: 401.
     let own_id = format!("{}/vouches/{}", forger.base_url, Uuid::new_v4());
-    let body = create(&forger, 1, fake_vouch(&forger, &own_id, &forger.host(), &medics));
+    let body = create(
+        &forger,
+        1,
+        fake_vouch(&forger, &own_id, &forger.host(), &medics),
+    );
     let (status, _) = forger
         .post(&inbox, &body, Signing::WrongKey(me.clone()))
         .await;
@@ -300,10 +315,18 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     assert!(!stored(own_id.clone()).await);
 
     // Claiming another node's collective, by name or by id: 403.
-    let body = create(&forger, 2, fake_vouch(&forger, &own_id, &authority(b), &medics));
+    let body = create(
+        &forger,
+        2,
+        fake_vouch(&forger, &own_id, &authority(b), &medics),
+    );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 403);
     let b_id = b.url(&format!("/vouches/{}", Uuid::new_v4()));
-    let body = create(&forger, 3, fake_vouch(&forger, &b_id, &authority(b), &medics));
+    let body = create(
+        &forger,
+        3,
+        fake_vouch(&forger, &b_id, &authority(b), &medics),
+    );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 403);
     // Said by an account rather than the node's instance actor: 403.
     let alice = forger.actor_id("alice");
@@ -353,7 +376,11 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     assert!(!stored(b_id).await);
 
     // The forger's own vouch, properly signed, counts as an untrusted collective's...
-    let body = create(&forger, 7, fake_vouch(&forger, &own_id, &forger.host(), &medics));
+    let body = create(
+        &forger,
+        7,
+        fake_vouch(&forger, &own_id, &forger.host(), &medics),
+    );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 202);
     assert_eq!(trust_of(a, a_token, &acct).await["status"], "vouched");
     // ...until it withdraws it.
@@ -370,9 +397,17 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     let withdrawn = a.store().vouch_by_ap_id(&own_id).await.unwrap().unwrap();
     assert_eq!(withdrawn.withdrawal_reason.as_deref(), Some("test over"));
     // Replays: the same statement again is refused, and an old delivery's signature is stale.
-    let body = create(&forger, 9, fake_vouch(&forger, &own_id, &forger.host(), &medics));
+    let body = create(
+        &forger,
+        9,
+        fake_vouch(&forger, &own_id, &forger.host(), &medics),
+    );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 409);
-    let body = create(&forger, 7, fake_vouch(&forger, &own_id, &forger.host(), &medics));
+    let body = create(
+        &forger,
+        7,
+        fake_vouch(&forger, &own_id, &forger.host(), &medics),
+    );
     let (status, _) = forger
         .post(&inbox, &body, Signing::StaleDate(me.clone()))
         .await;
@@ -402,8 +437,10 @@ async fn reports_travel(a: &TestNode, c: &TestNode, c_token: &str) {
     let acct = format!("medics@{}", authority(c));
     let res = client()
         .post(a.url(&format!("/api/v1/initiatives/{acct}/reports")))
-        .json(&json!({"category": "fraud", "reason": "The jar belongs to someone else",
-            "contact": "secret-reporter@example.org"}))
+        .json(
+            &json!({"category": "fraud", "reason": "The jar belongs to someone else",
+            "contact": "secret-reporter@example.org"}),
+        )
         .send()
         .await
         .unwrap();

@@ -129,6 +129,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         trust::search_filters_by_trust_status,
         trust::reports_round_trip_and_resolve,
         trust::website_checks_and_what_is_due,
+        trust::own_statements_and_reports_enter_the_feed,
     ]);
     all
 }

@@ -12,7 +12,7 @@ use hromada_domain::trust::{
     TrustLevel, TrustPolicy, Vouch, VouchBasis, Warning, WarningReason, WebsiteCheck,
 };
 use hromada_domain::{Initiative, InitiativeStatus};
-use hromada_store::{SearchQuery, Store, StoreError, Withdrawal};
+use hromada_store::{ChangeKind, SearchQuery, Store, StoreError, Withdrawal};
 use uuid::Uuid;
 
 use crate::support::{found, initiative, now};
@@ -649,6 +649,91 @@ pub async fn website_checks_and_what_is_due(store: &dyn Store) {
 type Insert<'a> = Pin<Box<dyn Future<Output = Result<TrustLevel, StoreError>> + 'a>>;
 
 /// Polls every future until all are done, so their store calls overlap.
+/// The change-feed entries written after `after`, as (kind, entity, initiative).
+async fn feed_since(store: &dyn Store, after: i64) -> Vec<(ChangeKind, Uuid, Uuid)> {
+    store
+        .changes_after(after, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.entity_id, c.initiative_id))
+        .collect()
+}
+
+/// This node's statements and reports filed here go into the change feed (federation sends
+/// them), in the same transaction; statements and reports received from elsewhere do not.
+pub async fn own_statements_and_reports_enter_the_feed(store: &dyn Store) {
+    let i = stored(store, "trust-feed").await;
+    let start = store
+        .changes_after(0, 10_000)
+        .await
+        .unwrap()
+        .last()
+        .map(|c| c.seq)
+        .unwrap_or(0);
+    let mine = vouch(&i, HERE, 1);
+    let theirs = vouch(&i, "kyiv.example", 1);
+    let my_warning = warning(&i, HERE);
+    let their_warning = warning(&i, "lviv.example");
+    store.insert_vouch(&mine, None).await.unwrap();
+    store.insert_vouch(&theirs, None).await.unwrap();
+    store.insert_warning(&my_warning, None).await.unwrap();
+    store.insert_warning(&their_warning, None).await.unwrap();
+    store
+        .withdraw_vouch(mine.id, &withdrawal("done"), None)
+        .await
+        .unwrap();
+    store
+        .withdraw_vouch(theirs.id, &withdrawal("theirs"), None)
+        .await
+        .unwrap();
+    store
+        .withdraw_warning(my_warning.id, &withdrawal("resolved"), None)
+        .await
+        .unwrap();
+    let report = |reporter: Reporter, activity: Option<&str>| Report {
+        id: Uuid::new_v4(),
+        initiative_id: i.id,
+        reporter,
+        category: ReportCategory::Spam,
+        reason: "spam".into(),
+        status: ReportStatus::Open,
+        created_at: now(),
+        resolved_at: None,
+        resolved_by: None,
+        resolution: None,
+        activity_id: activity.map(String::from),
+    };
+    let filed = report(
+        Reporter::User {
+            username: "olena".into(),
+        },
+        None,
+    );
+    store.insert_report(&filed).await.unwrap();
+    let received = report(
+        Reporter::Remote {
+            actor_id: "https://m.example/actor".into(),
+        },
+        Some("https://m.example/flags/1"),
+    );
+    store.insert_report(&received).await.unwrap();
+    // A refused write leaves nothing in the feed either.
+    assert!(store.insert_vouch(&mine, None).await.is_err());
+
+    use ChangeKind::*;
+    assert_eq!(
+        feed_since(store, start).await,
+        vec![
+            (VouchIssued, mine.id, i.id),
+            (WarningIssued, my_warning.id, i.id),
+            (VouchWithdrawn, mine.id, i.id),
+            (WarningWithdrawn, my_warning.id, i.id),
+            (ReportFiled, filed.id, i.id),
+        ]
+    );
+}
+
 async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
     let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

@@ -18,7 +18,7 @@ pub use policy::{
 };
 pub use report::{MAX_REPORT_REASON, Report, ReportCategory, ReportInput, ReportStatus, Reporter};
 pub use statement::{
-    Issued, MAX_STATEMENT, Received, MAX_WITHDRAWAL_REASON, StatementKind, TransparencyAction,
+    Issued, MAX_STATEMENT, MAX_WITHDRAWAL_REASON, Received, StatementKind, TransparencyAction,
     TransparencyEntry, Vouch, VouchBasis, VouchInput, Warning, WarningInput, WarningReason,
     WebsiteCheck, check_withdrawal_reason, domain_of_url,
 };

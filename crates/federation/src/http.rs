@@ -91,9 +91,7 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
         | ["needs", _]
         | ["events", _]
         | ["vouches", _]
-        | ["warnings", _] => {
-            wants_activitypub(&req.headers)
-        }
+        | ["warnings", _] => wants_activitypub(&req.headers),
         _ => false,
     }
 }

@@ -87,8 +87,12 @@ impl Said {
 
     fn withdrawn(&self) -> Option<(DateTime<Utc>, Option<&str>)> {
         match self {
-            Said::Vouch(v) => v.withdrawn_at.map(|at| (at, v.withdrawal_reason.as_deref())),
-            Said::Warning(w) => w.withdrawn_at.map(|at| (at, w.withdrawal_reason.as_deref())),
+            Said::Vouch(v) => v
+                .withdrawn_at
+                .map(|at| (at, v.withdrawal_reason.as_deref())),
+            Said::Warning(w) => w
+                .withdrawn_at
+                .map(|at| (at, w.withdrawal_reason.as_deref())),
         }
     }
 
@@ -169,10 +173,18 @@ struct Speaker<'a> {
 }
 
 /// The `Note` of a statement, with `trustStatement` for Hromada nodes.
-fn statement_note(speaker: Speaker<'_>, said: &Said, initiative: &Initiative, initiative_url: &str) -> Value {
+fn statement_note(
+    speaker: Speaker<'_>,
+    said: &Said,
+    initiative: &Initiative,
+    initiative_url: &str,
+) -> Value {
     let me = speaker.actor;
     let node = escape(speaker.name);
-    let link = format!(r#"<a href="{initiative_url}">{}</a>"#, escape(&initiative.name));
+    let link = format!(
+        r#"<a href="{initiative_url}">{}</a>"#,
+        escape(&initiative.name)
+    );
     let (headline, extension) = match said {
         Said::Vouch(v) => (
             format!(
@@ -234,8 +246,16 @@ pub(crate) async fn serve(inner: &Inner, kind: &str, raw: &str) -> Response {
         return json_error(StatusCode::NOT_FOUND, "no such object");
     };
     let found = match kind {
-        "vouches" => inner.store.vouch_by_id(id).await.map(|v| v.map(Said::Vouch)),
-        _ => inner.store.warning_by_id(id).await.map(|w| w.map(Said::Warning)),
+        "vouches" => inner
+            .store
+            .vouch_by_id(id)
+            .await
+            .map(|v| v.map(Said::Vouch)),
+        _ => inner
+            .store
+            .warning_by_id(id)
+            .await
+            .map(|w| w.map(Said::Warning)),
     };
     let said = match found {
         Ok(Some(s)) if s.local() => s,
@@ -243,7 +263,10 @@ pub(crate) async fn serve(inner: &Inner, kind: &str, raw: &str) -> Response {
         Err(e) => return unavailable(e),
     };
     if said.withdrawn().is_some() {
-        return crate::http::ap_json(StatusCode::GONE, &activities::with_context(tombstone(&said)));
+        return crate::http::ap_json(
+            StatusCode::GONE,
+            &activities::with_context(tombstone(&said)),
+        );
     }
     let initiative = match inner.store.initiative_by_id(said.initiative_id()).await {
         Ok(Some(i)) => i,
@@ -274,11 +297,17 @@ pub(crate) fn is_trust_change(kind: ChangeKind) -> bool {
 }
 
 /// Adds to `write` what a trust change means for other servers.
-pub(crate) async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<(), FederationError> {
+pub(crate) async fn plan(
+    inner: &Inner,
+    change: &Change,
+    write: &mut FedWrite,
+) -> Result<(), FederationError> {
     let said = match change.kind {
-        ChangeKind::VouchIssued | ChangeKind::VouchWithdrawn => {
-            inner.store.vouch_by_id(change.entity_id).await?.map(Said::Vouch)
-        }
+        ChangeKind::VouchIssued | ChangeKind::VouchWithdrawn => inner
+            .store
+            .vouch_by_id(change.entity_id)
+            .await?
+            .map(Said::Vouch),
         ChangeKind::WarningIssued | ChangeKind::WarningWithdrawn => inner
             .store
             .warning_by_id(change.entity_id)
@@ -325,7 +354,10 @@ pub(crate) async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -
 
 /// Where this node's statements go: peers that follow it, fediverse accounts following its
 /// instance actor, and the initiative's origin node when it is remote; once per inbox.
-async fn statement_targets(inner: &Inner, initiative: &Initiative) -> Result<Vec<Target>, StoreError> {
+async fn statement_targets(
+    inner: &Inner,
+    initiative: &Initiative,
+) -> Result<Vec<Target>, StoreError> {
     let mut targets = peers::peer_targets(inner, &[]).await?;
     let mut add = |inbox: &str| {
         if !targets.iter().any(|t| t.inbox == inbox) {
@@ -338,7 +370,10 @@ async fn statement_targets(inner: &Inner, initiative: &Initiative) -> Result<Vec
     const PAGE: u32 = 500;
     let mut offset = 0;
     loop {
-        let page = inner.fed.followers(LocalActor::Instance, PAGE, offset).await?;
+        let page = inner
+            .fed
+            .followers(LocalActor::Instance, PAGE, offset)
+            .await?;
         for f in page.iter().filter(|f| f.state == FollowerState::Accepted) {
             add(f.delivery_inbox());
         }
@@ -363,7 +398,11 @@ async fn origin_inbox(inner: &Inner, domain: &str) -> Result<String, StoreError>
 
 /// A report filed here about a mirrored listing goes to its origin as a `Flag` of the
 /// instance actor: Mastodon's shape, and nothing about who reported.
-async fn plan_flag(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<(), FederationError> {
+async fn plan_flag(
+    inner: &Inner,
+    change: &Change,
+    write: &mut FedWrite,
+) -> Result<(), FederationError> {
     let Some(report) = inner.store.report_by_id(change.entity_id).await? else {
         return Ok(());
     };
@@ -435,9 +474,10 @@ fn refused(e: TrustError) -> Response {
             json_error(StatusCode::CONFLICT, &e.to_string())
         }
         TrustError::Invalid(_) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-        TrustError::Fetch(FetchError::Status(_, 404)) => {
-            json_error(StatusCode::FORBIDDEN, "refused: its origin does not know it")
-        }
+        TrustError::Fetch(FetchError::Status(_, 404)) => json_error(
+            StatusCode::FORBIDDEN,
+            "refused: its origin does not know it",
+        ),
         e => unavailable(e),
     }
 }
@@ -468,13 +508,16 @@ pub(crate) async fn receive(
     actor: &RemoteActor,
 ) -> Result<Option<FedWrite>, Response> {
     let object = activity.get("object");
-    let carries_statement = |o: Option<&Value>| o.is_some_and(|o| o.get("trustStatement").is_some());
+    let carries_statement =
+        |o: Option<&Value>| o.is_some_and(|o| o.get("trustStatement").is_some());
     let changed = match kind {
         "Create" if carries_statement(object) => {
             let Some(doc) = object else {
                 return Ok(None);
             };
-            ingest(inner, doc, Source::Signed(actor)).await.map_err(refused)?
+            ingest(inner, doc, Source::Signed(actor))
+                .await
+                .map_err(refused)?
         }
         "Delete" => {
             let Some(object_id) = id_of(object) else {
@@ -483,7 +526,9 @@ pub(crate) async fn receive(
             let Some(said) = stored(inner, object_id).await.map_err(unavailable)? else {
                 return Ok(None);
             };
-            withdraw_signed(inner, said, object, actor).await.map_err(refused)?
+            withdraw_signed(inner, said, object, actor)
+                .await
+                .map_err(refused)?
         }
         "Announce" => {
             let Some(object_id) = id_of(object) else {
@@ -493,17 +538,24 @@ pub(crate) async fn receive(
             if known.is_none() && !carries_statement(object) {
                 return Ok(None);
             }
-            if !accepts_relays_from(inner, actor).await.map_err(unavailable)? {
+            if !accepts_relays_from(inner, actor)
+                .await
+                .map_err(unavailable)?
+            {
                 return Ok(Some(FedWrite::default()));
             }
             // Whatever the relay embeds, only what the origin serves counts.
-            fetch_from_origin(inner, object_id, known).await.map_err(refused)?
+            fetch_from_origin(inner, object_id, known)
+                .await
+                .map_err(refused)?
         }
         _ => return Ok(None),
     };
     let mut write = FedWrite::default();
     if let Some(said) = changed {
-        relay(inner, &said, actor, &mut write).await.map_err(unavailable)?;
+        relay(inner, &said, actor, &mut write)
+            .await
+            .map_err(unavailable)?;
     }
     Ok(Some(write))
 }
@@ -513,7 +565,11 @@ async fn stored(inner: &Inner, ap_id: &str) -> Result<Option<Said>, StoreError> 
     if let Some(v) = inner.store.vouch_by_ap_id(ap_id).await? {
         return Ok(Some(Said::Vouch(v)));
     }
-    Ok(inner.store.warning_by_ap_id(ap_id).await?.map(Said::Warning))
+    Ok(inner
+        .store
+        .warning_by_ap_id(ap_id)
+        .await?
+        .map(Said::Warning))
 }
 
 /// Relays are taken from peers this node follows, unless an admin refused that peer's relays.
@@ -549,7 +605,11 @@ async fn is_instance_actor(inner: &Inner, actor_id: &str) -> Result<bool, TrustE
 }
 
 /// Takes in a statement from `source`. Returns it when it is new here (then it is relayed).
-async fn ingest(inner: &Inner, doc: &Value, source: Source<'_>) -> Result<Option<Said>, TrustError> {
+async fn ingest(
+    inner: &Inner,
+    doc: &Value,
+    source: Source<'_>,
+) -> Result<Option<Said>, TrustError> {
     let id = id_of(Some(doc)).ok_or_else(|| TrustError::Invalid("no id".into()))?;
     if inner.urls.is_local(id) {
         // Our own statement coming back through a relay.
@@ -616,15 +676,20 @@ async fn ingest(inner: &Inner, doc: &Value, source: Source<'_>) -> Result<Option
             Said::Vouch(Vouch::received(received, input).map_err(invalid)?)
         }
         "Warning" => {
-            let reason = WarningReason::from_code(text("reason"))
-                .ok_or_else(|| TrustError::Invalid(format!("unknown reason {:?}", text("reason"))))?;
+            let reason = WarningReason::from_code(text("reason")).ok_or_else(|| {
+                TrustError::Invalid(format!("unknown reason {:?}", text("reason")))
+            })?;
             let input = WarningInput {
                 statement: text("statement").to_string(),
                 reason,
             };
             Said::Warning(Warning::received(received, input).map_err(invalid)?)
         }
-        other => return Err(TrustError::Invalid(format!("unknown statement type {other:?}"))),
+        other => {
+            return Err(TrustError::Invalid(format!(
+                "unknown statement type {other:?}"
+            )));
+        }
     };
     if let Some(old) = stored(inner, id).await? {
         return match old.withdrawn() {
@@ -728,10 +793,12 @@ async fn fetch_from_origin(
         return Ok(None);
     }
     if let Some(origin) = authority(object_id)
-        && peers::is_blocked(inner, &origin).await.map_err(|e| match e {
-            peers::PeerError::Store(s) => TrustError::Store(s),
-            other => TrustError::Invalid(other.to_string()),
-        })?
+        && peers::is_blocked(inner, &origin)
+            .await
+            .map_err(|e| match e {
+                peers::PeerError::Store(s) => TrustError::Store(s),
+                other => TrustError::Invalid(other.to_string()),
+            })?
     {
         return Ok(None);
     }
@@ -754,7 +821,12 @@ async fn fetch_from_origin(
 
 /// Passes a statement (or its withdrawal) on to the peers that follow this node, except the
 /// one it came from and its origin. Receivers verify it at the origin.
-async fn relay(inner: &Inner, said: &Said, from: &RemoteActor, write: &mut FedWrite) -> Result<(), StoreError> {
+async fn relay(
+    inner: &Inner,
+    said: &Said,
+    from: &RemoteActor,
+    write: &mut FedWrite,
+) -> Result<(), StoreError> {
     if !inner.settings.relay {
         return Ok(());
     }
@@ -823,9 +895,21 @@ pub(crate) async fn flag_report(
         } else if let Some((kind, id)) = inner.urls.local_object(object) {
             use crate::urls::LocalObject;
             let owner = match kind {
-                LocalObject::Update => inner.store.update_by_id(id).await.map(|o| o.map(|u| u.initiative_id)),
-                LocalObject::Need => inner.store.need_by_id(id).await.map(|o| o.map(|n| n.initiative_id)),
-                LocalObject::Event => inner.store.event_by_id(id).await.map(|o| o.map(|e| e.initiative_id)),
+                LocalObject::Update => inner
+                    .store
+                    .update_by_id(id)
+                    .await
+                    .map(|o| o.map(|u| u.initiative_id)),
+                LocalObject::Need => inner
+                    .store
+                    .need_by_id(id)
+                    .await
+                    .map(|o| o.map(|n| n.initiative_id)),
+                LocalObject::Event => inner
+                    .store
+                    .event_by_id(id)
+                    .await
+                    .map(|o| o.map(|e| e.initiative_id)),
             }
             .map_err(unavailable)?;
             if owner.is_some() {
@@ -842,7 +926,10 @@ pub(crate) async fn flag_report(
         .and_then(Value::as_str)
         .and_then(ReportCategory::from_code)
         .unwrap_or(ReportCategory::Other);
-    let comment = activity.get("content").and_then(Value::as_str).unwrap_or_default();
+    let comment = activity
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let report = Report::received(
         Uuid::now_v7(),
         initiative_id,

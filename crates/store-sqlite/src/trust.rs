@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_domain::trust::{
-    Report, ReportCategory, ReportStatus, Reporter, StatementKind, TransparencyAction, TransparencyEntry,
-    TrustLevel, TrustPolicy, Vouch, VouchBasis, Warning, WarningReason, WebsiteCheck, assess,
+    Report, ReportCategory, ReportStatus, Reporter, StatementKind, TransparencyAction,
+    TransparencyEntry, TrustLevel, TrustPolicy, Vouch, VouchBasis, Warning, WarningReason,
+    WebsiteCheck, assess,
 };
 use hromada_store::{ChangeKind, Statements, StoreError, StoreResult, TrustStore, Withdrawal};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};

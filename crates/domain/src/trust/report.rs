@@ -291,7 +291,15 @@ mod tests {
         );
         assert_eq!(empty.reason, "(no comment)");
         let long = "x".repeat(MAX_REPORT_REASON + 50);
-        let r = Report::received(Uuid::nil(), Uuid::nil(), "a", ReportCategory::Spam, &long, "c", chrono::Utc::now());
+        let r = Report::received(
+            Uuid::nil(),
+            Uuid::nil(),
+            "a",
+            ReportCategory::Spam,
+            &long,
+            "c",
+            chrono::Utc::now(),
+        );
         assert_eq!(r.reason.chars().count(), MAX_REPORT_REASON);
     }
 
