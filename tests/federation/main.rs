@@ -1367,7 +1367,7 @@ async fn deleted_initiative(backend: Backend) {
     let update = node.post_update("soon-gone", "Last words").await;
 
     node.app
-        .delete_initiative(&node.moderator, "soon-gone", Some("closed down"))
+        .delete_initiative(Some(&node.moderator), "soon-gone", Some("closed down"))
         .await
         .unwrap();
     // Mastodon's shape for a deleted account, signed by the initiative itself.

@@ -655,3 +655,91 @@ async fn maintainers_set_the_avatar_and_read_their_inbox() {
     .await;
     assert!(after.contains("Nobody is waiting") || after.contains("Ніхто не чекає"));
 }
+
+#[tokio::test]
+async fn moderators_delete_an_initiative_after_typing_its_handle() {
+    let node = TestNode::spawn().await;
+    let app = node.app();
+    let maintainer = app
+        .create_user(None, "petro", Role::Maintainer, PASSWORD)
+        .await
+        .unwrap();
+    let moderator = app
+        .create_user(None, "mod", Role::Moderator, PASSWORD)
+        .await
+        .unwrap();
+    app.submit(Some(&maintainer), initiative("to-delete"))
+        .await
+        .unwrap();
+    app.approve(&moderator, "to-delete").await.unwrap();
+    let c = client();
+
+    // Maintainers neither see the form nor may post it.
+    let mut petro = sign_in(&node, "petro").await;
+    let (status, _, html) = get(&c, &mut petro, &node.url("/dashboard/to-delete")).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("/dashboard/to-delete/delete"));
+    let token = csrf_of(&html);
+    let url = node.url("/dashboard/to-delete/delete");
+    let (status, _) = post_form(
+        &c,
+        &mut petro,
+        &url,
+        &[("csrf", &token), ("confirm", "to-delete")],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let mut moderator_jar = sign_in(&node, "mod").await;
+    let (_, _, html) = get(&c, &mut moderator_jar, &node.url("/dashboard/to-delete")).await;
+    assert!(html.contains("/dashboard/to-delete/delete"));
+    let token = csrf_of(&html);
+    // A mistyped handle deletes nothing.
+    let (status, _) = post_form(
+        &c,
+        &mut moderator_jar,
+        &url,
+        &[
+            ("csrf", &token),
+            ("confirm", "to-delet"),
+            ("reason", "spam"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        get(&c, &mut Jar::default(), &node.url("/initiatives/to-delete"))
+            .await
+            .0,
+        200
+    );
+
+    let (status, headers) = post_form(
+        &c,
+        &mut moderator_jar,
+        &url,
+        &[
+            ("csrf", &token),
+            ("confirm", "to-delete"),
+            ("reason", "spam"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(headers[LOCATION], "/dashboard");
+    let (status, _, html) = get(&c, &mut Jar::default(), &node.url("/initiatives/to-delete")).await;
+    assert_eq!(status, 410);
+    assert!(
+        html.contains("deleted") || html.contains("видалено"),
+        "{html}"
+    );
+    let audit = app.audit_log(&moderator, 1, 0).await.unwrap();
+    assert_eq!(
+        (
+            audit[0].action.code(),
+            audit[0].subject.as_str(),
+            audit[0].reason.as_deref()
+        ),
+        ("deleted", "to-delete", Some("spam"))
+    );
+}

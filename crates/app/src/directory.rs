@@ -183,23 +183,28 @@ impl App {
         Ok(initiative)
     }
 
-    /// Deletes a local initiative as a whole, with its needs, updates and events (moderators).
-    /// Federation then tells its followers and the nodes that follow this one; its actor URL
-    /// answers 410 and its handle is never taken again here.
+    /// Deletes a local initiative as a whole, with its needs, updates and events: moderators,
+    /// or the node's operator at the command line (`by: None`). Federation then tells its
+    /// followers and the nodes that follow this one; its actor URL answers 410 and its handle
+    /// is never taken again here.
     pub async fn delete_initiative(
         &self,
-        by: &User,
+        by: Option<&User>,
         handle: &str,
         reason: Option<&str>,
     ) -> AppResult<()> {
-        if !by.is_moderator() {
+        if by.is_some_and(|u| !u.is_moderator()) {
             return Err(AppError::Forbidden("only moderators delete initiatives"));
         }
         let initiative = self.find(handle).await?;
-        ensure_editable(by, &initiative)?;
+        if !initiative.is_local() {
+            return Err(AppError::Forbidden(
+                "listings from other nodes can only be changed on their own node",
+            ));
+        }
         let mut audit = AuditEntry::new(
             now(),
-            Some(&by.username),
+            by.map(|u| u.username.as_str()),
             AuditAction::Deleted,
             initiative.handle.as_str(),
         )
@@ -213,6 +218,7 @@ impl App {
         self.store
             .delete_initiative(initiative.id, Some(&audit))
             .await?;
+        tracing::info!(handle = %initiative.handle, "initiative deleted");
         Ok(())
     }
 

@@ -37,6 +37,16 @@ pub enum AdminCommand {
         #[arg(long)]
         initiative: String,
     },
+    /// Delete a local initiative as a whole, with its needs, updates and events. The running
+    /// node tells its followers and following nodes; its handle is never given out again.
+    DeleteInitiative {
+        /// The initiative's handle.
+        #[arg(long)]
+        handle: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Create an API token for an account and print it (shown only this once).
     CreateToken {
         #[arg(long)]
@@ -69,6 +79,7 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 fn failed(e: AppError) -> Failure {
     match e {
         AppError::Invalid(errors) => Failure::usage(errors.summary()),
+        e @ (AppError::NotFound(_) | AppError::Forbidden(_)) => Failure::usage(e),
         other => Failure::runtime(other),
     }
 }
@@ -113,6 +124,12 @@ pub async fn run(
                 .await
                 .map_err(failed)?;
             println!("{username} now maintains {initiative}");
+        }
+        AdminCommand::DeleteInitiative { handle, reason } => {
+            app.delete_initiative(None, &handle, reason.as_deref())
+                .await
+                .map_err(failed)?;
+            println!("{handle} deleted; the running node tells its followers and peers");
         }
         AdminCommand::CreateToken { username, label } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;

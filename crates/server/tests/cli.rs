@@ -285,6 +285,11 @@ fn admin_commands_then_serve_then_sigterm() {
         Some("long enough pass\n"),
     );
     assert_eq!(out.status.code(), Some(2), "clap rejects an unknown role");
+    let out = run(
+        &["admin", "delete-initiative", "--handle", "nobody-here"],
+        None,
+    );
+    assert_clear_failure(&out, 2, "not found");
 
     let out = run(
         &[

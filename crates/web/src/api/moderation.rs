@@ -263,7 +263,7 @@ pub(crate) async fn delete_initiative(
 ) -> Result<StatusCode, ApiError> {
     state
         .app()
-        .delete_initiative(&auth.user, &handle, params.reason.as_deref())
+        .delete_initiative(Some(&auth.user), &handle, params.reason.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -119,6 +119,9 @@ struct DashboardPage {
     avatar: Option<String>,
     header: Option<String>,
     picture_errors: FieldErrors,
+    /// Moderators may delete the initiative as a whole (after typing its handle).
+    can_delete: bool,
+    delete_error: Option<&'static str>,
 }
 
 impl DashboardPage {
@@ -150,6 +153,8 @@ impl DashboardPage {
                 .iter()
                 .map(|c| (c.code(), t.category(c.code())))
                 .collect(),
+            can_delete: ctx.user.as_ref().is_some_and(User::is_moderator),
+            delete_error: None,
             ctx,
         }
     }
@@ -206,6 +211,33 @@ pub(crate) async fn show(
     let mut p = DashboardPage::new(ctx, &i, &needs);
     p.saved = saved.map(|k| p.ctx.t.tr(k));
     Ok(page(StatusCode::OK, &p))
+}
+
+/// Deletes the initiative as a whole (moderators), once its handle is typed to confirm.
+pub(crate) async fn delete(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
+    if !user.is_moderator() {
+        return Err(ctx.forbidden());
+    }
+    if form.get("confirm").trim() != i.handle.as_str() {
+        let mut p = DashboardPage::new(ctx, &i, &needs);
+        p.delete_error = Some(p.ctx.t.tr("dashboard.delete_mismatch"));
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p));
+    }
+    state
+        .app()
+        .delete_initiative(Some(&user), i.handle.as_str(), Some(form.get("reason")))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other("/dashboard"))
 }
 
 fn back(handle: &str, what: &str, anchor: &str) -> String {

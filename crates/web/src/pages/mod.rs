@@ -80,6 +80,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/dashboard/{handle}", get(dashboard::show))
         .route("/dashboard/{handle}/profile", post(dashboard::save_profile))
         .route("/dashboard/{handle}/needs", post(dashboard::add_need))
+        .route("/dashboard/{handle}/delete", post(dashboard::delete))
         .route("/dashboard/needs/{id}", post(dashboard::save_need))
         .route("/dashboard/{handle}/inbox", get(inbox::show))
         .route(
