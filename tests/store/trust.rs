@@ -501,6 +501,7 @@ pub async fn reports_round_trip_and_resolve(store: &dyn Store) {
     store
         .resolve_report(
             remote.id,
+            ReportStatus::Resolved,
             "moderator",
             at,
             "asked them to remove the address",
@@ -517,13 +518,13 @@ pub async fn reports_round_trip_and_resolve(store: &dyn Store) {
     );
     assert!(matches!(
         store
-            .resolve_report(remote.id, "moderator", at, "again")
+            .resolve_report(remote.id, ReportStatus::Dismissed, "moderator", at, "again")
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
         store
-            .resolve_report(Uuid::new_v4(), "moderator", at, "x")
+            .resolve_report(Uuid::new_v4(), ReportStatus::Resolved, "moderator", at, "x")
             .await,
         Err(StoreError::NotFound)
     ));
@@ -542,6 +543,41 @@ pub async fn reports_round_trip_and_resolve(store: &dyn Store) {
         [resolved]
     );
     assert_eq!(store.reports(None, 1, 1).await.unwrap().len(), 1);
+
+    // Dismissing is closing too: it leaves the open list and cannot be undone by resolving.
+    assert!(matches!(
+        store
+            .resolve_report(anonymous.id, ReportStatus::Open, "moderator", at, "x")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .resolve_report(anonymous.id, ReportStatus::Dismissed, "moderator", at, "no evidence")
+        .await
+        .unwrap();
+    let dismissed = store.report_by_id(anonymous.id).await.unwrap().unwrap();
+    assert_eq!(dismissed.status, ReportStatus::Dismissed);
+    assert_eq!(dismissed.resolution.as_deref(), Some("no evidence"));
+    assert_eq!(
+        store
+            .reports(Some(ReportStatus::Dismissed), 10, 0)
+            .await
+            .unwrap(),
+        [dismissed]
+    );
+    assert_eq!(
+        store
+            .reports(Some(ReportStatus::Open), 10, 0)
+            .await
+            .unwrap(),
+        [user.clone()]
+    );
+    assert!(matches!(
+        store
+            .resolve_report(anonymous.id, ReportStatus::Resolved, "moderator", at, "x")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 pub async fn website_checks_and_what_is_due(store: &dyn Store) {

@@ -1,9 +1,9 @@
 //! Listing use cases: submit, moderate, edit, and the needs, updates and events of an initiative.
 
 use hromada_domain::{
-    AuditAction, AuditEntry, Event, EventInput, Initiative, InitiativeInput, InitiativePatch,
-    InitiativeStatus, Need, NeedInput, NeedPatch, Photo, Picture, Update, UpdateInput, UpdateKind,
-    User, ValidationErrors,
+    AuditAction, AuditEntry, Event, EventInput, EventPatch, Initiative, InitiativeInput,
+    InitiativePatch, InitiativeStatus, Need, NeedInput, NeedPatch, Photo, Picture, Update,
+    UpdateInput, UpdateKind, User, ValidationErrors,
 };
 use hromada_store::{SearchPage, SearchQuery};
 use serde::Serialize;
@@ -488,6 +488,35 @@ impl App {
     pub async fn add_event(&self, by: &User, handle: &str, input: EventInput) -> AppResult<Event> {
         let initiative = self.find_editable(by, handle).await?;
         let event = Event::new(Uuid::now_v7(), initiative.id, input, now())?;
+        self.check_beneficiaries(&event).await?;
+        self.store.insert_event(&event).await?;
+        Ok(event)
+    }
+
+    /// Changes an event under the same rules as a new one (its initiative's maintainers and
+    /// moderators), with an audit entry naming who changed it.
+    pub async fn edit_event(&self, by: &User, event_id: Uuid, patch: EventPatch) -> AppResult<Event> {
+        let mut event = self
+            .store
+            .event_by_id(event_id)
+            .await?
+            .ok_or(AppError::NotFound("event"))?;
+        self.check_owner(by, event.initiative_id).await?;
+        event.apply(patch, now())?;
+        self.check_beneficiaries(&event).await?;
+        self.store.update_event(&event).await?;
+        let audit = AuditEntry::new(
+            now(),
+            Some(&by.username),
+            AuditAction::Edited,
+            format!("event {}", event.id),
+        );
+        self.store.append_audit(&audit).await?;
+        Ok(event)
+    }
+
+    /// Every beneficiary must be a public initiative of this node.
+    async fn check_beneficiaries(&self, event: &Event) -> AppResult<()> {
         let mut errors = ValidationErrors::new();
         for (i, beneficiary) in event.beneficiaries.iter().enumerate() {
             let known = self
@@ -503,9 +532,7 @@ impl App {
                 );
             }
         }
-        errors.into_result(())?;
-        self.store.insert_event(&event).await?;
-        Ok(event)
+        Ok(errors.into_result(())?)
     }
 
     /// Reads one update, need or event as the public may see it.

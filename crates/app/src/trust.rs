@@ -456,20 +456,38 @@ impl App {
 
     /// Marks a report resolved, saying what was done (moderators).
     pub async fn resolve_report(&self, by: &User, id: Uuid, resolution: &str) -> AppResult<Report> {
+        self.close_report(by, id, ReportStatus::Resolved, resolution)
+            .await
+    }
+
+    /// Dismisses a report that needs no action, saying why (moderators).
+    pub async fn dismiss_report(&self, by: &User, id: Uuid, reason: &str) -> AppResult<Report> {
+        self.close_report(by, id, ReportStatus::Dismissed, reason)
+            .await
+    }
+
+    async fn close_report(
+        &self,
+        by: &User,
+        id: Uuid,
+        outcome: ReportStatus,
+        text: &str,
+    ) -> AppResult<Report> {
         if !by.is_moderator() {
-            return Err(AppError::Forbidden("only moderators resolve reports"));
+            return Err(AppError::Forbidden("only moderators close reports"));
         }
         let mut errors = ValidationErrors::new();
-        errors.text("resolution", resolution, MAX_NOTE);
-        errors.no_control_chars("resolution", resolution);
+        errors.text("resolution", text, MAX_NOTE);
+        errors.no_control_chars("resolution", text);
         errors.into_result(())?;
         self.store
-            .resolve_report(id, &by.username, now(), resolution.trim())
+            .resolve_report(id, outcome, &by.username, now(), text.trim())
             .await
             .map_err(|e| match AppError::from(e) {
                 AppError::NotFound(_) => AppError::NotFound("report"),
                 other => other,
             })?;
+        tracing::info!(report = %id, by = %by.username, outcome = outcome.code(), "report closed");
         self.store
             .report_by_id(id)
             .await?

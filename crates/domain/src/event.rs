@@ -83,6 +83,32 @@ pub struct EventInput {
     pub cancelled: bool,
 }
 
+/// Fields of an event to change; absent fields stay as they are. `ends_at: null` removes the
+/// end time.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    /// Markdown.
+    pub description: Option<String>,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub ends_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    pub timezone: Option<String>,
+    pub place: Option<EventPlace>,
+    pub organiser: Option<String>,
+    pub beneficiaries: Option<Vec<String>>,
+    /// `true` keeps the event listed, marked as cancelled.
+    pub cancelled: Option<bool>,
+}
+
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 impl Event {
     pub fn new(
         id: Uuid,
@@ -165,6 +191,60 @@ impl Event {
         })
     }
 
+    /// The input that would give this event (what an edit starts from).
+    pub fn to_input(&self) -> EventInput {
+        EventInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            timezone: self.timezone.clone(),
+            place: self.place.clone(),
+            organiser: self.organiser.clone(),
+            beneficiaries: self.beneficiaries.iter().map(|h| h.to_string()).collect(),
+            cancelled: self.cancelled,
+        }
+    }
+
+    /// Applies an edit as a whole, under the same rules as a new event: on error nothing
+    /// changes. The id and the creation time stay.
+    pub fn apply(&mut self, patch: EventPatch, now: Timestamp) -> Result<(), ValidationErrors> {
+        let mut input = self.to_input();
+        if let Some(v) = patch.title {
+            input.title = v;
+        }
+        if let Some(v) = patch.description {
+            input.description = v;
+        }
+        if let Some(v) = patch.starts_at {
+            input.starts_at = v;
+        }
+        if let Some(v) = patch.ends_at {
+            input.ends_at = v;
+        }
+        if let Some(v) = patch.timezone {
+            input.timezone = v;
+        }
+        if let Some(v) = patch.place {
+            input.place = v;
+        }
+        if let Some(v) = patch.organiser {
+            input.organiser = v;
+        }
+        if let Some(v) = patch.beneficiaries {
+            input.beneficiaries = v;
+        }
+        if let Some(v) = patch.cancelled {
+            input.cancelled = v;
+        }
+        let next = Event::new(self.id, self.initiative_id, input, now)?;
+        *self = Event {
+            created_at: self.created_at,
+            ..next
+        };
+        Ok(())
+    }
+
     /// The start in the event's own time zone, for people reading it (e.g. on Mastodon).
     pub fn local_start(&self) -> String {
         match self.timezone.parse::<chrono_tz::Tz>() {
@@ -207,5 +287,39 @@ mod tests {
                 .field,
             "timezone"
         );
+    }
+
+    #[test]
+    fn event_edits_keep_identity_and_rules() {
+        let input: EventInput = serde_json::from_value(serde_json::json!({
+            "title": "Benefit concert",
+            "starts_at": "2026-12-12T18:00:00Z",
+            "ends_at": "2026-12-12T21:00:00Z",
+            "timezone": "Europe/Berlin",
+            "place": {"kind": "city", "city": "Berlin", "country": "DE"},
+            "organiser": "Soli Kollektiv"
+        }))
+        .unwrap();
+        let created = Utc::now();
+        let mut ev = Event::new(Uuid::now_v7(), Uuid::nil(), input, created).unwrap();
+        let before = ev.clone();
+        let patch: EventPatch =
+            serde_json::from_value(serde_json::json!({"title": "  Winter concert ", "ends_at": null}))
+                .unwrap();
+        let later = created + chrono::Duration::minutes(5);
+        ev.apply(patch, later).unwrap();
+        assert_eq!((ev.id, ev.created_at), (before.id, before.created_at));
+        assert_eq!(ev.title, "Winter concert");
+        assert_eq!(ev.ends_at, None);
+        assert_eq!(ev.updated_at, later);
+        // A bad edit changes nothing.
+        let bad: EventPatch =
+            serde_json::from_value(serde_json::json!({"title": "", "ends_at": "2026-12-01T00:00:00Z"}))
+                .unwrap();
+        let kept = ev.clone();
+        let errors = ev.apply(bad, later).unwrap_err();
+        let fields: Vec<_> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "ends_at"]);
+        assert_eq!(ev, kept);
     }
 }

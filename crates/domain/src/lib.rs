@@ -25,7 +25,7 @@ pub use audit::{AuditAction, AuditEntry};
 pub use category::Category;
 pub use contact::{Contact, ContactKind};
 pub use donation::{DonationKind, DonationMethod, FundingPlatform};
-pub use event::{Event, EventInput, EventPlace};
+pub use event::{Event, EventInput, EventPatch, EventPlace};
 pub use handle::Handle;
 pub use initiative::{Initiative, InitiativeInput, InitiativePatch, InitiativeStatus, Picture};
 pub use money::{Currency, Money};

@@ -243,6 +243,11 @@ impl MediaStore {
         Ok(())
     }
 
+    /// Whether a photo of this name was stored (updates may only name stored photos).
+    pub async fn has(&self, name: &str) -> bool {
+        Photo::is_valid_name(name) && tokio::fs::metadata(self.dir.join(name)).await.is_ok()
+    }
+
     /// The bytes of a stored photo, if the name is one we make and the file exists.
     pub async fn read(&self, name: &str) -> Option<Vec<u8>> {
         if !Photo::is_valid_name(name) {

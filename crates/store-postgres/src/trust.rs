@@ -707,12 +707,16 @@ impl TrustStore for PgStore {
     async fn resolve_report(
         &self,
         id: Uuid,
+        outcome: ReportStatus,
         by: &str,
         at: DateTime<Utc>,
         resolution: &str,
     ) -> StoreResult<()> {
+        if outcome == ReportStatus::Open {
+            return Err(StoreError::Conflict("a report is closed as resolved or dismissed".into()));
+        }
         let done = sqlx::query(
-            "UPDATE reports SET status = 'resolved', resolved_at = $1, resolved_by = $2,
+            "UPDATE reports SET status = $5, resolved_at = $1, resolved_by = $2,
                  resolution = $3
              WHERE id = $4 AND status = 'open'",
         )
@@ -720,6 +724,7 @@ impl TrustStore for PgStore {
         .bind(by)
         .bind(resolution)
         .bind(id)
+        .bind(outcome.code())
         .execute(self.pool())
         .await
         .map_err(db_err)?;
@@ -730,7 +735,7 @@ impl TrustStore for PgStore {
                 .await
                 .map_err(db_err)?;
             return Err(match exists {
-                Some(_) => StoreError::Conflict("this report is already resolved".into()),
+                Some(_) => StoreError::Conflict("this report is already closed".into()),
                 None => StoreError::NotFound,
             });
         }

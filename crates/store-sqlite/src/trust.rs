@@ -705,13 +705,17 @@ impl TrustStore for SqliteStore {
     async fn resolve_report(
         &self,
         report_id: Uuid,
+        outcome: ReportStatus,
         by: &str,
         at: DateTime<Utc>,
         resolution: &str,
     ) -> StoreResult<()> {
+        if outcome == ReportStatus::Open {
+            return Err(StoreError::Conflict("a report is closed as resolved or dismissed".into()));
+        }
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE reports SET status = 'resolved', resolved_at = ?1, resolved_by = ?2,
+            "UPDATE reports SET status = ?5, resolved_at = ?1, resolved_by = ?2,
                  resolution = ?3
              WHERE id = ?4 AND status = 'open'",
         )
@@ -719,6 +723,7 @@ impl TrustStore for SqliteStore {
         .bind(by)
         .bind(resolution)
         .bind(id(report_id))
+        .bind(outcome.code())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -729,7 +734,7 @@ impl TrustStore for SqliteStore {
                 .await
                 .map_err(db_err)?;
             return Err(match exists {
-                Some(_) => StoreError::Conflict("this report is already resolved".into()),
+                Some(_) => StoreError::Conflict("this report is already closed".into()),
                 None => StoreError::NotFound,
             });
         }

@@ -133,11 +133,12 @@ pub trait TrustStore: Send + Sync {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<Report>>;
-    /// Marks an open report resolved. `NotFound` when there is no such report, `Conflict`
-    /// when it is already resolved.
+    /// Closes an open report as `outcome` (resolved or dismissed). `NotFound` when there is no
+    /// such report, `Conflict` when it is already closed or `outcome` is `Open`.
     async fn resolve_report(
         &self,
         id: Uuid,
+        outcome: ReportStatus,
         by: &str,
         at: DateTime<Utc>,
         resolution: &str,

@@ -61,7 +61,10 @@ impl ReportCategory {
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Open,
+    /// The moderators acted on it (`resolution` says how).
     Resolved,
+    /// The moderators found nothing to act on (`resolution` says why).
+    Dismissed,
 }
 
 impl ReportStatus {
@@ -69,6 +72,7 @@ impl ReportStatus {
         match self {
             Self::Open => "open",
             Self::Resolved => "resolved",
+            Self::Dismissed => "dismissed",
         }
     }
 
@@ -76,6 +80,7 @@ impl ReportStatus {
         match code {
             "open" => Some(Self::Open),
             "resolved" => Some(Self::Resolved),
+            "dismissed" => Some(Self::Dismissed),
             _ => None,
         }
     }

@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::RawQuery;
 use hromada_domain::{
-    Event, EventInput, LineItem, Need, NeedInput, NeedPatch, Update, UpdateInput, UpdateKind,
-    ValidationErrors,
+    Event, EventInput, EventPatch, LineItem, Need, NeedInput, NeedPatch, Photo, Update,
+    UpdateInput, UpdateKind, ValidationErrors,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -14,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
+use crate::media::{MediaStore, PhotoError};
 use crate::state::WebState;
 
 type Created<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
@@ -104,7 +107,8 @@ pub(crate) async fn edit_need(
 }
 
 /// Post news or a spending report (its maintainers and moderators). `publish_at` delays
-/// publication; until then only maintainers and moderators see it.
+/// publication; until then only maintainers and moderators see it. Photos are uploaded first
+/// with `POST /api/v1/media`; `photos` names what that returned.
 #[utoipa::path(
     post,
     path = "/api/v1/initiatives/{handle}/updates",
@@ -130,6 +134,18 @@ pub(crate) async fn post_update(
     auth: Authenticated,
     ApiJson(input): ApiJson<UpdateInput>,
 ) -> Result<Created<Update>, ApiError> {
+    let media = MediaStore::new(&state.settings().media_dir);
+    let mut errors = ValidationErrors::new();
+    for (i, photo) in input.photos.iter().enumerate() {
+        if !media.has(&photo.name).await {
+            errors.add(
+                format!("photos[{i}].name"),
+                "unknown_photo",
+                "upload the photo first with POST /api/v1/media",
+            );
+        }
+    }
+    errors.into_result(())?;
     let update = state.app().post_update(&auth.user, &handle, input).await?;
     Ok(created(
         &state,
@@ -307,4 +323,98 @@ pub(crate) async fn get_event(
 ) -> Result<Json<Event>, ApiError> {
     let (_, event) = state.app().public_event(id).await?;
     Ok(Json(event))
+}
+
+/// Change an event (its initiative's maintainers and moderators): the fields sent, under the
+/// same rules as a new event. `cancelled: true` keeps it listed, marked cancelled.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/events/{id}",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id")),
+    request_body = EventPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed event", body = Event),
+        (status = 400, description = "The body is not JSON of the right shape", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a maintainer of its initiative nor a moderator", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule (nothing was changed)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn edit_event(
+    State(state): State<WebState>,
+    ApiPath(id): ApiPath<Uuid>,
+    auth: Authenticated,
+    ApiJson(patch): ApiJson<EventPatch>,
+) -> Result<Json<Event>, ApiError> {
+    Ok(Json(state.app().edit_event(&auth.user, id, patch).await?))
+}
+
+/// Largest body `POST /api/v1/media` reads: one photo.
+pub(crate) const MEDIA_BODY_LIMIT: usize = crate::media::MAX_UPLOAD_BYTES;
+
+/// Upload a photo for an update (maintainers, moderators and admins): the raw bytes of a JPEG,
+/// PNG or WebP file as the body, `?alt=` describing it for people who cannot see it. It is
+/// checked, resized to at most 1600 px and re-encoded without any metadata (no GPS position,
+/// no camera). Name the answer in the `photos` of `POST /api/v1/initiatives/{handle}/updates`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/media",
+    tag = "updates",
+    params(("alt" = Option<String>, Query, description = "What the photo shows, for screen readers")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo's bytes (JPEG, PNG or WebP, at most 10 MB)"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The stored photo", body = Photo,
+            headers(("Location" = String, description = "Where the photo is served"))),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 413, description = "Larger than 10 MB", body = ErrorBody),
+        (status = 415, description = "The Content-Type is not an image type", body = ErrorBody),
+        (status = 422, description = "Empty, unreadable, or not a JPEG, PNG or WebP photo", body = ErrorBody),
+    )
+)]
+pub(crate) async fn upload_media(
+    State(state): State<WebState>,
+    // Any account: uploading attaches the photo to nothing until an update names it.
+    _auth: Authenticated,
+    headers: axum::http::HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Created<Photo>, ApiError> {
+    let image_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("image/"));
+    if !image_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the photo's bytes with Content-Type: image/jpeg, image/png or image/webp",
+        ));
+    }
+    let alt = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "alt")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let mut errors = ValidationErrors::new();
+    errors.max_len("alt", &alt, 1_500);
+    errors.no_control_chars("alt", &alt);
+    errors.into_result(())?;
+    let media = MediaStore::new(&state.settings().media_dir);
+    let photo = media
+        .save_upload(body.to_vec(), &alt)
+        .await
+        .map_err(|e| match e {
+            PhotoError::TooLarge => ApiError::payload_too_large(MEDIA_BODY_LIMIT),
+            PhotoError::Storage => ApiError::internal(e),
+            other => ApiError::validation(ValidationErrors::single(
+                "photo",
+                other.code(),
+                other.to_string(),
+            )),
+        })?;
+    Ok(created(&state, format!("/media/{}", photo.name), photo))
 }

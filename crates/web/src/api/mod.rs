@@ -59,6 +59,7 @@ pub(crate) fn routes() -> Vec<Route> {
         ),
         Route::post("/initiatives/{handle}/needs", items::add_need),
         Route::post("/initiatives/{handle}/updates", items::post_update),
+        Route::post("/media", items::upload_media).upload(),
         Route::post("/initiatives/{handle}/events", items::add_event),
         Route::get("/needs/{id}", items::get_need),
         Route::patch("/needs/{id}", items::edit_need),
@@ -66,6 +67,7 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::patch("/updates/{id}", items::edit_update),
         Route::delete("/updates/{id}", items::delete_update),
         Route::get("/events/{id}", items::get_event),
+        Route::patch("/events/{id}", items::edit_event),
         // moderation
         Route::post("/initiatives/{handle}/approve", moderation::approve),
         Route::post("/initiatives/{handle}/reject", moderation::reject),
@@ -100,6 +102,7 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::put("/trust-policy", trust::put_policy),
         Route::get("/reports", trust::list_reports),
         Route::post("/reports/{id}/resolve", trust::resolve_report),
+        Route::post("/reports/{id}/dismiss", trust::dismiss_report),
         Route::get("/transparency", trust::transparency),
         Route::get("/transparency.atom", trust::transparency_atom),
     ]

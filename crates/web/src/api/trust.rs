@@ -109,14 +109,14 @@ pub struct ReportReceipt {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
-    /// What the moderators did about it (at most 1000 characters).
+    /// What the moderators did about it, or why nothing needs doing (at most 1000 characters).
     pub resolution: String,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
-    /// `open` or `resolved`; both when absent.
+    /// `open`, `resolved` or `dismissed`; all when absent.
     pub status: Option<String>,
     /// Entries per page, 1–500 (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
@@ -619,7 +619,7 @@ pub(crate) async fn list_reports(
                 ApiError::invalid_query(ValidationErrors::single(
                     "status",
                     "unknown_status",
-                    "use open or resolved",
+                    "use open, resolved or dismissed",
                 ))
             })?,
         ),
@@ -665,6 +665,39 @@ pub(crate) async fn resolve_report(
         state
             .app()
             .resolve_report(&auth.user, id, &request.resolution)
+            .await?,
+    ))
+}
+
+/// Dismiss a report that needs no action, saying why (moderators).
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/{id}/dismiss",
+    tag = "trust",
+    params(("id" = Uuid, Path, description = "The report's id")),
+    request_body = ResolveRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The dismissed report", body = Report),
+        (status = 400, description = "The body is not JSON of the right shape", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a moderator", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "Already resolved or dismissed", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "The reason is missing or too long", body = ErrorBody),
+    )
+)]
+pub(crate) async fn dismiss_report(
+    State(state): State<WebState>,
+    ApiPath(id): ApiPath<Uuid>,
+    auth: Authenticated,
+    ApiJson(request): ApiJson<ResolveRequest>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(
+        state
+            .app()
+            .dismiss_report(&auth.user, id, &request.resolution)
             .await?,
     ))
 }

@@ -169,6 +169,11 @@ impl Translator {
         self.dynamic("oblast", code)
     }
 
+    /// A text named by a section and a code (`trust.level` + `verified`).
+    pub fn named(&self, section: &str, code: &str) -> &'static str {
+        self.dynamic(section, code)
+    }
+
     /// A text whose key is built at run time (`category.medical`); the key's text lives as long
     /// as the locales (the whole program).
     fn dynamic(&self, section: &str, code: &str) -> &'static str {

@@ -10,9 +10,11 @@
 //! third-party hosts), `frame-ancestors 'none'`, `nosniff`, a referrer policy, and gzip.
 
 pub(crate) mod account;
+pub(crate) mod admin;
 pub mod assets;
 pub(crate) mod ctx;
 pub(crate) mod dashboard;
+pub(crate) mod dashboard_items;
 pub(crate) mod feeds;
 pub(crate) mod forms;
 pub(crate) mod give;
@@ -21,6 +23,7 @@ pub(crate) mod inbox;
 pub(crate) mod moderation;
 pub(crate) mod public;
 pub(crate) mod render;
+pub(crate) mod trust;
 pub(crate) mod views;
 
 use axum::Router;
@@ -72,6 +75,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/feed.atom", get(feeds::node_atom))
         .route("/give", get(give::give))
         .route("/about", get(public::about))
+        .route("/transparency", get(trust::transparency))
         .route("/lang/{code}", get(public::switch_language))
         .route("/submit", get(account::submit_form).post(account::submit))
         .route("/login", get(account::login_form).post(account::login))
@@ -87,12 +91,44 @@ pub fn router(state: &WebState) -> Router<WebState> {
             "/dashboard/{handle}/follow-requests/{id}/{answer}",
             post(inbox::answer),
         )
+        .route(
+            "/dashboard/{handle}/events",
+            get(dashboard_items::events).post(dashboard_items::add_event),
+        )
+        .route("/dashboard/events/{id}", post(dashboard_items::edit_event))
+        .route("/dashboard/{handle}/posts", get(dashboard_items::posts))
+        .route("/dashboard/updates/{id}", post(dashboard_items::edit_post))
+        .route(
+            "/dashboard/updates/{id}/delete",
+            post(dashboard_items::delete_post),
+        )
         .route("/moderation", get(moderation::queue))
         .route("/moderation/{handle}/approve", post(moderation::approve))
         .route("/moderation/{handle}/reject", post(moderation::reject))
+        .route("/moderation/reports/{id}", post(moderation::close_report))
+        .route(
+            "/moderation/initiatives/{handle}/vouch",
+            post(trust::vouch),
+        )
+        .route("/moderation/initiatives/{handle}/warn", post(trust::warn))
+        .route(
+            "/moderation/initiatives/{handle}/withdraw",
+            post(trust::withdraw),
+        )
         .route("/admin", get(moderation::admin))
         .route("/admin/users", post(moderation::create_user))
         .route("/admin/maintainers", post(moderation::add_maintainer))
+        .route("/admin/password", post(moderation::reset_password))
+        .route("/admin/peers", get(admin::peers).post(admin::follow))
+        .route("/admin/peers/{domain}/unfollow", post(admin::unfollow))
+        .route("/admin/peers/{domain}/answer", post(admin::answer))
+        .route("/admin/blocks", post(admin::block))
+        .route("/admin/blocks/{domain}/unblock", post(admin::unblock))
+        .route(
+            "/admin/trust",
+            get(admin::trust_policy).post(admin::save_trust_policy),
+        )
+        .route("/admin/queue", get(admin::queue))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .merge(
             Router::new()

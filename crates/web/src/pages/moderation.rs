@@ -1,18 +1,26 @@
-//! The moderation queue (approve or reject pending submissions) and the admin's accounts page.
+//! The moderation queue (approve or reject pending submissions, resolve or dismiss reports)
+//! and the admin's accounts page (create accounts, add maintainers, reset passwords).
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use hromada_app::AppError;
+use hromada_app::{AppError, ReportView};
+use hromada_domain::trust::{ReportStatus, Reporter};
+use uuid::Uuid;
 use hromada_domain::markup::markdown_to_html;
 use hromada_domain::{InitiativeStatus, Role};
 use hromada_store::SearchQuery;
 
 use super::ctx::PageCtx;
 use super::forms::FormData;
+use super::i18n::Translator;
 use super::render::{FieldErrors, PageError, PageResult, date, page, see_other};
 use super::views::{Card, ContactView, MethodView};
 use crate::state::WebState;
+
+/// Open reports shown in the queue, and closed ones looked up for the "recently closed" list.
+const REPORTS_SHOWN: u32 = 100;
+const CLOSED_SHOWN: usize = 10;
 
 pub struct Pending {
     pub card: Card,
@@ -24,6 +32,58 @@ pub struct Pending {
     pub website: String,
 }
 
+/// A report as moderators see it.
+pub struct ReportRow {
+    pub id: String,
+    pub initiative: String,
+    pub path: String,
+    pub category: &'static str,
+    pub reason: String,
+    pub reporter: String,
+    pub date: String,
+    /// For closed reports: how it was closed, by whom, and what was said.
+    pub outcome: String,
+    pub resolution: String,
+}
+
+impl ReportRow {
+    fn new(t: &Translator, r: &ReportView) -> Self {
+        let report = &r.report;
+        let reporter = match &report.reporter {
+            Reporter::User { username } => username.clone(),
+            Reporter::Anonymous { contact: Some(c) } => format!("{} ({c})", t.tr("report.anonymous")),
+            Reporter::Anonymous { contact: None } => t.tr("report.anonymous").to_string(),
+            Reporter::Remote { actor_id } => actor_id.clone(),
+        };
+        ReportRow {
+            id: report.id.to_string(),
+            path: format!("/initiatives/{}", r.initiative),
+            initiative: r.initiative.clone(),
+            category: t.named("report.category", report.category.code()),
+            reason: report.reason.clone(),
+            reporter,
+            date: date(&report.created_at),
+            outcome: match report.status {
+                ReportStatus::Open => String::new(),
+                status => t.tr2(
+                    &format!("report.{}_by", status.code()),
+                    report.resolved_by.as_deref().unwrap_or("—"),
+                    report.resolved_at.as_ref().map(date).unwrap_or_default(),
+                ),
+            },
+            resolution: report.resolution.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// What a moderator typed into a report's form, kept when it needs attention.
+#[derive(Default)]
+pub struct ReportError {
+    pub id: String,
+    pub text: String,
+    pub message: String,
+}
+
 #[derive(Template)]
 #[template(path = "moderation.html")]
 struct QueuePage {
@@ -32,6 +92,9 @@ struct QueuePage {
     done: Option<&'static str>,
     reject_error: (String, String),
     audit: Vec<(String, String, String, String)>,
+    reports: Vec<ReportRow>,
+    closed: Vec<ReportRow>,
+    report_error: ReportError,
 }
 
 fn require_moderator(ctx: &PageCtx) -> Result<hromada_domain::User, PageError> {
@@ -47,6 +110,7 @@ async fn queue_page(
     ctx: PageCtx,
     done: Option<&'static str>,
     reject_error: (String, String),
+    report_error: ReportError,
 ) -> PageResult {
     let user = require_moderator(&ctx)?;
     let t = ctx.t;
@@ -97,7 +161,25 @@ async fn queue_page(
             )
         })
         .collect();
-    let status = if reject_error.0.is_empty() {
+    let reports = state
+        .app()
+        .reports(&user, Some(ReportStatus::Open), REPORTS_SHOWN, 0)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .iter()
+        .map(|r| ReportRow::new(&t, r))
+        .collect();
+    let closed = state
+        .app()
+        .reports(&user, None, REPORTS_SHOWN, 0)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .iter()
+        .filter(|r| r.report.status != ReportStatus::Open)
+        .take(CLOSED_SHOWN)
+        .map(|r| ReportRow::new(&t, r))
+        .collect();
+    let status = if reject_error.0.is_empty() && report_error.id.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -110,6 +192,9 @@ async fn queue_page(
             done,
             reject_error,
             audit,
+            reports,
+            closed,
+            report_error,
         },
     ))
 }
@@ -122,9 +207,18 @@ pub(crate) async fn queue(
     let done = match query.as_deref().unwrap_or("") {
         q if q.contains("done=approved") => Some(ctx.t.tr("moderation.approved")),
         q if q.contains("done=rejected") => Some(ctx.t.tr("moderation.rejected")),
+        q if q.contains("done=resolved") => Some(ctx.t.tr("report.done_resolved")),
+        q if q.contains("done=dismissed") => Some(ctx.t.tr("report.done_dismissed")),
         _ => None,
     };
-    queue_page(&state, ctx, done, (String::new(), String::new())).await
+    queue_page(
+        &state,
+        ctx,
+        done,
+        (String::new(), String::new()),
+        ReportError::default(),
+    )
+    .await
 }
 
 pub(crate) async fn approve(
@@ -160,7 +254,61 @@ pub(crate) async fn reject(
         Err(AppError::Invalid(v)) => {
             let errors = FieldErrors::from_validation(ctx.t, &v, |p| Some(p.to_string()));
             let message = errors.get("reason");
-            queue_page(&state, ctx, None, (handle, message)).await
+            queue_page(
+                &state,
+                ctx,
+                None,
+                (handle, message),
+                ReportError::default(),
+            )
+            .await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+/// `POST /moderation/reports/{id}`: resolves (`outcome=resolve`) or dismisses
+/// (`outcome=dismiss`) a report, saying what was done or why nothing needs doing.
+pub(crate) async fn close_report(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let user = require_moderator(&ctx)?;
+    let report_id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
+    let text = form.get("resolution");
+    let (result, done) = match form.get("outcome") {
+        "resolve" => (
+            state.app().resolve_report(&user, report_id, text).await,
+            "resolved",
+        ),
+        "dismiss" => (
+            state.app().dismiss_report(&user, report_id, text).await,
+            "dismissed",
+        ),
+        _ => return Err(ctx.not_found()),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/moderation?done={done}#reports"))),
+        Err(AppError::Invalid(v)) => {
+            let errors = FieldErrors::from_validation(ctx.t, &v, |p| Some(p.to_string()));
+            let report_error = ReportError {
+                id,
+                text: text.into(),
+                message: errors.get("resolution"),
+            };
+            queue_page(
+                &state,
+                ctx,
+                None,
+                (String::new(), String::new()),
+                report_error,
+            )
+            .await
         }
         Err(e) => Err(ctx.fail(e)),
     }
@@ -185,6 +333,8 @@ struct AdminPage {
     m_username: String,
     m_handle: String,
     m_errors: FieldErrors,
+    p_username: String,
+    p_errors: FieldErrors,
     done: Option<&'static str>,
 }
 
@@ -217,7 +367,7 @@ async fn admin_page(state: &WebState, mut p: AdminPage) -> PageResult {
             created: date(&u.created_at),
         })
         .collect();
-    let status = if p.errors.is_empty() && p.m_errors.is_empty() {
+    let status = if p.errors.is_empty() && p.m_errors.is_empty() && p.p_errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -235,6 +385,8 @@ fn blank_admin(ctx: PageCtx) -> AdminPage {
         m_username: String::new(),
         m_handle: String::new(),
         m_errors: FieldErrors::default(),
+        p_username: String::new(),
+        p_errors: FieldErrors::default(),
         done: None,
     }
 }
@@ -247,6 +399,7 @@ pub(crate) async fn admin(
     let done = match query.as_deref().unwrap_or("") {
         q if q.contains("done=user") => Some(ctx.t.tr("admin.user_created")),
         q if q.contains("done=maintainer") => Some(ctx.t.tr("admin.maintainer_added")),
+        q if q.contains("done=password") => Some(ctx.t.tr("admin.password_reset")),
         _ => None,
     };
     let mut p = blank_admin(ctx);
@@ -318,6 +471,38 @@ pub(crate) async fn add_maintainer(
         }
         Err(e) => Err(ctx.fail(e)),
     }
+}
+
+/// `POST /admin/password`: sets a new password for an account (admins), e.g. for someone who
+/// lost theirs; the admin passes it on in person or over a safe channel.
+pub(crate) async fn reset_password(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let admin = require_admin(&ctx)?;
+    let t = ctx.t;
+    let username = form.get("username");
+    let mut errors = FieldErrors::default();
+    match state
+        .app()
+        .reset_password(Some(&admin), username, form.get("password"))
+        .await
+    {
+        Ok(()) => return Ok(see_other("/admin?done=password#password")),
+        Err(AppError::NotFound(_)) => errors.add("p_username", t.tr("error.not_found")),
+        Err(AppError::Invalid(v)) => {
+            errors = FieldErrors::from_validation(t, &v, |_| Some("p_password".into()));
+        }
+        Err(e) => return Err(ctx.fail(e)),
+    }
+    let mut p = blank_admin(ctx);
+    p.p_username = username.into();
+    p.p_errors = errors;
+    admin_page(&state, p).await
 }
 
 /// The locale key of a role code.

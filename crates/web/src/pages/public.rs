@@ -7,16 +7,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hromada_app::AppError;
 use hromada_domain::markup::markdown_to_html;
+use hromada_domain::trust::TrustLevel;
 use hromada_domain::{Category, Initiative, InitiativeStatus, Oblast, Urgency};
 use hromada_store::SearchQuery;
 use uuid::Uuid;
 
 use super::ctx::PageCtx;
 use super::i18n::Translator;
-use super::render::{PageResult, local_path, ok, see_other};
+use super::render::{FieldErrors, PageError, PageResult, local_path, ok, page, see_other};
 use super::views::{
-    Card, ContactView, EventView, MethodView, NeedView, TrustBadge, UpdateView, initiative_path,
-    region_label,
+    Card, ContactView, EventView, MethodView, NeedView, ReasonView, TrustBadge, UpdateView,
+    WebsiteCheckView, initiative_path, region_label,
 };
 use crate::state::WebState;
 
@@ -28,9 +29,12 @@ pub struct SearchForm {
     pub region: String,
     pub open: bool,
     pub recurring: bool,
+    /// A trust level code, or empty for any.
+    pub trust: String,
     pub page: u32,
     pub categories: Vec<(&'static str, &'static str)>,
     pub regions: Vec<(&'static str, &'static str)>,
+    pub trust_levels: Vec<(&'static str, &'static str)>,
 }
 
 impl SearchForm {
@@ -45,6 +49,10 @@ impl SearchForm {
                 .iter()
                 .map(|o| (o.code(), t.oblast(o.code())))
                 .chain(std::iter::once(("abroad", t.tr("search.abroad"))))
+                .collect(),
+            trust_levels: TrustLevel::ALL
+                .iter()
+                .map(|l| (l.code(), t.named("trust.level", l.code())))
                 .collect(),
             ..Default::default()
         }
@@ -61,6 +69,7 @@ impl SearchForm {
                 "region" if hromada_domain::Region::is_filter_code(v) => form.region = v.into(),
                 "open" => form.open = !v.is_empty(),
                 "recurring" => form.recurring = !v.is_empty(),
+                "trust" if TrustLevel::from_code(v).is_some() => form.trust = v.into(),
                 "page" => form.page = v.parse().unwrap_or(1).clamp(1, 1000),
                 _ => {}
             }
@@ -75,6 +84,7 @@ impl SearchForm {
             region: Some(self.region.clone()).filter(|r| !r.is_empty()),
             has_open_needs: self.open.then_some(true),
             recurring_only: self.recurring,
+            trust: TrustLevel::from_code(&self.trust),
             page: self.page,
             per_page,
             ..Default::default()
@@ -88,6 +98,7 @@ impl SearchForm {
             ("q", self.q.as_str()),
             ("category", &self.category),
             ("region", &self.region),
+            ("trust", &self.trust),
         ] {
             if !v.is_empty() {
                 s.append_pair(k, v);
@@ -102,6 +113,27 @@ impl SearchForm {
         s.append_pair("page", &page.to_string());
         format!("/search?{}", s.finish())
     }
+}
+
+/// Cards for initiatives, each with its trust badge.
+pub(crate) async fn cards(
+    state: &WebState,
+    ctx: &PageCtx,
+    items: &[Initiative],
+) -> Result<Vec<Card>, PageError> {
+    let trust = state
+        .app()
+        .trust_of_many(items)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(items
+        .iter()
+        .map(|i| {
+            let mut card = Card::new(&ctx.t, i);
+            card.trust = trust.get(&i.id).map(|t| TrustBadge::new(&ctx.t, &t.trust));
+            card
+        })
+        .collect())
 }
 
 /// An urgent need with the initiative it belongs to.
@@ -154,10 +186,8 @@ pub(crate) async fn home(State(state): State<WebState>, ctx: PageCtx) -> PageRes
         )
         .await
         .map_err(|e| ctx.fail(e))?
-        .items
-        .iter()
-        .map(|i| Card::new(&t, i))
-        .collect();
+        .items;
+    let recent = cards(&state, &ctx, &recent).await?;
     let events = upcoming(&state, &ctx, 3).await?;
     Ok(ok(&HomePage {
         form: SearchForm::new(&t),
@@ -220,7 +250,7 @@ async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: Str
     let pages = page.total.div_ceil(u64::from(PER_PAGE)).max(1);
     let prev = (form.page > 1).then(|| form.page_link(form.page - 1));
     let next = (u64::from(form.page) < pages).then(|| form.page_link(form.page + 1));
-    let results = page.items.iter().map(|i| Card::new(&ctx.t, i)).collect();
+    let results = cards(&state, &ctx, &page.items).await?;
     Ok(ok(&SearchPage {
         form,
         title,
@@ -262,6 +292,64 @@ struct InitiativePage {
     updates: Vec<UpdateView>,
     events: Vec<EventView>,
     follow_error: bool,
+    reasons: Vec<ReasonView>,
+    website_check: Option<WebsiteCheckView>,
+    /// The moderators' forms (vouch, warn, withdraw), for moderators only.
+    moderate: Option<TrustForm>,
+}
+
+impl InitiativePage {
+    /// This node's own active vouch or warning, which moderators may withdraw.
+    fn ours_active(&self) -> Option<&ReasonView> {
+        self.reasons.iter().find(|r| r.ours_active)
+    }
+}
+
+/// What a moderator typed into the trust forms on an initiative's page, kept when a field
+/// needs attention.
+#[derive(Default)]
+pub struct TrustForm {
+    /// Which form the errors belong to: `vouch`, `warn` or `withdraw`.
+    pub which: String,
+    pub statement: String,
+    pub basis: String,
+    pub warning_reason: String,
+    pub withdrawal_reason: String,
+    pub errors: FieldErrors,
+    pub done: Option<&'static str>,
+    pub bases: Vec<(&'static str, &'static str)>,
+    pub warning_reasons: Vec<(&'static str, &'static str)>,
+}
+
+impl TrustForm {
+    pub fn new(t: &Translator) -> Self {
+        use hromada_domain::trust::{VouchBasis, WarningReason};
+        TrustForm {
+            bases: VouchBasis::ALL
+                .iter()
+                .map(|b| (b.code(), t.named("trust.basis", b.code())))
+                .collect(),
+            warning_reasons: WarningReason::ALL
+                .iter()
+                .map(|r| (r.code(), t.named("trust.warning_reason", r.code())))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The error of a field of one of the forms, if that form was the one sent.
+    pub fn error(&self, which: &str, field: &str) -> String {
+        if self.which == which {
+            self.errors.get(field)
+        } else {
+            String::new()
+        }
+    }
+
+    /// What was typed into a form, if that form was the one sent.
+    pub fn kept<'a>(&'a self, which: &str, value: &'a str) -> &'a str {
+        if self.which == which { value } else { "" }
+    }
 }
 
 /// An initiative as its page shows it.
@@ -271,6 +359,8 @@ pub struct InitiativeView {
     pub summary: String,
     pub description_html: String,
     pub handle: String,
+    /// `handle`, or `handle@domain` for a mirrored listing: how routes name it.
+    pub handle_ref: String,
     /// `@handle@host`, for following from the fediverse.
     pub acct: String,
     pub categories: Vec<&'static str>,
@@ -300,6 +390,7 @@ impl InitiativeView {
             summary: i.summary.clone(),
             description_html: markdown_to_html(&i.description),
             handle: i.handle.to_string(),
+            handle_ref: hromada_app::acct(i),
             acct: format!("@{}@{host}", i.handle),
             categories: i.categories.iter().map(|c| t.category(c.code())).collect(),
             tags: i.tags.clone(),
@@ -345,43 +436,79 @@ pub(crate) async fn initiative(
     Path(handle): Path<String>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let query = query.unwrap_or_default();
+    let follow_error = query.contains("follow=invalid");
+    let mut form = TrustForm::new(&ctx.t);
+    form.done = match query.as_str() {
+        q if q.contains("trust=vouched") => Some(ctx.t.tr("trust.done_vouched")),
+        q if q.contains("trust=warned") => Some(ctx.t.tr("trust.done_warned")),
+        q if q.contains("trust=withdrawn") => Some(ctx.t.tr("trust.done_withdrawn")),
+        _ => None,
+    };
+    initiative_page(&state, ctx, &handle, follow_error, form, StatusCode::OK).await
+}
+
+/// The initiative's page; `form` carries a moderator's input back after a field error.
+pub(crate) async fn initiative_page(
+    state: &WebState,
+    ctx: PageCtx,
+    handle: &str,
+    follow_error: bool,
+    form: TrustForm,
+    status: StatusCode,
+) -> PageResult {
     let detail = match state
         .app()
-        .initiative_detail(ctx.user.as_ref(), &handle)
+        .initiative_detail(ctx.user.as_ref(), handle)
         .await
     {
         Ok(detail) => detail,
-        Err(AppError::NotFound(_)) if state.app().was_deleted(&handle).await.unwrap_or(false) => {
+        Err(AppError::NotFound(_)) if state.app().was_deleted(handle).await.unwrap_or(false) => {
             return Err(ctx.error_page(StatusCode::GONE, "error.gone", "error.gone_text"));
         }
         Err(e) => return Err(ctx.fail(e)),
     };
     let t = ctx.t;
-    let follow_error = query
-        .as_deref()
-        .is_some_and(|q| q.contains("follow=invalid"));
-    let mut view = InitiativeView::new(&t, &detail.initiative, &authority(&state));
+    let mut view = InitiativeView::new(&t, &detail.initiative, &authority(state));
     view.editable = detail.initiative.is_local()
         && ctx
             .user
             .as_ref()
             .is_some_and(|u| u.may_edit(detail.initiative.id));
-    Ok(ok(&InitiativePage {
-        i: view,
-        needs: detail.needs.iter().map(|n| NeedView::new(&t, n)).collect(),
-        updates: detail
-            .updates
-            .iter()
-            .map(|u| UpdateView::new(&t, u))
-            .collect(),
-        events: detail
-            .events
-            .iter()
-            .map(|e| EventView::new(&t, e))
-            .collect(),
-        follow_error,
-        ctx,
-    }))
+    let trust = state
+        .app()
+        .trust_of(&detail.initiative)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    view.trust = Some(TrustBadge::new(&t, &trust.trust));
+    let moderate = (ctx.is_moderator() && detail.initiative.status.is_public()).then_some(form);
+    Ok(page(
+        status,
+        &InitiativePage {
+            i: view,
+            needs: detail.needs.iter().map(|n| NeedView::new(&t, n)).collect(),
+            updates: detail
+                .updates
+                .iter()
+                .map(|u| UpdateView::new(&t, u))
+                .collect(),
+            events: detail
+                .events
+                .iter()
+                .map(|e| EventView::new(&t, e))
+                .collect(),
+            follow_error,
+            reasons: trust
+                .trust
+                .reasons
+                .iter()
+                .map(|r| ReasonView::new(&t, r))
+                .collect(),
+            website_check: trust.website_check.as_ref().map(WebsiteCheckView::new),
+            moderate,
+            ctx,
+        },
+    ))
 }
 
 /// `GET /initiatives/{handle}/follow?server=…`: sends the visitor to their own server's
@@ -548,14 +675,34 @@ struct AboutPage {
     description: String,
     rules_html: Option<String>,
     public_url: String,
+    policy: hromada_domain::trust::TrustPolicy,
+    /// Nodes this one exchanges listings with: domain, listings from it, since when.
+    peers: Vec<(String, u64, String)>,
 }
 
 pub(crate) async fn about(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
     let s = state.settings();
+    let policy = state.app().trust_policy().await.map_err(|e| ctx.fail(e))?;
+    let peers = match state.federation() {
+        Some(fed) => fed
+            .peers()
+            .await
+            .map_err(|e| ctx.fail(hromada_app::AppError::Internal(e.to_string())))?
+            .into_iter()
+            .filter(|p| p.status == "accepted" || p.follows_us == "accepted")
+            .map(|p| {
+                let since = p.since.as_ref().map(super::render::date).unwrap_or_default();
+                (p.domain, p.listings, since)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(ok(&AboutPage {
         description: s.node_description.clone(),
         rules_html: s.node_rules.as_deref().map(markdown_to_html),
         public_url: s.public_url.to_string(),
+        policy,
+        peers,
         ctx,
     }))
 }

@@ -7,6 +7,10 @@ use hromada_domain::{
     Initiative, InitiativeStatus, Need, NeedStatus, Region, Update, UpdateKind, Urgency,
 };
 
+use hromada_domain::trust::{
+    Standing, StatementKind, TrustLevel, TrustReason, TrustStatus, WebsiteCheck,
+};
+
 use super::i18n::Translator;
 use super::render::{amount, date, local_time, money};
 
@@ -29,13 +33,110 @@ pub fn region_label(t: &Translator, r: &Region) -> String {
     }
 }
 
-/// How far a listing can be trusted, as later issues will compute it (vouches). A slot in every
-/// card and page; empty until trust is built.
+/// An initiative's trust status on this node, in a word and a sentence.
 #[derive(Debug, Clone)]
 pub struct TrustBadge {
-    pub label: String,
+    /// `verified`, `vouched`, `unverified` or `disputed`.
+    pub level: &'static str,
+    pub label: &'static str,
     pub class: &'static str,
     pub explanation: String,
+}
+
+impl TrustBadge {
+    pub fn new(t: &Translator, status: &TrustStatus) -> Self {
+        let level = status.status.code();
+        let explanation = match status.status {
+            TrustLevel::Verified | TrustLevel::Vouched => t.tr2(
+                &format!("trust.why_{level}"),
+                status.trusted_vouches,
+                status.threshold,
+            ),
+            TrustLevel::Unverified | TrustLevel::Disputed => t.named("trust.why", level).to_string(),
+        };
+        TrustBadge {
+            level,
+            label: t.named("trust.level", level),
+            class: match status.status {
+                TrustLevel::Verified => "ok",
+                TrustLevel::Vouched => "vouched",
+                TrustLevel::Unverified => "",
+                TrustLevel::Disputed => "urgent",
+            },
+            explanation,
+        }
+    }
+}
+
+/// One vouch or warning behind a trust status, as the initiative page explains it.
+pub struct ReasonView {
+    pub id: String,
+    pub warning: bool,
+    pub collective: String,
+    /// Where the collective stands in this node's policy, in words.
+    pub standing: &'static str,
+    pub date: String,
+    /// The basis of a vouch or the reason of a warning, in words.
+    pub basis: &'static str,
+    pub statement: String,
+    /// When and why it was withdrawn.
+    pub withdrawn: Option<(String, String)>,
+    /// Whether it counts toward the status here.
+    pub counts: bool,
+    /// Issued by this node's moderators and still active: they may withdraw it.
+    pub ours_active: bool,
+}
+
+impl ReasonView {
+    pub fn new(t: &Translator, r: &TrustReason) -> Self {
+        let basis = match (r.basis, r.warning_reason) {
+            (Some(b), _) => t.named("trust.basis", b.code()),
+            (None, Some(w)) => t.named("trust.warning_reason", w.code()),
+            (None, None) => "",
+        };
+        let standing = match r.standing {
+            Standing::ThisNode => "this_node",
+            Standing::Trusted => "trusted",
+            Standing::Untrusted => "untrusted",
+            Standing::Ignored => "ignored",
+        };
+        ReasonView {
+            id: r.id.to_string(),
+            warning: r.kind == StatementKind::Warning,
+            collective: r.collective.clone(),
+            standing: t.named("trust.standing", standing),
+            date: date(&r.at),
+            basis,
+            statement: r.statement.clone(),
+            withdrawn: r.withdrawn_at.map(|at| {
+                (
+                    date(&at),
+                    r.withdrawal_reason.clone().unwrap_or_default(),
+                )
+            }),
+            counts: r.counts_toward.is_some(),
+            ours_active: r.standing == Standing::ThisNode && r.withdrawn_at.is_none(),
+        }
+    }
+}
+
+/// The latest check that the initiative's website links back to its page here.
+pub struct WebsiteCheckView {
+    pub ok: bool,
+    pub url: String,
+    pub date: String,
+    pub detail: String,
+}
+
+impl WebsiteCheckView {
+    pub fn new(c: &WebsiteCheck) -> Self {
+        WebsiteCheckView {
+            ok: c.ok,
+            url: c.url.clone(),
+            date: date(&c.checked_at),
+            detail: c.detail.clone(),
+        }
+    }
 }
 
 /// An initiative in a list (search results, home page, giving page).
