@@ -2,7 +2,8 @@
 
 use hromada_domain::Role;
 use hromada_testkit::Backend;
-use serde_json::json;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::support::Api;
 
@@ -461,4 +462,187 @@ pub async fn status_changes_follow_the_roles(backend: Backend) {
         .await
         .expect_error(400, "invalid_query")
         .expect_field("limit", "invalid_number");
+}
+
+/// A small real JPEG.
+fn jpeg() -> Vec<u8> {
+    let picture = image::RgbImage::from_pixel(40, 30, image::Rgb([200, 120, 20]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&picture)
+        .unwrap();
+    out
+}
+
+pub async fn events_are_edited_and_photos_uploaded(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    let maintainer = api.user("olena", Role::Maintainer).await;
+    let stranger = api.user("taras", Role::Maintainer).await;
+    api.published("ours", &moderator).await;
+    api.post(
+        "/api/v1/initiatives/ours/maintainers",
+        Some(&moderator),
+        json!({"username": "olena"}),
+    )
+    .await
+    .expect(204);
+    let event = api
+        .post(
+            "/api/v1/initiatives/ours/events",
+            Some(&maintainer),
+            json!({
+                "title": "Benefit concert",
+                "starts_at": "2030-12-12T18:00:00Z",
+                "ends_at": "2030-12-12T21:00:00Z",
+                "timezone": "Europe/Berlin",
+                "place": {"kind": "city", "city": "Berlin", "country": "DE"},
+                "organiser": "Soli Kollektiv"
+            }),
+        )
+        .await
+        .expect(201);
+    let path = format!("/api/v1/events/{}", event.json["id"].as_str().unwrap());
+
+    // The fields sent change; the rest stays; `ends_at: null` removes the end.
+    let edited = api
+        .patch(
+            &path,
+            Some(&maintainer),
+            json!({"title": "Winter concert", "ends_at": null, "cancelled": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(edited.json["title"], "Winter concert");
+    assert_eq!(edited.json["ends_at"], Value::Null);
+    assert_eq!(edited.json["cancelled"], true);
+    assert_eq!(edited.json["organiser"], "Soli Kollektiv");
+    assert_eq!(edited.json["created_at"], event.json["created_at"]);
+    let read = api.get(&path, None).await.expect(200);
+    assert_eq!(read.json["title"], "Winter concert");
+
+    // Broken rules: 422 naming the fields, and nothing changes.
+    api.patch(
+        &path,
+        Some(&maintainer),
+        json!({"timezone": "Mars/Olympus", "beneficiaries": ["nobody-here"]}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("timezone", "invalid_timezone");
+    api.patch(
+        &path,
+        Some(&maintainer),
+        json!({"beneficiaries": ["nobody-here"]}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("beneficiaries[0]", "unknown_initiative");
+    api.patch(&path, Some(&maintainer), json!({"colour": "red"}))
+        .await
+        .expect_error(400, "invalid_json");
+    assert_eq!(
+        api.get(&path, None).await.expect(200).json["timezone"],
+        "Europe/Berlin"
+    );
+    // Only its maintainers and moderators; the change is audited.
+    api.patch(&path, Some(&stranger), json!({"title": "Mine now"}))
+        .await
+        .expect_error(403, "forbidden");
+    api.patch(&path, None, json!({"title": "Mine now"}))
+        .await
+        .expect_error(401, "unauthenticated");
+    api.patch(
+        "/api/v1/events/00000000-0000-0000-0000-000000000000",
+        Some(&maintainer),
+        json!({"title": "x"}),
+    )
+    .await
+    .expect_error(404, "not_found");
+    let audit = api.get("/api/v1/audit", Some(&moderator)).await.expect(200);
+    assert!(
+        audit.text.contains(&format!(
+            "event {}",
+            event.json["id"].as_str().unwrap()
+        )),
+        "{}",
+        audit.text
+    );
+
+    // Photos: uploaded first, then named in an update.
+    let upload = |bytes: Vec<u8>, content_type: &'static str, token: Option<&str>| {
+        api.request(Method::POST, "/api/v1/media?alt=A%20box%20of%20bandages", token)
+            .header("content-type", content_type)
+            .body(bytes)
+    };
+    let photo = api
+        .send(upload(jpeg(), "image/jpeg", Some(&maintainer)))
+        .await
+        .expect(201);
+    assert_eq!(photo.json["alt"], "A box of bandages");
+    assert_eq!((photo.json["width"].as_u64(), photo.json["height"].as_u64()), (Some(40), Some(30)));
+    let media_path = format!("/media/{}", photo.json["name"].as_str().unwrap());
+    assert!(photo.header("location").ends_with(&media_path));
+    let served = api.get(&media_path, None).await;
+    assert_eq!(served.status, 200);
+    api.send(upload(jpeg(), "image/jpeg", None))
+        .await
+        .expect_error(401, "unauthenticated");
+    api.send(upload(jpeg(), "application/json", Some(&maintainer)))
+        .await
+        .expect_error(415, "unsupported_media_type");
+    api.send(upload(b"<svg/>".to_vec(), "image/svg+xml", Some(&maintainer)))
+        .await
+        .expect_error(422, "validation_failed")
+        .expect_field("photo", "photo_type");
+    // Bigger than one photo may be: refused on its declared length, before a byte is read.
+    let answer = declared_only(
+        api.node.addr,
+        "/api/v1/media",
+        &maintainer,
+        hromada_web::media::MAX_UPLOAD_BYTES + 1,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"payload_too_large\""), "{answer}");
+
+    let update = api
+        .post(
+            "/api/v1/initiatives/ours/updates",
+            Some(&maintainer),
+            json!({"kind": "news", "body": "Bandages arrived.", "photos": [photo.json]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(update.json["photos"][0]["name"], photo.json["name"]);
+    api.post(
+        "/api/v1/initiatives/ours/updates",
+        Some(&maintainer),
+        json!({"kind": "news", "body": "Ghost photo.", "photos": [{
+            "name": "0123456789abcdef0123456789abcdef.jpg", "alt": "", "width": 1, "height": 1
+        }]}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("photos[0].name", "unknown_photo");
+}
+
+/// Sends only the head of a POST that declares `length` bytes of image, and returns the answer.
+async fn declared_only(addr: std::net::SocketAddr, path: &str, token: &str, length: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: image/jpeg\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        socket.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the node answers without waiting for the body")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
 }

@@ -47,6 +47,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         editing::maintainers_edit_only_their_own_initiative,
         editing::needs_updates_and_events,
         editing::status_changes_follow_the_roles,
+        editing::events_are_edited_and_photos_uploaded,
         accounts::tokens_are_issued_used_and_revoked,
         accounts::login_failures_are_rate_limited,
         accounts::admins_manage_accounts,
