@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod work;
+
 use hromada_domain::{InitiativeInput, Role};
 use hromada_testkit::{Backend, TestNode};
 use image::codecs::jpeg::JpegEncoder;

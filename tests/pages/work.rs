@@ -1,0 +1,490 @@
+//! The working pages added with trust and the network: moderators vouching, warning and
+//! withdrawing on an initiative's page, closing reports, admins editing the trust policy,
+//! following and blocking nodes and resetting passwords, maintainers announcing and changing
+//! events and correcting or deleting updates. Each form: CSRF, who may use it, and field
+//! errors that keep what was typed. On every backend.
+
+use hromada_domain::trust::{ReportCategory, ReportInput, ReportStatus};
+use hromada_domain::{Role, UpdateInput, UpdateKind};
+use hromada_testkit::{Backend, TestNode};
+use reqwest::header::LOCATION;
+
+use super::{Jar, PASSWORD, client, csrf_of, get, initiative, sign_in};
+
+async fn users(node: &TestNode) {
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("mod", Role::Moderator),
+        ("petro", Role::Maintainer),
+        ("taras", Role::Maintainer),
+    ] {
+        node.app()
+            .create_user(None, name, role, PASSWORD)
+            .await
+            .unwrap();
+    }
+}
+
+/// A published initiative that `petro` maintains.
+async fn published(node: &TestNode, handle: &str) {
+    let app = node.app();
+    let petro = app.user_by_username("petro").await.unwrap();
+    let moderator = app.user_by_username("mod").await.unwrap();
+    app.submit(Some(&petro), initiative(handle)).await.unwrap();
+    app.approve(&moderator, handle).await.unwrap();
+}
+
+/// The CSRF token of a signed-in browser (any page carries it).
+async fn token(node: &TestNode, jar: &mut Jar, path: &str) -> String {
+    let (status, _, html) = get(&client(), jar, &node.url(path)).await;
+    assert_eq!(status, 200, "{path}");
+    csrf_of(&html)
+}
+
+/// Posts a form and returns the status, the `Location` and the page (empty after a redirect).
+async fn send(
+    node: &TestNode,
+    jar: &mut Jar,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let r = client()
+        .post(node.url(path))
+        .header(reqwest::header::COOKIE, jar.header())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    jar.take(r.headers());
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "medics").await;
+        let page = "/initiatives/medics";
+
+        // A maintainer sees no moderation forms and may not use them.
+        let mut petro = sign_in(&node, "petro").await;
+        let (_, _, html) = get(&client(), &mut petro, &node.url(page)).await;
+        assert!(!html.contains("/moderation/initiatives/medics/vouch"));
+        assert!(html.contains("data-trust=\"unverified\""), "{backend:?}");
+        let csrf = csrf_of(&html);
+        let vouch = [
+            ("csrf", csrf.as_str()),
+            ("statement", "We know them."),
+            ("basis", "met_in_person"),
+        ];
+        let (status, _, _) = send(&node, &mut petro, "/moderation/initiatives/medics/vouch", &vouch).await;
+        assert_eq!(status, 403, "{backend:?}: a maintainer cannot vouch");
+
+        let mut moderator = sign_in(&node, "mod").await;
+        let csrf = token(&node, &mut moderator, page).await;
+        // Without the token: refused, nothing said.
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/vouch",
+            &[("csrf", "forged"), ("statement", "x"), ("basis", "other")],
+        )
+        .await;
+        assert_eq!(status, 403);
+        // A field error keeps what was typed.
+        let long = "Довгий текст. ".repeat(200);
+        let (status, _, html) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/vouch",
+            &[("csrf", &csrf), ("statement", &long), ("basis", "checked_receipts")],
+        )
+        .await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"vouch-statement-err\""));
+        assert!(html.contains(long.trim_end()), "the statement is kept");
+        assert!(html.contains("value=\"checked_receipts\" selected"), "the basis is kept");
+        let (_, trust) = node.app().initiative_trust("medics").await.unwrap();
+        assert!(trust.trust.reasons.is_empty(), "nothing was said");
+
+        // Vouching: the public page shows the badge and why.
+        let (status, location, _) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/vouch",
+            &[
+                ("csrf", &csrf),
+                ("statement", "We delivered supplies with them since 2022."),
+                ("basis", "long_term_partner"),
+            ],
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/initiatives/medics?trust=vouched#trust"));
+        let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
+        assert!(public.contains("data-trust=\"verified\""), "{backend:?}");
+        assert!(public.contains("We delivered supplies with them since 2022."));
+        let collective = node.base_url.trim_start_matches("http://");
+        assert!(public.contains(collective), "who vouched is named");
+        assert!(!public.contains("/moderation/initiatives/"), "no forms for visitors");
+        // Search by trust status.
+        let (_, _, found) = get(&client(), &mut Jar::default(), &node.url("/search?trust=verified")).await;
+        assert!(found.contains("href=\"/initiatives/medics\""));
+        assert!(found.contains("data-trust=\"verified\""));
+        let (_, _, none) = get(&client(), &mut Jar::default(), &node.url("/search?trust=disputed")).await;
+        assert!(!none.contains("href=\"/initiatives/medics\""));
+
+        // Withdrawing needs a reason; the reason typed so far is kept.
+        let (_, _, html) = get(&client(), &mut moderator, &node.url(page)).await;
+        let id_at = html.find("name=\"id\" value=\"").expect("the withdraw form") + 17;
+        let vouch_id = html[id_at..id_at + 36].to_string();
+        let (status, _, html) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/withdraw",
+            &[("csrf", &csrf), ("kind", "vouch"), ("id", &vouch_id), ("reason", "  ")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("withdrawal_reason-err"));
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/withdraw",
+            &[
+                ("csrf", &csrf),
+                ("kind", "vouch"),
+                ("id", &vouch_id),
+                ("reason", "They moved to another city"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
+        assert!(public.contains("data-trust=\"unverified\""));
+        assert!(public.contains("They moved to another city"), "the withdrawal is explained");
+
+        // A warning disputes it.
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            "/moderation/initiatives/medics/warn",
+            &[
+                ("csrf", &csrf),
+                ("statement", "Receipts do not match the reports."),
+                ("reason", "suspected_fraud"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
+        assert!(public.contains("data-trust=\"disputed\""));
+
+        // The transparency log page tells all of it.
+        let (status, _, log) = get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
+        assert_eq!(status, 200);
+        for text in [
+            "We delivered supplies with them since 2022.",
+            "They moved to another city",
+            "Receipts do not match the reports.",
+            "href=\"/initiatives/medics\"",
+        ] {
+            assert!(log.contains(text), "{backend:?}: {text}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_resolve_and_dismiss_reports() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "soup").await;
+        let report = |reason: &str| ReportInput {
+            category: ReportCategory::Inactive,
+            reason: reason.into(),
+            contact: Some("signal: @worried".into()),
+        };
+        let first = node.app().report(None, "soup", report("They stopped cooking in May.")).await.unwrap();
+        let second = node.app().report(None, "soup", report("Same as before.")).await.unwrap();
+
+        let mut moderator = sign_in(&node, "mod").await;
+        let (_, _, html) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert!(html.contains("They stopped cooking in May."), "{backend:?}");
+        assert!(html.contains("signal: @worried"), "moderators see how to reach the reporter");
+        let csrf = csrf_of(&html);
+        let path = format!("/moderation/reports/{}", first.id);
+
+        let mut petro = sign_in(&node, "petro").await;
+        let petro_csrf = token(&node, &mut petro, "/dashboard").await;
+        let (status, _, _) = send(&node, &mut petro, &path, &[("csrf", &petro_csrf), ("outcome", "resolve"), ("resolution", "x")]).await;
+        assert_eq!(status, 403, "maintainers do not close reports");
+        let (status, _, _) = send(&node, &mut moderator, &path, &[("csrf", "forged"), ("outcome", "resolve"), ("resolution", "x")]).await;
+        assert_eq!(status, 403);
+        let (status, _, html) = send(&node, &mut moderator, &path, &[("csrf", &csrf), ("outcome", "resolve"), ("resolution", "")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains(&format!("resolution-err-{}", first.id)));
+
+        let (status, location, _) = send(
+            &node,
+            &mut moderator,
+            &path,
+            &[("csrf", &csrf), ("outcome", "resolve"), ("resolution", "Paused the listing; asked them.")],
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/moderation?done=resolved#reports"));
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            &format!("/moderation/reports/{}", second.id),
+            &[("csrf", &csrf), ("outcome", "dismiss"), ("resolution", "A duplicate.")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let stored = node.app().store().report_by_id(first.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, ReportStatus::Resolved);
+        assert_eq!(stored.resolved_by.as_deref(), Some("mod"));
+        let stored = node.app().store().report_by_id(second.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, ReportStatus::Dismissed);
+        // Closing twice is a conflict, not a second resolution.
+        let (status, _, _) = send(&node, &mut moderator, &path, &[("csrf", &csrf), ("outcome", "dismiss"), ("resolution", "again")]).await;
+        assert_eq!(status, 409);
+        let (_, _, html) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert!(html.contains("Paused the listing; asked them."), "closed reports are listed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        let peer = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        let peer_domain = peer.base_url.trim_start_matches("http://").to_string();
+
+        // Moderators may not touch the policy or the network.
+        let mut moderator = sign_in(&node, "mod").await;
+        let csrf = token(&node, &mut moderator, "/moderation").await;
+        for path in ["/admin/trust", "/admin/peers", "/admin/queue"] {
+            let (status, _, _) = get(&client(), &mut moderator, &node.url(path)).await;
+            assert_eq!(status, 403, "{path}");
+        }
+        let (status, _, _) = send(&node, &mut moderator, "/admin/trust", &[("csrf", &csrf), ("threshold", "1")]).await;
+        assert_eq!(status, 403);
+
+        let mut admin = sign_in(&node, "admin").await;
+        let csrf = token(&node, &mut admin, "/admin/trust").await;
+        let (status, _, _) = send(&node, &mut admin, "/admin/trust", &[("csrf", "forged"), ("threshold", "1")]).await;
+        assert_eq!(status, 403);
+        let (status, _, html) = send(
+            &node,
+            &mut admin,
+            "/admin/trust",
+            &[("csrf", &csrf), ("trusted", "kyiv.example\nnot a domain!"), ("threshold", "2")],
+        )
+        .await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(html.contains("not a domain!"), "the lists are kept as typed");
+        assert!(html.contains("value=\"2\""), "the threshold is kept");
+        let (status, location, _) = send(
+            &node,
+            &mut admin,
+            "/admin/trust",
+            &[
+                ("csrf", &csrf),
+                ("trusted", "Kyiv.example\nlviv.example:8443"),
+                ("ignored", "spam.example"),
+                ("threshold", "2"),
+                ("warnings_dispute", "1"),
+                ("note", "Partners we met"),
+            ],
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/admin/trust?done=saved"));
+        let policy = node.app().trust_policy().await.unwrap();
+        assert_eq!(policy.trusted, ["kyiv.example", "lviv.example:8443"]);
+        assert_eq!(policy.threshold, 2);
+        let (_, _, about) = get(&client(), &mut Jar::default(), &node.url("/about")).await;
+        assert!(about.contains("kyiv.example, lviv.example:8443"), "{backend:?}");
+        assert!(about.contains("spam.example"));
+        assert!(about.contains("href=\"/transparency\""));
+        let (_, _, log) = get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
+        assert!(log.contains("Partners we met"));
+
+        // Following a node by its domain: a typo keeps the input, a real node gets a follow.
+        let (status, _, html) = send(&node, &mut admin, "/admin/peers", &[("csrf", &csrf), ("domain", "no such thing")]).await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(html.contains("value=\"no such thing\""));
+        let (status, location, _) = send(&node, &mut admin, "/admin/peers", &[("csrf", &csrf), ("domain", &peer_domain)]).await;
+        assert_eq!((status, location.as_str()), (303, "/admin/peers?done=followed"), "{backend:?}");
+        let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
+        assert!(peers.contains(&format!("id=\"peer-{peer_domain}\"")), "{backend:?}");
+        let (status, _, queue) = get(&client(), &mut admin, &node.url("/admin/queue")).await;
+        assert_eq!(status, 200);
+        // The follow went through the durable queue, so the peer's host has a row.
+        assert!(queue.contains("<td>localhost"), "{backend:?}: {queue}");
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            &format!("/admin/peers/{peer_domain}/unfollow"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(status, 303);
+
+        // Blocking with a reason, and lifting it.
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/blocks",
+            &[("csrf", &csrf), ("domain", "spam.example"), ("reason", "Fake fundraisers")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
+        assert!(peers.contains("Fake fundraisers"));
+        let (status, _, _) = send(&node, &mut admin, "/admin/blocks/spam.example/unblock", &[("csrf", &csrf)]).await;
+        assert_eq!(status, 303);
+        let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
+        assert!(!peers.contains("Fake fundraisers"));
+
+        // A new password for someone who lost theirs.
+        let (status, _, html) = send(
+            &node,
+            &mut admin,
+            "/admin/password",
+            &[("csrf", &csrf), ("username", "petro"), ("password", "short")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("value=\"petro\""), "the username is kept");
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/password",
+            &[("csrf", &csrf), ("username", "nobody"), ("password", "a-long-new-password")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/password",
+            &[("csrf", &csrf), ("username", "petro"), ("password", "a-long-new-password")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert!(node.app().login("petro", "a-long-new-password").await.is_ok());
+        assert!(node.app().login("petro", PASSWORD).await.is_err());
+    }
+}
+
+fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintainers_announce_and_change_events_and_correct_updates() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "choir").await;
+        let mut petro = sign_in(&node, "petro").await;
+        let csrf = token(&node, &mut petro, "/dashboard/choir/events").await;
+        let event = |title: &'static str, zone: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("title", title.to_string()),
+                ("description", "Songs for the front-line medics.".to_string()),
+                ("starts_at", "2031-03-08T19:00".to_string()),
+                ("ends_at", String::new()),
+                ("timezone", zone.to_string()),
+                ("place", "city".to_string()),
+                ("city", "Berlin".to_string()),
+                ("country", "de".to_string()),
+                ("organiser", "Choir collective".to_string()),
+            ]
+        };
+
+        // A field error keeps every value typed.
+        let bad = event("", "Mars/Olympus");
+        let (status, _, html) = send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&bad)).await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(html.contains("new-title-err") && html.contains("new-timezone-err"));
+        assert!(html.contains("value=\"Mars/Olympus\"") && html.contains("Songs for the front-line medics."));
+        assert!(node.app().initiative_detail(None, "choir").await.unwrap().events.is_empty());
+
+        let good = event("Spring concert", "Europe/Berlin");
+        let (status, location, _) = send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&good)).await;
+        assert_eq!(status, 303, "{backend:?}");
+        assert!(location.starts_with("/dashboard/choir/events?saved=created#e-"));
+        let stored = node.app().initiative_detail(None, "choir").await.unwrap().events;
+        assert_eq!(stored[0].starts_at.to_rfc3339(), "2031-03-08T18:00:00+00:00", "read in Berlin time");
+        let (_, _, events) = get(&client(), &mut Jar::default(), &node.url("/events")).await;
+        assert!(events.contains("Spring concert"));
+
+        // Changing it; someone who does not maintain it may not.
+        let edit_path = format!("/dashboard/events/{}", stored[0].id);
+        let changed = event("Spring concert (moved)", "Europe/Berlin");
+        let mut taras = sign_in(&node, "taras").await;
+        let taras_csrf = token(&node, &mut taras, "/dashboard").await;
+        let mut forged = as_refs(&changed);
+        forged[0].1 = &taras_csrf;
+        let (status, _, _) = send(&node, &mut taras, &edit_path, &forged).await;
+        assert_eq!(status, 403);
+        let mut no_token = as_refs(&changed);
+        no_token[0].1 = "forged";
+        let (status, _, _) = send(&node, &mut petro, &edit_path, &no_token).await;
+        assert_eq!(status, 403);
+        let (status, _, _) = send(&node, &mut petro, &edit_path, &as_refs(&changed)).await;
+        assert_eq!(status, 303);
+        let (_, _, events) = get(&client(), &mut Jar::default(), &node.url("/events")).await;
+        assert!(events.contains("Spring concert (moved)"), "{backend:?}");
+
+        // Updates: corrected and deleted from the dashboard.
+        let petro_user = node.app().user_by_username("petro").await.unwrap();
+        let update = node
+            .app()
+            .post_update(
+                &petro_user,
+                "choir",
+                UpdateInput {
+                    kind: UpdateKind::News,
+                    body: "We sang in Lviv.".into(),
+                    need_id: None,
+                    photos: Vec::new(),
+                    publish_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (_, _, posts) = get(&client(), &mut petro, &node.url("/dashboard/choir/posts")).await;
+        assert!(posts.contains("We sang in Lviv."));
+        let path = format!("/dashboard/updates/{}", update.id);
+        let (status, _, html) = send(&node, &mut petro, &path, &[("csrf", &csrf), ("body", "")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains(&format!("body-{}-err", update.id)));
+        let (status, _, _) = send(&node, &mut taras, &path, &[("csrf", &taras_csrf), ("body", "Mine")]).await;
+        assert_eq!(status, 403);
+        let (status, _, _) = send(&node, &mut petro, &path, &[("csrf", &csrf), ("body", "We sang in Lviv and Kyiv.")]).await;
+        assert_eq!(status, 303);
+        let (_, _, public) = get(&client(), &mut Jar::default(), &node.url("/initiatives/choir")).await;
+        assert!(public.contains("We sang in Lviv and Kyiv."));
+        let (status, _, _) = send(&node, &mut petro, &format!("{path}/delete"), &[("csrf", &csrf)]).await;
+        assert_eq!(status, 303);
+        assert!(node.app().initiative_detail(None, "choir").await.unwrap().updates.is_empty());
+    }
+}
