@@ -58,6 +58,9 @@ async fn browser() {
         return;
     }
     let node = TestNode::spawn().await;
+    // A second node on loopback for the admin to follow from the peers page.
+    let peer = TestNode::spawn().await;
+    let peer_domain = peer.base_url.trim_start_matches("http://").to_string();
     hromada_server::demo::seed(node.app(), DEMO_PASSWORD)
         .await
         .expect("seed the demo data");
@@ -74,6 +77,7 @@ async fn browser() {
         // Playwright makes its fresh --user-data-dir under TMPDIR: a new directory per run.
         .env("TMPDIR", profile.path())
         .env("DEMO_PASSWORD", DEMO_PASSWORD)
+        .env("PEER_DOMAIN", &peer_domain)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
