@@ -561,26 +561,32 @@ pub async fn events_are_edited_and_photos_uploaded(backend: Backend) {
     .expect_error(404, "not_found");
     let audit = api.get("/api/v1/audit", Some(&moderator)).await.expect(200);
     assert!(
-        audit.text.contains(&format!(
-            "event {}",
-            event.json["id"].as_str().unwrap()
-        )),
+        audit
+            .text
+            .contains(&format!("event {}", event.json["id"].as_str().unwrap())),
         "{}",
         audit.text
     );
 
     // Photos: uploaded first, then named in an update.
     let upload = |bytes: Vec<u8>, content_type: &'static str, token: Option<&str>| {
-        api.request(Method::POST, "/api/v1/media?alt=A%20box%20of%20bandages", token)
-            .header("content-type", content_type)
-            .body(bytes)
+        api.request(
+            Method::POST,
+            "/api/v1/media?alt=A%20box%20of%20bandages",
+            token,
+        )
+        .header("content-type", content_type)
+        .body(bytes)
     };
     let photo = api
         .send(upload(jpeg(), "image/jpeg", Some(&maintainer)))
         .await
         .expect(201);
     assert_eq!(photo.json["alt"], "A box of bandages");
-    assert_eq!((photo.json["width"].as_u64(), photo.json["height"].as_u64()), (Some(40), Some(30)));
+    assert_eq!(
+        (photo.json["width"].as_u64(), photo.json["height"].as_u64()),
+        (Some(40), Some(30))
+    );
     let media_path = format!("/media/{}", photo.json["name"].as_str().unwrap());
     assert!(photo.header("location").ends_with(&media_path));
     let served = api.get(&media_path, None).await;
@@ -591,10 +597,14 @@ pub async fn events_are_edited_and_photos_uploaded(backend: Backend) {
     api.send(upload(jpeg(), "application/json", Some(&maintainer)))
         .await
         .expect_error(415, "unsupported_media_type");
-    api.send(upload(b"<svg/>".to_vec(), "image/svg+xml", Some(&maintainer)))
-        .await
-        .expect_error(422, "validation_failed")
-        .expect_field("photo", "photo_type");
+    api.send(upload(
+        b"<svg/>".to_vec(),
+        "image/svg+xml",
+        Some(&maintainer),
+    ))
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("photo", "photo_type");
     // Bigger than one photo may be: refused on its declared length, before a byte is read.
     let answer = declared_only(
         api.node.addr,
@@ -628,7 +638,12 @@ pub async fn events_are_edited_and_photos_uploaded(backend: Backend) {
 }
 
 /// Sends only the head of a POST that declares `length` bytes of image, and returns the answer.
-async fn declared_only(addr: std::net::SocketAddr, path: &str, token: &str, length: usize) -> String {
+async fn declared_only(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: &str,
+    length: usize,
+) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(

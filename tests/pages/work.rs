@@ -91,7 +91,13 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             ("statement", "We know them."),
             ("basis", "met_in_person"),
         ];
-        let (status, _, _) = send(&node, &mut petro, "/moderation/initiatives/medics/vouch", &vouch).await;
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            "/moderation/initiatives/medics/vouch",
+            &vouch,
+        )
+        .await;
         assert_eq!(status, 403, "{backend:?}: a maintainer cannot vouch");
 
         let mut moderator = sign_in(&node, "mod").await;
@@ -111,13 +117,20 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             &node,
             &mut moderator,
             "/moderation/initiatives/medics/vouch",
-            &[("csrf", &csrf), ("statement", &long), ("basis", "checked_receipts")],
+            &[
+                ("csrf", &csrf),
+                ("statement", &long),
+                ("basis", "checked_receipts"),
+            ],
         )
         .await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"vouch-statement-err\""));
         assert!(html.contains(long.trim_end()), "the statement is kept");
-        assert!(html.contains("value=\"checked_receipts\" selected"), "the basis is kept");
+        assert!(
+            html.contains("value=\"checked_receipts\" selected"),
+            "the basis is kept"
+        );
         let (_, trust) = node.app().initiative_trust("medics").await.unwrap();
         assert!(trust.trust.reasons.is_empty(), "nothing was said");
 
@@ -133,29 +146,53 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             ],
         )
         .await;
-        assert_eq!((status, location.as_str()), (303, "/initiatives/medics?trust=vouched#trust"));
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/initiatives/medics?trust=vouched#trust")
+        );
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"verified\""), "{backend:?}");
         assert!(public.contains("We delivered supplies with them since 2022."));
         let collective = node.base_url.trim_start_matches("http://");
         assert!(public.contains(collective), "who vouched is named");
-        assert!(!public.contains("/moderation/initiatives/"), "no forms for visitors");
+        assert!(
+            !public.contains("/moderation/initiatives/"),
+            "no forms for visitors"
+        );
         // Search by trust status.
-        let (_, _, found) = get(&client(), &mut Jar::default(), &node.url("/search?trust=verified")).await;
+        let (_, _, found) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/search?trust=verified"),
+        )
+        .await;
         assert!(found.contains("href=\"/initiatives/medics\""));
         assert!(found.contains("data-trust=\"verified\""));
-        let (_, _, none) = get(&client(), &mut Jar::default(), &node.url("/search?trust=disputed")).await;
+        let (_, _, none) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/search?trust=disputed"),
+        )
+        .await;
         assert!(!none.contains("href=\"/initiatives/medics\""));
 
         // Withdrawing needs a reason; the reason typed so far is kept.
         let (_, _, html) = get(&client(), &mut moderator, &node.url(page)).await;
-        let id_at = html.find("name=\"id\" value=\"").expect("the withdraw form") + 17;
+        let id_at = html
+            .find("name=\"id\" value=\"")
+            .expect("the withdraw form")
+            + 17;
         let vouch_id = html[id_at..id_at + 36].to_string();
         let (status, _, html) = send(
             &node,
             &mut moderator,
             "/moderation/initiatives/medics/withdraw",
-            &[("csrf", &csrf), ("kind", "vouch"), ("id", &vouch_id), ("reason", "  ")],
+            &[
+                ("csrf", &csrf),
+                ("kind", "vouch"),
+                ("id", &vouch_id),
+                ("reason", "  "),
+            ],
         )
         .await;
         assert_eq!(status, 422);
@@ -175,7 +212,10 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         assert_eq!(status, 303);
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"unverified\""));
-        assert!(public.contains("They moved to another city"), "the withdrawal is explained");
+        assert!(
+            public.contains("They moved to another city"),
+            "the withdrawal is explained"
+        );
 
         // A warning disputes it.
         let (status, _, _) = send(
@@ -194,7 +234,8 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         assert!(public.contains("data-trust=\"disputed\""));
 
         // The transparency log page tells all of it.
-        let (status, _, log) = get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
+        let (status, _, log) =
+            get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
         assert_eq!(status, 200);
         for text in [
             "We delivered supplies with them since 2022.",
@@ -218,23 +259,60 @@ async fn moderators_resolve_and_dismiss_reports() {
             reason: reason.into(),
             contact: Some("signal: @worried".into()),
         };
-        let first = node.app().report(None, "soup", report("They stopped cooking in May.")).await.unwrap();
-        let second = node.app().report(None, "soup", report("Same as before.")).await.unwrap();
+        let first = node
+            .app()
+            .report(None, "soup", report("They stopped cooking in May."))
+            .await
+            .unwrap();
+        let second = node
+            .app()
+            .report(None, "soup", report("Same as before."))
+            .await
+            .unwrap();
 
         let mut moderator = sign_in(&node, "mod").await;
         let (_, _, html) = get(&client(), &mut moderator, &node.url("/moderation")).await;
         assert!(html.contains("They stopped cooking in May."), "{backend:?}");
-        assert!(html.contains("signal: @worried"), "moderators see how to reach the reporter");
+        assert!(
+            html.contains("signal: @worried"),
+            "moderators see how to reach the reporter"
+        );
         let csrf = csrf_of(&html);
         let path = format!("/moderation/reports/{}", first.id);
 
         let mut petro = sign_in(&node, "petro").await;
         let petro_csrf = token(&node, &mut petro, "/dashboard").await;
-        let (status, _, _) = send(&node, &mut petro, &path, &[("csrf", &petro_csrf), ("outcome", "resolve"), ("resolution", "x")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            &path,
+            &[
+                ("csrf", &petro_csrf),
+                ("outcome", "resolve"),
+                ("resolution", "x"),
+            ],
+        )
+        .await;
         assert_eq!(status, 403, "maintainers do not close reports");
-        let (status, _, _) = send(&node, &mut moderator, &path, &[("csrf", "forged"), ("outcome", "resolve"), ("resolution", "x")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            &path,
+            &[
+                ("csrf", "forged"),
+                ("outcome", "resolve"),
+                ("resolution", "x"),
+            ],
+        )
+        .await;
         assert_eq!(status, 403);
-        let (status, _, html) = send(&node, &mut moderator, &path, &[("csrf", &csrf), ("outcome", "resolve"), ("resolution", "")]).await;
+        let (status, _, html) = send(
+            &node,
+            &mut moderator,
+            &path,
+            &[("csrf", &csrf), ("outcome", "resolve"), ("resolution", "")],
+        )
+        .await;
         assert_eq!(status, 422);
         assert!(html.contains(&format!("resolution-err-{}", first.id)));
 
@@ -242,28 +320,64 @@ async fn moderators_resolve_and_dismiss_reports() {
             &node,
             &mut moderator,
             &path,
-            &[("csrf", &csrf), ("outcome", "resolve"), ("resolution", "Paused the listing; asked them.")],
+            &[
+                ("csrf", &csrf),
+                ("outcome", "resolve"),
+                ("resolution", "Paused the listing; asked them."),
+            ],
         )
         .await;
-        assert_eq!((status, location.as_str()), (303, "/moderation?done=resolved#reports"));
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/moderation?done=resolved#reports")
+        );
         let (status, _, _) = send(
             &node,
             &mut moderator,
             &format!("/moderation/reports/{}", second.id),
-            &[("csrf", &csrf), ("outcome", "dismiss"), ("resolution", "A duplicate.")],
+            &[
+                ("csrf", &csrf),
+                ("outcome", "dismiss"),
+                ("resolution", "A duplicate."),
+            ],
         )
         .await;
         assert_eq!(status, 303);
-        let stored = node.app().store().report_by_id(first.id).await.unwrap().unwrap();
+        let stored = node
+            .app()
+            .store()
+            .report_by_id(first.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.status, ReportStatus::Resolved);
         assert_eq!(stored.resolved_by.as_deref(), Some("mod"));
-        let stored = node.app().store().report_by_id(second.id).await.unwrap().unwrap();
+        let stored = node
+            .app()
+            .store()
+            .report_by_id(second.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.status, ReportStatus::Dismissed);
         // Closing twice is a conflict, not a second resolution.
-        let (status, _, _) = send(&node, &mut moderator, &path, &[("csrf", &csrf), ("outcome", "dismiss"), ("resolution", "again")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "dismiss"),
+                ("resolution", "again"),
+            ],
+        )
+        .await;
         assert_eq!(status, 409);
         let (_, _, html) = get(&client(), &mut moderator, &node.url("/moderation")).await;
-        assert!(html.contains("Paused the listing; asked them."), "closed reports are listed");
+        assert!(
+            html.contains("Paused the listing; asked them."),
+            "closed reports are listed"
+        );
     }
 }
 
@@ -282,22 +396,41 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             let (status, _, _) = get(&client(), &mut moderator, &node.url(path)).await;
             assert_eq!(status, 403, "{path}");
         }
-        let (status, _, _) = send(&node, &mut moderator, "/admin/trust", &[("csrf", &csrf), ("threshold", "1")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            "/admin/trust",
+            &[("csrf", &csrf), ("threshold", "1")],
+        )
+        .await;
         assert_eq!(status, 403);
 
         let mut admin = sign_in(&node, "admin").await;
         let csrf = token(&node, &mut admin, "/admin/trust").await;
-        let (status, _, _) = send(&node, &mut admin, "/admin/trust", &[("csrf", "forged"), ("threshold", "1")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/trust",
+            &[("csrf", "forged"), ("threshold", "1")],
+        )
+        .await;
         assert_eq!(status, 403);
         let (status, _, html) = send(
             &node,
             &mut admin,
             "/admin/trust",
-            &[("csrf", &csrf), ("trusted", "kyiv.example\nnot a domain!"), ("threshold", "2")],
+            &[
+                ("csrf", &csrf),
+                ("trusted", "kyiv.example\nnot a domain!"),
+                ("threshold", "2"),
+            ],
         )
         .await;
         assert_eq!(status, 422, "{backend:?}");
-        assert!(html.contains("not a domain!"), "the lists are kept as typed");
+        assert!(
+            html.contains("not a domain!"),
+            "the lists are kept as typed"
+        );
         assert!(html.contains("value=\"2\""), "the threshold is kept");
         let (status, location, _) = send(
             &node,
@@ -313,25 +446,50 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             ],
         )
         .await;
-        assert_eq!((status, location.as_str()), (303, "/admin/trust?done=saved"));
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/admin/trust?done=saved")
+        );
         let policy = node.app().trust_policy().await.unwrap();
         assert_eq!(policy.trusted, ["kyiv.example", "lviv.example:8443"]);
         assert_eq!(policy.threshold, 2);
         let (_, _, about) = get(&client(), &mut Jar::default(), &node.url("/about")).await;
-        assert!(about.contains("kyiv.example, lviv.example:8443"), "{backend:?}");
+        assert!(
+            about.contains("kyiv.example, lviv.example:8443"),
+            "{backend:?}"
+        );
         assert!(about.contains("spam.example"));
         assert!(about.contains("href=\"/transparency\""));
         let (_, _, log) = get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
         assert!(log.contains("Partners we met"));
 
         // Following a node by its domain: a typo keeps the input, a real node gets a follow.
-        let (status, _, html) = send(&node, &mut admin, "/admin/peers", &[("csrf", &csrf), ("domain", "no such thing")]).await;
+        let (status, _, html) = send(
+            &node,
+            &mut admin,
+            "/admin/peers",
+            &[("csrf", &csrf), ("domain", "no such thing")],
+        )
+        .await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(html.contains("value=\"no such thing\""));
-        let (status, location, _) = send(&node, &mut admin, "/admin/peers", &[("csrf", &csrf), ("domain", &peer_domain)]).await;
-        assert_eq!((status, location.as_str()), (303, "/admin/peers?done=followed"), "{backend:?}");
+        let (status, location, _) = send(
+            &node,
+            &mut admin,
+            "/admin/peers",
+            &[("csrf", &csrf), ("domain", &peer_domain)],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/admin/peers?done=followed"),
+            "{backend:?}"
+        );
         let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
-        assert!(peers.contains(&format!("id=\"peer-{peer_domain}\"")), "{backend:?}");
+        assert!(
+            peers.contains(&format!("id=\"peer-{peer_domain}\"")),
+            "{backend:?}"
+        );
         let (status, _, queue) = get(&client(), &mut admin, &node.url("/admin/queue")).await;
         assert_eq!(status, 200);
         // The follow went through the durable queue, so the peer's host has a row.
@@ -350,13 +508,23 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             &node,
             &mut admin,
             "/admin/blocks",
-            &[("csrf", &csrf), ("domain", "spam.example"), ("reason", "Fake fundraisers")],
+            &[
+                ("csrf", &csrf),
+                ("domain", "spam.example"),
+                ("reason", "Fake fundraisers"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
         let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
         assert!(peers.contains("Fake fundraisers"));
-        let (status, _, _) = send(&node, &mut admin, "/admin/blocks/spam.example/unblock", &[("csrf", &csrf)]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/blocks/spam.example/unblock",
+            &[("csrf", &csrf)],
+        )
+        .await;
         assert_eq!(status, 303);
         let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
         assert!(!peers.contains("Fake fundraisers"));
@@ -366,7 +534,11 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             &node,
             &mut admin,
             "/admin/password",
-            &[("csrf", &csrf), ("username", "petro"), ("password", "short")],
+            &[
+                ("csrf", &csrf),
+                ("username", "petro"),
+                ("password", "short"),
+            ],
         )
         .await;
         assert_eq!(status, 422);
@@ -375,7 +547,11 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             &node,
             &mut admin,
             "/admin/password",
-            &[("csrf", &csrf), ("username", "nobody"), ("password", "a-long-new-password")],
+            &[
+                ("csrf", &csrf),
+                ("username", "nobody"),
+                ("password", "a-long-new-password"),
+            ],
         )
         .await;
         assert_eq!(status, 422);
@@ -383,11 +559,20 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
             &node,
             &mut admin,
             "/admin/password",
-            &[("csrf", &csrf), ("username", "petro"), ("password", "a-long-new-password")],
+            &[
+                ("csrf", &csrf),
+                ("username", "petro"),
+                ("password", "a-long-new-password"),
+            ],
         )
         .await;
         assert_eq!(status, 303);
-        assert!(node.app().login("petro", "a-long-new-password").await.is_ok());
+        assert!(
+            node.app()
+                .login("petro", "a-long-new-password")
+                .await
+                .is_ok()
+        );
         assert!(node.app().login("petro", PASSWORD).await.is_err());
     }
 }
@@ -408,7 +593,10 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
             vec![
                 ("csrf", csrf.clone()),
                 ("title", title.to_string()),
-                ("description", "Songs for the front-line medics.".to_string()),
+                (
+                    "description",
+                    "Songs for the front-line medics.".to_string(),
+                ),
                 ("starts_at", "2031-03-08T19:00".to_string()),
                 ("ends_at", String::new()),
                 ("timezone", zone.to_string()),
@@ -421,18 +609,44 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
 
         // A field error keeps every value typed.
         let bad = event("", "Mars/Olympus");
-        let (status, _, html) = send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&bad)).await;
+        let (status, _, html) =
+            send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&bad)).await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(html.contains("new-title-err") && html.contains("new-timezone-err"));
-        assert!(html.contains("value=\"Mars/Olympus\"") && html.contains("Songs for the front-line medics."));
-        assert!(node.app().initiative_detail(None, "choir").await.unwrap().events.is_empty());
+        assert!(
+            html.contains("value=\"Mars/Olympus\"")
+                && html.contains("Songs for the front-line medics.")
+        );
+        assert!(
+            node.app()
+                .initiative_detail(None, "choir")
+                .await
+                .unwrap()
+                .events
+                .is_empty()
+        );
 
         let good = event("Spring concert", "Europe/Berlin");
-        let (status, location, _) = send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&good)).await;
+        let (status, location, _) = send(
+            &node,
+            &mut petro,
+            "/dashboard/choir/events",
+            &as_refs(&good),
+        )
+        .await;
         assert_eq!(status, 303, "{backend:?}");
         assert!(location.starts_with("/dashboard/choir/events?saved=created#e-"));
-        let stored = node.app().initiative_detail(None, "choir").await.unwrap().events;
-        assert_eq!(stored[0].starts_at.to_rfc3339(), "2031-03-08T18:00:00+00:00", "read in Berlin time");
+        let stored = node
+            .app()
+            .initiative_detail(None, "choir")
+            .await
+            .unwrap()
+            .events;
+        assert_eq!(
+            stored[0].starts_at.to_rfc3339(),
+            "2031-03-08T18:00:00+00:00",
+            "read in Berlin time"
+        );
         let (_, _, events) = get(&client(), &mut Jar::default(), &node.url("/events")).await;
         assert!(events.contains("Spring concert"));
 
@@ -474,17 +688,48 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         let (_, _, posts) = get(&client(), &mut petro, &node.url("/dashboard/choir/posts")).await;
         assert!(posts.contains("We sang in Lviv."));
         let path = format!("/dashboard/updates/{}", update.id);
-        let (status, _, html) = send(&node, &mut petro, &path, &[("csrf", &csrf), ("body", "")]).await;
+        let (status, _, html) =
+            send(&node, &mut petro, &path, &[("csrf", &csrf), ("body", "")]).await;
         assert_eq!(status, 422);
         assert!(html.contains(&format!("body-{}-err", update.id)));
-        let (status, _, _) = send(&node, &mut taras, &path, &[("csrf", &taras_csrf), ("body", "Mine")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut taras,
+            &path,
+            &[("csrf", &taras_csrf), ("body", "Mine")],
+        )
+        .await;
         assert_eq!(status, 403);
-        let (status, _, _) = send(&node, &mut petro, &path, &[("csrf", &csrf), ("body", "We sang in Lviv and Kyiv.")]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            &path,
+            &[("csrf", &csrf), ("body", "We sang in Lviv and Kyiv.")],
+        )
+        .await;
         assert_eq!(status, 303);
-        let (_, _, public) = get(&client(), &mut Jar::default(), &node.url("/initiatives/choir")).await;
+        let (_, _, public) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/choir"),
+        )
+        .await;
         assert!(public.contains("We sang in Lviv and Kyiv."));
-        let (status, _, _) = send(&node, &mut petro, &format!("{path}/delete"), &[("csrf", &csrf)]).await;
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            &format!("{path}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
         assert_eq!(status, 303);
-        assert!(node.app().initiative_detail(None, "choir").await.unwrap().updates.is_empty());
+        assert!(
+            node.app()
+                .initiative_detail(None, "choir")
+                .await
+                .unwrap()
+                .updates
+                .is_empty()
+        );
     }
 }

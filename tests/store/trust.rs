@@ -552,7 +552,13 @@ pub async fn reports_round_trip_and_resolve(store: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
     store
-        .resolve_report(anonymous.id, ReportStatus::Dismissed, "moderator", at, "no evidence")
+        .resolve_report(
+            anonymous.id,
+            ReportStatus::Dismissed,
+            "moderator",
+            at,
+            "no evidence",
+        )
         .await
         .unwrap();
     let dismissed = store.report_by_id(anonymous.id).await.unwrap().unwrap();
@@ -570,7 +576,7 @@ pub async fn reports_round_trip_and_resolve(store: &dyn Store) {
             .reports(Some(ReportStatus::Open), 10, 0)
             .await
             .unwrap(),
-        [user.clone()]
+        std::slice::from_ref(&user)
     );
     assert!(matches!(
         store

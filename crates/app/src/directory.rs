@@ -495,7 +495,12 @@ impl App {
 
     /// Changes an event under the same rules as a new one (its initiative's maintainers and
     /// moderators), with an audit entry naming who changed it.
-    pub async fn edit_event(&self, by: &User, event_id: Uuid, patch: EventPatch) -> AppResult<Event> {
+    pub async fn edit_event(
+        &self,
+        by: &User,
+        event_id: Uuid,
+        patch: EventPatch,
+    ) -> AppResult<Event> {
         let mut event = self
             .store
             .event_by_id(event_id)

@@ -303,9 +303,10 @@ mod tests {
         let created = Utc::now();
         let mut ev = Event::new(Uuid::now_v7(), Uuid::nil(), input, created).unwrap();
         let before = ev.clone();
-        let patch: EventPatch =
-            serde_json::from_value(serde_json::json!({"title": "  Winter concert ", "ends_at": null}))
-                .unwrap();
+        let patch: EventPatch = serde_json::from_value(
+            serde_json::json!({"title": "  Winter concert ", "ends_at": null}),
+        )
+        .unwrap();
         let later = created + chrono::Duration::minutes(5);
         ev.apply(patch, later).unwrap();
         assert_eq!((ev.id, ev.created_at), (before.id, before.created_at));
@@ -313,9 +314,10 @@ mod tests {
         assert_eq!(ev.ends_at, None);
         assert_eq!(ev.updated_at, later);
         // A bad edit changes nothing.
-        let bad: EventPatch =
-            serde_json::from_value(serde_json::json!({"title": "", "ends_at": "2026-12-01T00:00:00Z"}))
-                .unwrap();
+        let bad: EventPatch = serde_json::from_value(
+            serde_json::json!({"title": "", "ends_at": "2026-12-01T00:00:00Z"}),
+        )
+        .unwrap();
         let kept = ev.clone();
         let errors = ev.apply(bad, later).unwrap_err();
         let fields: Vec<_> = errors.errors.iter().map(|e| e.field.as_str()).collect();

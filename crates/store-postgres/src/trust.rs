@@ -713,7 +713,9 @@ impl TrustStore for PgStore {
         resolution: &str,
     ) -> StoreResult<()> {
         if outcome == ReportStatus::Open {
-            return Err(StoreError::Conflict("a report is closed as resolved or dismissed".into()));
+            return Err(StoreError::Conflict(
+                "a report is closed as resolved or dismissed".into(),
+            ));
         }
         let done = sqlx::query(
             "UPDATE reports SET status = $5, resolved_at = $1, resolved_by = $2,

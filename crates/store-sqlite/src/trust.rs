@@ -711,7 +711,9 @@ impl TrustStore for SqliteStore {
         resolution: &str,
     ) -> StoreResult<()> {
         if outcome == ReportStatus::Open {
-            return Err(StoreError::Conflict("a report is closed as resolved or dismissed".into()));
+            return Err(StoreError::Conflict(
+                "a report is closed as resolved or dismissed".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(

@@ -1,10 +1,10 @@
 //! What maintainers keep current under an initiative: needs, updates and events.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::body::Bytes;
 use axum::extract::RawQuery;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use hromada_domain::{
     Event, EventInput, EventPatch, LineItem, Need, NeedInput, NeedPatch, Photo, Update,
     UpdateInput, UpdateKind, ValidationErrors,

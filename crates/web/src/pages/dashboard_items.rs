@@ -385,8 +385,18 @@ fn item_rows(u: &Update) -> Vec<ItemRow> {
     };
     items
         .iter()
-        .map(|i| (i.what.clone(), format_amount(i.amount.amount), i.amount.currency.to_string()))
-        .chain(std::iter::once((String::new(), String::new(), "UAH".into())))
+        .map(|i| {
+            (
+                i.what.clone(),
+                format_amount(i.amount.amount),
+                i.amount.currency.to_string(),
+            )
+        })
+        .chain(std::iter::once((
+            String::new(),
+            String::new(),
+            "UAH".into(),
+        )))
         .enumerate()
         .map(|(n, (what, amount, currency))| ItemRow {
             p: format!("item{n}"),

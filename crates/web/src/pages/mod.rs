@@ -106,10 +106,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/moderation/{handle}/approve", post(moderation::approve))
         .route("/moderation/{handle}/reject", post(moderation::reject))
         .route("/moderation/reports/{id}", post(moderation::close_report))
-        .route(
-            "/moderation/initiatives/{handle}/vouch",
-            post(trust::vouch),
-        )
+        .route("/moderation/initiatives/{handle}/vouch", post(trust::vouch))
         .route("/moderation/initiatives/{handle}/warn", post(trust::warn))
         .route(
             "/moderation/initiatives/{handle}/withdraw",

@@ -5,11 +5,11 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use hromada_app::{AppError, ReportView};
-use hromada_domain::trust::{ReportStatus, Reporter};
-use uuid::Uuid;
 use hromada_domain::markup::markdown_to_html;
+use hromada_domain::trust::{ReportStatus, Reporter};
 use hromada_domain::{InitiativeStatus, Role};
 use hromada_store::SearchQuery;
+use uuid::Uuid;
 
 use super::ctx::PageCtx;
 use super::forms::FormData;
@@ -51,7 +51,9 @@ impl ReportRow {
         let report = &r.report;
         let reporter = match &report.reporter {
             Reporter::User { username } => username.clone(),
-            Reporter::Anonymous { contact: Some(c) } => format!("{} ({c})", t.tr("report.anonymous")),
+            Reporter::Anonymous { contact: Some(c) } => {
+                format!("{} ({c})", t.tr("report.anonymous"))
+            }
             Reporter::Anonymous { contact: None } => t.tr("report.anonymous").to_string(),
             Reporter::Remote { actor_id } => actor_id.clone(),
         };
@@ -254,14 +256,7 @@ pub(crate) async fn reject(
         Err(AppError::Invalid(v)) => {
             let errors = FieldErrors::from_validation(ctx.t, &v, |p| Some(p.to_string()));
             let message = errors.get("reason");
-            queue_page(
-                &state,
-                ctx,
-                None,
-                (handle, message),
-                ReportError::default(),
-            )
-            .await
+            queue_page(&state, ctx, None, (handle, message), ReportError::default()).await
         }
         Err(e) => Err(ctx.fail(e)),
     }

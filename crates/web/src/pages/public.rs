@@ -691,7 +691,11 @@ pub(crate) async fn about(State(state): State<WebState>, ctx: PageCtx) -> PageRe
             .into_iter()
             .filter(|p| p.status == "accepted" || p.follows_us == "accepted")
             .map(|p| {
-                let since = p.since.as_ref().map(super::render::date).unwrap_or_default();
+                let since = p
+                    .since
+                    .as_ref()
+                    .map(super::render::date)
+                    .unwrap_or_default();
                 (p.domain, p.listings, since)
             })
             .collect(),

@@ -52,7 +52,9 @@ impl TrustBadge {
                 status.trusted_vouches,
                 status.threshold,
             ),
-            TrustLevel::Unverified | TrustLevel::Disputed => t.named("trust.why", level).to_string(),
+            TrustLevel::Unverified | TrustLevel::Disputed => {
+                t.named("trust.why", level).to_string()
+            }
         };
         TrustBadge {
             level,
@@ -108,12 +110,9 @@ impl ReasonView {
             date: date(&r.at),
             basis,
             statement: r.statement.clone(),
-            withdrawn: r.withdrawn_at.map(|at| {
-                (
-                    date(&at),
-                    r.withdrawal_reason.clone().unwrap_or_default(),
-                )
-            }),
+            withdrawn: r
+                .withdrawn_at
+                .map(|at| (date(&at), r.withdrawal_reason.clone().unwrap_or_default())),
             counts: r.counts_toward.is_some(),
             ours_active: r.standing == Standing::ThisNode && r.withdrawn_at.is_none(),
         }
