@@ -15,6 +15,7 @@ use crate::support::{all_changes, audit, event, initiative, need, news, now, tok
 
 pub async fn change_feed_order_and_contents(store: &dyn Store) {
     let started = now();
+    assert_eq!(store.latest_change_seq().await.unwrap(), 0, "an empty feed");
     let mut i = initiative("feed-home");
     store.insert_initiative(&i, None).await.unwrap();
     let mut n = need(i.id, "Fuel", Urgency::High, NeedStatus::Open);
@@ -68,6 +69,11 @@ pub async fn change_feed_order_and_contents(store: &dyn Store) {
     assert!(
         changes.windows(2).all(|w| w[0].seq < w[1].seq),
         "seq strictly increases"
+    );
+    assert_eq!(
+        store.latest_change_seq().await.unwrap(),
+        changes.last().unwrap().seq,
+        "the latest seq is the last change's"
     );
     assert!(
         changes.windows(2).all(|w| w[0].at <= w[1].at),
@@ -335,4 +341,21 @@ pub async fn concurrent_writes_all_land_in_order(store: &dyn Store) {
         .collect();
     assert_eq!(created, needs.iter().map(|n| n.id).collect());
     assert_eq!(store.needs_of(i.id).await.unwrap().len(), 24);
+}
+
+/// Caches see a write of another process through the feed within `FEED_CHECK`, and a write of
+/// their own process at once.
+pub async fn change_watch_sees_feed_and_local_writes(store: &dyn Store) {
+    let watch = hromada_store::ChangeWatch::default();
+    let before = watch.version(store).await;
+    assert_eq!(watch.version(store).await, before, "nothing changed");
+    store
+        .insert_initiative(&initiative("watched"), None)
+        .await
+        .unwrap();
+    tokio::time::sleep(hromada_store::ChangeWatch::FEED_CHECK).await;
+    let after_feed = watch.version(store).await;
+    assert_ne!(after_feed, before, "a change in the feed is seen");
+    watch.note_local_write();
+    assert_ne!(watch.version(store).await, after_feed, "a local write is seen at once");
 }

@@ -569,3 +569,102 @@ pub async fn edits_are_searchable(store: &dyn Store) {
     assert_eq!(found(store, text("новийтег")).await, ["renamed"]);
     assert_eq!(found(store, text("інший")).await, ["renamed"]);
 }
+
+/// Counting stops at the cap, pages reach up to it, and filters narrow the matches before the
+/// cap (a rare filter finds its old listings among a thousand newer matches of the word).
+pub async fn counts_stop_at_the_cap_and_filters_apply_first(store: &dyn Store) {
+    let cap = SearchQuery::COUNT_CAP;
+    let many = cap + 10;
+    for n in 0..many {
+        let mut i = listing(
+            &format!("bakery-{n:04}"),
+            &format!("Bakery {n}"),
+            "Bread",
+            "Bread for everyone.",
+            &[],
+        );
+        if n < 3 {
+            // The oldest three are the only ones in this category and region.
+            i.categories = vec![Category::Animals];
+            i.regions = vec![Region::Ukraine {
+                oblast: Oblast::Odesa,
+                city: None,
+            }];
+        }
+        store.insert_initiative(&i, None).await.unwrap();
+    }
+    let pending = Initiative {
+        status: InitiativeStatus::Pending,
+        ..listing("bakery-pending", "Bakery", "Bread", "Bread.", &[])
+    };
+    store.insert_initiative(&pending, None).await.unwrap();
+
+    let bread = |page, per_page| SearchQuery {
+        page,
+        per_page,
+        ..text("bread")
+    };
+    let first = store.search_initiatives(&bread(1, 20)).await.unwrap();
+    assert_eq!((first.total, first.total_capped), (u64::from(cap), true));
+    assert_eq!(first.items.len(), 20);
+
+    let mut seen = std::collections::BTreeSet::new();
+    for page in 1..=cap / 100 {
+        let result = store.search_initiatives(&bread(page, 100)).await.unwrap();
+        assert_eq!(result.items.len(), 100, "page {page}");
+        seen.extend(result.items.into_iter().map(|i| i.handle.to_string()));
+    }
+    assert_eq!(seen.len(), cap as usize, "pages up to the cap neither overlap nor skip");
+    assert!(!seen.contains("bakery-pending"));
+    let beyond = store
+        .search_initiatives(&bread(cap / 100 + 1, 100))
+        .await
+        .unwrap();
+    assert!(beyond.items.is_empty(), "matches beyond the cap are not ranked");
+    assert_eq!((beyond.total, beyond.total_capped), (u64::from(cap), true));
+
+    let exact = store
+        .search_initiatives(&SearchQuery {
+            exact_total: true,
+            ..text("bread")
+        })
+        .await
+        .unwrap();
+    assert_eq!((exact.total, exact.total_capped), (u64::from(many), false));
+
+    let oldest: Vec<String> = (0..3).map(|n| format!("bakery-{n:04}")).collect();
+    for filtered in [
+        SearchQuery {
+            category: Some(Category::Animals),
+            ..text("bread")
+        },
+        SearchQuery {
+            region: Some("odesa".into()),
+            ..text("bakery")
+        },
+        SearchQuery {
+            region: Some("odesa".into()),
+            ..Default::default()
+        },
+    ] {
+        let result = store.search_initiatives(&filtered).await.unwrap();
+        assert_eq!((result.total, result.total_capped), (3, false), "{filtered:?}");
+        let handles: Vec<String> = result.items.iter().map(|i| i.handle.to_string()).collect();
+        assert_eq!(sorted(handles), oldest, "{filtered:?}");
+    }
+
+    // Without words every page can be reached, newest first.
+    let all = |page| SearchQuery {
+        page,
+        per_page: 20,
+        ..Default::default()
+    };
+    let first = store.search_initiatives(&all(1)).await.unwrap();
+    assert_eq!((first.total, first.total_capped), (u64::from(cap), true));
+    let last = store.search_initiatives(&all(many / 20 + 1)).await.unwrap();
+    assert_eq!((last.total, last.total_capped), (u64::from(many), false));
+    assert_eq!(last.items.len(), (many % 20) as usize);
+    let last_handles: Vec<String> = last.items.iter().map(|i| i.handle.to_string()).collect();
+    let ten_oldest: Vec<String> = (0..10).map(|n| format!("bakery-{n:04}")).collect();
+    assert_eq!(sorted(last_handles), ten_oldest, "the last page holds the oldest");
+}

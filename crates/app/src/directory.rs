@@ -379,13 +379,24 @@ impl App {
         viewer: Option<&User>,
         handle: &str,
     ) -> AppResult<InitiativeDetail> {
+        // What anonymous visitors see is the same for all of them, and most reads are theirs.
+        let version = match viewer {
+            None => {
+                let version = self.details.watch.version(self.store.as_ref()).await;
+                if let Some(detail) = self.details.get(handle, version) {
+                    return Ok(detail);
+                }
+                Some(version)
+            }
+            Some(_) => None,
+        };
         let initiative = self.find(handle).await?;
         if !Self::may_see(viewer, &initiative) {
             return Err(AppError::NotFound("initiative"));
         }
         let insider = viewer.is_some_and(|u| u.may_edit(initiative.id));
         let cutoff = if insider { None } else { Some(now()) };
-        Ok(InitiativeDetail {
+        let detail = InitiativeDetail {
             needs: self.store.needs_of(initiative.id).await?,
             updates: self
                 .store
@@ -393,7 +404,11 @@ impl App {
                 .await?,
             events: self.store.events_of(initiative.id).await?,
             initiative,
-        })
+        };
+        if let Some(version) = version {
+            self.details.put(handle, version, &detail);
+        }
+        Ok(detail)
     }
 
     /// Searches the directory. Only moderators may look at non-public statuses.

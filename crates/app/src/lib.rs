@@ -6,6 +6,7 @@
 //! step together with its audit entry. Must not depend on axum, sqlx or activitypub_federation.
 
 mod accounts;
+mod cache;
 mod directory;
 mod error;
 mod password;
@@ -27,11 +28,21 @@ pub type AppResult<T> = Result<T, AppError>;
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
+    details: Arc<cache::DetailCache>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            details: Arc::default(),
+        }
+    }
+
+    /// Tells the app that this process just wrote to the directory (the server calls it after
+    /// every write request), so that nothing cached from before is shown again.
+    pub fn note_local_write(&self) {
+        self.details.watch.note_local_write();
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

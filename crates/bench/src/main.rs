@@ -48,6 +48,11 @@ struct Cli {
     /// Listings for the search benchmark.
     #[arg(long, global = true)]
     listings: Option<usize>,
+    /// Keep the search benchmark's databases between runs and reuse them when they already hold
+    /// the listings: SQLite in this directory, PostgreSQL as database `hromada_bench_search`
+    /// (filling 100k listings takes minutes; useful while tuning search).
+    #[arg(long, global = true)]
+    keep_search_db: Option<PathBuf>,
     /// Also write the Markdown table to this file.
     #[arg(long, global = true)]
     out: Option<PathBuf>,
@@ -100,12 +105,41 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // On SIGTERM or Ctrl-C the run is dropped, and with it every child server (each kills
+    // its process when dropped), so a stopped benchmark leaves no servers behind.
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = run(cli) => Some(result),
+            () = stop_signal() => None,
+        }
+    });
+    match outcome {
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+        None => {
+            eprintln!("stopped by a signal; child servers were stopped");
+            ExitCode::from(143)
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (never, if the handlers cannot be installed).
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
     }
 }
 
@@ -165,6 +199,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listings: cli.listings.unwrap_or(if q { 300 } else { 100_000 }),
             per_class: if q { 20 } else { 200 },
             class_time: secs(10, 2),
+            keep: cli.keep_search_db.clone(),
         };
         record("search (SQLite)", search::sqlite(&plan).await);
         if cli.postgres != "none" {

@@ -151,6 +151,33 @@ pub struct Plan {
     pub per_class: usize,
     /// Upper bound on the time spent per class.
     pub class_time: Duration,
+    /// Keep the databases (SQLite in this directory) and reuse them when already filled.
+    pub keep: Option<std::path::PathBuf>,
+}
+
+/// Fills the store unless a kept database already holds the listings; returns listings/s
+/// (`None` when reused).
+async fn fill_unless_kept(
+    store: &Arc<dyn Store>,
+    plan: &Plan,
+    parallel: usize,
+) -> anyhow::Result<Option<f64>> {
+    if plan.keep.is_some() {
+        let present = store
+            .search_initiatives(&SearchQuery {
+                per_page: 1,
+                page: u32::try_from(plan.listings).unwrap_or(u32::MAX),
+                ..Default::default()
+            })
+            .await?;
+        if !present.items.is_empty() {
+            eprintln!("search: reusing the kept database");
+            return Ok(None);
+        }
+    }
+    Ok(Some(
+        listings::fill(store.clone(), plan.listings, parallel).await?,
+    ))
 }
 
 async fn measure(
@@ -171,7 +198,7 @@ async fn measure(
         }
         let mut real = Samples::default();
         let mut base = Samples::default();
-        let mut total = 0;
+        let mut total = String::new();
         let deadline = Instant::now() + plan.class_time;
         for _ in 0..plan.per_class {
             if Instant::now() > deadline {
@@ -180,7 +207,11 @@ async fn measure(
             let t = Instant::now();
             let page = store.search_initiatives(&class.query).await?;
             real.push(t.elapsed());
-            total = page.total;
+            total = format!(
+                "{}{}",
+                grouped(page.total as f64),
+                if page.total_capped { "+" } else { "" }
+            );
             let t = Instant::now();
             bare.run(&class.query).await?;
             base.push(t.elapsed());
@@ -192,7 +223,7 @@ async fn measure(
             Row::new(
                 group,
                 format!("{backend}: {}", class.name),
-                format!("{} matches", grouped(total as f64)),
+                format!("{total} matches"),
             )
             .latency(&real)
             .ratio(ratio)
@@ -243,10 +274,12 @@ async fn measure(
 
 pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}/search.db", dir.path().display());
+    let dir_path = plan.keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    std::fs::create_dir_all(&dir_path)?;
+    let url = format!("sqlite://{}/search.db", dir_path.display());
     let stores = hromada_server::open_store(&url).await?;
     eprintln!("search: inserting {} listings into SQLite…", plan.listings);
-    let rate = listings::fill(stores.directory.clone(), plan.listings, 4).await?;
+    let rate = fill_unless_kept(&stores.directory, plan, 4).await?;
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
         .connect(&url)
@@ -256,7 +289,7 @@ pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         Row::new(
             "search",
             "SQLite: bulk insert through the store",
-            format!("{} listings/s", grouped(rate)),
+            rate.map_or("reused".into(), |r| format!("{} listings/s", grouped(r))),
         )
         .note("4 concurrent `insert_initiative` calls (one writer)"),
     ];
@@ -267,17 +300,35 @@ pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
 /// Creates a fresh database on the server at `server_url`, runs, and drops it again.
 pub async fn postgres(server_url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     use sqlx::Connection;
-    let name = format!("hromada_bench_{}", std::process::id());
     let mut admin = sqlx::PgConnection::connect(server_url).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut admin)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
+    let name = if plan.keep.is_some() {
+        let name = "hromada_bench_search".to_string();
+        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(&name)
+            .fetch_optional(&mut admin)
+            .await?;
+        if exists.is_none() {
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await?;
+        }
+        name
+    } else {
+        let name = format!("hromada_bench_{}", std::process::id());
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        name
+    };
     let mut url = url::Url::parse(server_url)?;
     url.set_path(&name);
     let result = postgres_on(url.as_str(), plan).await;
+    if plan.keep.is_some() {
+        return result;
+    }
     let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin)
         .await;
@@ -293,7 +344,7 @@ async fn postgres_on(url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
         "search: inserting {} listings into PostgreSQL…",
         plan.listings
     );
-    let rate = listings::fill(stores.directory.clone(), plan.listings, 8).await?;
+    let rate = fill_unless_kept(&stores.directory, plan, 8).await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
@@ -304,7 +355,7 @@ async fn postgres_on(url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
         Row::new(
             "search",
             "PostgreSQL: bulk insert through the store",
-            format!("{} listings/s", grouped(rate)),
+            rate.map_or("reused".into(), |r| format!("{} listings/s", grouped(r))),
         )
         .note("8 concurrent `insert_initiative` calls"),
     ];

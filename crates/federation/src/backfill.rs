@@ -51,6 +51,7 @@ pub(crate) async fn directory(
         ],
         page,
         per_page: PAGE_SIZE,
+        exact_total: true,
         ..Default::default()
     };
     let failed = |e: &dyn std::fmt::Display| {

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::Inner;
 use crate::actors::has_actor;
+use crate::doc_cache::Document;
 use crate::http::json_error;
 use crate::urls::INSTANCE_USERNAME;
 
@@ -52,34 +53,37 @@ pub(crate) async fn webfinger(
         return json_error(StatusCode::NOT_FOUND, "not an account of this node");
     };
 
-    let actor = if name == INSTANCE_USERNAME {
-        urls.instance_actor()
-    } else {
-        match inner.store.initiative_by_handle(&name, None).await {
-            Ok(Some(i)) if has_actor(&i) => urls.actor(i.handle.as_str()),
-            Ok(_) => return json_error(StatusCode::NOT_FOUND, "no such account"),
-            Err(e) => {
-                tracing::warn!(error = %e, "webfinger lookup failed");
-                return json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later");
+    let key = format!("webfinger:{name}");
+    let build = async {
+        let actor = if name == INSTANCE_USERNAME {
+            urls.instance_actor()
+        } else {
+            match inner.store.initiative_by_handle(&name, None).await {
+                Ok(Some(i)) if has_actor(&i) => urls.actor(i.handle.as_str()),
+                Ok(_) => return Err(json_error(StatusCode::NOT_FOUND, "no such account")),
+                Err(e) => {
+                    tracing::warn!(error = %e, "webfinger lookup failed");
+                    return Err(json_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "try again later",
+                    ));
+                }
             }
-        }
+        };
+        let body = json!({
+            "subject": format!("acct:{name}@{}", urls.authority()),
+            "aliases": [actor],
+            "links": [
+                {"rel": "self", "type": "application/activity+json", "href": actor},
+                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor},
+            ],
+        });
+        Ok(Document::new("application/jrd+json", body.to_string()).with_cors())
     };
-    let body = json!({
-        "subject": format!("acct:{name}@{}", urls.authority()),
-        "aliases": [actor],
-        "links": [
-            {"rel": "self", "type": "application/activity+json", "href": actor},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor},
-        ],
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "application/jrd+json"),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-        ],
-        body.to_string(),
-    )
-        .into_response()
+    inner
+        .docs
+        .get_or_build(inner.store.as_ref(), &key, build)
+        .await
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (for clients that ask first).
@@ -114,35 +118,41 @@ pub(crate) async fn nodeinfo_links(State(inner): State<Arc<Inner>>) -> Response 
 
 /// `GET /nodeinfo/2.1`. `users` counts the node's listed initiatives (its actors).
 pub(crate) async fn nodeinfo(State(inner): State<Arc<Inner>>) -> Response {
-    let query = SearchQuery {
-        origin: OriginFilter::Local,
-        statuses: vec![InitiativeStatus::Published, InitiativeStatus::Paused],
-        per_page: 1,
-        ..Default::default()
-    };
-    let users = match inner.store.search_initiatives(&query).await {
-        Ok(page) => page.total,
-        Err(e) => {
-            tracing::warn!(error = %e, "nodeinfo count failed");
-            return json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later");
-        }
-    };
-    let s = &inner.settings;
-    let body = json!({
-        "version": "2.1",
-        "software": {"name": "hromada", "version": s.software_version},
-        "protocols": ["activitypub"],
-        "services": {"inbound": [], "outbound": []},
-        "openRegistrations": false,
-        "usage": {"users": {"total": users, "activeHalfyear": users, "activeMonth": users}},
-        "metadata": {"nodeName": s.node_name, "nodeDescription": s.node_description},
-    });
-    (
-        [(
-            header::CONTENT_TYPE,
+    let build = async {
+        let query = SearchQuery {
+            origin: OriginFilter::Local,
+            statuses: vec![InitiativeStatus::Published, InitiativeStatus::Paused],
+            per_page: 1,
+            exact_total: true,
+            ..Default::default()
+        };
+        let users = match inner.store.search_initiatives(&query).await {
+            Ok(page) => page.total,
+            Err(e) => {
+                tracing::warn!(error = %e, "nodeinfo count failed");
+                return Err(json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "try again later",
+                ));
+            }
+        };
+        let s = &inner.settings;
+        let body = json!({
+            "version": "2.1",
+            "software": {"name": "hromada", "version": s.software_version},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": false,
+            "usage": {"users": {"total": users, "activeHalfyear": users, "activeMonth": users}},
+            "metadata": {"nodeName": s.node_name, "nodeDescription": s.node_description},
+        });
+        Ok(Document::new(
             r#"application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#""#,
-        )],
-        body.to_string(),
-    )
-        .into_response()
+            body.to_string(),
+        ))
+    };
+    inner
+        .docs
+        .get_or_build(inner.store.as_ref(), "nodeinfo", build)
+        .await
 }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::actors::{group, has_actor, instance};
+use crate::doc_cache::Document;
 use crate::network::with_listing;
 use crate::objects::{event_object, need_note, tombstone, update_note};
 use crate::publish::{event_item, need_item, served_dates, update_item};
@@ -151,35 +152,43 @@ async fn missing_object(inner: &Inner, id: Uuid, url: String, former_type: &str)
 }
 
 async fn initiative_actor(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -> Response {
-    let i = match local_initiative(&inner, &handle).await {
-        Ok(i) => i,
-        Err(r) => return r,
+    let key = format!("actor:{handle}");
+    let build = async {
+        let i = local_initiative(&inner, &handle).await?;
+        match inner.keys.get(LocalActor::Initiative(i.id)).await {
+            Ok(kp) => Ok(Document::new(
+                AP_CONTENT_TYPE,
+                with_listing(group(&inner.urls, &i, &kp.public_key_pem), &i).to_string(),
+            )),
+            Err(e) => Err(store_failed(e)),
+        }
     };
-    match inner.keys.get(LocalActor::Initiative(i.id)).await {
-        Ok(kp) => ap_json(
-            StatusCode::OK,
-            &with_listing(group(&inner.urls, &i, &kp.public_key_pem), &i),
-        ),
-        Err(e) => store_failed(e),
-    }
+    inner
+        .docs
+        .get_or_build(inner.store.as_ref(), &key, build)
+        .await
 }
 
 async fn instance_actor(State(inner): State<Arc<Inner>>) -> Response {
-    match inner.keys.get(LocalActor::Instance).await {
-        Ok(kp) => {
-            let s = &inner.settings;
-            ap_json(
-                StatusCode::OK,
-                &instance(
+    let build = async {
+        match inner.keys.get(LocalActor::Instance).await {
+            Ok(kp) => {
+                let s = &inner.settings;
+                let doc = instance(
                     &inner.urls,
                     &s.node_name,
                     &s.node_description,
                     &kp.public_key_pem,
-                ),
-            )
+                );
+                Ok(Document::new(AP_CONTENT_TYPE, doc.to_string()))
+            }
+            Err(e) => Err(store_failed(e)),
         }
-        Err(e) => store_failed(e),
-    }
+    };
+    inner
+        .docs
+        .get_or_build(inner.store.as_ref(), "actor", build)
+        .await
 }
 
 /// The public objects of an initiative, newest first, as they were (or would be) sent.

@@ -15,6 +15,7 @@ mod actors;
 mod backfill;
 mod delivery;
 mod discovery;
+mod doc_cache;
 mod fetch;
 mod follows;
 mod http;
@@ -163,6 +164,10 @@ pub(crate) struct Inner {
     pub fetcher: Fetcher,
     /// Wakes the delivery workers when something was queued (e.g. an Accept).
     pub queued: Notify,
+    /// Wakes the publisher when this process wrote to the directory.
+    pub changed: Notify,
+    /// WebFinger, NodeInfo and actor documents, until the directory changes.
+    pub docs: doc_cache::DocumentCache,
 }
 
 /// A node's federation: routes and background workers. Cheap to clone.
@@ -238,6 +243,8 @@ impl Federation {
             keys,
             fetcher,
             queued: Notify::new(),
+            changed: Notify::new(),
+            docs: doc_cache::DocumentCache::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -265,6 +272,14 @@ impl Federation {
         tokio::spawn(async move {
             let _ = tokio::join!(publisher, deliverer, backfiller);
         })
+    }
+
+    /// Tells federation that this process just wrote to the directory (the server calls it
+    /// after every write request it answered): cached documents are rebuilt, and the publisher
+    /// looks at the change feed now instead of at its next poll.
+    pub fn note_local_write(&self) {
+        self.inner.docs.watch.note_local_write();
+        self.inner.changed.notify_one();
     }
 
     /// Turns pending changes into activities once (what the publisher does in its loop).

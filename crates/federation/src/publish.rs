@@ -30,7 +30,10 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
     loop {
         let idle = match drain(&inner).await {
             Ok(0) => true,
-            Ok(_) => false,
+            Ok(_) => {
+                inner.queued.notify_one();
+                false
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "publishing failed; retrying");
                 true
@@ -40,6 +43,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
+                _ = inner.changed.notified() => {}
             }
         } else if shutdown.is_cancelled() {
             return;

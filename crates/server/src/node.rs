@@ -187,7 +187,7 @@ pub async fn start(
         },
     )
     .with_federation(federation.clone());
-    let router = negotiate(federation.router(), hromada_web::router(web));
+    let router = negotiate(&federation, &app, hromada_web::router(web));
     let shutdown = CancellationToken::new();
     let workers = federation.spawn_workers(shutdown.clone());
     let website_checks = website_check::spawn(
@@ -219,17 +219,30 @@ pub async fn start(
 }
 
 /// One router in front of two: requests federation claims (ActivityPub JSON on shared URLs,
-/// inboxes, WebFinger, NodeInfo) go to it, everything else to the web pages and API.
-fn negotiate(federation: Router, web: Router) -> Router {
+/// inboxes, WebFinger, NodeInfo) go to it, everything else to the web pages and API. After a
+/// write request, the caches that depend on what it may have changed hear of it at once, and
+/// the publisher looks at the change feed.
+fn negotiate(federation: &Federation, app: &App, web: Router) -> Router {
+    let notify = (federation.clone(), app.clone());
+    let federation = federation.router();
     Router::new().fallback(move |request: Request| async move {
         let (parts, body) = request.into_parts();
-        let target = if Federation::claims(&parts) {
-            federation
-        } else {
-            web
-        };
+        let claimed = Federation::claims(&parts);
+        let writes = !matches!(
+            parts.method,
+            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+        );
+        let target = if claimed { federation } else { web };
         let response: Result<Response, std::convert::Infallible> =
             target.oneshot(Request::from_parts(parts, body)).await;
+        if writes {
+            // Inboxes write mirrored listings, which the app shows; local actors, which
+            // federation caches, change only through the web side.
+            notify.1.note_local_write();
+            if !claimed {
+                notify.0.note_local_write();
+            }
+        }
         match response {
             Ok(response) => response,
             Err(never) => match never {},

@@ -128,6 +128,13 @@ struct ChangeRow {
     initiative_id: Uuid,
 }
 
+pub(crate) async fn latest_seq(store: &PgStore) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
+        .fetch_one(store.pool())
+        .await
+        .map_err(db_err)
+}
+
 pub(crate) async fn changes_after(
     store: &PgStore,
     after: i64,

@@ -1,4 +1,5 @@
-//! Searching initiatives: weighted `tsvector` matching with filters, `ts_rank` ranking and pages.
+//! Searching initiatives: weighted `tsvector` matching with filters, capped counts, `ts_rank`
+//! ranking over at most [`SearchQuery::COUNT_CAP`] candidates (the newest matches), and pages.
 
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use sqlx::{Postgres, QueryBuilder};
@@ -75,24 +76,55 @@ fn push_from_where(b: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery, tsq: Opt
 pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<SearchPage> {
     let (limit, offset) = q.limit_offset();
     let tsq = tsquery(&q.terms());
+    let cap = match (q.exact_total, tsq.is_some()) {
+        (true, _) => None,
+        (false, true) => Some(SearchQuery::COUNT_CAP),
+        // Without words any page can be reached, so count at least up to the page asked for.
+        (false, false) => Some(SearchQuery::COUNT_CAP.max(offset.saturating_add(limit))),
+    };
 
-    let mut count = QueryBuilder::new("SELECT count(*)");
+    // Counting stops one past the cap, which tells whether there are more.
+    let mut count = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
     push_from_where(&mut count, q, tsq.as_deref());
-    let total: i64 = count
+    if let Some(cap) = cap {
+        count.push(" LIMIT ").push_bind(i64::from(cap) + 1);
+    }
+    count.push(") matches");
+    let counted: i64 = count
         .build_query_scalar()
         .fetch_one(store.pool())
         .await
         .map_err(db_err)?;
+    let counted = u64::try_from(counted).unwrap_or(0);
+    let (total, total_capped) = match cap {
+        Some(cap) if counted > u64::from(cap) => (u64::from(cap), true),
+        _ => (counted, false),
+    };
 
     let mut page = QueryBuilder::new(format!("SELECT {COLUMNS}"));
-    push_from_where(&mut page, q, tsq.as_deref());
-    page.push(" ORDER BY ");
-    if let Some(tsq) = &tsq {
-        page.push("ts_rank(i.search, to_tsquery('simple', ")
-            .push_bind(tsq.clone())
-            .push(")) DESC, ");
+    match &tsq {
+        // Rank the newest matches only (at most the cap): ranking reads every candidate's
+        // document, and a frequent word is in most listings.
+        Some(tsq) => {
+            page.push(" FROM (SELECT i.id, i.updated_at, ts_rank(i.search, to_tsquery('simple', ")
+                .push_bind(tsq.clone())
+                .push(")) AS score");
+            push_from_where(&mut page, q, Some(tsq));
+            page.push(" ORDER BY i.updated_at DESC, i.id");
+            if let Some(cap) = cap {
+                page.push(" LIMIT ").push_bind(i64::from(cap));
+            }
+            page.push(
+                ") c JOIN initiatives i ON i.id = c.id \
+                 ORDER BY c.score DESC, c.updated_at DESC, c.id",
+            );
+        }
+        None => {
+            push_from_where(&mut page, q, None);
+            page.push(" ORDER BY i.updated_at DESC, i.id");
+        }
     }
-    page.push("i.updated_at DESC, i.id LIMIT ")
+    page.push(" LIMIT ")
         .push_bind(i64::from(limit))
         .push(" OFFSET ")
         .push_bind(i64::from(offset));
@@ -107,7 +139,8 @@ pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<Sear
             .into_iter()
             .map(InitiativeRow::into_initiative)
             .collect::<StoreResult<_>>()?,
-        total: u64::try_from(total).unwrap_or(0),
+        total,
+        total_capped,
         page: q.page.max(1),
         per_page: limit,
     })

@@ -123,6 +123,13 @@ struct ChangeRow {
     initiative_id: String,
 }
 
+pub(crate) async fn latest_seq(store: &SqliteStore) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
+        .fetch_one(store.pool())
+        .await
+        .map_err(db_err)
+}
+
 pub(crate) async fn changes_after(
     store: &SqliteStore,
     after: i64,

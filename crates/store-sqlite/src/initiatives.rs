@@ -22,8 +22,8 @@ const INSERT: &str = "
         id, handle, origin, name, summary, description, categories, tags, regions, languages,
         website, contacts, donation_methods, takes_recurring, status, discoverable,
         manually_approves_followers, submitter_contact, rejection_reason, created_at, updated_at,
-        published_at, avatar, header
-    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+        published_at, avatar, header, search_facets
+    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 
 const UPDATE: &str = "
     UPDATE initiatives SET
@@ -31,7 +31,8 @@ const UPDATE: &str = "
         tags = ?8, regions = ?9, languages = ?10, website = ?11, contacts = ?12,
         donation_methods = ?13, takes_recurring = ?14, status = ?15, discoverable = ?16,
         manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
-        created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24
+        created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24,
+        search_facets = ?25
     WHERE id = ?1";
 
 /// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
@@ -67,7 +68,8 @@ fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<Sql
         .bind(ts(i.updated_at))
         .bind(opt_ts(i.published_at))
         .bind(i.avatar.as_ref().map(json).transpose()?)
-        .bind(i.header.as_ref().map(json).transpose()?))
+        .bind(i.header.as_ref().map(json).transpose()?)
+        .bind(crate::search::facets(i)))
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.

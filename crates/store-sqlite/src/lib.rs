@@ -335,6 +335,10 @@ impl Store for SqliteStore {
     async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>> {
         feed::changes_after(self, after, limit).await
     }
+
+    async fn latest_change_seq(&self) -> StoreResult<i64> {
+        feed::latest_seq(self).await
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 mod federation;
 mod trust;
 mod types;
+mod watch;
 
 use async_trait::async_trait;
 use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, User};
@@ -20,6 +21,7 @@ use uuid::Uuid;
 pub use federation::*;
 pub use trust::*;
 pub use types::*;
+pub use watch::{ChangeWatch, Version};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -176,4 +178,7 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     async fn audit_log(&self, limit: u32, offset: u32) -> StoreResult<Vec<AuditEntry>>;
     /// Changes with `seq > after`, oldest first.
     async fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Change>>;
+    /// The newest change's `seq` (0 when there is none): a cheap way for caches to see that
+    /// something changed, including writes of other processes on the same database.
+    async fn latest_change_seq(&self) -> StoreResult<i64>;
 }

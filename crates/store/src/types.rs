@@ -32,6 +32,9 @@ pub struct SearchQuery {
     pub recurring_only: bool,
     /// Only initiatives with this trust status on this node.
     pub trust: Option<hromada_domain::trust::TrustLevel>,
+    /// Count every match instead of stopping at [`SearchQuery::COUNT_CAP`] (for the few
+    /// callers that publish the number, such as NodeInfo; slower on large directories).
+    pub exact_total: bool,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -48,6 +51,7 @@ impl Default for SearchQuery {
             origin: OriginFilter::All,
             recurring_only: false,
             trust: None,
+            exact_total: false,
             page: 1,
             per_page: 20,
         }
@@ -56,6 +60,12 @@ impl Default for SearchQuery {
 
 impl SearchQuery {
     pub const MAX_PER_PAGE: u32 = 100;
+
+    /// Searches stop counting here (the total is then shown as "1,000+"), and a search with
+    /// words ranks at most this many matches: the newest ones. Ranking every match of a word
+    /// that is in most listings costs a scan of all of them; beyond a thousand the order of a
+    /// frequent word says little anyway, and more words or a filter narrow it down.
+    pub const COUNT_CAP: u32 = 1000;
 
     /// The statuses actually searched.
     pub fn effective_statuses(&self) -> Vec<InitiativeStatus> {
@@ -91,7 +101,9 @@ impl SearchQuery {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPage {
     pub items: Vec<Initiative>,
+    /// Matches counted; when `total_capped`, counting stopped there and there are more.
     pub total: u64,
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
 }

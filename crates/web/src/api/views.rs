@@ -83,8 +83,10 @@ impl InitiativeDetailView {
 pub struct SearchResults {
     /// Best matches first (newest first without search words).
     pub items: Vec<InitiativeView>,
-    /// How many initiatives match in all.
+    /// How many initiatives match in all, or, when `total_capped`, how many were counted:
+    /// counting stops at 1,000 (pages up to there can be fetched), shown as "1000+".
     pub total: u64,
+    pub total_capped: bool,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -99,6 +101,7 @@ impl SearchResults {
                 .map(|i| InitiativeView::new(i, viewer))
                 .collect(),
             total: page.total,
+            total_capped: page.total_capped,
             page: page.page,
             per_page: page.per_page,
         }

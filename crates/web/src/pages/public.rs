@@ -224,7 +224,8 @@ struct SearchPage {
     form: SearchForm,
     title: String,
     results: Vec<Card>,
-    total: u64,
+    /// "1000+" when counting stopped at the cap.
+    total: String,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -255,7 +256,11 @@ async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: Str
         form,
         title,
         results,
-        total: page.total,
+        total: if page.total_capped {
+            format!("{}+", page.total)
+        } else {
+            page.total.to_string()
+        },
         prev,
         next,
         ctx,
