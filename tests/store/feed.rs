@@ -357,5 +357,9 @@ pub async fn change_watch_sees_feed_and_local_writes(store: &dyn Store) {
     let after_feed = watch.version(store).await;
     assert_ne!(after_feed, before, "a change in the feed is seen");
     watch.note_local_write();
-    assert_ne!(watch.version(store).await, after_feed, "a local write is seen at once");
+    assert_ne!(
+        watch.version(store).await,
+        after_feed,
+        "a local write is seen at once"
+    );
 }

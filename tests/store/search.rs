@@ -614,13 +614,20 @@ pub async fn counts_stop_at_the_cap_and_filters_apply_first(store: &dyn Store) {
         assert_eq!(result.items.len(), 100, "page {page}");
         seen.extend(result.items.into_iter().map(|i| i.handle.to_string()));
     }
-    assert_eq!(seen.len(), cap as usize, "pages up to the cap neither overlap nor skip");
+    assert_eq!(
+        seen.len(),
+        cap as usize,
+        "pages up to the cap neither overlap nor skip"
+    );
     assert!(!seen.contains("bakery-pending"));
     let beyond = store
         .search_initiatives(&bread(cap / 100 + 1, 100))
         .await
         .unwrap();
-    assert!(beyond.items.is_empty(), "matches beyond the cap are not ranked");
+    assert!(
+        beyond.items.is_empty(),
+        "matches beyond the cap are not ranked"
+    );
     assert_eq!((beyond.total, beyond.total_capped), (u64::from(cap), true));
 
     let exact = store
@@ -648,7 +655,11 @@ pub async fn counts_stop_at_the_cap_and_filters_apply_first(store: &dyn Store) {
         },
     ] {
         let result = store.search_initiatives(&filtered).await.unwrap();
-        assert_eq!((result.total, result.total_capped), (3, false), "{filtered:?}");
+        assert_eq!(
+            (result.total, result.total_capped),
+            (3, false),
+            "{filtered:?}"
+        );
         let handles: Vec<String> = result.items.iter().map(|i| i.handle.to_string()).collect();
         assert_eq!(sorted(handles), oldest, "{filtered:?}");
     }
@@ -666,5 +677,9 @@ pub async fn counts_stop_at_the_cap_and_filters_apply_first(store: &dyn Store) {
     assert_eq!(last.items.len(), (many % 20) as usize);
     let last_handles: Vec<String> = last.items.iter().map(|i| i.handle.to_string()).collect();
     let ten_oldest: Vec<String> = (0..10).map(|n| format!("bakery-{n:04}")).collect();
-    assert_eq!(sorted(last_handles), ten_oldest, "the last page holds the oldest");
+    assert_eq!(
+        sorted(last_handles),
+        ten_oldest,
+        "the last page holds the oldest"
+    );
 }

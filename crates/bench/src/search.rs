@@ -274,7 +274,10 @@ async fn measure(
 
 pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let dir = tempfile::tempdir()?;
-    let dir_path = plan.keep.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    let dir_path = plan
+        .keep
+        .clone()
+        .unwrap_or_else(|| dir.path().to_path_buf());
     std::fs::create_dir_all(&dir_path)?;
     let url = format!("sqlite://{}/search.db", dir_path.display());
     let stores = hromada_server::open_store(&url).await?;
@@ -303,10 +306,11 @@ pub async fn postgres(server_url: &str, plan: &Plan) -> anyhow::Result<Vec<Row>>
     let mut admin = sqlx::PgConnection::connect(server_url).await?;
     let name = if plan.keep.is_some() {
         let name = "hromada_bench_search".to_string();
-        let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-            .bind(&name)
-            .fetch_optional(&mut admin)
-            .await?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut admin)
+                .await?;
         if exists.is_none() {
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)

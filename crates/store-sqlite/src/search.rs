@@ -124,7 +124,8 @@ async fn count(
     expression: &str,
     cap: Option<u32>,
 ) -> StoreResult<(u64, bool, Option<i64>)> {
-    let mut b = QueryBuilder::new("SELECT count(*), min(r) FROM (SELECT initiatives_fts.rowid AS r");
+    let mut b =
+        QueryBuilder::new("SELECT count(*), min(r) FROM (SELECT initiatives_fts.rowid AS r");
     push_matches(&mut b, q, expression);
     b.push(" ORDER BY initiatives_fts.rowid DESC");
     if let Some(cap) = cap {
@@ -162,7 +163,8 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
     } else {
         // The page's row ids, ranked among the candidates, then the page's rows.
         let mut b = QueryBuilder::new("SELECT ");
-        b.push(COLUMNS).push(" FROM (SELECT initiatives_fts.rowid AS r, ");
+        b.push(COLUMNS)
+            .push(" FROM (SELECT initiatives_fts.rowid AS r, ");
         b.push(if ranked { RANK } else { "0" });
         b.push(" AS score, i.updated_at AS u, i.id AS k");
         push_matches(&mut b, q, &expression);
