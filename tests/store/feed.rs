@@ -349,10 +349,16 @@ pub async fn change_watch_sees_feed_and_local_writes(store: &dyn Store) {
     let watch = hromada_store::ChangeWatch::default();
     let before = watch.version(store).await;
     assert_eq!(watch.version(store).await, before, "nothing changed");
+    let recorded = store.local_changes();
     store
         .insert_initiative(&initiative("watched"), None)
         .await
         .unwrap();
+    assert!(
+        store.local_changes() > recorded,
+        "this process's change is counted"
+    );
+    assert_ne!(watch.version(store).await, before, "and seen at once");
     tokio::time::sleep(hromada_store::ChangeWatch::FEED_CHECK).await;
     let after_feed = watch.version(store).await;
     assert_ne!(after_feed, before, "a change in the feed is seen");

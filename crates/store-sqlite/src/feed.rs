@@ -24,6 +24,7 @@ pub(crate) async fn record(
         insert_audit(conn, entry).await?;
     }
     if let Some((kind, entity_id, initiative_id)) = change {
+        LOCAL_CHANGES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         sqlx::query(
             "INSERT INTO changes (at, kind, entity_id, initiative_id) VALUES (?1, ?2, ?3, ?4)",
         )
@@ -121,6 +122,15 @@ struct ChangeRow {
     kind: String,
     entity_id: String,
     initiative_id: String,
+}
+
+/// Changes recorded by this process (all stores in it), counted as they are written, before
+/// their commit: a cache that reads the count before building from the store rebuilds after
+/// any later write of this process; a build racing a commit is caught by the feed's `seq`.
+static LOCAL_CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn local_changes() -> u64 {
+    LOCAL_CHANGES.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 pub(crate) async fn latest_seq(store: &SqliteStore) -> StoreResult<i64> {

@@ -339,6 +339,10 @@ impl Store for SqliteStore {
     async fn latest_change_seq(&self) -> StoreResult<i64> {
         feed::latest_seq(self).await
     }
+
+    fn local_changes(&self) -> u64 {
+        feed::local_changes()
+    }
 }
 
 #[cfg(test)]

@@ -181,4 +181,7 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     /// The newest change's `seq` (0 when there is none): a cheap way for caches to see that
     /// something changed, including writes of other processes on the same database.
     async fn latest_change_seq(&self) -> StoreResult<i64>;
+    /// How many changes this process has recorded so far (no I/O; grows before each commit),
+    /// so caches see the process's own writes at once, whatever the entry point.
+    fn local_changes(&self) -> u64;
 }

@@ -9,9 +9,11 @@ use crate::Store;
 /// What a cached value was built at; a cache entry is valid while the version is the same.
 pub type Version = (u64, i64);
 
-/// Tracks the version of the directory as one process sees it: the writes this process made
-/// (counted by [`ChangeWatch::note_local_write`], which the server calls after every write
-/// request, so they show at once) and the newest change-feed `seq` in the database, which
+/// Tracks the version of the directory as one process sees it: the changes this process
+/// recorded ([`Store::local_changes`]) and the write requests it answered (counted by
+/// [`ChangeWatch::note_local_write`], which the server calls after each, for writes outside
+/// the feed such as trust), both seen at once, and the newest change-feed `seq` in the
+/// database, which
 /// catches the writes of other processes on the same database and of the admin CLI. The
 /// database is asked at most every [`ChangeWatch::FEED_CHECK`], by whichever caller comes
 /// first; the others go on with what is known, so a cache hit costs no I/O.
@@ -52,7 +54,9 @@ impl ChangeWatch {
             self.checking.store(false, Ordering::SeqCst);
         }
         (
-            self.local_writes.load(Ordering::SeqCst),
+            self.local_writes
+                .load(Ordering::SeqCst)
+                .wrapping_add(store.local_changes()),
             self.feed_seq.load(Ordering::SeqCst),
         )
     }
