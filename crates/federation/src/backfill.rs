@@ -233,6 +233,7 @@ async fn save_next(
     domain: &str,
     next: Option<String>,
 ) -> Result<(), crate::FederationError> {
+    let _peer_row = inner.peer_rows.lock().await;
     if let Some(mut peer) = inner.fed.peer(domain).await?
         && peer.backfill_next.is_some()
     {

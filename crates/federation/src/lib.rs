@@ -168,6 +168,9 @@ pub(crate) struct Inner {
     pub changed: Notify,
     /// WebFinger, NodeInfo and actor documents, until the directory changes.
     pub docs: doc_cache::DocumentCache,
+    /// Held across every read-modify-write of a peer row: the admin, the inbox and the backfill
+    /// change different fields of one row, and a stale whole-row save would undo another's change.
+    pub peer_rows: tokio::sync::Mutex<()>,
 }
 
 /// A node's federation: routes and background workers. Cheap to clone.
@@ -245,6 +248,7 @@ impl Federation {
             queued: Notify::new(),
             changed: Notify::new(),
             docs: doc_cache::DocumentCache::default(),
+            peer_rows: tokio::sync::Mutex::new(()),
         };
         Self {
             inner: Arc::new(inner),

@@ -129,6 +129,7 @@ pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerErr
     }
     inner.fed.save_remote_actor(&actor).await?;
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
+    let _peer_row = inner.peer_rows.lock().await;
     let mut peer = inner
         .fed
         .peer(&domain)
@@ -209,6 +210,7 @@ async fn discover(inner: &Inner, base: &str) -> Result<String, String> {
 /// too). Returns how many listings went.
 pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<u64, PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
+    let _peer_row = inner.peer_rows.lock().await;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
@@ -245,6 +247,7 @@ pub(crate) async fn set_refuse_relayed(
     refuse: bool,
 ) -> Result<(), PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
+    let _peer_row = inner.peer_rows.lock().await;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
@@ -423,6 +426,7 @@ pub(crate) async fn on_follow(
 ) -> Result<FedWrite, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
+    let _peer_row = inner.peer_rows.lock().await;
     let mut peer = inner
         .fed
         .peer(&domain)
@@ -452,6 +456,7 @@ pub(crate) async fn on_follow(
 /// An admin answers a node follow held for approval.
 pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(), PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
+    let _peer_row = inner.peer_rows.lock().await;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
@@ -490,6 +495,7 @@ pub(crate) async fn on_answer(
     actor: &hromada_store::RemoteActor,
 ) -> Result<bool, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
+    let _peer_row = inner.peer_rows.lock().await;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Ok(false);
     };
@@ -529,6 +535,7 @@ pub(crate) async fn on_undo(
     actor: &hromada_store::RemoteActor,
 ) -> Result<bool, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
+    let _peer_row = inner.peer_rows.lock().await;
     let Some(mut peer) = inner.fed.peer(&domain).await? else {
         return Ok(false);
     };
