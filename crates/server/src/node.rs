@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use hromada_app::App;
 use hromada_federation::website_check::{self, WebsiteChecker};
@@ -244,10 +245,21 @@ fn negotiate(federation: &Federation, app: &App, web: Router) -> Router {
             }
         }
         match response {
-            Ok(response) => response,
+            Ok(response) => close_after_refused_body(response),
             Err(never) => match never {},
         }
     })
+}
+
+/// A 413 is answered before the body is read; the unread rest makes the connection unusable,
+/// so say so, or a client may reuse it for its next request and fail with a broken pipe.
+fn close_after_refused_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 #[cfg(test)]

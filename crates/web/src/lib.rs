@@ -39,7 +39,6 @@ pub fn router(state: WebState) -> Router {
     routing::build(root_routes())
         .nest(API_PREFIX, api::router(&state))
         .merge(pages::router(&state))
-        .layer(axum::middleware::map_response(close_after_refused_body))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(
             TraceLayer::new_for_http()
@@ -52,20 +51,6 @@ pub fn router(state: WebState) -> Router {
                 ),
         )
         .with_state(state)
-}
-
-/// A 413 is answered before the body is read; the unread rest makes the connection unusable,
-/// so say so, or a client may reuse it for its next request and fail with a broken pipe.
-async fn close_after_refused_body(
-    mut response: axum::response::Response,
-) -> axum::response::Response {
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        response.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-    }
-    response
 }
 
 /// One span per request, with the path but never the query string: search words and form
