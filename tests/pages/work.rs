@@ -733,3 +733,100 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitors_report_an_initiative_from_its_page() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "soup").await;
+        let mut visitor = Jar::default();
+        let (_, _, page) = get(&client(), &mut visitor, &node.url("/initiatives/soup")).await;
+        assert!(
+            page.contains("href=\"/initiatives/soup/report\""),
+            "{backend:?}"
+        );
+        let csrf = token(&node, &mut visitor, "/initiatives/soup/report").await;
+        let path = "/initiatives/soup/report";
+        let filed = |reason: &'static str| {
+            [
+                ("csrf", csrf.as_str()),
+                ("category", "impersonation"),
+                ("reason", reason),
+                ("contact", "signal: @worried"),
+            ]
+        };
+
+        let (status, _, _) = send(&node, &mut visitor, path, &[("csrf", "forged")]).await;
+        assert_eq!(status, 403);
+        let (status, _, html) = send(&node, &mut visitor, path, &filed("")).await;
+        assert_eq!(status, 422, "an empty report is refused");
+        assert!(html.contains("reason-err") && html.contains("signal: @worried"));
+        assert!(
+            html.contains("value=\"impersonation\" selected"),
+            "input is kept"
+        );
+        let moderator = node.app().user_by_username("mod").await.unwrap();
+        let open = || node.app().reports(&moderator, None, 50, 0);
+        assert!(
+            open().await.unwrap().is_empty(),
+            "refused input stores nothing"
+        );
+
+        let (status, location, _) = send(
+            &node,
+            &mut visitor,
+            path,
+            &filed("Their jar is not theirs."),
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/initiatives/soup/report?sent=1")
+        );
+        let reports = open().await.unwrap();
+        assert_eq!(reports.len(), 1, "{backend:?}");
+        let report = &reports[0].report;
+        assert_eq!(report.category, ReportCategory::Impersonation);
+        assert_eq!(report.reason, "Their jar is not theirs.");
+        assert_eq!(
+            report.reporter,
+            hromada_domain::trust::Reporter::Anonymous {
+                contact: Some("signal: @worried".into())
+            }
+        );
+
+        // Signed in, the account is the way back: no contact field, the username is kept.
+        let mut petro = sign_in(&node, "petro").await;
+        let (_, _, form) = get(&client(), &mut petro, &node.url(path)).await;
+        assert!(!form.contains("name=\"contact\""));
+        let petro_csrf = csrf_of(&form);
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            path,
+            &[
+                ("csrf", &petro_csrf),
+                ("category", "inactive"),
+                ("reason", "No news since May."),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let newest = &open().await.unwrap()[0].report;
+        assert_eq!(
+            newest.reporter,
+            hromada_domain::trust::Reporter::User {
+                username: "petro".into()
+            }
+        );
+
+        let (status, _, _) = get(
+            &client(),
+            &mut visitor,
+            &node.url("/initiatives/nobody/report"),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+}

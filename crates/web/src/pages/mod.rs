@@ -23,6 +23,7 @@ pub(crate) mod inbox;
 pub(crate) mod moderation;
 pub(crate) mod public;
 pub(crate) mod render;
+pub(crate) mod report;
 pub(crate) mod trust;
 pub(crate) mod views;
 
@@ -58,6 +59,10 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/tags/{tag}", get(public::tag))
         .route("/initiatives/{handle}", get(public::initiative))
         .route("/initiatives/{handle}/follow", get(public::remote_follow))
+        .route(
+            "/initiatives/{handle}/report",
+            get(report::form).post(report::send),
+        )
         .route(
             "/initiatives/{handle}/feed.atom",
             get(feeds::initiative_atom),
