@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod delivery;
 mod events;
 mod federation;
 mod feed;
@@ -70,6 +71,8 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         peers::deleting_a_remote_listing_spares_local_ones,
         federation::follow_requests_are_pending_follows_oldest_first,
         federation::inbox_items_page_newest_first,
+        delivery::fan_out_queues_each_delivery_inbox_once,
+        delivery::finishing_a_batch_records_results_and_hosts,
     ];
     all.extend(cases![
         initiatives::deleting_tombstones_everything_and_retires_the_handle,

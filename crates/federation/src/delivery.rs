@@ -1,24 +1,34 @@
 //! Delivery workers: send queued activities, retry with backoff, keep host health, and report
 //! the queue to admins.
 //!
-//! Workers claim due deliveries from the database with a lease (so several processes can share
-//! one PostgreSQL), send each through [`HttpSigner::send_activity`], at most
-//! `per_host_concurrency` at a time per host, and record the result. Failures are retried
-//! with exponential backoff for days; a permanent 4xx is not retried; a host that keeps
-//! failing is marked unreachable and only probed, less and less often, until it answers.
+//! The worker claims due deliveries from the database in batches with a lease (so several
+//! processes can share one PostgreSQL), sends each through [`HttpSigner::send_activity`], at
+//! most `delivery_concurrency` at a time and `per_host_concurrency` per host, and hands the
+//! outcome to one recorder task, which writes the results of everything that finished
+//! meanwhile in one transaction. A fan-out to thousands of inboxes thus costs one claim query
+//! per few hundred deliveries and one write per batch of results, and the activity's body is
+//! parsed and its key looked up once per batch, not per inbox.
+//!
+//! Failures are retried with exponential backoff for days; a permanent 4xx is not retried; a
+//! host that keeps failing is marked unreachable and only probed, less and less often, until it
+//! answers. A result not yet recorded when the process dies is sent again after its lease
+//! (at least once, never lost).
+//!
+//! [`HttpSigner::send_activity`]: crate::signing::HttpSigner::send_activity
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use hromada_store::{
-    Delivery, DeliveryResult, DeliveryStatus, FederationStore, HostState, LocalActor, StoreError,
-    host_matches_domain,
+    Delivery, DeliveryResult, DeliveryStatus, FederationStore, FinishedDeliveries, HostState,
+    LocalActor, StoreError, host_matches_domain,
 };
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -31,13 +41,58 @@ use crate::urls::Urls;
 const LEASE: Duration = Duration::from_secs(120);
 /// How often finished rows are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// Most results written in one transaction.
+const RECORD_BATCH: usize = 512;
+
+/// What one attempt came to, before it is turned into a [`DeliveryResult`] by the recorder.
+enum Outcome {
+    Sent(SendOutcome),
+    /// The domain is blocked: cancelled without sending.
+    Blocked,
+    /// The host failed after this delivery was claimed: wait for its probe without trying.
+    Postponed(Probe),
+}
+
+struct Attempt {
+    delivery: Delivery,
+    outcome: Outcome,
+    at: DateTime<Utc>,
+}
+
+/// A host this worker found unreachable, and when that became known.
+#[derive(Clone)]
+struct Probe {
+    at: DateTime<Utc>,
+    error: Option<String>,
+    known: Instant,
+}
+
+/// Hosts that failed in this process while deliveries to them may be in hand already (the
+/// claim query skips hosts waiting for a probe, so this only covers what was claimed before).
+type Probing = Arc<Mutex<HashMap<String, Probe>>>;
+
+/// An activity ready to send: its signer and body, prepared once per claimed batch.
+struct Ready {
+    key: SigningKey,
+    body: Bytes,
+}
 
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
     let limits = &inner.settings.limits;
-    let slots = Arc::new(Semaphore::new(limits.delivery_concurrency.max(1)));
-    let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+    let concurrency = limits.delivery_concurrency.max(1);
+    let sending = Arc::new(Semaphore::new(concurrency));
+    // Deliveries claimed and not yet sent: enough that per-host limits never leave the
+    // senders idle, few enough that a lease does not run out while they wait.
+    let in_hand = (concurrency * 16).clamp(64, 1024);
+    let claimed_slots = Arc::new(Semaphore::new(in_hand));
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let probing: Probing = Arc::default();
+    let (results, results_rx) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record(inner.clone(), results_rx, probing.clone()));
     let mut in_flight = JoinSet::new();
     let mut last_purge = tokio::time::Instant::now();
+    // The last claim found fewer than it asked for: wait for news before asking again.
+    let mut drained = false;
     loop {
         while in_flight.try_join_next().is_some() {}
         if shutdown.is_cancelled() {
@@ -50,43 +105,92 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
             if let Err(e) = inner.fed.purge_before(before).await {
                 tracing::warn!(error = %e, "purging old deliveries failed");
             }
+            hosts.retain(|_, s| Arc::strong_count(s) > 1);
         }
-        let free = slots.available_permits();
-        let claimed = if free == 0 {
-            Vec::new()
-        } else {
+        let free = claimed_slots.available_permits();
+        // One query per batch: while much is in hand, let it drain before claiming more.
+        let wanted = if in_flight.is_empty() { 1 } else { in_hand / 2 };
+        if !drained && free >= wanted {
+            let claimed_at = Instant::now();
             let now = Utc::now();
             let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-            match inner.fed.claim_deliveries(now, free as u32, lease).await {
-                Ok(c) => c,
+            let batch = match inner.fed.claim_deliveries(now, free as u32, lease).await {
+                Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming deliveries failed");
                     Vec::new()
                 }
-            }
-        };
-        if claimed.is_empty() {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = inner.queued.notified() => {}
-                _ = tokio::time::sleep(limits.poll_interval) => {}
-                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            }
-            continue;
-        }
-        for delivery in claimed {
-            let Ok(slot) = slots.clone().acquire_owned().await else {
-                break;
             };
-            let host_slots = host_semaphore(&hosts, &delivery.host, limits.per_host_concurrency);
-            let inner = inner.clone();
-            in_flight.spawn(async move {
-                let _slot = slot;
-                let Ok(_host_slot) = host_slots.acquire_owned().await else { return };
-                if let Err(e) = attempt(&inner, delivery).await {
-                    tracing::warn!(error = %e, "recording a delivery failed; it will be retried after its lease");
+            drained = batch.len() < free;
+            if !batch.is_empty() {
+                let blocks = match inner.fed.domain_blocks().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        // Sending could reach a blocked domain; the claimed rows come back after their lease.
+                        tracing::warn!(error = %e, "reading domain blocks failed");
+                        continue;
+                    }
+                };
+                let mut ready: HashMap<String, Arc<Result<Ready, String>>> = HashMap::new();
+                for d in batch {
+                    let activity = match ready.get(&d.activity_id) {
+                        Some(r) => r.clone(),
+                        None => {
+                            let r = Arc::new(prepare(&inner, &d).await);
+                            ready.insert(d.activity_id.clone(), r.clone());
+                            r
+                        }
+                    };
+                    let Ok(claimed) = claimed_slots.clone().acquire_owned().await else {
+                        break;
+                    };
+                    let blocked = blocks
+                        .iter()
+                        .any(|b| host_matches_domain(&d.host, &b.domain));
+                    let host_slots = hosts
+                        .entry(d.host.clone())
+                        .or_insert_with(|| {
+                            Arc::new(Semaphore::new(limits.per_host_concurrency.max(1)))
+                        })
+                        .clone();
+                    let (inner, sending, probing, results) = (
+                        inner.clone(),
+                        sending.clone(),
+                        probing.clone(),
+                        results.clone(),
+                    );
+                    in_flight.spawn(async move {
+                        let _claimed = claimed;
+                        let outcome = if blocked {
+                            Outcome::Blocked
+                        } else if let Some(probe) = waiting(&probing, &d.host, claimed_at) {
+                            Outcome::Postponed(probe)
+                        } else {
+                            // The host's turn first, then a sender: a delivery waiting for its
+                            // host does not keep others from being sent.
+                            let Ok(_host) = host_slots.acquire_owned().await else {
+                                return;
+                            };
+                            let Ok(_sender) = sending.acquire_owned().await else {
+                                return;
+                            };
+                            Outcome::Sent(send(&inner, &d, &activity).await)
+                        };
+                        let _ = results.send(Attempt {
+                            delivery: d,
+                            outcome,
+                            at: Utc::now(),
+                        });
+                    });
                 }
-            });
+                continue;
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = inner.queued.notified() => drained = false,
+            _ = tokio::time::sleep(limits.poll_interval) => drained = false,
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
         }
     }
     // Give in-flight sends a moment; whatever does not finish is retried after its lease.
@@ -94,134 +198,20 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         while in_flight.join_next().await.is_some() {}
     })
     .await;
-}
-
-fn host_semaphore(
-    hosts: &Mutex<HashMap<String, Arc<Semaphore>>>,
-    host: &str,
-    limit: usize,
-) -> Arc<Semaphore> {
-    match hosts.lock() {
-        Ok(mut map) => map
-            .entry(host.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1))))
-            .clone(),
-        Err(_) => Arc::new(Semaphore::new(limit.max(1))),
-    }
-}
-
-/// Makes one attempt at a claimed delivery and records the result.
-async fn attempt(inner: &Inner, d: Delivery) -> Result<(), StoreError> {
-    let now = Utc::now();
-    let limits = &inner.settings.limits;
-    let mut host = inner
-        .fed
-        .host_state(&d.host)
-        .await?
-        .unwrap_or_else(|| HostState::new(&d.host));
-    let finish =
-        |status, attempted, next: DateTime<Utc>, http: Option<u16>, error: Option<String>| {
-            DeliveryResult {
-                status,
-                attempted,
-                next_attempt_at: next,
-                http_status: http,
-                error,
-            }
-        };
-
-    // Claimed before the host failed again: wait for its next probe without an attempt.
-    if let Some(probe) = host.next_probe_at
-        && probe > now
+    in_flight.shutdown().await;
+    // The recorder writes what finished, then stops when the last sender is gone.
+    drop(results);
+    if tokio::time::timeout(Duration::from_secs(10), recorder)
+        .await
+        .is_err()
     {
-        let r = finish(
-            DeliveryStatus::Pending,
-            false,
-            probe,
-            None,
-            host.last_error.clone(),
-        );
-        return inner.fed.finish_delivery(d.id, &r, &host, false).await;
+        tracing::warn!("recording the last delivery results timed out; they will be retried");
     }
-    let blocks = inner.fed.domain_blocks().await?;
-    if blocks
-        .iter()
-        .any(|b| host_matches_domain(&d.host, &b.domain))
-    {
-        let r = finish(
-            DeliveryStatus::Cancelled,
-            false,
-            now,
-            None,
-            Some("domain blocked".into()),
-        );
-        return inner.fed.finish_delivery(d.id, &r, &host, false).await;
-    }
-
-    let outcome = match signing_key(inner, &d).await {
-        Ok((key, inbox)) => {
-            inner
-                .signer
-                .send_activity(&key, &d.activity_id, Bytes::from(d.body.clone()), &inbox)
-                .await
-        }
-        Err(why) => SendOutcome::Refused(why),
-    };
-    let attempts = d.attempts + 1;
-    let was_failing = host.consecutive_failures > 0;
-    let result = match &outcome {
-        SendOutcome::Status(s) if (200..300).contains(s) => {
-            tracing::info!(activity = %d.activity_id, inbox = %d.inbox, status = s, "delivered");
-            host_answered(&mut host, now);
-            finish(DeliveryStatus::Delivered, true, now, Some(*s), None)
-        }
-        SendOutcome::Status(s) if (400..500).contains(s) && *s != 408 && *s != 429 => {
-            tracing::info!(activity = %d.activity_id, inbox = %d.inbox, status = s, "delivery rejected by the receiver; not retrying");
-            host_answered(&mut host, now);
-            finish(
-                DeliveryStatus::Rejected,
-                true,
-                now,
-                Some(*s),
-                Some(format!("HTTP {s}")),
-            )
-        }
-        SendOutcome::Refused(why) => {
-            tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, reason = %why, "delivery refused before sending");
-            finish(
-                DeliveryStatus::Cancelled,
-                true,
-                now,
-                None,
-                Some(why.clone()),
-            )
-        }
-        SendOutcome::Status(_) | SendOutcome::Network(_) => {
-            let (http, error) = match &outcome {
-                SendOutcome::Status(s) => (Some(*s), format!("HTTP {s}")),
-                SendOutcome::Network(e) => (None, e.clone()),
-                SendOutcome::Refused(e) => (None, e.clone()),
-            };
-            host_failed(&mut host, now, &error, limits);
-            let age = now - d.created_at;
-            if age > chrono::Duration::from_std(limits.give_up_after).unwrap_or_default() {
-                tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, %error, "giving up on delivery");
-                finish(DeliveryStatus::Failed, true, now, http, Some(error))
-            } else {
-                let next = now + backoff(attempts, limits.retry_base, limits.retry_max);
-                let next = host.next_probe_at.map_or(next, |p| p.max(next));
-                tracing::info!(activity = %d.activity_id, inbox = %d.inbox, %error, attempts, next = %next, "delivery failed; will retry");
-                finish(DeliveryStatus::Pending, true, next, http, Some(error))
-            }
-        }
-    };
-    let wake = was_failing && host.consecutive_failures == 0;
-    inner.fed.finish_delivery(d.id, &result, &host, wake).await
 }
 
-/// The key to sign with (the activity's own actor: Mastodon drops relayed activities) and the inbox.
-async fn signing_key(inner: &Inner, d: &Delivery) -> Result<(SigningKey, Url), String> {
-    let inbox = Url::parse(&d.inbox).map_err(|e| format!("inbox is not a URL: {e}"))?;
+/// The activity's key and body (the key of the activity's own actor: Mastodon drops relayed
+/// activities), or why it cannot be sent.
+async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, String> {
     let body: serde_json::Value =
         serde_json::from_str(&d.body).map_err(|e| format!("stored activity: {e}"))?;
     let actor_id = body
@@ -233,14 +223,183 @@ async fn signing_key(inner: &Inner, d: &Delivery) -> Result<(SigningKey, Url), S
         return Err("activity actor does not match its signer".into());
     }
     let keypair = inner.keys.get(d.actor).await.map_err(|e| e.to_string())?;
-    Ok((
-        SigningKey {
+    Ok(Ready {
+        key: SigningKey {
             key_id: Urls::key_id(&actor_id),
             actor_id,
             keypair,
         },
-        inbox,
-    ))
+        body: Bytes::from(d.body.clone()),
+    })
+}
+
+async fn send(inner: &Inner, d: &Delivery, activity: &Result<Ready, String>) -> SendOutcome {
+    let ready = match activity {
+        Ok(r) => r,
+        Err(why) => return SendOutcome::Refused(why.clone()),
+    };
+    let inbox = match Url::parse(&d.inbox) {
+        Ok(u) => u,
+        Err(e) => return SendOutcome::Refused(format!("inbox is not a URL: {e}")),
+    };
+    inner
+        .signer
+        .send_activity(&ready.key, &d.activity_id, ready.body.clone(), &inbox)
+        .await
+}
+
+/// When the host became unreachable after `claimed_at`, the probe to wait for.
+fn waiting(probing: &Probing, host: &str, claimed_at: Instant) -> Option<Probe> {
+    let map = probing.lock().ok()?;
+    map.get(host)
+        .filter(|p| p.known > claimed_at && p.at > Utc::now())
+        .cloned()
+}
+
+/// Writes the results of finished attempts, everything that arrived meanwhile at once.
+async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Attempt>, probing: Probing) {
+    let mut attempts = Vec::with_capacity(RECORD_BATCH);
+    while rx.recv_many(&mut attempts, RECORD_BATCH).await > 0 {
+        let finished = settle(&inner, &probing, std::mem::take(&mut attempts)).await;
+        let mut tries = 0;
+        while let Err(e) = inner.fed.finish_deliveries(&finished).await {
+            tries += 1;
+            if tries == 3 {
+                tracing::warn!(error = %e, count = finished.results.len(), "recording delivery results failed; they will be retried after their lease");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+        }
+    }
+}
+
+/// Turns attempts into results and host states, in the order they finished.
+async fn settle(inner: &Inner, probing: &Probing, attempts: Vec<Attempt>) -> FinishedDeliveries {
+    let limits = &inner.settings.limits;
+    let now = Utc::now();
+    let mut failing: HashMap<String, HostState> = HashMap::new();
+    let mut answered: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut results = Vec::with_capacity(attempts.len());
+    let finish =
+        |status, attempted, next: DateTime<Utc>, http: Option<u16>, error: Option<String>| {
+            DeliveryResult {
+                status,
+                attempted,
+                next_attempt_at: next,
+                http_status: http,
+                error,
+            }
+        };
+    for Attempt {
+        delivery: d,
+        outcome,
+        at,
+    } in attempts
+    {
+        let sent = match outcome {
+            Outcome::Blocked => {
+                let r = finish(
+                    DeliveryStatus::Cancelled,
+                    false,
+                    now,
+                    None,
+                    Some("domain blocked".into()),
+                );
+                results.push((d.id, r));
+                continue;
+            }
+            Outcome::Postponed(p) => {
+                results.push((
+                    d.id,
+                    finish(DeliveryStatus::Pending, false, p.at, None, p.error),
+                ));
+                continue;
+            }
+            Outcome::Sent(sent) => sent,
+        };
+        let result = match &sent {
+            SendOutcome::Status(s) if (200..300).contains(s) => {
+                tracing::debug!(activity = %d.activity_id, inbox = %d.inbox, status = s, "delivered");
+                answered.insert(d.host.clone(), at);
+                finish(DeliveryStatus::Delivered, true, now, Some(*s), None)
+            }
+            SendOutcome::Status(s) if (400..500).contains(s) && *s != 408 && *s != 429 => {
+                tracing::info!(activity = %d.activity_id, inbox = %d.inbox, status = s, "delivery rejected by the receiver; not retrying");
+                answered.insert(d.host.clone(), at);
+                finish(
+                    DeliveryStatus::Rejected,
+                    true,
+                    now,
+                    Some(*s),
+                    Some(format!("HTTP {s}")),
+                )
+            }
+            SendOutcome::Refused(why) => {
+                tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, reason = %why, "delivery refused before sending");
+                finish(
+                    DeliveryStatus::Cancelled,
+                    true,
+                    now,
+                    None,
+                    Some(why.clone()),
+                )
+            }
+            SendOutcome::Status(_) | SendOutcome::Network(_) => {
+                let (http, error) = match &sent {
+                    SendOutcome::Status(s) => (Some(*s), format!("HTTP {s}")),
+                    SendOutcome::Network(e) | SendOutcome::Refused(e) => (None, e.clone()),
+                };
+                let host = match failing.entry(d.host.clone()) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let stored = inner.fed.host_state(&d.host).await.unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, host = %d.host, "reading host state failed");
+                            None
+                        });
+                        e.insert(stored.unwrap_or_else(|| HostState::new(&d.host)))
+                    }
+                };
+                // It answered earlier in this batch: count failures from there.
+                if let Some(ok) = answered.remove(&d.host) {
+                    host_answered(host, ok);
+                }
+                host_failed(host, at, &error, limits);
+                if let (Some(probe), Ok(mut map)) = (host.next_probe_at, probing.lock()) {
+                    map.insert(
+                        d.host.clone(),
+                        Probe {
+                            at: probe,
+                            error: host.last_error.clone(),
+                            known: Instant::now(),
+                        },
+                    );
+                }
+                let age = at - d.created_at;
+                if age > chrono::Duration::from_std(limits.give_up_after).unwrap_or_default() {
+                    tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, %error, "giving up on delivery");
+                    finish(DeliveryStatus::Failed, true, now, http, Some(error))
+                } else {
+                    let next = at + backoff(d.attempts + 1, limits.retry_base, limits.retry_max);
+                    let next = host.next_probe_at.map_or(next, |p| p.max(next));
+                    tracing::info!(activity = %d.activity_id, inbox = %d.inbox, %error, attempts = d.attempts + 1, next = %next, "delivery failed; will retry");
+                    finish(DeliveryStatus::Pending, true, next, http, Some(error))
+                }
+            }
+        };
+        results.push((d.id, result));
+    }
+    if !answered.is_empty()
+        && let Ok(mut map) = probing.lock()
+    {
+        map.retain(|host, p| !answered.contains_key(host) && p.at > now);
+    }
+    let mut hosts: Vec<HostState> = failing.into_values().collect();
+    hosts.sort_by(|a, b| a.host.cmp(&b.host));
+    FinishedDeliveries {
+        results,
+        hosts,
+        answered: answered.into_iter().collect(),
+    }
 }
 
 fn host_answered(host: &mut HostState, now: DateTime<Utc>) {

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
-    FederationStore, Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair,
-    LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor, ScheduledPost, StoreError,
-    StoreResult, Target, WriteOutcome, inbox_host,
+    FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
+    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor,
+    ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -253,21 +253,17 @@ async fn insert_activity(
     activity: &hromada_store::NewActivity,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    let targets: Vec<Target> = match &activity.audience {
-        Audience::Inboxes(targets) => targets.clone(),
-        Audience::Followers(local) => sqlx::query_as::<_, (String, String)>(
-            "SELECT DISTINCT delivery_inbox, delivery_host FROM fed_followers
-             WHERE local_actor = $1 AND state = 'accepted' ORDER BY delivery_inbox",
+    let anyone = match &activity.audience {
+        Audience::Inboxes(targets) => !targets.is_empty(),
+        Audience::Followers(local) => sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM fed_followers WHERE local_actor = $1 AND state = 'accepted')",
         )
         .bind(local.key())
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|(inbox, host)| Target { inbox, host })
-        .collect(),
+        .map_err(db_err)?,
     };
-    if targets.is_empty() {
+    if !anyone {
         return Ok(0);
     }
     let (row_id,): (i64,) = sqlx::query_as(
@@ -280,22 +276,53 @@ async fn insert_activity(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| write_err(e, |_| format!("activity {} exists", activity.activity_id)))?;
-    let mut queued = 0;
-    for t in targets {
-        let done = sqlx::query(
+    // One statement for all inboxes: a fan-out to 10,000 followers is one insert, not 10,000.
+    let done = match &activity.audience {
+        Audience::Followers(local) => sqlx::query(
             "INSERT INTO fed_deliveries (activity, inbox, host, status, next_attempt_at, created_at, updated_at)
-             VALUES ($1, $2, $3, 'pending', $4, $4, $4) ON CONFLICT (activity, inbox) DO NOTHING",
+             SELECT DISTINCT $1::bigint, delivery_inbox, delivery_host, 'pending', $2::timestamptz, $2::timestamptz, $2::timestamptz
+             FROM fed_followers WHERE local_actor = $3 AND state = 'accepted' ORDER BY delivery_inbox
+             ON CONFLICT (activity, inbox) DO NOTHING",
         )
         .bind(row_id)
-        .bind(&t.inbox)
-        .bind(&t.host)
         .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        queued += done.rows_affected();
+        .bind(local.key()),
+        Audience::Inboxes(targets) => sqlx::query(
+            "INSERT INTO fed_deliveries (activity, inbox, host, status, next_attempt_at, created_at, updated_at)
+             SELECT $1, t.inbox, t.host, 'pending', $2, $2, $2
+             FROM UNNEST($3::text[], $4::text[]) WITH ORDINALITY AS t (inbox, host, n) ORDER BY t.n
+             ON CONFLICT (activity, inbox) DO NOTHING",
+        )
+        .bind(row_id)
+        .bind(now)
+        .bind(targets.iter().map(|t| t.inbox.clone()).collect::<Vec<_>>())
+        .bind(targets.iter().map(|t| t.host.clone()).collect::<Vec<_>>()),
     }
-    Ok(queued)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected())
+}
+
+async fn save_host(conn: &mut PgConnection, host: &HostState) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO fed_hosts ({HOST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+             first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,
+             last_success_at = excluded.last_success_at, last_error = excluded.last_error,
+             next_probe_at = excluded.next_probe_at"
+    ))
+    .bind(&host.host)
+    .bind(host.consecutive_failures)
+    .bind(host.first_failure_at)
+    .bind(host.last_failure_at)
+    .bind(host.last_success_at)
+    .bind(&host.last_error)
+    .bind(host.next_probe_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 async fn apply_in(conn: &mut PgConnection, w: &FedWrite) -> StoreResult<WriteOutcome> {
@@ -736,23 +763,7 @@ impl FederationStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(&format!(
-            "INSERT INTO fed_hosts ({HOST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
-                 first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,
-                 last_success_at = excluded.last_success_at, last_error = excluded.last_error,
-                 next_probe_at = excluded.next_probe_at"
-        ))
-        .bind(&host.host)
-        .bind(host.consecutive_failures)
-        .bind(host.first_failure_at)
-        .bind(host.last_failure_at)
-        .bind(host.last_success_at)
-        .bind(&host.last_error)
-        .bind(host.next_probe_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        save_host(&mut tx, host).await?;
         if wake_host {
             sqlx::query("UPDATE fed_deliveries SET next_attempt_at = $2 WHERE host = $1 AND status = 'pending' AND next_attempt_at > $2")
                 .bind(&host.host)
@@ -760,6 +771,64 @@ impl FederationStore for PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn finish_deliveries(&self, f: &FinishedDeliveries) -> StoreResult<()> {
+        if f.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        for (r, ids) in f.by_result() {
+            // Only rows this process leased: no other worker holds them.
+            sqlx::query(
+                "UPDATE fed_deliveries SET status = $2, attempts = attempts + $3, next_attempt_at = $4, leased_until = NULL,
+                     last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7
+                 WHERE id = ANY($1)",
+            )
+            .bind(ids)
+            .bind(r.status.code())
+            .bind(i32::from(r.attempted))
+            .bind(r.next_attempt_at)
+            .bind(r.http_status.map(i32::from))
+            .bind(&r.error)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for host in &f.hosts {
+            save_host(&mut tx, host).await?;
+        }
+        if !f.answered.is_empty() {
+            let mut answered: Vec<&(String, DateTime<Utc>)> = f.answered.iter().collect();
+            // Host rows locked in one order by every process: no deadlocks between batches.
+            answered.sort_by(|a, b| a.0.cmp(&b.0));
+            let hosts: Vec<String> = answered.iter().map(|(h, _)| h.clone()).collect();
+            let times: Vec<DateTime<Utc>> = answered.iter().map(|(_, t)| *t).collect();
+            sqlx::query(
+                "UPDATE fed_deliveries SET next_attempt_at = $2
+                 WHERE status = 'pending' AND next_attempt_at > $2 AND host IN (
+                     SELECT host FROM fed_hosts WHERE host = ANY($1) AND consecutive_failures > 0)",
+            )
+            .bind(&hosts)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO fed_hosts (host, consecutive_failures, last_success_at)
+                 SELECT host, 0, answered_at FROM UNNEST($1::text[], $2::timestamptz[]) AS a (host, answered_at)
+                 ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, first_failure_at = NULL,
+                     next_probe_at = NULL, last_success_at = excluded.last_success_at",
+            )
+            .bind(&hosts)
+            .bind(&times)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }

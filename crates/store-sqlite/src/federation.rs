@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
-    FederationStore, Follower, FollowerState, HostState, InboxItem, InboxItemKind, Keypair,
-    LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor, ScheduledPost, StoreError,
-    StoreResult, Target, WriteOutcome, inbox_host,
+    FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
+    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor,
+    ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
@@ -251,21 +251,17 @@ async fn insert_activity(
     activity: &hromada_store::NewActivity,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    let targets: Vec<Target> = match &activity.audience {
-        Audience::Inboxes(targets) => targets.clone(),
-        Audience::Followers(local) => sqlx::query_as::<_, (String, String)>(
-            "SELECT DISTINCT delivery_inbox, delivery_host FROM fed_followers
-             WHERE local_actor = ?1 AND state = 'accepted' ORDER BY delivery_inbox",
+    let anyone = match &activity.audience {
+        Audience::Inboxes(targets) => !targets.is_empty(),
+        Audience::Followers(local) => sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM fed_followers WHERE local_actor = ?1 AND state = 'accepted')",
         )
         .bind(local.key())
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|(inbox, host)| Target { inbox, host })
-        .collect(),
+        .map_err(db_err)?,
     };
-    if targets.is_empty() {
+    if !anyone {
         return Ok(0);
     }
     let (row_id,): (i64,) = sqlx::query_as(
@@ -278,22 +274,62 @@ async fn insert_activity(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| write_err(e, |_| format!("activity {} exists", activity.activity_id)))?;
-    let mut queued = 0;
-    for t in targets {
-        let done = sqlx::query(
+    // One statement for all inboxes: a fan-out to 10,000 followers is one insert, not 10,000.
+    let done = match &activity.audience {
+        Audience::Followers(local) => sqlx::query(
             "INSERT INTO fed_deliveries (activity, inbox, host, status, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4) ON CONFLICT (activity, inbox) DO NOTHING",
+             SELECT DISTINCT ?1, delivery_inbox, delivery_host, 'pending', ?2, ?2, ?2 FROM fed_followers
+             WHERE local_actor = ?3 AND state = 'accepted' ORDER BY delivery_inbox
+             ON CONFLICT (activity, inbox) DO NOTHING",
         )
         .bind(row_id)
-        .bind(&t.inbox)
-        .bind(&t.host)
         .bind(ts(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        queued += done.rows_affected();
+        .bind(local.key()),
+        Audience::Inboxes(targets) => {
+            let pairs: Vec<[&str; 2]> = targets
+                .iter()
+                .map(|t| [t.inbox.as_str(), t.host.as_str()])
+                .collect();
+            sqlx::query(
+                "INSERT INTO fed_deliveries (activity, inbox, host, status, next_attempt_at, created_at, updated_at)
+                 SELECT ?1, j.value ->> 0, j.value ->> 1, 'pending', ?2, ?2, ?2 FROM json_each(?3) j
+                 WHERE true ORDER BY j.key
+                 ON CONFLICT (activity, inbox) DO NOTHING",
+            )
+            .bind(row_id)
+            .bind(ts(now))
+            .bind(json_text(&pairs)?)
+        }
     }
-    Ok(queued)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected())
+}
+
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+async fn save_host(conn: &mut SqliteConnection, host: &HostState) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO fed_hosts ({HOST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
+             first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,
+             last_success_at = excluded.last_success_at, last_error = excluded.last_error,
+             next_probe_at = excluded.next_probe_at"
+    ))
+    .bind(&host.host)
+    .bind(host.consecutive_failures)
+    .bind(host.first_failure_at.map(ts))
+    .bind(host.last_failure_at.map(ts))
+    .bind(host.last_success_at.map(ts))
+    .bind(&host.last_error)
+    .bind(host.next_probe_at.map(ts))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 async fn apply_in(conn: &mut SqliteConnection, w: &FedWrite) -> StoreResult<WriteOutcome> {
@@ -735,23 +771,7 @@ impl FederationStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(&format!(
-            "INSERT INTO fed_hosts ({HOST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (host) DO UPDATE SET consecutive_failures = excluded.consecutive_failures,
-                 first_failure_at = excluded.first_failure_at, last_failure_at = excluded.last_failure_at,
-                 last_success_at = excluded.last_success_at, last_error = excluded.last_error,
-                 next_probe_at = excluded.next_probe_at"
-        ))
-        .bind(&host.host)
-        .bind(host.consecutive_failures)
-        .bind(host.first_failure_at.map(ts))
-        .bind(host.last_failure_at.map(ts))
-        .bind(host.last_success_at.map(ts))
-        .bind(&host.last_error)
-        .bind(host.next_probe_at.map(ts))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        save_host(&mut tx, host).await?;
         if wake_host {
             sqlx::query("UPDATE fed_deliveries SET next_attempt_at = ?2 WHERE host = ?1 AND status = 'pending' AND next_attempt_at > ?2")
                 .bind(&host.host)
@@ -759,6 +779,64 @@ impl FederationStore for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn finish_deliveries(&self, f: &FinishedDeliveries) -> StoreResult<()> {
+        if f.is_empty() {
+            return Ok(());
+        }
+        let now = ts(Utc::now());
+        let mut tx = self.begin_write().await?;
+        for (r, ids) in f.by_result() {
+            sqlx::query(
+                "UPDATE fed_deliveries SET status = ?2, attempts = attempts + ?3, next_attempt_at = ?4, leased_until = NULL,
+                     last_status = COALESCE(?5, last_status), last_error = ?6, updated_at = ?7
+                 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(json_text(&ids)?)
+            .bind(r.status.code())
+            .bind(i32::from(r.attempted))
+            .bind(ts(r.next_attempt_at))
+            .bind(r.http_status.map(i32::from))
+            .bind(&r.error)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for host in &f.hosts {
+            save_host(&mut tx, host).await?;
+        }
+        if !f.answered.is_empty() {
+            let answered: Vec<(&str, String)> = f
+                .answered
+                .iter()
+                .map(|(h, at)| (h.as_str(), ts(*at)))
+                .collect();
+            let answered = json_text(&answered)?;
+            sqlx::query(
+                "UPDATE fed_deliveries SET next_attempt_at = ?2
+                 WHERE status = 'pending' AND next_attempt_at > ?2 AND host IN (
+                     SELECT h.host FROM fed_hosts h JOIN json_each(?1) j ON h.host = j.value ->> 0
+                     WHERE h.consecutive_failures > 0)",
+            )
+            .bind(&answered)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO fed_hosts (host, consecutive_failures, last_success_at)
+                 SELECT j.value ->> 0, 0, j.value ->> 1 FROM json_each(?1) j WHERE true
+                 ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, first_failure_at = NULL,
+                     next_probe_at = NULL, last_success_at = excluded.last_success_at",
+            )
+            .bind(&answered)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }

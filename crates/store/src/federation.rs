@@ -332,6 +332,39 @@ pub struct DeliveryResult {
     pub error: Option<String>,
 }
 
+/// The results of many attempts, recorded in one transaction by
+/// [`FederationStore::finish_deliveries`] (a fan-out to thousands of inboxes would otherwise
+/// write once per inbox).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FinishedDeliveries {
+    /// Each delivery and how its attempt ended (or that it was postponed).
+    pub results: Vec<(i64, DeliveryResult)>,
+    /// Hosts whose new state replaces the stored one (they failed during these attempts).
+    pub hosts: Vec<HostState>,
+    /// Hosts that answered, and when; applied after `hosts`: their failure count and probe
+    /// reset, and one that was failing has its other pending deliveries made due at once.
+    pub answered: Vec<(String, DateTime<Utc>)>,
+}
+
+impl FinishedDeliveries {
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty() && self.hosts.is_empty() && self.answered.is_empty()
+    }
+
+    /// The delivery ids of each distinct result, so a backend writes one statement per result
+    /// rather than per delivery (all successes of a batch share one).
+    pub fn by_result(&self) -> Vec<(&DeliveryResult, Vec<i64>)> {
+        let mut groups: Vec<(&DeliveryResult, Vec<i64>)> = Vec::new();
+        for (id, result) in &self.results {
+            match groups.iter_mut().find(|(r, _)| *r == result) {
+                Some((_, ids)) => ids.push(*id),
+                None => groups.push((result, vec![*id])),
+            }
+        }
+        groups
+    }
+}
+
 /// The health of one remote host, as seen by delivery workers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostState {
@@ -551,6 +584,9 @@ pub trait FederationStore: Send + Sync + 'static {
         host: &HostState,
         wake_host: bool,
     ) -> StoreResult<()>;
+    /// Records a batch of results and host states at once, in one transaction (see
+    /// [`FinishedDeliveries`] for the order).
+    async fn finish_deliveries(&self, finished: &FinishedDeliveries) -> StoreResult<()>;
     async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>>;
     async fn host_states(&self) -> StoreResult<Vec<HostState>>;
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>>;
