@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod caching;
 mod editing;
 mod errors;
 mod openapi;
@@ -52,6 +53,8 @@ fn cases() -> Vec<(&'static str, Case)> {
         accounts::login_failures_are_rate_limited,
         accounts::admins_manage_accounts,
         accounts::private_data_stays_private,
+        caching::anonymous_reads_are_shared_and_follow_every_edit,
+        caching::callers_with_credentials_never_get_the_shared_answer,
         errors::errors_are_json_with_fitting_statuses,
         errors::oversized_bodies_get_413_and_nothing_is_stored,
         errors::health_check_reports_the_database,

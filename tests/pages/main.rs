@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod caching;
 mod work;
 
 use hromada_domain::{InitiativeInput, Role};

@@ -45,6 +45,13 @@ impl App {
         self.details.watch.note_local_write();
     }
 
+    /// The directory's version as this process sees it: whatever is built from the directory
+    /// at one version may be shown again while the version stays the same (see
+    /// [`hromada_store::ChangeWatch`]; writes through this process count at once).
+    pub async fn directory_version(&self) -> hromada_store::Version {
+        self.details.watch.version(self.store.as_ref()).await
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -58,9 +58,17 @@ pub(crate) fn wants_activitypub(headers: &axum::http::HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("application/activity+json") || v.contains("application/ld+json")
+            contains_ignoring_case(v, "application/activity+json")
+                || contains_ignoring_case(v, "application/ld+json")
         })
+}
+
+/// Without lowercasing a copy: this runs for every page view of an actor or object URL.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
@@ -80,19 +88,25 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
     ) {
         return true;
     }
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match segments.as_slice() {
-        [
-            "initiatives",
-            _,
-            "inbox" | "outbox" | "followers" | "featured",
-        ] => true,
-        ["initiatives", _]
-        | ["updates", _]
-        | ["needs", _]
-        | ["events", _]
-        | ["vouches", _]
-        | ["warnings", _] => wants_activitypub(&req.headers),
+    let mut segments = path.trim_start_matches('/').split('/');
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (
+            Some("initiatives"),
+            Some(_),
+            Some("inbox" | "outbox" | "followers" | "featured"),
+            None,
+        ) => true,
+        (
+            Some("initiatives" | "updates" | "needs" | "events" | "vouches" | "warnings"),
+            Some(_),
+            None,
+            None,
+        ) => wants_activitypub(&req.headers),
         _ => false,
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod extract;
 mod health;
@@ -19,10 +20,12 @@ mod routing;
 mod state;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::Method;
-use tower_http::LatencyUnit;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Instrument;
 
 pub use error::{ApiError, ErrorBody};
 pub use state::{WebSettings, WebState};
@@ -34,33 +37,54 @@ fn root_routes() -> Vec<routing::Route> {
     vec![routing::Route::get("/healthz", health::healthz)]
 }
 
-/// Every route the web edge serves, with tracing and panic safety applied.
+/// Every route the web edge serves, with access logs, shared anonymous responses and panic
+/// safety applied.
 pub fn router(state: WebState) -> Router {
+    let secure = state.settings().public_url.scheme() == "https";
+    let shared = cache::ResponseCache::new(state.app().clone(), secure);
     routing::build(root_routes())
         .nest(API_PREFIX, api::router(&state))
         .merge(pages::router(&state))
+        .layer(middleware::from_fn_with_state(
+            shared,
+            cache::shared_responses,
+        ))
+        .layer(middleware::from_fn(access_log))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(tracing::Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
-                ),
-        )
         .with_state(state)
 }
 
-/// One span per request, with the path but never the query string: search words and form
-/// values say more about people than an access log should keep.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
+/// One line per request that changes something or fails, at `info`; successful reads only at
+/// `debug` (formatting and writing a line per read costs more than serving a cached page).
+/// The path is logged but never the query string: search words and form values say more
+/// about people than an access log should keep.
+async fn access_log(request: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    let method = request.method().clone();
+    let read = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let detailed = tracing::enabled!(tracing::Level::DEBUG);
+    if read && !detailed {
+        let uri = request.uri().clone();
+        let response = next.run(request).await;
+        if response.status().is_server_error() {
+            let status = response.status().as_u16();
+            tracing::warn!(%method, path = uri.path(), status, "request failed");
+        }
+        return response;
+    }
+    let path = request.uri().path().to_string();
+    let span = tracing::debug_span!("request", %method, %path);
+    let response = next.run(request).instrument(span).await;
+    let status = response.status().as_u16();
+    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    if read && status < 500 {
+        tracing::debug!(%method, %path, status, latency_ms, "request");
+    } else if status >= 500 {
+        tracing::warn!(%method, %path, status, latency_ms, "request failed");
+    } else {
+        tracing::info!(%method, %path, status, latency_ms, "request");
+    }
+    response
 }
 
 /// Method and full path of every machine-readable route (the API and `/healthz`), as the

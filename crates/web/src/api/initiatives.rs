@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use hromada_domain::trust::TrustLevel;
 use hromada_domain::{
     Category, InitiativeInput, InitiativePatch, InitiativeStatus, Region, ValidationErrors,
@@ -185,12 +186,21 @@ pub(crate) async fn search(
     State(state): State<WebState>,
     viewer: MaybeAuthenticated,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Json<SearchResults>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = params.to_query().map_err(ApiError::invalid_query)?;
     let page = state.app().search(viewer.user(), &query).await?;
     let mut results = SearchResults::new(page, viewer.user());
     super::trust::attach(&state, &mut results.items).await?;
-    Ok(Json(results))
+    Ok(anonymous_shared(&viewer, Json(results).into_response()))
+}
+
+/// What anonymous callers get is the same for all of them (see [`crate::cache`]).
+fn anonymous_shared(viewer: &MaybeAuthenticated, response: Response) -> Response {
+    if viewer.0.is_none() {
+        crate::cache::shareable(response)
+    } else {
+        response
+    }
 }
 
 /// One initiative with its needs, updates and events.
@@ -213,14 +223,14 @@ pub(crate) async fn detail(
     State(state): State<WebState>,
     ApiPath(handle): ApiPath<String>,
     viewer: MaybeAuthenticated,
-) -> Result<Json<InitiativeDetailView>, ApiError> {
+) -> Result<Response, ApiError> {
     let detail = state
         .app()
         .initiative_detail(viewer.user(), &handle)
         .await?;
     let mut view = InitiativeDetailView::new(detail, viewer.user());
     super::trust::attach(&state, std::slice::from_mut(&mut view.initiative)).await?;
-    Ok(Json(view))
+    Ok(anonymous_shared(&viewer, Json(view).into_response()))
 }
 
 /// Submit an initiative.

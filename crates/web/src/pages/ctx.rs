@@ -49,16 +49,45 @@ pub fn lang_cookie(lang: Lang, secure: bool) -> HeaderValue {
     set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, secure)
 }
 
-/// The value of a cookie in a request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of one of our cookies, named as [`cookie_name`] names it (without building the
+/// name: this runs on every page view).
+fn our_cookie<'a>(headers: &'a HeaderMap, base: &str, secure: bool) -> Option<&'a str> {
+    find_cookie(headers, |k| {
+        if secure {
+            k.strip_prefix("__Host-") == Some(base)
+        } else {
+            k == base
+        }
+    })
+}
+
+fn find_cookie<'a>(headers: &'a HeaderMap, is_name: impl Fn(&str) -> bool) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .find(|(k, _)| is_name(k))
         .map(|(_, v)| v.trim())
+}
+
+/// The language a page is shown in: the visitor's choice (cookie), else their browser's.
+pub fn request_lang(headers: &HeaderMap, secure: bool) -> Lang {
+    our_cookie(headers, LANG_COOKIE, secure)
+        .and_then(Lang::from_code)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        })
+        .unwrap_or_else(Lang::default_lang)
+}
+
+/// The session secret a request carries, if any (whether it is valid is not checked here).
+pub fn session_secret(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    our_cookie(headers, SESSION_COOKIE, secure).filter(|s| !s.is_empty())
 }
 
 /// The CSRF token of this request: from the cookie, or freshly made (then the middleware
@@ -71,7 +100,7 @@ pub struct CsrfToken {
 
 impl CsrfToken {
     pub fn from_headers(headers: &HeaderMap, secure: bool) -> Self {
-        match cookie(headers, &cookie_name(CSRF_COOKIE, secure)).filter(|v| is_token(v)) {
+        match our_cookie(headers, CSRF_COOKIE, secure).filter(|v| is_token(v)) {
             Some(v) => Self {
                 value: v.to_string(),
                 fresh: false,
@@ -152,21 +181,13 @@ where
         let settings = state.settings();
         let secure = settings.public_url.scheme() == "https";
         let headers = &parts.headers;
-        let lang = cookie(headers, &cookie_name(LANG_COOKIE, secure))
-            .and_then(Lang::from_code)
-            .or_else(|| {
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(Lang::negotiate)
-            })
-            .unwrap_or_else(Lang::default_lang);
-        let (user, session) = match cookie(headers, &cookie_name(SESSION_COOKIE, secure)) {
-            Some(secret) if !secret.is_empty() => match state.app().authenticate(secret).await {
+        let lang = request_lang(headers, secure);
+        let (user, session) = match session_secret(headers, secure) {
+            Some(secret) => match state.app().authenticate(secret).await {
                 Ok((user, token)) => (Some(user), Some(token)),
                 Err(_) => (None, None),
             },
-            _ => (None, None),
+            None => (None, None),
         };
         let csrf_token = parts
             .extensions
@@ -215,8 +236,16 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=1; hromada_lang=en ; b=2"),
         );
-        assert_eq!(cookie(&h, "hromada_lang"), Some("en"));
-        assert_eq!(cookie(&h, "c"), None);
+        assert_eq!(find_cookie(&h, |k| k == "b"), Some("2"));
+        assert_eq!(find_cookie(&h, |k| k == "c"), None);
+        assert_eq!(our_cookie(&h, LANG_COOKIE, false), Some("en"));
+        assert_eq!(our_cookie(&h, LANG_COOKIE, true), None);
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-hromada_lang=uk"),
+        );
+        assert_eq!(our_cookie(&h, LANG_COOKIE, true), Some("uk"));
+        assert_eq!(our_cookie(&h, LANG_COOKIE, false), None);
         let t = CsrfToken::from_headers(&h, false);
         assert!(t.fresh && is_token(&t.value));
         assert!(t.matches(&t.value.clone()) && !t.matches("x"));

@@ -76,8 +76,11 @@ impl Lang {
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        let code = code.trim().to_ascii_lowercase();
-        LANGUAGES.iter().position(|(c, _, _)| *c == code).map(Lang)
+        let code = code.trim();
+        LANGUAGES
+            .iter()
+            .position(|(c, _, _)| c.eq_ignore_ascii_case(code))
+            .map(Lang)
     }
 
     pub fn all() -> impl Iterator<Item = Lang> {

@@ -450,7 +450,13 @@ pub(crate) async fn initiative(
         q if q.contains("trust=withdrawn") => Some(ctx.t.tr("trust.done_withdrawn")),
         _ => None,
     };
-    initiative_page(&state, ctx, &handle, follow_error, form, StatusCode::OK).await
+    let anonymous = ctx.user.is_none();
+    let page = initiative_page(&state, ctx, &handle, follow_error, form, StatusCode::OK).await?;
+    Ok(if anonymous {
+        crate::cache::shareable(page)
+    } else {
+        page
+    })
 }
 
 /// The initiative's page; `form` carries a moderator's input back after a field error.
