@@ -262,10 +262,11 @@ pub async fn shared_responses(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(kind) = (request.method() == Method::GET)
-        .then(|| kind_of(request.uri().path()))
-        .flatten()
-    else {
+    let kind = match *request.method() {
+        Method::GET => kind_of(request.uri().path()),
+        _ => None,
+    };
+    let Some(kind) = kind else {
         return next.run(request).await;
     };
     let headers = request.headers();
