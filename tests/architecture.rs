@@ -108,6 +108,11 @@ const RULES: &[(&str, &[&str])] = &[
 /// Only the test crates may use the test kit.
 const TESTKIT_USERS: &[&str] = &["hromada-tests"];
 
+/// The `rsa` crate (not constant-time: RUSTSEC-2023-0071) is for nothing a node runs. Only
+/// these may name it in normal dependencies: the test kit's fake fediverse server checks our
+/// signatures with code independent of ours, and the benchmark measures it as a reference.
+const RSA_USERS: &[&str] = &["hromada-testkit", "hromada-bench"];
+
 struct Graph {
     names: HashMap<String, String>,
     normal_deps: HashMap<String, Vec<String>>,
@@ -162,6 +167,16 @@ fn graph() -> Graph {
 }
 
 impl Graph {
+    /// Names of the direct normal dependencies of `name`.
+    fn direct(&self, name: &str) -> BTreeSet<String> {
+        self.id_of(name)
+            .and_then(|id| self.normal_deps.get(id))
+            .into_iter()
+            .flatten()
+            .filter_map(|d| self.names.get(d).cloned())
+            .collect()
+    }
+
     fn id_of(&self, name: &str) -> Option<&String> {
         self.names
             .iter()
@@ -214,6 +229,16 @@ fn crates_keep_their_boundaries() {
             ));
         }
     }
+    for name in graph.names.values() {
+        if name.starts_with("hromada")
+            && !RSA_USERS.contains(&name.as_str())
+            && graph.direct(name).contains("rsa")
+        {
+            broken.push(format!(
+                "{name} must not depend on the `rsa` crate (sign and verify with aws-lc-rs)"
+            ));
+        }
+    }
     assert!(
         broken.is_empty(),
         "architecture rules broken:\n{}",
@@ -227,4 +252,6 @@ fn the_rules_can_fail() {
     let graph = graph();
     assert!(graph.reachable("hromada-web").contains("axum"));
     assert!(graph.reachable("hromada-domain").contains("serde"));
+    // The direct-dependency check sees what a crate names: federation signs with aws-lc-rs.
+    assert!(graph.direct("hromada-federation").contains("aws-lc-rs"));
 }

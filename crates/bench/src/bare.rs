@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hromada_federation::signing::{SignatureParams, verify_digest};
+use hromada_federation::signing::{incoming_signature, verify_digest};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
@@ -148,11 +148,6 @@ async fn receive(s: &Bare, headers: &HeaderMap, body: &[u8]) -> Result<(), Statu
         serde_json::from_slice(body).map_err(|_| StatusCode::BAD_REQUEST)?;
     let id = activity["id"].as_str().ok_or(StatusCode::BAD_REQUEST)?;
     let actor = activity["actor"].as_str().ok_or(StatusCode::BAD_REQUEST)?;
-    let header = headers
-        .get("signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or(StatusCode::UNAUTHORIZED)?;
-    let params = SignatureParams::parse(header).map_err(unauthorized)?;
     let mut signed = headers.clone();
     if let Ok(v) = s.host.parse() {
         signed.entry("host").or_insert(v);
@@ -161,16 +156,16 @@ async fn receive(s: &Bare, headers: &HeaderMap, body: &[u8]) -> Result<(), Statu
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let signing_string = params
-        .signing_string(
-            "post",
-            "/inbox",
-            &signed,
-            true,
-            now,
-            std::time::Duration::from_secs(3600),
-        )
-        .map_err(unauthorized)?;
+    let params = incoming_signature(
+        "post",
+        "/inbox",
+        &signed,
+        true,
+        now,
+        std::time::Duration::from_secs(3600),
+    )
+    .map_err(unauthorized)?;
+    let signing_string = params.signing_string;
     let key: Option<(String, String)> =
         sqlx::query_as("SELECT actor, pem FROM keys WHERE key_id = ?1")
             .bind(&params.key_id)

@@ -138,7 +138,7 @@ pub fn actors(n: usize) -> anyhow::Result<Vec<RemoteActor>> {
 /// Which RSA implementation a bare rate was measured with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Impl {
-    /// The `rsa` crate, as `activitypub_federation` and our `RsaSigner` use it.
+    /// The `rsa` crate, as `activitypub_federation` (and Hromada before 2026-11-27) uses it.
     RsaCrate,
     AwsLcRs,
 }
@@ -210,7 +210,7 @@ pub fn bare_rate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hromada_federation::signing::{SignatureParams, verify_digest};
+    use hromada_federation::signing::{incoming_signature, verify_digest};
 
     /// What the bench signs must verify with the node's own parsing and the `rsa` crate,
     /// otherwise the inbox benchmark would measure refusals.
@@ -223,21 +223,20 @@ mod tests {
         let mut headers = req.headers.clone();
         headers.insert("host", "localhost:8080".parse().unwrap());
         verify_digest(&headers, &req.body).unwrap();
-        let params = SignatureParams::parse(headers["signature"].to_str().unwrap()).unwrap();
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
-        let s = params
-            .signing_string(
-                "post",
-                "/inbox",
-                &headers,
-                true,
-                now,
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let params = incoming_signature(
+            "post",
+            "/inbox",
+            &headers,
+            true,
+            now,
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let s = params.signing_string.clone();
         let key = rsa::RsaPublicKey::from_public_key_pem(&actor.public_key_pem).unwrap();
         key.verify(
             Pkcs1v15Sign::new::<Sha256>(),

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::keys::Keys;
 use crate::safety::{UnsafeUrl, check_url};
-use crate::signing::{HttpSigner, SigningKey, StatusRecorder};
+use crate::signing::{HttpSigner, SigningKey};
 use crate::urls::Urls;
 
 const AP_ACCEPT: &str = r#"application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
@@ -64,13 +64,6 @@ pub fn client(
             Vec::new(),
             !allow_private_networks,
         )))
-        .build()
-}
-
-/// The client deliveries go through: [`client`] plus the status recorder.
-pub fn delivery_client(client: reqwest::Client) -> reqwest_middleware::ClientWithMiddleware {
-    reqwest_middleware::ClientBuilder::new(client)
-        .with(StatusRecorder)
         .build()
 }
 

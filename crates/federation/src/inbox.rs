@@ -29,7 +29,7 @@ use crate::actors::has_actor;
 use crate::fetch::{ActorDoc, FetchError, same_origin};
 use crate::http::json_error;
 use crate::network::{IngestError, authority, ingest, ingest_tombstone, is_directory_doc};
-use crate::signing::{SignatureParams, VerifyError, verify_digest};
+use crate::signing::{IncomingSignature, VerifyError, incoming_signature, verify_digest};
 use crate::urls::LocalObject;
 use crate::{Inner, activities, peers};
 
@@ -193,33 +193,26 @@ async fn verify(
     body: &[u8],
     actor_id: &str,
 ) -> Result<(RemoteActor, bool), Refusal> {
-    let header = headers.get("signature").ok_or(VerifyError::Missing)?;
-    let params = SignatureParams::parse(
-        header
-            .to_str()
-            .map_err(|_| VerifyError::Malformed("not text"))?,
-    )?;
-    verify_digest(headers, body)?;
-    let mut headers = headers.clone();
-    if !headers.contains_key("host") {
-        // HTTP/2 has no Host header; the signer signed our public host.
-        if let Ok(v) = HeaderValue::from_str(inner.urls.authority()) {
-            headers.insert("host", v);
-        }
+    if !headers.contains_key("signature") {
+        return Err(VerifyError::Missing.into());
     }
+    verify_digest(headers, body)?;
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let signing_string = params.signing_string(
-        "post",
-        path,
-        &headers,
-        true,
-        now,
-        inner.settings.limits.signature_window,
-    )?;
+    let window = inner.settings.limits.signature_window;
+    let params = if headers.contains_key("host") {
+        incoming_signature("post", path, headers, true, now, window)?
+    } else {
+        // HTTP/2 has no Host header; the signer signed our public host.
+        let mut headers = headers.clone();
+        if let Ok(v) = HeaderValue::from_str(inner.urls.authority()) {
+            headers.insert("host", v);
+        }
+        incoming_signature("post", path, &headers, true, now, window)?
+    };
     if !same_origin(&params.key_id, actor_id) {
         return Err(Refusal::Unauthorized(
             "the key is not the activity actor's".into(),
@@ -234,7 +227,7 @@ async fn verify(
         .await
         .map_err(|e| Refusal::Unavailable(e.to_string()))?;
     if let Some(a) = cached.filter(|a| a.key_id == params.key_id && a.fetched_at > fresh_after) {
-        if check(inner, &a, &signing_string, &params).await? {
+        if check(inner, &a, &params).await? {
             return Ok((a, false));
         }
         tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
@@ -253,7 +246,7 @@ async fn verify(
             "the key belongs to another actor".into(),
         ));
     }
-    if check(inner, &fetched, &signing_string, &params).await? {
+    if check(inner, &fetched, &params).await? {
         Ok((fetched, true))
     } else {
         Err(VerifyError::Invalid(actor_id.to_string()).into())
@@ -263,14 +256,14 @@ async fn verify(
 async fn check(
     inner: &Inner,
     actor: &RemoteActor,
-    signing_string: &str,
-    params: &SignatureParams,
+    params: &IncomingSignature,
 ) -> Result<bool, Refusal> {
     inner
         .signer
         .verify(
+            &actor.key_id,
             &actor.public_key_pem,
-            signing_string.to_string(),
+            params.signing_string.clone(),
             params.signature.clone(),
         )
         .await

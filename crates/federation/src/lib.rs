@@ -6,13 +6,15 @@
 //! [`Federation::spawn_workers`] runs the publisher (the store's change feed → activities in a
 //! durable queue) and the delivery workers. See `docs/FEDERATION.md` for every shape.
 //!
-//! Uses `activitypub_federation` to sign and send deliveries (`SendActivityTask`); inbox
-//! verification, the queue, fetching and discovery are ours (the crate's axum support lacks
-//! key refetch, deduplication and a persistent queue). Must not depend on sqlx or the web crate.
+//! HTTP signatures are ours (`signing`: aws-lc-rs through `http-signature-normalization`), as
+//! are inbox verification, the queue, fetching and discovery; of `activitypub_federation` only
+//! the DNS resolver that refuses internal addresses is used. Must not depend on sqlx or the
+//! web crate.
 
 mod activities;
 mod actors;
 mod backfill;
+mod crypto_pool;
 mod delivery;
 mod discovery;
 mod doc_cache;
@@ -50,7 +52,7 @@ pub use urls::{INSTANCE_USERNAME, Urls};
 
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::keys::Keys;
-use crate::signing::{HttpSigner, RsaSigner, SignError};
+use crate::signing::{AwsLcSigner, HttpSigner, SignError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
@@ -195,14 +197,7 @@ impl Federation {
         let timeout = settings.limits.request_timeout;
         let client = fetch::client(&user_agent, timeout, settings.allow_private_networks)
             .map_err(|e| FederationError::Config(format!("HTTP client: {e}")))?;
-        let signer = RsaSigner::new(
-            fetch::delivery_client(client.clone()),
-            urls.authority(),
-            settings.allow_private_networks,
-            timeout,
-        )
-        .await
-        .map_err(FederationError::Config)?;
+        let signer = AwsLcSigner::new(client.clone(), settings.allow_private_networks, timeout);
         Ok(Self::with_signer(
             settings,
             urls,

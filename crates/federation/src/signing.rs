@@ -1,31 +1,34 @@
 //! HTTP Signatures (draft-cavage, as Mastodon does them) behind one small interface.
 //!
-//! [`HttpSigner`] is everything that touches keys: generating key pairs, signing outgoing
-//! POSTs (through `activitypub_federation`'s `SendActivityTask`) and GETs, and verifying
-//! incoming signatures. Private-key operations run on the blocking pool, never on the async
-//! workers. A later implementation (e.g. aws-lc-rs, constant-time) replaces [`RsaSigner`]
-//! without touching the rest of the crate. Parsing the `Signature` header and building the
-//! signing string is plain text work and lives here too.
+//! [`HttpSigner`] is everything that touches keys: generating key pairs, signing and sending
+//! outgoing POSTs, signing GETs, and verifying incoming signatures. [`AwsLcSigner`] does the RSA
+//! with aws-lc-rs (constant-time, unlike the `rsa` crate: RUSTSEC-2023-0071) on a small pool of
+//! crypto threads, never on the async workers, and keeps every key it has parsed. Signing
+//! strings are built and read by the `http-signature-normalization` crate.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
-use activitypub_federation::activity_sending::SendActivityTask;
-use activitypub_federation::config::{Data, FederationConfig};
-use activitypub_federation::traits::{Activity, Actor, Object};
 use async_trait::async_trait;
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use hromada_store::Keypair;
 use http::{HeaderMap, HeaderValue};
-use rsa::pkcs1v15::Pkcs1v15Sign;
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::{RsaPrivateKey, RsaPublicKey};
-use serde::Serialize;
+use http_signature_normalization::Config;
+use http_signature_normalization::create::Unsigned;
+use http_signature_normalization::verify::{Algorithm, DeprecatedAlgorithm};
 use sha2::{Digest, Sha256};
 use url::Url;
+
+use crate::crypto_pool::CryptoPool;
+use crate::safety::check_url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -41,13 +44,11 @@ pub enum VerifyError {
     #[error("no Signature header")]
     Missing,
     #[error("malformed Signature header: {0}")]
-    Malformed(&'static str),
+    Malformed(String),
     #[error("unsupported signature algorithm {0}")]
     Algorithm(String),
     #[error("the signature must cover {0}")]
-    NotCovered(&'static str),
-    #[error("signed header {0} is missing")]
-    HeaderMissing(String),
+    NotCovered(String),
     #[error("Date/created is outside the accepted window")]
     Expired,
     #[error("the Digest header does not match the body")]
@@ -84,7 +85,7 @@ pub enum SendOutcome {
 
 #[async_trait]
 pub trait HttpSigner: Send + Sync + 'static {
-    /// A fresh RSA-2048 key pair.
+    /// A fresh RSA-2048 key pair (PKCS#8 and SubjectPublicKeyInfo PEM).
     async fn generate_keypair(&self) -> Result<Keypair, SignError>;
     /// Signs `body` (digest, date, host, request target) as `key` and POSTs it to `inbox`.
     async fn send_activity(
@@ -96,84 +97,212 @@ pub trait HttpSigner: Send + Sync + 'static {
     ) -> SendOutcome;
     /// The `Date` and `Signature` headers for a GET of `url` (signed fetch).
     async fn sign_get(&self, key: &SigningKey, url: &Url) -> Result<HeaderMap, SignError>;
-    /// Whether `signature` is a valid RSA-SHA256 signature of `message` by `public_key_pem`.
+    /// Whether `signature` is a valid RSA-SHA256 signature of `message` by the key `key_id`,
+    /// whose PEM is `public_key_pem` (a changed PEM for the same id replaces the parsed key).
     async fn verify(
         &self,
+        key_id: &str,
         public_key_pem: &str,
         message: String,
         signature: Vec<u8>,
     ) -> Result<bool, SignError>;
 }
 
-tokio::task_local! {
-    /// The status of the last response seen by [`StatusRecorder`] in this task: the crate's
-    /// `SendActivityTask` reports a permanent 4xx as success, and we want to log and show it.
-    static LAST_STATUS: Cell<Option<u16>>;
+/// Remote keys kept parsed; beyond this an arbitrary one is dropped (they are re-parsed on use).
+const MAX_PUBLIC_KEYS: usize = 4096;
+/// Local actors' parsed private keys (one per initiative); same rule.
+const MAX_PRIVATE_KEYS: usize = 4096;
+
+/// The longest answer body read from an inbox (only so the connection can be reused).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Outgoing POSTs: `(request-target) content-type date digest host`, `hs2019`, no
+/// `(created)`/`(expires)` (Pleroma and Akkoma refuse those; Mastodon accepts both).
+static POST_CONFIG: LazyLock<Config> =
+    LazyLock::new(|| Config::new().mastodon_compat().require_digest());
+/// Signed fetches: `(request-target) date host`.
+static GET_CONFIG: LazyLock<Config> = LazyLock::new(|| Config::new().mastodon_compat());
+
+/// A parsed key, with the PEM it came from (a different PEM under the same id is a rotation).
+struct Parsed<K> {
+    pem: String,
+    key: Arc<K>,
 }
 
-/// Middleware for the delivery client that records response statuses (see [`LAST_STATUS`]).
-pub(crate) struct StatusRecorder;
+/// A bounded map of parsed keys by key id.
+struct KeyCache<K> {
+    max: usize,
+    keys: Mutex<HashMap<String, Parsed<K>>>,
+}
 
-#[async_trait]
-impl reqwest_middleware::Middleware for StatusRecorder {
-    async fn handle(
-        &self,
-        req: reqwest::Request,
-        extensions: &mut http::Extensions,
-        next: reqwest_middleware::Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        let response = next.run(req, extensions).await;
-        if let Ok(r) = &response {
-            let status = r.status().as_u16();
-            let _ = LAST_STATUS.try_with(|c| c.set(Some(status)));
+impl<K> KeyCache<K> {
+    fn new(max: usize) -> Self {
+        Self {
+            max,
+            keys: Mutex::new(HashMap::new()),
         }
-        response
+    }
+
+    fn get(&self, key_id: &str, pem: &str) -> Option<Arc<K>> {
+        let keys = self.keys.lock().ok()?;
+        keys.get(key_id)
+            .filter(|p| p.pem == pem)
+            .map(|p| p.key.clone())
+    }
+
+    fn put(&self, key_id: &str, pem: &str, key: Arc<K>) {
+        let Ok(mut keys) = self.keys.lock() else {
+            return;
+        };
+        if keys.len() >= self.max
+            && !keys.contains_key(key_id)
+            && let Some(evict) = keys.keys().next().cloned()
+        {
+            keys.remove(&evict);
+        }
+        keys.insert(
+            key_id.to_string(),
+            Parsed {
+                pem: pem.to_string(),
+                key,
+            },
+        );
     }
 }
 
-/// [`HttpSigner`] with the `rsa` crate, sending through `activitypub_federation`.
-pub struct RsaSigner {
-    config: FederationConfig<()>,
+/// [`HttpSigner`] with aws-lc-rs, sending with reqwest.
+pub struct AwsLcSigner {
+    /// `fetch::client`: no redirects, internal addresses refused at connect time.
+    client: reqwest::Client,
+    allow_private_networks: bool,
+    timeout: Duration,
+    pool: CryptoPool,
+    private_keys: KeyCache<RsaKeyPair>,
+    public_keys: KeyCache<ParsedPublicKey>,
 }
 
-impl RsaSigner {
-    /// `client` must carry [`StatusRecorder`] (see `fetch::delivery_client`). `domain` is our
-    /// `host[:port]`; `allow_private_networks` lets the crate send to http and loopback URLs.
-    pub async fn new(
-        client: reqwest_middleware::ClientWithMiddleware,
-        domain: &str,
-        allow_private_networks: bool,
-        timeout: Duration,
-    ) -> Result<Self, String> {
-        let config = FederationConfig::builder()
-            .domain(domain)
-            .app_data(())
-            .client(client)
-            .debug(allow_private_networks)
-            .allow_http_urls(allow_private_networks)
-            .request_timeout(timeout)
-            // Sign without (created)/(expires): Pleroma/Akkoma need it, Mastodon accepts both.
-            .http_signature_compat(true)
-            .build()
+impl AwsLcSigner {
+    /// `client` should be `fetch::client` (it refuses internal addresses at connect time);
+    /// `allow_private_networks` lets deliveries go to http and loopback URLs (tests, demos).
+    pub fn new(client: reqwest::Client, allow_private_networks: bool, timeout: Duration) -> Self {
+        Self {
+            client,
+            allow_private_networks,
+            timeout,
+            pool: CryptoPool::new(),
+            private_keys: KeyCache::new(MAX_PRIVATE_KEYS),
+            public_keys: KeyCache::new(MAX_PUBLIC_KEYS),
+        }
+    }
+
+    /// Signs a prepared signature on the crypto pool (parsing and caching the key if needed)
+    /// and returns the `Signature` header value.
+    async fn sign(&self, key: &SigningKey, unsigned: Unsigned) -> Result<String, SignError> {
+        let pem = &key.keypair.private_key_pem;
+        let cached = self.private_keys.get(&key.key_id, pem);
+        let to_parse = cached.is_none().then(|| pem.clone());
+        let key_id = key.key_id.clone();
+        let (parsed, header) = self
+            .pool
+            .run(move || {
+                let parsed = match cached {
+                    Some(k) => k,
+                    None => Arc::new(parse_private_key(&to_parse.unwrap_or_default())?),
+                };
+                let signed = unsigned.sign(key_id, |s| {
+                    sign_with(&parsed, s.as_bytes()).map(|sig| BASE64.encode(sig))
+                })?;
+                Ok::<_, SignError>((parsed, signed.signature_header()))
+            })
+            .await??;
+        self.private_keys.put(&key.key_id, pem, parsed);
+        Ok(header)
+    }
+
+    async fn post(&self, key: &SigningKey, body: Bytes, inbox: &Url) -> Result<u16, SendError> {
+        check_url(inbox, self.allow_private_networks)
+            .map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
+        let host = host_header(inbox).ok_or_else(|| SendError::Refused("no host".into()))?;
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let digest = format!("SHA-256={}", BASE64.encode(Sha256::digest(&body)));
+        let mut signed = BTreeMap::new();
+        signed.insert(
+            "content-type".to_string(),
+            crate::http::AP_CONTENT_TYPE.into(),
+        );
+        signed.insert("date".to_string(), date.clone());
+        signed.insert("digest".to_string(), digest.clone());
+        signed.insert("host".to_string(), host.clone());
+        let unsigned = POST_CONFIG
+            .begin_sign("POST", &path_and_query(inbox), signed)
+            .map_err(|e| SendError::Refused(e.to_string()))?;
+        let header = self
+            .sign(key, unsigned)
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(Self { config })
+            .map_err(|e| SendError::Refused(e.to_string()))?;
+        let mut response = self
+            .client
+            .post(inbox.clone())
+            .timeout(self.timeout)
+            .header(http::header::CONTENT_TYPE, crate::http::AP_CONTENT_TYPE)
+            .header(http::header::HOST, host)
+            .header(http::header::DATE, date)
+            .header("digest", digest)
+            .header("signature", header)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SendError::Network(error_chain(&e)))?;
+        let status = response.status().as_u16();
+        // Read the (short) answer so the connection goes back to the pool for the next POST.
+        let mut read = 0;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            read += chunk.len();
+            if read > MAX_ANSWER_BYTES {
+                break;
+            }
+        }
+        Ok(status)
     }
+}
+
+enum SendError {
+    Refused(String),
+    Network(String),
+}
+
+/// `host[:port]` as the request will carry it (reqwest leaves out default ports).
+fn host_header(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// The error and its causes ("error sending request" alone says nothing).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 #[async_trait]
-impl HttpSigner for RsaSigner {
+impl HttpSigner for AwsLcSigner {
     async fn generate_keypair(&self) -> Result<Keypair, SignError> {
-        let kp = tokio::task::spawn_blocking(
-            activitypub_federation::http_signatures::generate_actor_keypair,
-        )
-        .await
-        .map_err(|e| SignError::Task(e.to_string()))?
-        .map_err(|e| SignError::Key(e.to_string()))?;
-        Ok(Keypair {
-            public_key_pem: kp.public_key,
-            private_key_pem: kp.private_key,
-        })
+        self.pool.run(generate_keypair).await?
     }
 
     async fn send_activity(
@@ -183,63 +312,26 @@ impl HttpSigner for RsaSigner {
         body: Bytes,
         inbox: &Url,
     ) -> SendOutcome {
-        let (Ok(actor_id), Ok(id)) = (Url::parse(&key.actor_id), Url::parse(activity_id)) else {
-            return SendOutcome::Refused("activity or actor id is not a URL".into());
-        };
-        let actor = SendingActor {
-            id: actor_id.clone(),
-            keypair: key.keypair.clone(),
-            inbox: actor_id.clone(),
-        };
-        let activity = RawActivity {
-            id,
-            actor: actor_id,
-            body,
-        };
-        let data: Data<()> = self.config.to_request_data();
-        let tasks =
-            match SendActivityTask::prepare(&activity, &actor, vec![inbox.clone()], &data).await {
-                Ok(t) => t,
-                Err(e) => return SendOutcome::Refused(e.to_string()),
-            };
-        let Some(task) = tasks.into_iter().next() else {
-            return SendOutcome::Refused(format!("inbox {inbox} is not allowed"));
-        };
-        let (result, status) = LAST_STATUS
-            .scope(Cell::new(None), async {
-                let result = task.sign_and_send(&data).await;
-                (result, LAST_STATUS.with(Cell::get))
-            })
-            .await;
-        match (result, status) {
-            (_, Some(status)) => SendOutcome::Status(status),
-            (Err(e), None) => SendOutcome::Network(e.to_string()),
-            (Ok(()), None) => SendOutcome::Network("no response".into()),
+        match self.post(key, body, inbox).await {
+            Ok(status) => SendOutcome::Status(status),
+            Err(SendError::Refused(why)) => {
+                tracing::debug!(activity = %activity_id, %inbox, reason = %why, "not sent");
+                SendOutcome::Refused(why)
+            }
+            Err(SendError::Network(why)) => SendOutcome::Network(why),
         }
     }
 
     async fn sign_get(&self, key: &SigningKey, url: &Url) -> Result<HeaderMap, SignError> {
-        let host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            (None, _) => return Err(SignError::Key("URL without host".into())),
-        };
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
+        let host = host_header(url).ok_or_else(|| SignError::Key("URL without host".into()))?;
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let signing_string = format!("(request-target): get {target}\nhost: {host}\ndate: {date}");
-        let pem = key.keypair.private_key_pem.clone();
-        let signature =
-            tokio::task::spawn_blocking(move || sign_rsa_sha256(&pem, signing_string.as_bytes()))
-                .await
-                .map_err(|e| SignError::Task(e.to_string()))??;
-        let header = format!(
-            r#"keyId="{}",algorithm="rsa-sha256",headers="(request-target) host date",signature="{}""#,
-            key.key_id,
-            BASE64.encode(signature)
-        );
+        let mut signed = BTreeMap::new();
+        signed.insert("date".to_string(), date.clone());
+        signed.insert("host".to_string(), host);
+        let unsigned = GET_CONFIG
+            .begin_sign("GET", &path_and_query(url), signed)
+            .map_err(|e| SignError::Key(e.to_string()))?;
+        let header = self.sign(key, unsigned).await?;
         let mut headers = HeaderMap::new();
         let value = |s: &str| HeaderValue::from_str(s).map_err(|e| SignError::Key(e.to_string()));
         headers.insert("date", value(&date)?);
@@ -249,295 +341,217 @@ impl HttpSigner for RsaSigner {
 
     async fn verify(
         &self,
+        key_id: &str,
         public_key_pem: &str,
         message: String,
         signature: Vec<u8>,
     ) -> Result<bool, SignError> {
-        let pem = public_key_pem.to_string();
-        tokio::task::spawn_blocking(move || {
-            let key = RsaPublicKey::from_public_key_pem(&pem)
-                .map_err(|e| SignError::Key(e.to_string()))?;
-            let hashed = Sha256::digest(message.as_bytes());
-            Ok(key
-                .verify(Pkcs1v15Sign::new::<Sha256>(), &hashed, &signature)
-                .is_ok())
-        })
-        .await
-        .map_err(|e| SignError::Task(e.to_string()))?
-    }
-}
-
-fn sign_rsa_sha256(private_key_pem: &str, message: &[u8]) -> Result<Vec<u8>, SignError> {
-    let key = RsaPrivateKey::from_pkcs8_pem(private_key_pem)
-        .map_err(|e| SignError::Key(e.to_string()))?;
-    key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
-        .map_err(|e| SignError::Key(e.to_string()))
-}
-
-/// An activity as exact JSON bytes: what we stored is what gets signed and sent.
-#[derive(Debug)]
-struct RawActivity {
-    id: Url,
-    actor: Url,
-    body: Bytes,
-}
-
-impl Serialize for RawActivity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let raw: &serde_json::value::RawValue = std::str::from_utf8(&self.body)
-            .ok()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .ok_or_else(|| serde::ser::Error::custom("stored activity is not JSON"))?;
-        raw.serialize(s)
-    }
-}
-
-/// The crate needs an [`Activity`] to send; ours is only ever sent, never received.
-#[async_trait]
-impl Activity for RawActivity {
-    type DataType = ();
-    type Error = activitypub_federation::error::Error;
-
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-
-    async fn verify(&self, _: &Data<()>) -> Result<(), Self::Error> {
-        Err(activitypub_federation::error::Error::Other(
-            "outgoing only".into(),
-        ))
-    }
-
-    async fn receive(self, _: &Data<()>) -> Result<(), Self::Error> {
-        Err(activitypub_federation::error::Error::Other(
-            "outgoing only".into(),
-        ))
-    }
-}
-
-/// The crate needs an [`Actor`] with a private key to sign as.
-#[derive(Debug)]
-struct SendingActor {
-    id: Url,
-    keypair: Keypair,
-    inbox: Url,
-}
-
-#[async_trait]
-impl Object for SendingActor {
-    type DataType = ();
-    type Kind = ();
-    type Error = activitypub_federation::error::Error;
-
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    async fn read_from_id(_: Url, _: &Data<()>) -> Result<Option<Self>, Self::Error> {
-        Ok(None)
-    }
-
-    async fn into_json(self, _: &Data<()>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn verify(_: &(), _: &Url, _: &Data<()>) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    async fn from_json(_: (), _: &Data<()>) -> Result<Self, Self::Error> {
-        Err(activitypub_federation::error::Error::Other(
-            "local signing actor only".into(),
-        ))
-    }
-}
-
-impl Actor for SendingActor {
-    fn public_key_pem(&self) -> &str {
-        &self.keypair.public_key_pem
-    }
-
-    fn private_key_pem(&self) -> Option<String> {
-        Some(self.keypair.private_key_pem.clone())
-    }
-
-    fn inbox(&self) -> Url {
-        self.inbox.clone()
-    }
-}
-
-// ---- incoming signatures: parsing and the signing string ----
-
-/// The parameters of a draft-cavage `Signature` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureParams {
-    pub key_id: String,
-    pub algorithm: Option<String>,
-    /// Lower-case header names in signed order; `(request-target)` etc. included.
-    pub headers: Vec<String>,
-    pub signature: Vec<u8>,
-    pub created: Option<i64>,
-    pub expires: Option<i64>,
-}
-
-impl SignatureParams {
-    pub fn parse(value: &str) -> Result<Self, VerifyError> {
-        let mut fields = BTreeMap::new();
-        let mut rest = value.trim();
-        while !rest.is_empty() {
-            let (name, after) = rest
-                .split_once('=')
-                .ok_or(VerifyError::Malformed("expected name=value"))?;
-            let name = name.trim().to_ascii_lowercase();
-            let after = after.trim_start();
-            let (val, remaining) = if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted
-                    .find('"')
-                    .ok_or(VerifyError::Malformed("unterminated quote"))?;
-                (&quoted[..end], &quoted[end + 1..])
-            } else {
-                let end = after.find(',').unwrap_or(after.len());
-                (after[..end].trim(), &after[end..])
-            };
-            fields.insert(name, val.to_string());
-            rest = remaining.trim_start();
-            rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
-        }
-        let key_id = fields
-            .remove("keyid")
-            .ok_or(VerifyError::Malformed("keyId missing"))?;
-        let signature = fields
-            .remove("signature")
-            .ok_or(VerifyError::Malformed("signature missing"))?;
-        let signature = BASE64
-            .decode(signature.trim())
-            .map_err(|_| VerifyError::Malformed("signature is not base64"))?;
-        let headers = fields
-            .remove("headers")
-            .unwrap_or_else(|| "date".into())
-            .split_whitespace()
-            .map(str::to_ascii_lowercase)
-            .collect();
-        let number = |v: Option<String>| -> Result<Option<i64>, VerifyError> {
-            v.map(|s| {
-                s.trim()
-                    .parse::<i64>()
-                    .map_err(|_| VerifyError::Malformed("created/expires must be a number"))
+        let cached = self.public_keys.get(key_id, public_key_pem);
+        let to_parse = cached.is_none().then(|| public_key_pem.to_string());
+        let (parsed, ok) = self
+            .pool
+            .run(move || {
+                let parsed = match cached {
+                    Some(k) => k,
+                    None => Arc::new(parse_public_key(&to_parse.unwrap_or_default())?),
+                };
+                let ok = parsed.verify_sig(message.as_bytes(), &signature).is_ok();
+                Ok::<_, SignError>((parsed, ok))
             })
-            .transpose()
-        };
-        Ok(Self {
-            key_id,
-            algorithm: fields.remove("algorithm"),
-            headers,
-            signature,
-            created: number(fields.remove("created"))?,
-            expires: number(fields.remove("expires"))?,
-        })
+            .await??;
+        self.public_keys.put(key_id, public_key_pem, parsed);
+        Ok(ok)
     }
+}
 
-    /// Checks the algorithm and what the signature covers, and builds the signing string.
-    ///
-    /// `now` is seconds since the epoch. Like Mastodon we accept `rsa-sha256` and `hs2019`,
-    /// require `(request-target)`, `digest` (for POSTs) and `date` or `(created)`, and accept a
-    /// date at most `window` away from now (Mastodon: about an hour either way).
-    pub fn signing_string(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        headers: &HeaderMap,
-        require_digest: bool,
-        now: i64,
-        window: Duration,
-    ) -> Result<String, VerifyError> {
-        match self
-            .algorithm
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("rsa-sha256") | Some("hs2019") => {}
-            Some(other) => return Err(VerifyError::Algorithm(other.to_string())),
+/// A fresh RSA-2048 key pair as PEM: PKCS#8 private key, SubjectPublicKeyInfo public key
+/// (the same formats the `rsa` crate wrote, so stored keys and new keys look alike).
+pub fn generate_keypair() -> Result<Keypair, SignError> {
+    let failed = |what: &str| SignError::Key(format!("RSA key {what} failed"));
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| failed("generation"))?;
+    let private = AsDer::<Pkcs8V1Der>::as_der(&key).map_err(|_| failed("export"))?;
+    let public =
+        AsDer::<PublicKeyX509Der>::as_der(key.public_key()).map_err(|_| failed("export"))?;
+    Ok(Keypair {
+        private_key_pem: pem("PRIVATE KEY", private.as_ref()),
+        public_key_pem: pem("PUBLIC KEY", public.as_ref()),
+    })
+}
+
+/// A PKCS#8 `PRIVATE KEY` PEM (as stored in the database) as an aws-lc-rs key pair.
+pub fn parse_private_key(private_key_pem: &str) -> Result<RsaKeyPair, SignError> {
+    let der = pem_der(private_key_pem)?;
+    RsaKeyPair::from_pkcs8(&der).map_err(|e| SignError::Key(format!("private key: {e}")))
+}
+
+/// A `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1) PEM, RSA 2048–8192 bits.
+pub fn parse_public_key(public_key_pem: &str) -> Result<ParsedPublicKey, SignError> {
+    let der = pem_der(public_key_pem)?;
+    ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
+        .map_err(|e| SignError::Key(format!("public key: {e}")))
+}
+
+/// An RSASSA-PKCS1-v1_5 SHA-256 signature of `message`.
+pub fn sign_with(key: &RsaKeyPair, message: &[u8]) -> Result<Vec<u8>, SignError> {
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        message,
+        &mut signature,
+    )
+    .map_err(|_| SignError::Key("signing failed".into()))?;
+    Ok(signature)
+}
+
+/// PEM armour: base64 in 64-character lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = BASE64.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// The DER between the first `-----BEGIN …-----` and `-----END …-----` lines.
+fn pem_der(pem: &str) -> Result<Vec<u8>, SignError> {
+    let bad = |why: &str| SignError::Key(format!("PEM: {why}"));
+    let body = pem
+        .split_once("-----BEGIN ")
+        .and_then(|(_, rest)| rest.split_once("-----"))
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| bad("no BEGIN line"))?;
+    let body = body
+        .split_once("-----END ")
+        .map(|(b, _)| b)
+        .ok_or_else(|| bad("no END line"))?;
+    let b64: String = body.split_ascii_whitespace().collect();
+    BASE64.decode(b64).map_err(|_| bad("not base64"))
+}
+
+// ---- incoming signatures ----
+
+/// A request's signature, read and checked for what it covers, ready to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingSignature {
+    pub key_id: String,
+    pub signing_string: String,
+    pub signature: Vec<u8>,
+}
+
+/// Reads the `Signature` header and builds the signing string (`http-signature-normalization`).
+///
+/// `now` is seconds since the epoch. Like Mastodon we accept `rsa-sha256`, `hs2019` or no
+/// algorithm, require `(request-target)`, `digest` (when `require_digest`, i.e. for POSTs) and
+/// `date` or `(created)`, and accept a `Date`/`(created)` at most `window` away from now.
+/// `headers` must carry `Host` (HTTP/2 requests: put the authority in first).
+pub fn incoming_signature(
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    require_digest: bool,
+    now: i64,
+    window: Duration,
+) -> Result<IncomingSignature, VerifyError> {
+    let mut map = BTreeMap::new();
+    for name in headers.keys() {
+        // The crate would take an `Authorization` header over `Signature`; ours is `Signature`.
+        if name == http::header::AUTHORIZATION {
+            continue;
         }
-        let covers = |h: &str| self.headers.iter().any(|x| x == h);
-        if !covers("(request-target)") {
-            return Err(VerifyError::NotCovered("(request-target)"));
+        if let Ok(value) = joined(headers, name.as_str()) {
+            map.insert(name.as_str().to_string(), value);
         }
-        if require_digest && !covers("digest") {
-            return Err(VerifyError::NotCovered("digest"));
-        }
-        if !covers("date") && !covers("(created)") {
-            return Err(VerifyError::NotCovered("date"));
-        }
-        let window = window.as_secs() as i64;
-        if covers("date") {
-            let date = header(headers, "date")?;
-            let at = httpdate::parse_http_date(&date)
-                .map_err(|_| VerifyError::Malformed("unreadable Date"))?;
-            let at = at
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            if (now - at).abs() > window {
+    }
+    if !map.contains_key("signature") {
+        return Err(VerifyError::Missing);
+    }
+    let mut config = Config::new()
+        .set_expiration(window)
+        .require_header("(request-target)");
+    if require_digest {
+        config = config.require_digest();
+    }
+    let unverified = config
+        .begin_verify(method, path_and_query, map)
+        .map_err(|e| match e {
+            http_signature_normalization::PrepareVerifyError::Validate(_) => VerifyError::Expired,
+            http_signature_normalization::PrepareVerifyError::Parse(e) => {
+                VerifyError::Malformed(format!("{} missing or unreadable", e.missing_field()))
+            }
+            http_signature_normalization::PrepareVerifyError::Required(e) => {
+                let mut missing: Vec<&str> = e.headers().iter().map(String::as_str).collect();
+                missing.sort_unstable();
+                VerifyError::NotCovered(missing.join(", "))
+            }
+        })?;
+    match unverified.algorithm() {
+        None
+        | Some(Algorithm::Hs2019)
+        | Some(Algorithm::Deprecated(DeprecatedAlgorithm::RsaSha256)) => {}
+        Some(other) => return Err(VerifyError::Algorithm(other.to_string())),
+    }
+    let signing_string = unverified.signing_string().to_string();
+    // Header values hold no line breaks, so each line is one signed field.
+    let field = |name: &str| {
+        signing_string
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+    };
+    let window = window.as_secs() as i64;
+    let in_window = |at: i64| (now - at).abs() <= window;
+    match (field("date"), field("(created)")) {
+        (None, None) => return Err(VerifyError::NotCovered("date".into())),
+        (date, created) => {
+            if let Some(date) = date {
+                let at = httpdate::parse_http_date(date)
+                    .map_err(|_| VerifyError::Malformed("unreadable Date".into()))?
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                if !in_window(at) {
+                    return Err(VerifyError::Expired);
+                }
+            }
+            if let Some(created) = created
+                && !created.parse::<i64>().is_ok_and(in_window)
+            {
                 return Err(VerifyError::Expired);
             }
         }
-        if let Some(created) = self.created
-            && (created - now > window || now - created > window)
-        {
-            return Err(VerifyError::Expired);
-        }
-        if let Some(expires) = self.expires
-            && expires < now
-        {
-            return Err(VerifyError::Expired);
-        }
-        let mut lines = Vec::with_capacity(self.headers.len());
-        for name in &self.headers {
-            let line = match name.as_str() {
-                "(request-target)" => format!(
-                    "(request-target): {} {path_and_query}",
-                    method.to_ascii_lowercase()
-                ),
-                "(created)" => format!(
-                    "(created): {}",
-                    self.created
-                        .ok_or(VerifyError::HeaderMissing(name.clone()))?
-                ),
-                "(expires)" => format!(
-                    "(expires): {}",
-                    self.expires
-                        .ok_or(VerifyError::HeaderMissing(name.clone()))?
-                ),
-                other => format!("{other}: {}", header(headers, other)?),
-            };
-            lines.push(line);
-        }
-        Ok(lines.join("\n"))
     }
+    let signature = BASE64
+        .decode(unverified.signature().trim())
+        .map_err(|_| VerifyError::Malformed("signature is not base64".into()))?;
+    Ok(IncomingSignature {
+        key_id: unverified.key_id().to_string(),
+        signing_string,
+        signature,
+    })
 }
 
 /// All values of a header joined with ", " (as draft-cavage specifies for repeated headers).
-fn header(headers: &HeaderMap, name: &str) -> Result<String, VerifyError> {
-    let values: Vec<&str> = headers
+fn joined(headers: &HeaderMap, name: &str) -> Result<String, VerifyError> {
+    let mut values = headers
         .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .collect();
-    if values.is_empty() {
-        return Err(VerifyError::HeaderMissing(name.to_string()));
-    }
-    Ok(values.join(", "))
+        .map(str::trim);
+    let first = values
+        .next()
+        .ok_or_else(|| VerifyError::NotCovered(name.to_string()))?;
+    Ok(values.fold(first.to_string(), |mut all, v| {
+        all.push_str(", ");
+        all.push_str(v);
+        all
+    }))
 }
 
 /// Checks a `Digest: SHA-256=…` header against the exact body bytes.
 pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-    let value = header(headers, "digest").map_err(|_| VerifyError::Digest)?;
+    let value = joined(headers, "digest").map_err(|_| VerifyError::Digest)?;
     let expected = BASE64.encode(Sha256::digest(body));
     let ok = value
         .split(',')
@@ -552,71 +566,79 @@ pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_mastodon_signature_header() {
-        let p = SignatureParams::parse(
-            r#"keyId="https://m.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="AAEC""#,
-        )
-        .unwrap();
-        assert_eq!(p.key_id, "https://m.example/users/a#main-key");
-        assert_eq!(
-            p.headers,
-            ["(request-target)", "host", "date", "digest", "content-type"]
-        );
-        assert_eq!(p.signature, vec![0, 1, 2]);
-        assert!(SignatureParams::parse("garbage").is_err());
-        assert!(SignatureParams::parse(r#"keyId="x""#).is_err());
+    fn now() -> i64 {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    }
+
+    fn signed_headers(date: &str, signature: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_static("node.example"));
+        headers.insert("date", HeaderValue::from_str(date).unwrap());
+        headers.insert("digest", HeaderValue::from_static("SHA-256=abc"));
+        headers.insert("signature", HeaderValue::from_str(signature).unwrap());
+        headers
     }
 
     #[test]
-    fn builds_signing_string_and_checks_window() {
-        let date = "Tue, 28 Mar 2023 21:03:44 GMT";
-        let at = httpdate::parse_http_date(date)
-            .unwrap()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let mut headers = HeaderMap::new();
-        headers.insert("host", HeaderValue::from_static("node.example"));
-        headers.insert(
-            "date",
-            HeaderValue::from_static("Tue, 28 Mar 2023 21:03:44 GMT"),
+    fn reads_mastodon_signatures_and_checks_coverage_and_window() {
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let headers = signed_headers(
+            &date,
+            r#"keyId="https://m.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="AAEC""#,
         );
-        headers.insert("digest", HeaderValue::from_static("SHA-256=abc"));
-        let p = SignatureParams {
-            key_id: "k".into(),
-            algorithm: Some("hs2019".into()),
-            headers: vec![
-                "(request-target)".into(),
-                "host".into(),
-                "date".into(),
-                "digest".into(),
-            ],
-            signature: vec![],
-            created: None,
-            expires: None,
-        };
         let window = Duration::from_secs(3600);
-        let s = p
-            .signing_string("POST", "/inbox", &headers, true, at + 10, window)
-            .unwrap();
+        let s = incoming_signature("POST", "/inbox", &headers, true, now(), window).unwrap();
+        assert_eq!(s.key_id, "https://m.example/users/a#main-key");
+        assert_eq!(s.signature, vec![0, 1, 2]);
         assert_eq!(
-            s,
+            s.signing_string,
             format!(
                 "(request-target): post /inbox\nhost: node.example\ndate: {date}\ndigest: SHA-256=abc"
             )
         );
-        assert_eq!(
-            p.signing_string("POST", "/inbox", &headers, true, at + 7200, window),
-            Err(VerifyError::Expired)
+        // Two hours later (or earlier) the same request is refused.
+        for at in [now() + 7200, now() - 7200] {
+            assert_eq!(
+                incoming_signature("POST", "/inbox", &headers, true, at, window),
+                Err(VerifyError::Expired)
+            );
+        }
+        let no_digest = signed_headers(
+            &date,
+            r#"keyId="k",headers="(request-target) host date",signature="AAEC""#,
         );
-        let no_digest = SignatureParams {
-            headers: vec!["(request-target)".into(), "date".into()],
-            ..p
-        };
+        assert!(matches!(
+            incoming_signature("POST", "/inbox", &no_digest, true, now(), window),
+            Err(VerifyError::NotCovered(h)) if h == "digest"
+        ));
+        let no_date = signed_headers(
+            &date,
+            r#"keyId="k",headers="(request-target) host digest",signature="AAEC""#,
+        );
         assert_eq!(
-            no_digest.signing_string("POST", "/inbox", &headers, true, at, window),
-            Err(VerifyError::NotCovered("digest"))
+            incoming_signature("POST", "/inbox", &no_date, true, now(), window),
+            Err(VerifyError::NotCovered("date".into()))
+        );
+        let hmac = signed_headers(
+            &date,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) host date digest",signature="AAEC""#,
+        );
+        assert!(matches!(
+            incoming_signature("POST", "/inbox", &hmac, true, now(), window),
+            Err(VerifyError::Algorithm(_))
+        ));
+        let garbage = signed_headers(&date, "garbage");
+        assert!(matches!(
+            incoming_signature("POST", "/inbox", &garbage, true, now(), window),
+            Err(VerifyError::Malformed(_))
+        ));
+        let mut unsigned = headers.clone();
+        unsigned.remove("signature");
+        assert_eq!(
+            incoming_signature("POST", "/inbox", &unsigned, true, now(), window),
+            Err(VerifyError::Missing)
         );
     }
 
@@ -630,6 +652,137 @@ mod tests {
         assert_eq!(
             verify_digest(&HeaderMap::new(), b"{}"),
             Err(VerifyError::Digest)
+        );
+    }
+
+    fn key(keypair: Keypair) -> SigningKey {
+        SigningKey {
+            actor_id: "http://localhost:1/actor".into(),
+            key_id: "http://localhost:1/actor#main-key".into(),
+            keypair,
+        }
+    }
+
+    fn signer() -> AwsLcSigner {
+        AwsLcSigner::new(reqwest::Client::new(), true, Duration::from_secs(5))
+    }
+
+    /// What our GET signatures carry verifies with our own incoming path.
+    async fn round_trip(signer: &AwsLcSigner, key: &SigningKey) -> bool {
+        let url = Url::parse("http://localhost:1/users/a?page=2").unwrap();
+        let mut headers = signer.sign_get(key, &url).await.unwrap();
+        let value = headers["signature"].to_str().unwrap().to_string();
+        assert!(
+            value.contains(r#"headers="(request-target) date host""#),
+            "{value}"
+        );
+        assert!(!value.contains("created"), "{value}");
+        headers.insert("host", HeaderValue::from_static("localhost:1"));
+        let s = incoming_signature(
+            "get",
+            "/users/a?page=2",
+            &headers,
+            false,
+            now(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(s.key_id, key.key_id);
+        signer
+            .verify(
+                &key.key_id,
+                &key.keypair.public_key_pem,
+                s.signing_string,
+                s.signature,
+            )
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn generated_keys_sign_and_verify_and_a_rotated_key_is_not_reused() {
+        let signer = signer();
+        let first = signer.generate_keypair().await.unwrap();
+        assert!(
+            first
+                .private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----\n")
+        );
+        assert!(
+            first
+                .public_key_pem
+                .starts_with("-----BEGIN PUBLIC KEY-----\n")
+        );
+        let k = key(first.clone());
+        assert!(round_trip(&signer, &k).await);
+        // A signature by the old key does not verify once the actor shows a new one.
+        let url = Url::parse("http://localhost:1/x").unwrap();
+        let headers = signer.sign_get(&k, &url).await.unwrap();
+        let rotated = signer.generate_keypair().await.unwrap();
+        let mut h = headers.clone();
+        h.insert("host", HeaderValue::from_static("localhost:1"));
+        let s = incoming_signature("get", "/x", &h, false, now(), Duration::from_secs(60)).unwrap();
+        let verify = |pem: String| {
+            let s = s.clone();
+            let signer = &signer;
+            let key_id = k.key_id.clone();
+            async move {
+                signer
+                    .verify(&key_id, &pem, s.signing_string, s.signature)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(verify(first.public_key_pem.clone()).await);
+        assert!(!verify(rotated.public_key_pem.clone()).await);
+        assert!(verify(first.public_key_pem).await);
+        assert!(
+            signer
+                .verify(&k.key_id, "not a key", "x".into(), vec![1])
+                .await
+                .is_err()
+        );
+    }
+
+    /// Keys stored by earlier versions were made by the `rsa` crate (through
+    /// `activitypub_federation::generate_actor_keypair`): PKCS#8 and SPKI PEM with its own
+    /// line endings. They must keep signing, and other servers must keep verifying them.
+    #[tokio::test]
+    async fn keys_made_by_the_rsa_crate_still_load_and_sign() {
+        use rsa::pkcs1v15::Pkcs1v15Sign;
+        use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let public = rsa::RsaPublicKey::from(&private);
+        let old = Keypair {
+            private_key_pem: private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+            public_key_pem: public.to_public_key_pem(LineEnding::LF).unwrap(),
+        };
+        let signer = signer();
+        let k = key(old.clone());
+        assert!(round_trip(&signer, &k).await);
+        // And the `rsa` crate verifies what aws-lc-rs signed with that key.
+        let parsed = parse_private_key(&old.private_key_pem).unwrap();
+        let signature = sign_with(&parsed, b"hello").unwrap();
+        let check = rsa::RsaPublicKey::from_public_key_pem(&old.public_key_pem).unwrap();
+        check
+            .verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(b"hello"),
+                &signature,
+            )
+            .unwrap();
+        // CRLF line endings, as some stored PEMs have.
+        let crlf = Keypair {
+            private_key_pem: private.to_pkcs8_pem(LineEnding::CRLF).unwrap().to_string(),
+            public_key_pem: public.to_public_key_pem(LineEnding::CRLF).unwrap(),
+        };
+        assert!(round_trip(&signer, &key(crlf)).await);
+        // A new key's public half reads with the `rsa` crate too (other servers' view).
+        let fresh = generate_keypair().unwrap();
+        assert!(rsa::RsaPublicKey::from_public_key_pem(&fresh.public_key_pem).is_ok());
+        assert_eq!(
+            public.to_public_key_der().unwrap().as_bytes(),
+            pem_der(&old.public_key_pem).unwrap()
         );
     }
 }
