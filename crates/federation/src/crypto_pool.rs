@@ -1,9 +1,9 @@
 //! A few threads for RSA, so signing and verifying never block the async workers.
 //!
-//! One thread per core, fed through one queue: cheaper per job than `spawn_blocking` for
-//! operations of 10–200 µs (no thread is created or parked per job beyond these few, see
-//! `docs/benchmarks.md`), and a flood of inbox posts queues here instead of growing the
-//! blocking pool to hundreds of threads.
+//! One thread per core, fed through one queue: a flood of inbox posts queues here instead of
+//! growing tokio's blocking pool to hundreds of threads (one per concurrent job, up to 512),
+//! and the RSA never competes with more threads than there are cores. (Which of the two is
+//! faster per job is not measured yet, see `docs/benchmarks.md`.)
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, Sender, channel};

@@ -28,6 +28,7 @@ use uuid::Uuid;
 use crate::actors::has_actor;
 use crate::fetch::{ActorDoc, FetchError, same_origin};
 use crate::http::json_error;
+use crate::inbox_cache::LocalHandle;
 use crate::network::{IngestError, authority, ingest, ingest_tombstone, is_directory_doc};
 use crate::signing::{IncomingSignature, VerifyError, incoming_signature, verify_digest};
 use crate::urls::LocalObject;
@@ -52,13 +53,10 @@ pub(crate) async fn actor_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match inner.store.initiative_by_handle(&handle, None).await {
-        Ok(Some(i)) if has_actor(&i) => receive(&inner, &uri, &headers, &body).await,
-        Ok(_) => json_error(StatusCode::NOT_FOUND, "no such actor"),
-        Err(e) => {
-            tracing::warn!(error = %e, "inbox lookup failed");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
-        }
+    match local_handle(&inner, &handle).await {
+        Ok(Some(_)) => receive(&inner, &uri, &headers, &body).await,
+        Ok(None) => json_error(StatusCode::NOT_FOUND, "no such actor"),
+        Err(response) => response,
     }
 }
 
@@ -124,6 +122,7 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
     };
 
     if let Some(domain) = authority(&actor.id)
+        && inner.inbox_cache.touch_due(&domain)
         && let Err(e) = inner.fed.touch_peer(&domain, Utc::now()).await
     {
         tracing::warn!(error = %e, "recording a peer's activity failed");
@@ -155,7 +154,15 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
     if fetched && write.forget_actor.is_none() && write.remote_actor.is_none() {
         write.remote_actor = Some(actor);
     }
-    match inner.fed.apply(&write).await {
+    let outcome = inner.fed.apply(&write).await;
+    if let Some(gone) = &write.forget_actor {
+        inner.inbox_cache.forget_actor(gone);
+    } else if let Some(updated) = &write.remote_actor
+        && matches!(outcome, Ok(WriteOutcome::Applied { .. }))
+    {
+        inner.inbox_cache.put_actor(updated);
+    }
+    match outcome {
         Ok(WriteOutcome::Duplicate) => accepted(),
         Ok(WriteOutcome::Applied { deliveries }) => {
             tracing::info!(activity = %id, kind, "inbox activity handled");
@@ -222,8 +229,8 @@ async fn verify(
     let fresh_after = Utc::now()
         - chrono::Duration::from_std(inner.settings.limits.actor_refresh).unwrap_or_default();
     let cached = inner
-        .fed
-        .remote_actor(actor_id)
+        .inbox_cache
+        .remote_actor(inner.fed.as_ref(), actor_id)
         .await
         .map_err(|e| Refusal::Unavailable(e.to_string()))?;
     if let Some(a) = cached.filter(|a| a.key_id == params.key_id && a.fetched_at > fresh_after) {
@@ -247,6 +254,7 @@ async fn verify(
         ));
     }
     if check(inner, &fetched, &params).await? {
+        inner.inbox_cache.put_actor(&fetched);
         Ok((fetched, true))
     } else {
         Err(VerifyError::Invalid(actor_id.to_string()).into())
@@ -281,15 +289,34 @@ async fn local_actor(
     let Some(handle) = inner.urls.handle_of_actor(url) else {
         return Ok(None);
     };
-    match inner.store.initiative_by_handle(handle, None).await {
-        Ok(Some(i)) if has_actor(&i) => Ok(Some((
-            LocalActor::Initiative(i.id),
-            inner.urls.actor(i.handle.as_str()),
-            i.manually_approves_followers,
-        ))),
-        Ok(_) => Ok(None),
-        Err(e) => Err(unavailable(e)),
+    Ok(local_handle(inner, handle)
+        .await?
+        .map(|(id, manual, handle)| {
+            (
+                LocalActor::Initiative(id),
+                inner.urls.actor(&handle),
+                manual,
+            )
+        }))
+}
+
+/// The initiative actor of a local handle (cached until the directory changes).
+async fn local_handle(inner: &Inner, handle: &str) -> Result<LocalHandle, Response> {
+    let version = inner.docs.watch.version(inner.store.as_ref()).await;
+    if let Some(found) = inner.inbox_cache.handle(handle, version) {
+        return Ok(found);
     }
+    let found = match inner.store.initiative_by_handle(handle, None).await {
+        Ok(Some(i)) if has_actor(&i) => Some((
+            i.id,
+            i.manually_approves_followers,
+            i.handle.as_str().to_string(),
+        )),
+        Ok(_) => None,
+        Err(e) => return Err(unavailable(e)),
+    };
+    inner.inbox_cache.put_handle(handle, version, found.clone());
+    Ok(found)
 }
 
 /// What an activity changes; `None` when it is ignored.
@@ -510,6 +537,8 @@ async fn addressed_items(
                 .filter_map(|t| t.get("href").and_then(Value::as_str)),
         );
     }
+    addressed.sort_unstable();
+    addressed.dedup();
     for url in addressed {
         if let Some((LocalActor::Initiative(initiative_id), ..)) = local_actor(inner, url).await?
             && !found.iter().any(|f| f.0 == initiative_id)
@@ -581,6 +610,10 @@ async fn network(
             }
             None => Ok(None),
         },
+        // Posts and profile updates from anyone are not directory data: no peer lookup.
+        "Update" | "Create" if !object.is_some_and(|o| o.is_object() && is_directory_doc(o)) => {
+            Ok(None)
+        }
         "Update" | "Create" | "Delete" | "Announce" => {
             let Some(domain) = followed_peer(inner, actor).await? else {
                 return Ok(None);

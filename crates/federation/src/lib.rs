@@ -22,6 +22,7 @@ mod fetch;
 mod follows;
 mod http;
 mod inbox;
+mod inbox_cache;
 mod inbox_views;
 mod keys;
 mod mirror;
@@ -170,6 +171,8 @@ pub(crate) struct Inner {
     pub changed: Notify,
     /// WebFinger, NodeInfo and actor documents, until the directory changes.
     pub docs: doc_cache::DocumentCache,
+    /// Domain blocks, remote actors and local handles as the inbox reads them per activity.
+    pub inbox_cache: inbox_cache::InboxCache,
     /// Held across every read-modify-write of a peer row: the admin, the inbox and the backfill
     /// change different fields of one row, and a stale whole-row save would undo another's change.
     pub peer_rows: tokio::sync::Mutex<()>,
@@ -243,6 +246,7 @@ impl Federation {
             queued: Notify::new(),
             changed: Notify::new(),
             docs: doc_cache::DocumentCache::default(),
+            inbox_cache: inbox_cache::InboxCache::default(),
             peer_rows: tokio::sync::Mutex::new(()),
         };
         Self {
