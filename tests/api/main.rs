@@ -14,6 +14,7 @@ mod accounts;
 mod caching;
 mod editing;
 mod errors;
+mod limits;
 mod openapi;
 mod pictures;
 mod submissions;
@@ -61,6 +62,11 @@ fn cases() -> Vec<(&'static str, Case)> {
         openapi::document_covers_every_route,
         openapi::every_documented_route_is_served,
         pictures::pictures_are_cleaned_served_and_federated,
+        limits::submissions_and_reports_are_limited_per_client_across_processes,
+        limits::forwarded_addresses_are_ignored_without_trusted_proxies,
+        limits::api_tokens_expire_and_say_so,
+        limits::health_check_fails_while_the_database_is_gone_and_recovers,
+        limits::upload_413_names_the_upload_limit,
     ]
 }
 

@@ -100,8 +100,13 @@ impl Reply {
 
 impl Api {
     pub async fn start(backend: Backend) -> Api {
+        Self::on(TestNode::spawn_on(backend).await)
+    }
+
+    /// A client for a node the case configured itself.
+    pub fn on(node: TestNode) -> Api {
         Api {
-            node: TestNode::spawn_on(backend).await,
+            node,
             client: reqwest::Client::new(),
         }
     }

@@ -830,3 +830,61 @@ async fn visitors_report_an_initiative_from_its_page() {
         assert_eq!(status, 404);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitors_who_send_too_much_are_told_in_their_language() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_with(backend, |c| {
+            c.reports_per_hour = 1;
+            c.submissions_per_hour = 1;
+        })
+        .await;
+        users(&node).await;
+        published(&node, "soup").await;
+        let mut visitor = Jar::default();
+        let path = "/initiatives/soup/report";
+        let csrf = token(&node, &mut visitor, path).await;
+        let report = [
+            ("csrf", csrf.as_str()),
+            ("category", "fraud"),
+            ("reason", "Their jar is not theirs."),
+        ];
+        let (status, _, _) = send(&node, &mut visitor, path, &report).await;
+        assert_eq!(status, 303, "{backend:?}");
+        let (status, _, html) = send(&node, &mut visitor, path, &report).await;
+        assert_eq!(status, 429, "{backend:?}");
+        assert!(html.contains("Too many requests") && html.contains("Nothing was saved"));
+        let moderator = node.app().user_by_username("mod").await.unwrap();
+        let reports = node.app().reports(&moderator, None, 50, 0).await.unwrap();
+        assert_eq!(reports.len(), 1, "nothing stored from the refused report");
+
+        // The submission form has its own count; a refused attempt counts too.
+        visitor.0.push(("hromada_lang".into(), "uk".into()));
+        let csrf = token(&node, &mut visitor, "/submit").await;
+        let (status, _, _) = send(&node, &mut visitor, "/submit", &[("csrf", &csrf)]).await;
+        assert_eq!(status, 422, "an empty submission is refused but counted");
+        let r = client()
+            .post(node.url("/submit"))
+            .header(reqwest::header::COOKIE, visitor.header())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!("csrf={csrf}&handle=soup-two&name=Soup"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=3600).contains(&retry));
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Забагато запитів") && html.contains("Нічого не збережено"),
+            "{html}"
+        );
+    }
+}

@@ -231,6 +231,14 @@ pub async fn tokens_live_expired_revoked(store: &dyn Store) {
     assert_eq!(store.live_token("hash-expired", t).await.unwrap(), None);
     assert_eq!(store.live_token("hash-revoked", t).await.unwrap(), None);
     assert_eq!(store.live_token("no-such-hash", t).await.unwrap(), None);
+    // Found whatever their state, so a refusal can say "expired" or "revoked".
+    assert_eq!(
+        store.token_by_hash("hash-expired").await.unwrap(),
+        Some(expired.clone())
+    );
+    let was_revoked = store.token_by_hash("hash-revoked").await.unwrap().unwrap();
+    assert!(was_revoked.revoked_at.is_some());
+    assert_eq!(store.token_by_hash("no-such-hash").await.unwrap(), None);
 
     let listed = store.tokens_of(u.id).await.unwrap();
     let ids: Vec<Uuid> = listed.iter().map(|tok| tok.id).collect();
@@ -289,4 +297,59 @@ pub async fn token_hash_is_unique(store: &dyn Store) {
             .await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Fixed-window counters, shared by whoever uses the database: each hit returns the window's
+/// count so far; a new window starts from one; ended windows are swept.
+pub async fn rate_limit_hits_count_per_key_and_window(store: &dyn Store) {
+    let t = now();
+    let (start, end) = (t, t + Duration::hours(1));
+    for expected in 1..=3 {
+        assert_eq!(
+            store
+                .record_hit("submit:ip:192.0.2.1", start, end, t)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .record_hit("submit:ip:192.0.2.2", start, end, t)
+            .await
+            .unwrap(),
+        1,
+        "another client has its own count"
+    );
+    assert_eq!(
+        store
+            .record_hit("report:ip:192.0.2.1", start, end, t)
+            .await
+            .unwrap(),
+        1,
+        "another limit has its own count"
+    );
+    let later = t + Duration::hours(1);
+    assert_eq!(
+        store
+            .record_hit("submit:ip:192.0.2.1", end, end + Duration::hours(1), later)
+            .await
+            .unwrap(),
+        1,
+        "the next window starts again"
+    );
+    // The ended window was swept: counting in it again starts from one.
+    assert_eq!(
+        store
+            .record_hit("submit:ip:192.0.2.1", start, end, later)
+            .await
+            .unwrap(),
+        1
+    );
+    // Concurrent hits are all counted.
+    let hit = || store.record_hit("burst", start, end, t);
+    let (a, b, c, d) = tokio::join!(hit(), hit(), hit(), hit());
+    let mut hits = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    hits.sort_unstable();
+    assert_eq!(hits, [1, 2, 3, 4]);
 }

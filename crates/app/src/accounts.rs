@@ -207,6 +207,28 @@ impl App {
         Ok((user, token))
     }
 
+    /// Why a token that [`App::authenticate`] refused is not accepted, in words for its owner's
+    /// script (a token's state is no secret to whoever holds it).
+    pub async fn token_refusal(&self, secret: &str) -> AppResult<String> {
+        let known = if secret.starts_with(TOKEN_PREFIX) && secret.len() <= 200 {
+            self.store.token_by_hash(&token_hash(secret)).await?
+        } else {
+            None
+        };
+        Ok(match known {
+            None => "the token is unknown; get one from POST /api/v1/auth/token".into(),
+            Some(t) if t.revoked_at.is_some() => "the token was revoked".into(),
+            Some(TokenRecord {
+                expires_at: Some(at),
+                ..
+            }) if at <= now() => format!(
+                "the token expired at {}; get a new one from POST /api/v1/auth/token",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            Some(_) => "the token's account is disabled".into(),
+        })
+    }
+
     pub async fn tokens_of(&self, by: &User, username: &str) -> AppResult<Vec<TokenRecord>> {
         let owner = self.user_by_username(username).await?;
         if by.id != owner.id && !by.is_admin() {

@@ -9,6 +9,7 @@ mod accounts;
 mod cache;
 mod directory;
 mod error;
+mod limits;
 mod password;
 mod trust;
 
@@ -19,6 +20,7 @@ use hromada_store::Store;
 pub use accounts::{IssuedToken, SESSION_TTL};
 pub use directory::{HandleRef, InitiativeDetail};
 pub use error::AppError;
+pub use limits::RateLimit;
 pub use password::{hash_password, verify_password};
 pub use trust::{InitiativeTrust, ReportView, ThisNode, acct};
 

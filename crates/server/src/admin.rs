@@ -53,8 +53,13 @@ pub enum AdminCommand {
         username: String,
         #[arg(long, default_value = "cli")]
         label: String,
+        /// How long the token is valid, e.g. 90d, 12h or 30m. Default: no expiry (valid until
+        /// revoked), unlike tokens from POST /api/v1/auth/token, which expire after
+        /// api_token_lifetime.
+        #[arg(long, value_parser = parse_lifetime, value_name = "DURATION")]
+        expires_in: Option<std::time::Duration>,
     },
-    /// List an account's tokens (ids and labels, never the secrets).
+    /// List an account's tokens (id, kind, label, state with expiry; never the secrets).
     ListTokens {
         #[arg(long)]
         username: String,
@@ -74,6 +79,14 @@ pub enum AdminCommand {
 fn parse_role(raw: &str) -> Result<Role, String> {
     Role::from_code(raw)
         .ok_or_else(|| format!("`{raw}` is not a role; use admin, moderator or maintainer"))
+}
+
+fn parse_lifetime(raw: &str) -> Result<std::time::Duration, String> {
+    hromada_server::config::parse_duration(raw)
+        .filter(|d| (60..=3650 * 86_400).contains(&d.as_secs()))
+        .ok_or_else(|| {
+            format!("`{raw}` is not a duration between 1m and 3650d, such as 90d, 12h or 30m")
+        })
 }
 
 fn failed(e: AppError) -> Failure {
@@ -96,14 +109,14 @@ pub async fn run(
                 .create_user(None, &username, role, &password)
                 .await
                 .map_err(failed)?;
-            println!("created {} ({})", user.username, user.role.code());
+            out!("created {} ({})", user.username, user.role.code());
         }
         AdminCommand::ResetPassword { username, .. } => {
             let password = read_password().map_err(Failure::usage)?;
             app.reset_password(None, &username, &password)
                 .await
                 .map_err(failed)?;
-            println!("password of {username} changed");
+            out!("password of {username} changed");
         }
         AdminCommand::ListUsers => {
             for user in app
@@ -113,7 +126,7 @@ pub async fn run(
                 .map_err(|e| failed(e.into()))?
             {
                 let state = if user.disabled { " (disabled)" } else { "" };
-                println!("{}\t{}{}", user.username, user.role.code(), state);
+                out!("{}\t{}{}", user.username, user.role.code(), state);
             }
         }
         AdminCommand::AddMaintainer {
@@ -123,25 +136,38 @@ pub async fn run(
             app.add_maintainer(None, &username, &initiative)
                 .await
                 .map_err(failed)?;
-            println!("{username} now maintains {initiative}");
+            out!("{username} now maintains {initiative}");
         }
         AdminCommand::DeleteInitiative { handle, reason } => {
             app.delete_initiative(None, &handle, reason.as_deref())
                 .await
                 .map_err(failed)?;
-            println!("{handle} deleted; the running node tells its followers and peers");
+            out!("{handle} deleted; the running node tells its followers and peers");
         }
-        AdminCommand::CreateToken { username, label } => {
+        AdminCommand::CreateToken {
+            username,
+            label,
+            expires_in,
+        } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;
             let token = app
-                .issue_token(&user, TokenKind::Api, &label, None)
+                .issue_token(
+                    &user,
+                    TokenKind::Api,
+                    &label,
+                    expires_in.and_then(|d| chrono::Duration::from_std(d).ok()),
+                )
                 .await
                 .map_err(failed)?;
+            let expiry = token
+                .record
+                .expires_at
+                .map_or_else(|| "never expires".to_string(), |at| format!("expires {at}"));
             eprintln!(
-                "token {} for {} (store it now; it is not shown again):",
+                "token {} for {}, {expiry} (store it now; it is not shown again):",
                 token.record.id, user.username
             );
-            println!("{}", token.secret);
+            out!("{}", token.secret);
         }
         AdminCommand::ListTokens { username } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;
@@ -153,15 +179,16 @@ pub async fn run(
             {
                 let state = match (t.revoked_at, t.expires_at) {
                     (Some(at), _) => format!("revoked {at}"),
-                    (None, Some(exp)) => format!("expires {exp}"),
-                    (None, None) => "live".into(),
+                    (None, Some(exp)) if exp <= hromada_app::now() => format!("expired {exp}"),
+                    (None, Some(exp)) => format!("live, expires {exp}"),
+                    (None, None) => "live, never expires".into(),
                 };
-                println!("{}\t{}\t{}\t{}", t.id, t.kind.code(), t.label, state);
+                out!("{}\t{}\t{}\t{}", t.id, t.kind.code(), t.label, state);
             }
         }
         AdminCommand::RevokeToken { id } => {
             app.revoke_token(None, id).await.map_err(failed)?;
-            println!("token {id} revoked");
+            out!("token {id} revoked");
         }
         AdminCommand::Trust { command } => crate::admin_trust::run(app, command).await?,
     }

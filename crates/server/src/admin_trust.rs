@@ -79,7 +79,7 @@ fn domain(raw: &str) -> Result<String, Failure> {
     })
 }
 
-fn print(policy: &TrustPolicy) {
+fn print(policy: &TrustPolicy) -> Result<(), Failure> {
     let list = |l: &[String]| {
         if l.is_empty() {
             "(none)".to_string()
@@ -87,20 +87,21 @@ fn print(policy: &TrustPolicy) {
             l.join(", ")
         }
     };
-    println!("trusted collectives: {}", list(&policy.trusted));
-    println!("ignored collectives: {}", list(&policy.ignored));
-    println!(
+    out!("trusted collectives: {}", list(&policy.trusted));
+    out!("ignored collectives: {}", list(&policy.ignored));
+    out!(
         "verified at: {} trusted collective(s) (this node's moderators always count as one)",
         policy.threshold
     );
-    println!(
+    out!(
         "trusted warnings dispute: {}",
         if policy.warnings_dispute { "on" } else { "off" }
     );
     match policy.updated_at {
-        Some(at) => println!("changed: {at}"),
-        None => println!("changed: never (the default policy)"),
+        Some(at) => out!("changed: {at}"),
+        None => out!("changed: never (the default policy)"),
     }
+    Ok(())
 }
 
 pub async fn run(app: App, command: TrustCommand) -> Result<(), Failure> {
@@ -108,20 +109,21 @@ pub async fn run(app: App, command: TrustCommand) -> Result<(), Failure> {
     let mut next: TrustPolicyInput = current.to_input();
     let note = match command {
         TrustCommand::Show => {
-            print(&current);
+            print(&current)?;
             return Ok(());
         }
         TrustCommand::Status { initiative } => {
             let (_, trust) = app.initiative_trust(&initiative).await.map_err(failed)?;
-            println!("{}", trust.trust.summary);
+            out!("{}", trust.trust.summary);
             for reason in &trust.trust.reasons {
-                println!("- {}", reason.explanation);
+                out!("- {}", reason.explanation);
             }
             if let Some(check) = &trust.website_check {
                 let mark = if check.ok { "ok" } else { "failed" };
-                println!(
+                out!(
                     "website check {mark} ({}): {}",
-                    check.checked_at, check.detail
+                    check.checked_at,
+                    check.detail
                 );
             }
             return Ok(());
@@ -161,8 +163,8 @@ pub async fn run(app: App, command: TrustCommand) -> Result<(), Failure> {
         .set_trust_policy(None, next, note.as_deref())
         .await
         .map_err(failed)?;
-    println!("trust policy changed; every status is recomputed");
-    print(&policy);
+    out!("trust policy changed; every status is recomputed");
+    print(&policy)?;
     Ok(())
 }
 

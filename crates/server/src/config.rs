@@ -63,6 +63,18 @@ pub struct Config {
     /// Timeout of every outgoing request.
     #[serde(deserialize_with = "text_or_number")]
     pub request_timeout: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, as addresses or networks
+    /// (`["10.0.0.2", "fd00::/8"]`; in the variable comma-separated). Empty: the connecting
+    /// address is the client. Used by the per-client limits on logins, submissions and reports.
+    #[serde(deserialize_with = "list_or_text")]
+    pub trusted_proxies: Vec<String>,
+    /// Submissions (API and form) accepted per client address and hour; moderators not counted.
+    pub submissions_per_hour: u32,
+    /// Reports (API and form) accepted per client address and hour; moderators not counted.
+    pub reports_per_hour: u32,
+    /// How long a token from `POST /api/v1/auth/token` is valid (a duration such as `30d`).
+    #[serde(deserialize_with = "text_or_number")]
+    pub api_token_lifetime: String,
     /// Pause between two rounds of website (`rel="me"`) checks.
     #[serde(deserialize_with = "text_or_number")]
     pub website_check_interval: String,
@@ -101,6 +113,25 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     Ok(match Raw::deserialize(d)? {
         Raw::Text(t) => t,
         Raw::Number(n) => n.to_string(),
+    })
+}
+
+/// A list may also be given as one comma-separated text (as environment variables are).
+fn list_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        List(Vec<String>),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Text(t) => t
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Raw::List(l) => l,
     })
 }
 
@@ -242,6 +273,10 @@ impl Default for Config {
             request_timeout: "10s".into(),
             website_check_interval: "30s".into(),
             website_recheck_after: "1d".into(),
+            trusted_proxies: Vec::new(),
+            submissions_per_hour: 10,
+            reports_per_hour: 20,
+            api_token_lifetime: "30d".into(),
         }
     }
 }
@@ -261,6 +296,10 @@ pub struct Settings {
     pub federation_limits: hromada_federation::Limits,
     /// How often websites are checked for their `rel="me"` link.
     pub website_checks: WebsiteCheckSchedule,
+    /// `trusted_proxies`, parsed.
+    pub trusted_proxies: hromada_web::client::TrustedProxies,
+    /// `api_token_lifetime`, parsed.
+    pub api_token_lifetime: Duration,
 }
 
 impl Config {
@@ -353,12 +392,37 @@ impl Config {
             ));
         }
         let (federation_limits, website_checks) = self.check_timings()?;
+        let trusted_proxies = hromada_web::client::TrustedProxies::parse(
+            self.trusted_proxies.iter().map(String::as_str),
+        )
+        .map_err(|e| ConfigError(format!("trusted_proxies: {e} (HROMADA_TRUSTED_PROXIES)")))?;
+        for (key, value) in [
+            ("submissions_per_hour", self.submissions_per_hour),
+            ("reports_per_hour", self.reports_per_hour),
+        ] {
+            if !(1..=100_000).contains(&value) {
+                return Err(ConfigError(format!(
+                    "{key} must be between 1 and 100000 (HROMADA_{})",
+                    key.to_ascii_uppercase()
+                )));
+            }
+        }
+        let api_token_lifetime = parse_duration(&self.api_token_lifetime)
+            .filter(|d| (Duration::from_secs(60)..=Duration::from_secs(3650 * 86_400)).contains(d))
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "api_token_lifetime = `{}` must be a duration between 1m and 3650d, such as 30d (HROMADA_API_TOKEN_LIFETIME)",
+                    self.api_token_lifetime
+                ))
+            })?;
         Ok(Settings {
             listen,
             public_url,
             config: self,
             federation_limits,
             website_checks,
+            trusted_proxies,
+            api_token_lifetime,
         })
     }
 }

@@ -3,6 +3,14 @@
 //! Every failure ends in one line on stderr saying what went wrong and how to fix it, and a
 //! non-zero exit code: 2 for configuration and usage problems, 1 for everything else.
 
+/// `println!` for command output, in functions returning `Result<_, Failure>`: a closed pipe
+/// (`hromada admin list-users | head -1`) ends the command quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))?
+    };
+}
+
 mod admin;
 mod admin_trust;
 mod network_cli;
@@ -80,6 +88,13 @@ struct Failure {
 }
 
 impl Failure {
+    /// Nobody reads the output any more: stop, say nothing, succeed (as `ripgrep` does).
+    fn closed_pipe() -> Self {
+        Self {
+            code: 0,
+            message: String::new(),
+        }
+    }
     fn usage(message: impl ToString) -> Self {
         Self {
             code: 2,
@@ -109,9 +124,20 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("error: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
+    }
+}
+
+fn write_out(line: std::fmt::Arguments) -> Result<(), Failure> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{line}") {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::closed_pipe()),
+        Err(e) => Err(Failure::runtime(format!("cannot write the output: {e}"))),
     }
 }
 
@@ -129,7 +155,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             open_store(&settings.config.database_url)
                 .await
                 .map_err(Failure::runtime)?;
-            println!("database is up to date");
+            out!("database is up to date");
             Ok(())
         }
         Command::Admin { config, command } => {
@@ -302,11 +328,11 @@ async fn demo(network: bool) -> Result<(), Failure> {
     let logins = DEMO_USERS
         .map(|(name, role)| format!("{name} ({})", role.code()))
         .join(", ");
-    println!();
+    out!("");
     for (url, count, _) in &nodes {
-        println!("Hromada demo node running at {url} ({count} fictional initiatives of its own)");
+        out!("Hromada demo node running at {url} ({count} fictional initiatives of its own)");
     }
-    println!(
+    out!(
         "  search: {url}api/v1/initiatives?q=medics\n  logins on every node: {logins}, password: {password}\n  Press Ctrl-C to stop; the demo databases are deleted on exit.\n",
         url = nodes
             .first()

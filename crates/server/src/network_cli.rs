@@ -56,21 +56,20 @@ pub async fn peer(fed: Federation, command: PeerCommand) -> Result<(), Failure> 
     match command {
         PeerCommand::Follow { domain } => {
             let p = fed.follow_peer(&domain).await.map_err(failed)?;
-            println!(
+            out!(
                 "follow of {} sent ({}); the running node sends it and pulls in its listings once accepted",
-                p.domain, p.status
+                p.domain,
+                p.status
             );
         }
         PeerCommand::Unfollow { domain } => {
             let n = fed.unfollow_peer(&domain).await.map_err(failed)?;
-            println!(
-                "no longer following {domain}; {n} listings that came only through it removed"
-            );
+            out!("no longer following {domain}; {n} listings that came only through it removed");
         }
         PeerCommand::List => {
-            println!("domain\tstatus\tfollows_us\tsince\tlast_activity\tlistings\tbackfilling");
+            out!("domain\tstatus\tfollows_us\tsince\tlast_activity\tlistings\tbackfilling");
             for p in fed.peers().await.map_err(failed)? {
-                println!(
+                out!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     p.domain,
                     p.status,
@@ -84,28 +83,28 @@ pub async fn peer(fed: Federation, command: PeerCommand) -> Result<(), Failure> 
         }
         PeerCommand::Approve { domain } => {
             fed.answer_peer(&domain, true).await.map_err(failed)?;
-            println!("{domain} may follow this node");
+            out!("{domain} may follow this node");
         }
         PeerCommand::Reject { domain } => {
             fed.answer_peer(&domain, false).await.map_err(failed)?;
-            println!("{domain}'s follow refused");
+            out!("{domain}'s follow refused");
         }
         PeerCommand::RefuseRelayed { domain, allow } => {
             fed.refuse_relayed_from(&domain, !allow)
                 .await
                 .map_err(failed)?;
-            println!(
+            out!(
                 "listings relayed by {domain} are {}",
                 if allow { "taken" } else { "refused" }
             );
         }
         PeerCommand::Block { domain, reason } => {
             let n = fed.block_domain(&domain, reason).await.map_err(failed)?;
-            println!("{domain} blocked; {n} listings removed");
+            out!("{domain} blocked; {n} listings removed");
         }
         PeerCommand::Unblock { domain } => {
             if fed.unblock_domain(&domain).await.map_err(failed)? {
-                println!("{domain} unblocked");
+                out!("{domain} unblocked");
             } else {
                 return Err(Failure::usage(format!("{domain} was not blocked")));
             }
@@ -122,7 +121,7 @@ pub async fn peer(fed: Federation, command: PeerCommand) -> Result<(), Failure> 
             for line in &skipped {
                 eprintln!("skipped: {line}");
             }
-            println!("{} domains blocked", rows.len());
+            out!("{} domains blocked", rows.len());
         }
     }
     Ok(())
@@ -132,10 +131,10 @@ pub async fn queue(fed: &dyn hromada_store::FederationStore) -> Result<(), Failu
     let report = hromada_federation::queue_report(fed)
         .await
         .map_err(Failure::runtime)?;
-    println!("{} deliveries pending", report.pending);
-    println!("host\tpending\tdelivered\trejected\tfailed\tcancelled\tunreachable\tlast_error");
+    out!("{} deliveries pending", report.pending);
+    out!("host\tpending\tdelivered\trejected\tfailed\tcancelled\tunreachable\tlast_error");
     for h in report.hosts {
-        println!(
+        out!(
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             h.host,
             h.pending,

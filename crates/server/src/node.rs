@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use hromada_app::App;
+use hromada_app::{App, RateLimit};
 use hromada_federation::website_check::{self, WebsiteChecker};
 use hromada_federation::{Federation, FederationSettings};
 use hromada_store::{FederationStore, Store};
@@ -150,6 +150,8 @@ impl RunningNode {
     }
 }
 
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Binds the configured address (or uses `listener` if given) and serves the node: the web
 /// pages and JSON API, federation, and federation's background workers.
 pub async fn start(
@@ -184,6 +186,16 @@ pub async fn start(
             node_description: config.node_description.clone(),
             node_rules: Some(config.node_rules.clone()).filter(|rules| !rules.trim().is_empty()),
             media_dir: config.data_dir.join("media"),
+            submission_limit: RateLimit {
+                max: config.submissions_per_hour,
+                window: HOUR,
+            },
+            report_limit: RateLimit {
+                max: config.reports_per_hour,
+                window: HOUR,
+            },
+            trusted_proxies: settings.trusted_proxies.clone(),
+            api_token_ttl: Some(settings.api_token_lifetime),
             ..WebSettings::new(settings.public_url.clone())
         },
     )

@@ -436,3 +436,70 @@ fn demo_network_lists_every_nodes_initiatives_everywhere() {
     let status = terminate(&mut demo);
     assert!(status.success(), "{status}");
 }
+
+/// `hromada … | head -1`: once the reader is gone, the command stops quietly (exit 0, nothing
+/// on stderr) instead of panicking on the broken pipe.
+#[test]
+fn closed_stdout_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_pipe = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let run = |args: &[&str], env: &[(&str, String)]| {
+        let mut cmd = hromada(args);
+        sqlite_env(&mut cmd, dir.path());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let out = cmd
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?} said on stderr: {err}");
+    };
+    let mut migrate = hromada(&["migrate"]);
+    sqlite_env(&mut migrate, dir.path());
+    let out = migrate.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut create = hromada(&[
+        "admin",
+        "create-user",
+        "--username",
+        "olena",
+        "--role",
+        "admin",
+        "--password-stdin",
+    ]);
+    sqlite_env(&mut create, dir.path());
+    let mut child = create
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough passphrase\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    run(&["--help"], &[]);
+    run(&["admin", "--help"], &[]);
+    run(&["admin", "list-users"], &[]);
+    run(&["admin", "trust", "show"], &[]);
+    let port = free_port();
+    run(
+        &["demo"],
+        &[
+            ("HROMADA_LISTEN", format!("127.0.0.1:{port}")),
+            ("HROMADA_PUBLIC_URL", format!("http://localhost:{port}")),
+            // The demo logs to stderr; only its printed summary meets the closed pipe.
+            ("RUST_LOG", "off".into()),
+        ],
+    );
+}

@@ -276,6 +276,44 @@ pub(crate) async fn live_token(
     .transpose()
 }
 
+pub(crate) async fn token_by_hash(store: &PgStore, hash: &str) -> StoreResult<Option<TokenRecord>> {
+    sqlx::query_as::<_, TokenRow>(&format!("{SELECT_TOKEN} WHERE hash = $1"))
+        .bind(hash)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?
+        .map(TokenRow::into_token)
+        .transpose()
+}
+
+/// One statement for the count, so concurrent processes never lose a hit; the sweep of ended
+/// windows is a separate statement (it may race harmlessly with another process's sweep).
+pub(crate) async fn record_hit(
+    store: &PgStore,
+    key: &str,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<u32> {
+    sqlx::query("DELETE FROM rate_limit_hits WHERE window_end <= $1")
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?;
+    let hits: i32 = sqlx::query_scalar(
+        "INSERT INTO rate_limit_hits (key, window_start, window_end, hits) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1
+         RETURNING hits",
+    )
+    .bind(key)
+    .bind(window_start)
+    .bind(window_end)
+    .fetch_one(store.pool())
+    .await
+    .map_err(db_err)?;
+    Ok(u32::try_from(hits).unwrap_or(0))
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &PgStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

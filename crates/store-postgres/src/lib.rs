@@ -286,12 +286,26 @@ impl Store for PgStore {
         accounts::live_token(self, hash, now).await
     }
 
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        accounts::token_by_hash(self, hash).await
+    }
+
     async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
         accounts::tokens_of(self, user_id).await
     }
 
     async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
         accounts::revoke_token(self, id, audit).await
+    }
+
+    async fn record_hit(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        accounts::record_hit(self, key, window_start, window_end, now).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {

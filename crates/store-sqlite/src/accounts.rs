@@ -283,6 +283,47 @@ pub(crate) async fn live_token(
     .transpose()
 }
 
+pub(crate) async fn token_by_hash(
+    store: &SqliteStore,
+    hash: &str,
+) -> StoreResult<Option<TokenRecord>> {
+    sqlx::query_as::<_, TokenRow>(&format!("{SELECT_TOKEN} WHERE hash = ?1"))
+        .bind(hash)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?
+        .map(TokenRow::into_token)
+        .transpose()
+}
+
+pub(crate) async fn record_hit(
+    store: &SqliteStore,
+    key: &str,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<u32> {
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM rate_limit_hits WHERE window_end <= ?1")
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let hits: i64 = sqlx::query_scalar(
+        "INSERT INTO rate_limit_hits (key, window_start, window_end, hits) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1
+         RETURNING hits",
+    )
+    .bind(key)
+    .bind(ts(window_start))
+    .bind(ts(window_end))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(u32::try_from(hits).unwrap_or(u32::MAX))
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &SqliteStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

@@ -49,6 +49,48 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     readers: SqlitePool,
     writer: SqlitePool,
+    /// The database file as opened (`None` in memory), for the health check.
+    file: Option<DbFile>,
+}
+
+/// Open connections keep working on a file that was moved, deleted or replaced underneath
+/// them (a detached volume, a careless restore) while nothing they write would survive a
+/// restart; the health check looks at the path, so such a node reports itself unhealthy.
+#[derive(Debug, Clone)]
+struct DbFile {
+    path: std::path::PathBuf,
+    /// Device and inode at opening.
+    identity: (u64, u64),
+}
+
+impl DbFile {
+    fn open(path: &std::path::Path) -> Result<Self, std::io::Error> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            identity: identity(&std::fs::metadata(path)?),
+        })
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        let metadata = std::fs::metadata(&self.path).map_err(|e| {
+            StoreError::Database(format!(
+                "the SQLite database file {} is not there any more: {e}",
+                self.path.display()
+            ))
+        })?;
+        if identity(&metadata) != self.identity {
+            return Err(StoreError::Database(format!(
+                "the SQLite database file {} was replaced after the node opened it; restart the node",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn identity(metadata: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.dev(), metadata.ino())
 }
 
 impl SqliteStore {
@@ -90,6 +132,7 @@ impl SqliteStore {
             return Ok(Self {
                 readers: pool.clone(),
                 writer: pool,
+                file: None,
             });
         }
 
@@ -105,7 +148,14 @@ impl SqliteStore {
             .await
             .map_err(cannot_open)?;
         tracing::debug!(%path, "opened SQLite database");
-        Ok(Self { readers, writer })
+        let file = DbFile::open(std::path::Path::new(&path)).map_err(|e| {
+            StoreError::Database(format!("could not look at the SQLite database {path}: {e}"))
+        })?;
+        Ok(Self {
+            readers,
+            writer,
+            file: Some(file),
+        })
     }
 
     /// Applies the migrations in `migrations/sqlite` that are not applied yet.
@@ -147,7 +197,10 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
+        if let Some(file) = &self.file {
+            file.check()?;
+        }
+        sqlx::query("SELECT count(*) FROM sqlite_master")
             .execute(&self.readers)
             .await
             .map_err(db_err)?;
@@ -316,12 +369,26 @@ impl Store for SqliteStore {
         accounts::live_token(self, hash, now).await
     }
 
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        accounts::token_by_hash(self, hash).await
+    }
+
     async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
         accounts::tokens_of(self, user_id).await
     }
 
     async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
         accounts::revoke_token(self, id, audit).await
+    }
+
+    async fn record_hit(
+        &self,
+        key: &str,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        accounts::record_hit(self, key, window_start, window_end, now).await
     }
 
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {

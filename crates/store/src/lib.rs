@@ -165,9 +165,24 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         hash: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<Option<TokenRecord>>;
+    /// A token by hash whatever its state (revoked, expired), so a refusal can say why.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
     async fn tokens_of(&self, user_id: Uuid) -> StoreResult<Vec<TokenRecord>>;
     /// Revokes a token by id. `NotFound` when there is no such live token.
     async fn revoke_token(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
+
+    // ---- rate limits ----
+
+    /// Counts one hit on `key` in the fixed window `[window_start, window_end)` and returns the
+    /// window's hits so far, this one included. Atomic, so processes sharing the database count
+    /// together. Rows of windows that ended before `now` are deleted on the way.
+    async fn record_hit(
+        &self,
+        key: &str,
+        window_start: chrono::DateTime<chrono::Utc>,
+        window_end: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<u32>;
 
     // ---- audit log and change feed ----
 

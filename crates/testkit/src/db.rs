@@ -88,6 +88,23 @@ impl PostgresDb {
     }
 }
 
+/// Runs one statement on the test server's maintenance database (e.g. to take a test
+/// database away from a running node).
+pub async fn run_on_server(server_url: &str, sql: &str) -> Result<(), StoreError> {
+    let server = PgConnectOptions::from_str(server_url).map_err(|e| {
+        StoreError::Database(format!("{POSTGRES_URL_VAR} is not a PostgreSQL URL: {e}"))
+    })?;
+    let mut admin = PgConnection::connect_with(&server)
+        .await
+        .map_err(|e| StoreError::Database(format!("cannot connect to the test server: {e}")))?;
+    sqlx::query(sql)
+        .execute(&mut admin)
+        .await
+        .map_err(|e| StoreError::Database(format!("`{sql}` failed: {e}")))?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
 /// Creates a database named `hromada_test_<random>` on the server at `server_url`, migrates it
 /// and connects a store to it.
 pub async fn fresh_postgres(server_url: &str) -> Result<PostgresDb, StoreError> {

@@ -58,16 +58,15 @@ async fn resolve(parts: &Parts, state: &WebState) -> Result<Option<Authenticated
     let Some(secret) = bearer(parts)? else {
         return Ok(None);
     };
-    let (user, token) = state
-        .app()
-        .authenticate(secret)
-        .await
-        .map_err(|e| match e {
-            hromada_app::AppError::Unauthenticated => {
-                ApiError::unauthenticated("the token is unknown, expired or revoked")
-            }
-            other => other.into(),
-        })?;
+    let (user, token) = match state.app().authenticate(secret).await {
+        Ok(found) => found,
+        Err(hromada_app::AppError::Unauthenticated) => {
+            return Err(ApiError::unauthenticated(
+                state.app().token_refusal(secret).await?,
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     Ok(Some(Authenticated { user, token }))
 }
 

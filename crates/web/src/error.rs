@@ -104,16 +104,20 @@ impl ApiError {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than {limit} bytes"),
+            format!(
+                "the request body is larger than this route's limit of {limit} bytes ({})",
+                human_size(limit)
+            ),
         )
     }
 
     pub fn rate_limited(retry_after: Duration) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed attempts; try again later",
-        );
+        Self::too_many(retry_after, "too many failed attempts; try again later")
+    }
+
+    /// 429 with `Retry-After`, saying what was limited.
+    pub fn too_many(retry_after: Duration, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
         e.retry_after = Some(retry_after);
         e
     }
@@ -126,6 +130,15 @@ impl ApiError {
             "internal_error",
             "something went wrong on the server; it has been logged",
         )
+    }
+}
+
+fn human_size(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
     }
 }
 

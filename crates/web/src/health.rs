@@ -1,4 +1,5 @@
-//! `GET /healthz`: whether the node can serve, i.e. whether its database answers.
+//! `GET /healthz`: whether the node can serve, i.e. whether its database answers (and, on
+//! SQLite, whether its file is still where the node opened it).
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +14,13 @@ pub struct Health {
     /// `ok`, or `unavailable` when the database does not answer.
     #[schema(example = "ok")]
     pub status: &'static str,
+    /// Why the node is unavailable (the details are in the node's log); absent when `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
+
+/// A load balancer waits no longer than this for an answer.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Health check for load balancers and monitoring.
 #[utoipa::path(
@@ -26,16 +33,30 @@ pub struct Health {
     )
 )]
 pub(crate) async fn healthz(State(state): State<WebState>) -> (StatusCode, Json<Health>) {
-    match state.app().store().ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
+    let reason = match tokio::time::timeout(PING_TIMEOUT, state.app().store().ping()).await {
+        Ok(Ok(())) => {
+            return (
+                StatusCode::OK,
                 Json(Health {
-                    status: "unavailable",
+                    status: "ok",
+                    reason: None,
                 }),
-            )
+            );
         }
-    }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            "the database does not answer or its file is gone; see the node's log"
+        }
+        Err(_) => {
+            tracing::error!("health check: the database did not answer within 5 s");
+            "the database did not answer within 5 seconds"
+        }
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(Health {
+            status: "unavailable",
+            reason: Some(reason),
+        }),
+    )
 }

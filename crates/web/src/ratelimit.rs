@@ -1,10 +1,11 @@
 //! Login rate limiting: failed logins are counted per username and per client address over a
 //! sliding window, so guessing passwords is slow whichever of the two an attacker varies.
 //!
-//! Kept in memory: a restart forgets the counts, which is acceptable for a single node. The
-//! client address is the socket's peer; behind a reverse proxy every client shares the proxy's
-//! address until forwarded headers are trusted (a later issue), which is why the per-address
-//! limit is the higher one.
+//! Kept in memory, per process: a restart forgets the counts, and a node run as several
+//! processes on one database allows each process its own count (N processes: up to N times the
+//! limit). That is accepted for logins, whose guessing argon2id already makes slow; submissions
+//! and reports, which anyone may send, are counted in the database instead (`client.rs`).
+//! The client address is the peer, or what a trusted proxy forwarded (`trusted_proxies`).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -123,7 +124,7 @@ fn username_key(username: &str) -> String {
 }
 
 /// IPv6 clients usually control a whole /64, so they are counted per /64.
-fn ip_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn ip_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

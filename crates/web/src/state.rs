@@ -6,6 +6,9 @@ use std::time::Duration;
 use hromada_app::App;
 use url::Url;
 
+use hromada_app::RateLimit;
+
+use crate::client::TrustedProxies;
 use crate::ratelimit::{LoginLimiter, LoginLimits};
 
 /// Settings of the HTTP edge, filled in by the server from its configuration.
@@ -18,6 +21,14 @@ pub struct WebSettings {
     pub json_body_limit: usize,
     /// How many failed logins are tolerated before `POST /api/v1/auth/token` answers 429.
     pub login_limits: LoginLimits,
+    /// Submissions (API and form) per client and window; moderators are not counted.
+    pub submission_limit: RateLimit,
+    /// Reports (API and form) per client and window; moderators are not counted.
+    pub report_limit: RateLimit,
+    /// Proxies whose `X-Forwarded-For` names the client (`trusted_proxies`); none by default.
+    pub trusted_proxies: TrustedProxies,
+    /// How long a token from `POST /api/v1/auth/token` is valid; `None`: until revoked.
+    pub api_token_ttl: Option<Duration>,
     /// The node's name and description, shown on the web pages (`node_name`, `node_description`).
     pub node_name: String,
     pub node_description: String,
@@ -29,6 +40,7 @@ pub struct WebSettings {
 
 impl WebSettings {
     pub const DEFAULT_JSON_BODY_LIMIT: usize = 256 * 1024;
+    pub const DEFAULT_API_TOKEN_TTL: Duration = Duration::from_secs(30 * 86_400);
 
     pub fn new(public_url: Url) -> Self {
         Self {
@@ -40,6 +52,16 @@ impl WebSettings {
                 per_ip: 50,
                 window: Duration::from_secs(15 * 60),
             },
+            submission_limit: RateLimit {
+                max: 10,
+                window: Duration::from_secs(3600),
+            },
+            report_limit: RateLimit {
+                max: 20,
+                window: Duration::from_secs(3600),
+            },
+            trusted_proxies: TrustedProxies::default(),
+            api_token_ttl: Some(Self::DEFAULT_API_TOKEN_TTL),
             node_name: "Hromada".into(),
             node_description: String::new(),
             node_rules: None,

@@ -40,7 +40,9 @@ impl std::fmt::Debug for TokenRequest {
 ///
 /// Failed attempts are limited per username and per client address (by default 10 per
 /// username and 50 per address in 15 minutes); beyond that the answer is 429 with
-/// `Retry-After`, even for the right password.
+/// `Retry-After`, even for the right password. The token expires after `api_token_lifetime`
+/// (default 30 days; `expires_at` says when); tokens made with `hromada admin create-token`
+/// may live longer.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/token",
@@ -82,7 +84,7 @@ pub(crate) async fn create_token(
     let label = request.label.as_deref().unwrap_or("API token");
     let issued = state
         .app()
-        .issue_token(&user, TokenKind::Api, label, None)
+        .issue_token(&user, TokenKind::Api, label, api_ttl(state.settings()))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -227,4 +229,10 @@ pub(crate) async fn create_user(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+fn api_ttl(settings: &crate::WebSettings) -> Option<chrono::Duration> {
+    settings
+        .api_token_ttl
+        .and_then(|d| chrono::Duration::from_std(d).ok())
 }

@@ -14,8 +14,9 @@ use utoipa::IntoParams;
 
 use super::views::{InitiativeDetailView, InitiativeView, SearchResults};
 use crate::auth::{Authenticated, MaybeAuthenticated};
+use crate::client::{Limited, check_api};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::state::WebState;
 
 /// Search parameters. Empty values count as absent, so HTML forms can send every field.
@@ -238,6 +239,7 @@ pub(crate) async fn detail(
 /// Anyone may submit; the submission is pending until a moderator approves it, and is not
 /// listed until then. Anonymous submitters must say how moderators can reach them
 /// (`submitter_contact`, never published). A signed-in submitter becomes its maintainer.
+/// Limited per client address (`submissions_per_hour`, default 10); moderators are not counted.
 #[utoipa::path(
     post,
     path = "/api/v1/initiatives",
@@ -252,11 +254,14 @@ pub(crate) async fn detail(
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "Fields break the rules (e.g. a bad IBAN, an unknown category, a taken handle)", body = ErrorBody),
+        (status = 429, description = "Too many submissions from this address (`submissions_per_hour`); nothing stored", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn submit(
     State(state): State<WebState>,
     viewer: MaybeAuthenticated,
+    ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<InitiativeInput>,
 ) -> Result<
     (
@@ -266,6 +271,7 @@ pub(crate) async fn submit(
     ),
     ApiError,
 > {
+    check_api(&state, Limited::Submission, ip, viewer.user()).await?;
     let initiative = state.app().submit(viewer.user(), input).await?;
     let location = state
         .settings()

@@ -115,18 +115,20 @@ pub(crate) fn router(state: &WebState) -> Router<WebState> {
     let (uploads, json): (Vec<Route>, Vec<Route>) = routes().into_iter().partition(|r| r.upload);
     // The limit layers answer oversized bodies before they are read; axum's own default
     // limit is turned off so there is exactly one limit per route.
-    routing::build(json)
-        .layer(RequestBodyLimitLayer::new(limit))
-        .merge(
-            routing::build(uploads).layer(RequestBodyLimitLayer::new(pictures::PICTURE_BODY_LIMIT)),
-        )
+    // Each group's 413 names its own limit.
+    let limited = |routes: Vec<Route>, limit: usize| {
+        routing::build(routes)
+            .layer(RequestBodyLimitLayer::new(limit))
+            .layer(middleware::map_response_with_state(
+                limit,
+                json_limit_errors,
+            ))
+    };
+    limited(json, limit)
+        .merge(limited(uploads, pictures::PICTURE_BODY_LIMIT))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable())
-        .layer(middleware::map_response_with_state(
-            limit,
-            json_limit_errors,
-        ))
 }
 
 async fn no_route() -> ApiError {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::views::InitiativeView;
 use crate::auth::{Authenticated, MaybeAuthenticated};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, parse_json};
 use crate::state::WebState;
 
 /// Adds this node's trust status and website check to each view.
@@ -553,7 +553,8 @@ pub(crate) async fn put_policy(
 /// Report an initiative to this node's moderators (anyone).
 ///
 /// Signed-in reporters are known to the moderators; anonymous ones may leave a `contact`.
-/// Reporters are never shown to the public or to other nodes.
+/// Reporters are never shown to the public or to other nodes. Limited per client address
+/// (`reports_per_hour`, default 20); moderators are not counted.
 #[utoipa::path(
     post,
     path = "/api/v1/initiatives/{handle}/reports",
@@ -569,14 +570,18 @@ pub(crate) async fn put_policy(
         (status = 413, description = "The body is too large", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "The reason is missing or too long", body = ErrorBody),
+        (status = 429, description = "Too many reports from this address (`reports_per_hour`); nothing stored", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn report(
     State(state): State<WebState>,
     ApiPath(handle): ApiPath<String>,
     viewer: MaybeAuthenticated,
+    ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<ReportInput>,
 ) -> Result<(StatusCode, Json<ReportReceipt>), ApiError> {
+    crate::client::check_api(&state, crate::client::Limited::Report, ip, viewer.user()).await?;
     let report = state.app().report(viewer.user(), &handle, input).await?;
     Ok((
         StatusCode::CREATED,

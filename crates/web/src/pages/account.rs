@@ -9,6 +9,7 @@ use hromada_store::TokenKind;
 use super::ctx::{PageCtx, clear_session_cookie, session_cookie};
 use super::forms::{FormData, InitiativeForm};
 use super::render::{FieldErrors, PageResult, local_path, ok, page, see_other};
+use crate::client::{Limited, count};
 use crate::extract::ClientIp;
 use crate::state::WebState;
 
@@ -38,10 +39,16 @@ pub(crate) async fn submit_form(ctx: PageCtx, RawQuery(query): RawQuery) -> Page
 pub(crate) async fn submit(
     State(state): State<WebState>,
     ctx: PageCtx,
+    ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
     if !ctx.csrf_ok(form.get("csrf")) {
         return Err(ctx.csrf_failed());
+    }
+    match count(&state, Limited::Submission, ip, ctx.user.as_ref()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
+        Err(e) => return Err(ctx.fail(e)),
     }
     let t = ctx.t;
     let f = InitiativeForm::from_form(&t, &form);

@@ -110,6 +110,21 @@ impl PageCtx {
         )
     }
 
+    /// 429 with `Retry-After`: a per-client limit (submissions, reports) was reached.
+    pub fn rate_limited(&self, wait: std::time::Duration) -> PageError {
+        let mut response = self.error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "error.rate_limited",
+            "error.rate_limited_text",
+        );
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response.0.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(secs.max(1)),
+        );
+        response
+    }
+
     pub fn csrf_failed(&self) -> PageError {
         self.error_page(StatusCode::FORBIDDEN, "error.csrf", "error.csrf_text")
     }

@@ -11,6 +11,8 @@ use hromada_domain::trust::{ReportCategory, ReportInput};
 use super::ctx::PageCtx;
 use super::forms::FormData;
 use super::render::{FieldErrors, PageResult, ok, page, see_other};
+use crate::client::{Limited, count};
+use crate::extract::ClientIp;
 use crate::state::WebState;
 
 #[derive(Template)]
@@ -76,10 +78,16 @@ pub(crate) async fn send(
     State(state): State<WebState>,
     ctx: PageCtx,
     Path(handle): Path<String>,
+    ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
     if !ctx.csrf_ok(form.get("csrf")) {
         return Err(ctx.csrf_failed());
+    }
+    match count(&state, Limited::Report, ip, ctx.user.as_ref()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
+        Err(e) => return Err(ctx.fail(e)),
     }
     let user = ctx.user.clone();
     let t = ctx.t;
