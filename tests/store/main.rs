@@ -89,6 +89,8 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::terms_match_as_prefixes,
         search::every_term_is_required,
         search::name_and_tags_rank_above_summary_and_description,
+        search::ranks_by_the_fields_holding_every_word_then_newest,
+        search::prefixes_of_any_length,
         search::syntax_characters_are_plain_text,
         search::filters_by_category_and_region,
         search::filters_by_status,

@@ -150,6 +150,103 @@ pub async fn name_and_tags_rank_above_summary_and_description(store: &dyn Store)
     );
 }
 
+/// The ranking both backends share: listings with every word in the name or tags first, then
+/// with every word in the name, tags or summary, then the rest; newest first within each.
+pub async fn ranks_by_the_fields_holding_every_word_then_newest(store: &dyn Store) {
+    let t = now();
+    let dated = |age: i64, i: Initiative| Initiative {
+        updated_at: t - Duration::seconds(age),
+        ..i
+    };
+    // Inserted oldest first, so that "newest" means the same on both backends.
+    insert_all(
+        store,
+        &[
+            dated(
+                50,
+                listing("title-old", "Water pumps", "Villages", "We dig.", &[]),
+            ),
+            dated(
+                40,
+                listing("split", "Water now", "Villages", "Pumps repaired.", &[]),
+            ),
+            dated(
+                30,
+                listing("summary", "Village aid", "Water pumps", "We dig.", &[]),
+            ),
+            dated(
+                20,
+                listing(
+                    "tag",
+                    "Village aid",
+                    "Villages",
+                    "We dig.",
+                    &["water", "pumps"],
+                ),
+            ),
+            dated(
+                10,
+                listing("title-new", "Pumps and water", "Villages", "We dig.", &[]),
+            ),
+            listing("filler", "Bakery", "Bread", "Fresh bread daily.", &[]),
+        ],
+    )
+    .await;
+    assert_eq!(
+        found(store, text("water pump")).await,
+        ["title-new", "tag", "title-old", "summary", "split"]
+    );
+    // The same order page by page.
+    let mut paged = Vec::new();
+    for page in 1..=3 {
+        let result = store
+            .search_initiatives(&SearchQuery {
+                page,
+                per_page: 2,
+                ..text("water pump")
+            })
+            .await
+            .unwrap();
+        assert_eq!(result.total, 5);
+        paged.extend(result.items.into_iter().map(|i| i.handle.to_string()));
+    }
+    assert_eq!(paged, ["title-new", "tag", "title-old", "summary", "split"]);
+}
+
+/// Prefixes of every length match, including words longer than any prefix index.
+pub async fn prefixes_of_any_length(store: &dyn Store) {
+    insert_all(
+        store,
+        &[
+            listing(
+                "gear",
+                "Спорядження",
+                "Забезпечуємо спорядженням",
+                "Wheelchairs and generators.",
+                &[],
+            ),
+            listing("bread", "Bakery", "Bread", "Fresh bread daily.", &[]),
+        ],
+    )
+    .await;
+    for word in [
+        "с",
+        "сп",
+        "спорядж",
+        "спорядженн",
+        "спорядження",
+        "спорядженням",
+        "w",
+        "wheelchair",
+        "wheelchairs",
+    ] {
+        assert_eq!(found(store, text(word)).await, ["gear"], "{word}");
+    }
+    for word in ["спорядженнях", "wheelchairss", "споряджено"] {
+        assert!(found(store, text(word)).await.is_empty(), "{word}");
+    }
+}
+
 pub async fn syntax_characters_are_plain_text(store: &dyn Store) {
     insert_all(
         store,

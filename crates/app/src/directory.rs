@@ -423,7 +423,19 @@ impl App {
                 "only moderators can list submissions that are not public",
             ));
         }
-        Ok(self.store.search_initiatives(query).await?)
+        // Directories get the same few searches over and over; a write makes them stale
+        // (through the change watch, like the initiative pages).
+        let Some(cache) = &self.searches else {
+            return Ok(self.store.search_initiatives(query).await?);
+        };
+        let key = crate::cache::SearchCache::key(query);
+        let version = self.details.watch.version(self.store.as_ref()).await;
+        if let Some(page) = cache.get(&key, version) {
+            return Ok(page);
+        }
+        let page = self.store.search_initiatives(query).await?;
+        cache.put(key, version, &page);
+        Ok(page)
     }
 
     pub async fn add_need(&self, by: &User, handle: &str, input: NeedInput) -> AppResult<Need> {

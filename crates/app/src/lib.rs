@@ -31,6 +31,7 @@ pub type AppResult<T> = Result<T, AppError>;
 pub struct App {
     store: Arc<dyn Store>,
     details: Arc<cache::DetailCache>,
+    searches: Option<Arc<cache::SearchCache>>,
 }
 
 impl App {
@@ -38,7 +39,14 @@ impl App {
         Self {
             store,
             details: Arc::default(),
+            searches: Some(Arc::default()),
         }
+    }
+
+    /// Without the search result cache: every search asks the store (for measuring it).
+    pub fn without_search_cache(mut self) -> Self {
+        self.searches = None;
+        self
     }
 
     /// Tells the app that this process just wrote to the directory (the server calls it after

@@ -1,6 +1,7 @@
 //! Search at scale: 100k listings inserted through the store, then the store's ranked search
-//! (what `GET /api/v1/initiatives?q=` runs) next to a bare ranked full-text query on the same
-//! database, query by query, on SQLite (FTS5) and PostgreSQL (tsvector + GIN).
+//! (what `GET /api/v1/initiatives?q=` runs when its result cache misses) next to a bare ranked
+//! full-text query on the same database, query by query, on SQLite (FTS5) and PostgreSQL
+//! (tsvector + GIN); and the same queries through the app's result cache, reported apart.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -245,12 +246,40 @@ async fn measure(
         all_real.merge(real);
         all_bare.merge(base);
     }
+    // The same queries as the API serves them: through the app, whose result cache answers a
+    // repeated search until the directory changes. Shown apart; the targets above are judged
+    // on the store's own (uncached) times.
+    let app = hromada_app::App::new(store.clone());
+    let mut served = Samples::default();
+    for class in classes() {
+        let deadline = Instant::now() + plan.class_time / 4;
+        for _ in 0..plan.per_class {
+            if Instant::now() > deadline {
+                break;
+            }
+            let t = Instant::now();
+            app.search(None, &class.query).await?;
+            served.push(t.elapsed());
+        }
+    }
+    rows.push(
+        Row::new(
+            group,
+            format!("{backend}: all classes, as served (result cache)"),
+            "repeated queries".to_string(),
+        )
+        .latency(&served)
+        .note(format!(
+            "App::search with its result cache (valid until a write, at most 1 s); {} queries; not what the targets are judged on",
+            served.count()
+        )),
+    );
     let (p50, p99) = (all_real.percentile_ms(50.0), all_real.percentile_ms(99.0));
     let limit = if backend == "PostgreSQL" { 40.0 } else { 10.0 };
     rows.push(
         Row::new(
             group,
-            format!("{backend}: all classes together"),
+            format!("{backend}: all classes together (no result cache)"),
             format!("{} listings", grouped(plan.listings as f64)),
         )
         .latency(&all_real)

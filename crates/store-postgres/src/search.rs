@@ -1,8 +1,12 @@
-//! Searching initiatives: weighted `tsvector` matching with filters, capped counts, `ts_rank`
-//! ranking over at most [`SearchQuery::COUNT_CAP`] candidates (the newest matches), and pages.
+//! Searching initiatives: `tsvector` matching with filters, counts capped at
+//! [`SearchQuery::COUNT_CAP`], and ranking by where the words are (migration 0013): every word
+//! in the name or tags (`search_title`), then in the name, tags or summary (`search_head`), then
+//! anywhere (`search`); newest update first within a tier. Each tier is one indexed query that
+//! stops after the page, so no document is read just to be ranked.
 
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use sqlx::{Postgres, QueryBuilder};
+use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::db_err;
@@ -22,18 +26,26 @@ fn tsquery(terms: &[String]) -> Option<String> {
     Some(quoted.join(" & "))
 }
 
-/// Appends the FROM and WHERE clauses shared by the count and the page.
-fn push_from_where(b: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery, tsq: Option<&str>) {
+/// The documents a ranked search matches, best tier first. Each tier's matches include the
+/// previous tier's.
+const TIERS: [&str; 3] = ["search_title", "search_head", "search"];
+
+/// Appends the conditions (after a `WHERE`) shared by the count and the page: the words (if
+/// any) matched in the document `column`, and the filters.
+fn push_where(
+    b: &mut QueryBuilder<'_, Postgres>,
+    q: &SearchQuery,
+    tsq: Option<&str>,
+    column: &str,
+) {
     let statuses: Vec<String> = q
         .effective_statuses()
         .iter()
         .map(|s| s.code().to_string())
         .collect();
-    b.push(" FROM initiatives i WHERE i.status = ANY(")
-        .push_bind(statuses)
-        .push(")");
+    b.push(" AND i.status = ANY(").push_bind(statuses).push(")");
     if let Some(tsq) = tsq {
-        b.push(" AND i.search @@ to_tsquery('simple', ")
+        b.push(format!(" AND i.{column} @@ to_tsquery('simple', "))
             .push_bind(tsq.to_string())
             .push(")");
     }
@@ -73,6 +85,89 @@ fn push_from_where(b: &mut QueryBuilder<'_, Postgres>, q: &SearchQuery, tsq: Opt
     }
 }
 
+/// How many of the newest listings a tier looks through before it asks its GIN index instead.
+const WALK: u32 = 2_000;
+
+/// A transaction in which only bitmap scans are allowed, i.e. the GIN indexes are used. With
+/// a LIMIT and a word it believes frequent, the planner likes to walk the recency index and
+/// check every row: for a word that is in fact rare that reads the whole table (seconds at
+/// 100k), and for the whole document it decompresses every TOASTed `search` on the way.
+async fn through_gin(store: &PgStore) -> StoreResult<sqlx::Transaction<'static, Postgres>> {
+    let mut tx = store.pool().begin().await.map_err(db_err)?;
+    sqlx::query(
+        "SELECT set_config('enable_seqscan', 'off', true), \
+                set_config('enable_indexscan', 'off', true)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    Ok(tx)
+}
+
+/// The newest `wanted` matches of one tier. The small documents are first looked for among
+/// the newest listings (a frequent word fills the page there at once); when that finds fewer
+/// than wanted, the tier is rare and its GIN index finds all of it cheaply.
+async fn tier_ids(
+    store: &PgStore,
+    q: &SearchQuery,
+    tsq: &str,
+    column: &str,
+    wanted: u32,
+) -> StoreResult<Vec<Uuid>> {
+    if column != "search" {
+        let mut b = QueryBuilder::new(
+            "SELECT i.id FROM (SELECT * FROM initiatives ORDER BY updated_at DESC, id LIMIT ",
+        );
+        b.push_bind(i64::from(WALK)).push(") i WHERE TRUE");
+        push_where(&mut b, q, Some(tsq), column);
+        b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
+            .push_bind(i64::from(wanted));
+        let newest: Vec<Uuid> = b
+            .build_query_scalar()
+            .fetch_all(store.pool())
+            .await
+            .map_err(db_err)?;
+        if newest.len() >= wanted as usize {
+            return Ok(newest);
+        }
+    }
+    let mut b = QueryBuilder::new("SELECT i.id FROM initiatives i WHERE TRUE");
+    push_where(&mut b, q, Some(tsq), column);
+    b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
+        .push_bind(i64::from(wanted));
+    let mut tx = through_gin(store).await?;
+    let ids = b
+        .build_query_scalar()
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(ids)
+}
+
+/// The ids of the first `wanted` matches in rank order: each tier newest first, then the next
+/// tier's newest that are not in it. A tier is asked for at most `wanted` rows and the next one
+/// only when it had fewer, so every tier before the current one is complete and the order is
+/// the same whatever the page size.
+async fn ranked_ids(
+    store: &PgStore,
+    q: &SearchQuery,
+    tsq: &str,
+    wanted: u32,
+) -> StoreResult<Vec<Uuid>> {
+    let mut ids: Vec<Uuid> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for column in TIERS {
+        if ids.len() >= wanted as usize {
+            break;
+        }
+        let tier = tier_ids(store, q, tsq, column, wanted).await?;
+        ids.extend(tier.into_iter().filter(|id| seen.insert(*id)));
+    }
+    ids.truncate(wanted as usize);
+    Ok(ids)
+}
+
 pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<SearchPage> {
     let (limit, offset) = q.limit_offset();
     let tsq = tsquery(&q.terms());
@@ -84,55 +179,68 @@ pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<Sear
     };
 
     // Counting stops one past the cap, which tells whether there are more.
-    let mut count = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
-    push_from_where(&mut count, q, tsq.as_deref());
+    let mut count =
+        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM initiatives i WHERE TRUE");
+    push_where(&mut count, q, tsq.as_deref(), "search");
     if let Some(cap) = cap {
         count.push(" LIMIT ").push_bind(i64::from(cap) + 1);
     }
     count.push(") matches");
-    let counted: i64 = count
-        .build_query_scalar()
-        .fetch_one(store.pool())
-        .await
-        .map_err(db_err)?;
+    let counted: i64 = if tsq.is_some() {
+        let mut tx = through_gin(store).await?;
+        let n = count
+            .build_query_scalar()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        n
+    } else {
+        count
+            .build_query_scalar()
+            .fetch_one(store.pool())
+            .await
+            .map_err(db_err)?
+    };
     let counted = u64::try_from(counted).unwrap_or(0);
     let (total, total_capped) = match cap {
         Some(cap) if counted > u64::from(cap) => (u64::from(cap), true),
         _ => (counted, false),
     };
 
-    let mut page = QueryBuilder::new(format!("SELECT {COLUMNS}"));
-    match &tsq {
-        // Rank the newest matches only (at most the cap): ranking reads every candidate's
-        // document, and a frequent word is in most listings.
+    let rows: Vec<InitiativeRow> = match &tsq {
         Some(tsq) => {
-            page.push(" FROM (SELECT i.id, i.updated_at, ts_rank(i.search, to_tsquery('simple', ")
-                .push_bind(tsq.clone())
-                .push(")) AS score");
-            push_from_where(&mut page, q, Some(tsq));
-            page.push(" ORDER BY i.updated_at DESC, i.id");
-            if let Some(cap) = cap {
-                page.push(" LIMIT ").push_bind(i64::from(cap));
-            }
-            page.push(
-                ") c JOIN initiatives i ON i.id = c.id \
-                 ORDER BY c.score DESC, c.updated_at DESC, c.id",
-            );
+            // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
+            let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
+            let ids = if offset < wanted {
+                ranked_ids(store, q, tsq, wanted).await?
+            } else {
+                Vec::new()
+            };
+            let page: Vec<Uuid> = ids.get(offset as usize..).unwrap_or_default().to_vec();
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY page (id, n) \
+                 JOIN initiatives i ON i.id = page.id ORDER BY page.n"
+            ))
+            .bind(page)
+            .fetch_all(store.pool())
+            .await
+            .map_err(db_err)?
         }
         None => {
-            push_from_where(&mut page, q, None);
-            page.push(" ORDER BY i.updated_at DESC, i.id");
+            let mut page =
+                QueryBuilder::new(format!("SELECT {COLUMNS} FROM initiatives i WHERE TRUE"));
+            push_where(&mut page, q, None, "search");
+            page.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
+                .push_bind(i64::from(limit))
+                .push(" OFFSET ")
+                .push_bind(i64::from(offset));
+            page.build_query_as()
+                .fetch_all(store.pool())
+                .await
+                .map_err(db_err)?
         }
-    }
-    page.push(" LIMIT ")
-        .push_bind(i64::from(limit))
-        .push(" OFFSET ")
-        .push_bind(i64::from(offset));
-    let rows: Vec<InitiativeRow> = page
-        .build_query_as()
-        .fetch_all(store.pool())
-        .await
-        .map_err(db_err)?;
+    };
 
     Ok(SearchPage {
         items: rows

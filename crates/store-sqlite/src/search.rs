@@ -1,7 +1,9 @@
-//! Searching initiatives: one FTS5 query finds the words and the filters together (the
-//! filters are tokens of the `search_facets` column, see migration 0010), counts at most
-//! [`SearchQuery::COUNT_CAP`] matches, and ranks only those (the newest), so that a word in most
-//! listings costs the same as a rare one. Pages are chosen over row ids; only the page's rows
+//! Searching initiatives: FTS5 queries find the words and the filters together (the filters
+//! are tokens of the `search_facets` column, see migration 0010), count at most
+//! [`SearchQuery::COUNT_CAP`] matches, and rank by where the words are (migration 0013): every
+//! word in the name or tags, then in the name, tags or summary, then anywhere; newest first
+//! within a tier. Each tier is a lazy walk of its own full-text table that stops after the
+//! page, so a word in most listings costs about what a rare one does. Only the page's rows
 //! are read in full.
 
 use hromada_domain::Initiative;
@@ -12,9 +14,16 @@ use crate::SqliteStore;
 use crate::error::db_err;
 use crate::initiatives::{COLUMNS, InitiativeRow};
 
-/// bm25() weights in the column order of `initiatives_fts`: name, tags, summary, description,
-/// and the facets, which only filter.
-const RANK: &str = "bm25(initiatives_fts, 10.0, 5.0, 2.0, 1.0, 0.0)";
+/// The full-text tables a ranked search walks, best tier first, and the columns of each that
+/// hold text (the rest are facets). Each tier's matches include the previous tier's.
+const TIERS: [(&str, &str); 3] = [
+    ("initiatives_fts_title", "name tags"),
+    ("initiatives_fts_head", "name tags summary"),
+    ("initiatives_fts", "name tags summary description"),
+];
+
+/// The table that holds every indexed column: counting and pages without words use it.
+const ALL: (&str, &str) = TIERS[2];
 
 /// A facet token: the prefix and the code's letters and digits (the tokenizer splits on
 /// anything else, so `kyiv-city` becomes `fregionkyivcity`).
@@ -47,10 +56,10 @@ pub(crate) fn facets(i: &Initiative) -> String {
     tokens.join(" ")
 }
 
-/// The user's words, each quoted and matched as a word prefix in the four text columns, so
-/// that whatever was typed (`"`, `*`, `(`, `OR`, `NEAR`, `-`) is searched for as text, never
-/// parsed as syntax, and never finds a facet.
-fn words_expression(terms: &[String]) -> Option<String> {
+/// The user's words, each quoted and matched as a word prefix in the text `columns`, so that
+/// whatever was typed (`"`, `*`, `(`, `OR`, `NEAR`, `-`) is searched for as text, never parsed
+/// as syntax, and never finds a facet.
+fn words_expression(columns: &str, terms: &[String]) -> Option<String> {
     if terms.is_empty() {
         return None;
     }
@@ -58,21 +67,19 @@ fn words_expression(terms: &[String]) -> Option<String> {
         .iter()
         .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
         .collect();
-    Some(format!(
-        "{{name tags summary description}} : ({})",
-        quoted.join(" ")
-    ))
+    Some(format!("{{{columns}}} : ({})", quoted.join(" ")))
 }
 
-/// The whole FTS5 query: the words (if any) and every filter kept in the index.
-fn match_expression(q: &SearchQuery) -> String {
+/// The whole FTS5 query on a table with these text `columns`: the words (if any) and every
+/// filter kept in the index.
+fn match_expression(q: &SearchQuery, columns: &str) -> String {
     let facet = |t: String| format!("search_facets : \"{t}\"");
     let statuses: Vec<String> = q
         .effective_statuses()
         .iter()
         .map(|s| format!("\"{}\"", token("fstatus", s.code())))
         .collect();
-    let mut parts: Vec<String> = words_expression(&q.terms()).into_iter().collect();
+    let mut parts: Vec<String> = words_expression(columns, &q.terms()).into_iter().collect();
     parts.push(format!("search_facets : ({})", statuses.join(" OR ")));
     if let Some(category) = q.category {
         parts.push(facet(token("fcategory", category.code())));
@@ -106,49 +113,99 @@ fn push_row_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery) {
     }
 }
 
-/// Appends the FROM and WHERE of the full-text matches (`initiatives_fts` joined to `i`).
-fn push_matches(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery, expression: &str) {
-    b.push(
-        " FROM initiatives_fts JOIN initiatives i ON i.fts_rowid = initiatives_fts.rowid \
-         WHERE initiatives_fts MATCH ",
-    )
-    .push_bind(expression.to_string());
-    push_row_filters(b, q);
+/// Appends the FROM and WHERE of the full-text matches in `table`, joined to the listings as
+/// `i` only when `joined` or a filter needs other tables: looking up each match's row costs
+/// more than finding it.
+fn push_matches(
+    b: &mut QueryBuilder<'_, Sqlite>,
+    q: &SearchQuery,
+    table: &str,
+    expression: &str,
+    joined: bool,
+) {
+    b.push(format!(" FROM {table}"));
+    let row_filters = q.has_open_needs.is_some() || q.trust.is_some();
+    if joined || row_filters {
+        b.push(format!(
+            " JOIN initiatives i ON i.fts_rowid = {table}.rowid"
+        ));
+    }
+    b.push(format!(" WHERE {table} MATCH "))
+        .push_bind(expression.to_string());
+    if row_filters {
+        push_row_filters(b, q);
+    }
 }
 
-/// Counts matches up to `cap` (all when `None`) and returns the count and the lowest row id
-/// among the first `cap` matches (newest first), which bounds the candidates to rank.
-async fn count(
-    store: &SqliteStore,
-    q: &SearchQuery,
-    expression: &str,
-    cap: Option<u32>,
-) -> StoreResult<(u64, bool, Option<i64>)> {
-    let mut b =
-        QueryBuilder::new("SELECT count(*), min(r) FROM (SELECT initiatives_fts.rowid AS r");
-    push_matches(&mut b, q, expression);
-    b.push(" ORDER BY initiatives_fts.rowid DESC");
+/// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
+async fn count(store: &SqliteStore, q: &SearchQuery, cap: Option<u32>) -> StoreResult<(u64, bool)> {
+    let (table, columns) = ALL;
+    let mut b = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
+    push_matches(&mut b, q, table, &match_expression(q, columns), false);
     if let Some(cap) = cap {
-        // One more than the cap tells whether there are more.
-        b.push(" LIMIT ").push_bind(i64::from(cap) + 1);
+        // Newest first, the order FTS5 walks without sorting; one more than the cap tells
+        // whether there are more.
+        b.push(format!(" ORDER BY {table}.rowid DESC LIMIT "))
+            .push_bind(i64::from(cap) + 1);
     }
     b.push(")");
-    let (n, lowest): (i64, Option<i64>) = b
-        .build_query_as()
+    let n: i64 = b
+        .build_query_scalar()
         .fetch_one(store.pool())
         .await
         .map_err(db_err)?;
     let n = u64::try_from(n).unwrap_or(0);
-    match cap {
-        // The extra match is the lowest row id; the candidates start just above it.
-        Some(cap) if n > u64::from(cap) => Ok((u64::from(cap), true, lowest.map(|r| r + 1))),
-        _ => Ok((n, false, None)),
+    Ok(match cap {
+        Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
+        _ => (n, false),
+    })
+}
+
+/// The row ids of the first `wanted` matches in rank order: each tier newest first, then the
+/// next tier's newest that are not in it. A tier is asked for at most `wanted` rows and the
+/// next one only when it had fewer, so every tier before the current one is complete and
+/// the order is the same whatever the page size.
+async fn ranked_ids(store: &SqliteStore, q: &SearchQuery, wanted: u32) -> StoreResult<Vec<i64>> {
+    let mut ids: Vec<i64> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (table, columns) in TIERS {
+        if ids.len() >= wanted as usize {
+            break;
+        }
+        let mut b = QueryBuilder::new(format!("SELECT {table}.rowid"));
+        push_matches(&mut b, q, table, &match_expression(q, columns), false);
+        b.push(format!(" ORDER BY {table}.rowid DESC LIMIT "))
+            .push_bind(i64::from(wanted));
+        let tier: Vec<i64> = b
+            .build_query_scalar()
+            .fetch_all(store.pool())
+            .await
+            .map_err(db_err)?;
+        ids.extend(tier.into_iter().filter(|id| seen.insert(*id)));
     }
+    ids.truncate(wanted as usize);
+    Ok(ids)
+}
+
+/// The rows of these row ids, in this order.
+async fn rows_in_order(store: &SqliteStore, ids: &[i64]) -> StoreResult<Vec<InitiativeRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let mut b = QueryBuilder::new("SELECT ");
+    b.push(COLUMNS)
+        .push(" FROM json_each(")
+        .push_bind(format!("[{}]", ids.join(",")))
+        .push(") page JOIN initiatives i ON i.fts_rowid = page.value ORDER BY page.key");
+    b.build_query_as()
+        .fetch_all(store.pool())
+        .await
+        .map_err(db_err)
 }
 
 pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<SearchPage> {
     let (limit, offset) = q.limit_offset();
-    let expression = match_expression(q);
     let ranked = !q.terms().is_empty();
     let cap = match (q.exact_total, ranked) {
         (true, _) => None,
@@ -156,27 +213,29 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
         // Without words any page can be reached, so count at least up to the page asked for.
         (false, false) => Some(SearchQuery::COUNT_CAP.max(offset.saturating_add(limit))),
     };
-    let (total, total_capped, lowest_candidate) = count(store, q, &expression, cap).await?;
+    let (total, total_capped) = count(store, q, cap).await?;
 
-    let rows: Vec<InitiativeRow> = if total_capped && !ranked {
+    let rows: Vec<InitiativeRow> = if ranked {
+        // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
+        let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
+        let ids = if offset < wanted {
+            ranked_ids(store, q, wanted).await?
+        } else {
+            Vec::new()
+        };
+        rows_in_order(store, ids.get(offset as usize..).unwrap_or_default()).await?
+    } else if total_capped {
         newest_first(store, q, limit, offset).await?
     } else {
-        // The page's row ids, ranked among the candidates, then the page's rows.
+        // Few enough matches to sort: the filters' tokens find them in the index.
+        let (table, columns) = ALL;
         let mut b = QueryBuilder::new("SELECT ");
-        b.push(COLUMNS)
-            .push(" FROM (SELECT initiatives_fts.rowid AS r, ");
-        b.push(if ranked { RANK } else { "0" });
-        b.push(" AS score, i.updated_at AS u, i.id AS k");
-        push_matches(&mut b, q, &expression);
-        if let Some(lowest) = lowest_candidate {
-            b.push(" AND initiatives_fts.rowid >= ").push_bind(lowest);
-        }
-        b.push(" ORDER BY score, u DESC, k LIMIT ")
+        b.push(COLUMNS);
+        push_matches(&mut b, q, table, &match_expression(q, columns), true);
+        b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
             .push_bind(i64::from(limit))
             .push(" OFFSET ")
-            .push_bind(i64::from(offset))
-            .push(") page JOIN initiatives i ON i.fts_rowid = page.r")
-            .push(" ORDER BY page.score, page.u DESC, page.k");
+            .push_bind(i64::from(offset));
         b.build_query_as()
             .fetch_all(store.pool())
             .await
@@ -252,10 +311,10 @@ mod tests {
     fn terms_are_quoted_prefixes_in_the_text_columns() {
         let terms = vec!["медик".to_string(), "a\"b".to_string()];
         assert_eq!(
-            words_expression(&terms).unwrap(),
-            "{name tags summary description} : (\"медик\"* \"a\"\"b\"*)"
+            words_expression("name tags", &terms).unwrap(),
+            "{name tags} : (\"медик\"* \"a\"\"b\"*)"
         );
-        assert_eq!(words_expression(&[]), None);
+        assert_eq!(words_expression("name", &[]), None);
     }
 
     #[test]
@@ -266,7 +325,7 @@ mod tests {
             ..SearchQuery::default()
         };
         assert_eq!(
-            match_expression(&q),
+            match_expression(&q, "name"),
             "search_facets : (\"fstatuspublished\" OR \"fstatuspaused\") AND \
              search_facets : \"fregionkyivcity\" AND search_facets : \"foriginlocal\""
         );
