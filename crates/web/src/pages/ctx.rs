@@ -61,7 +61,7 @@ fn our_cookie<'a>(headers: &'a HeaderMap, base: &str, secure: bool) -> Option<&'
     })
 }
 
-fn find_cookie<'a>(headers: &'a HeaderMap, is_name: impl Fn(&str) -> bool) -> Option<&'a str> {
+fn find_cookie(headers: &HeaderMap, is_name: impl Fn(&str) -> bool) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
