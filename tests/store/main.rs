@@ -18,6 +18,7 @@ mod events;
 mod federation;
 mod feed;
 mod initiatives;
+mod leases;
 mod needs;
 mod peers;
 mod search;
@@ -65,6 +66,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
     let mut all = federation_cases![
         peers::peers_round_trip_and_replace,
         peers::touch_and_delete_peer,
+        peers::peer_updates_touch_only_their_columns,
         peers::listing_counts_per_origin,
         peers::purge_domain_takes_everything_of_it,
         peers::unfollowing_forgets_what_only_that_peer_brought,
@@ -75,6 +77,9 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         delivery::finishing_a_batch_records_results_and_hosts,
     ];
     all.extend(cases![
+        leases::one_holder_renews_and_another_takes_over_after_expiry,
+        leases::releasing_frees_the_job_only_for_its_holder,
+        leases::concurrent_takers_get_one_holder,
         initiatives::deleting_tombstones_everything_and_retires_the_handle,
         initiatives::round_trip_every_field,
         initiatives::remote_round_trip_and_lookup_by_origin,

@@ -5,7 +5,7 @@ use chrono::Duration;
 use hromada_domain::{Initiative, NeedStatus, Urgency};
 use hromada_store::{
     Audience, DeliveryStatus, FedWrite, FederationStore, LocalActor, NewActivity, Peer, PeerState,
-    Store, Target,
+    PeerUpdate, Store, Target,
 };
 
 use crate::support::{initiative, need, now};
@@ -247,4 +247,100 @@ pub async fn deleting_a_remote_listing_spares_local_ones(
     assert!(!fed.delete_remote_listing(theirs.id).await.unwrap());
     assert!(!fed.delete_remote_listing(local.id).await.unwrap());
     assert!(store.initiative_by_id(local.id).await.unwrap().is_some());
+}
+
+/// Targeted updates change only their columns, so writers of different columns (the admin, the
+/// inbox, the backfill; possibly in different processes) never undo each other.
+pub async fn peer_updates_touch_only_their_columns(_: &dyn Store, fed: &dyn FederationStore) {
+    let b = full_peer("b.example");
+    assert!(fed.insert_peer(&b).await.unwrap());
+    // Inserting again leaves the row as it is.
+    assert!(
+        !fed.insert_peer(&Peer::new(
+            "B.example",
+            "https://b.example/x",
+            "https://b.example/y"
+        ))
+        .await
+        .unwrap()
+    );
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(b.clone()));
+
+    // Two writers that read the same row: neither undoes the other.
+    let admin = PeerUpdate {
+        refuse_relayed: Some(false),
+        ..Default::default()
+    };
+    let inbox = PeerUpdate {
+        incoming: Some(Some(PeerState::Accepted)),
+        inbox: Some("https://b.example/shared".into()),
+        ..Default::default()
+    };
+    assert!(fed.update_peer("B.EXAMPLE", &admin).await.unwrap());
+    assert!(fed.update_peer("b.example", &inbox).await.unwrap());
+    let expected = Peer {
+        refuse_relayed: false,
+        incoming: Some(PeerState::Accepted),
+        inbox: "https://b.example/shared".into(),
+        ..b.clone()
+    };
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(expected.clone()));
+
+    // Setting a column to nothing, and compare-and-set on the backfill's page.
+    let stale = PeerUpdate {
+        backfill_next: Some(Some("https://b.example/directory?page=9".into())),
+        if_backfill_next: Some("https://b.example/directory?page=2".into()),
+        ..Default::default()
+    };
+    assert!(!fed.update_peer("b.example", &stale).await.unwrap());
+    let moved = PeerUpdate {
+        backfill_next: Some(None),
+        if_backfill_next: b.backfill_next.clone(),
+        ..Default::default()
+    };
+    assert!(fed.update_peer("b.example", &moved).await.unwrap());
+    let expected = Peer {
+        backfill_next: None,
+        ..expected
+    };
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(expected.clone()));
+
+    // Follow ids guard answers and undos: a stale one changes nothing.
+    let wrong_follow = PeerUpdate {
+        outgoing: Some(Some(PeerState::Rejected)),
+        if_outgoing_follow_id: Some("https://me.example/actor#follows/old".into()),
+        ..Default::default()
+    };
+    assert!(!fed.update_peer("b.example", &wrong_follow).await.unwrap());
+    let undo = PeerUpdate {
+        incoming: Some(None),
+        incoming_follow_id: Some(None),
+        incoming_since: Some(None),
+        if_incoming_follow_id: b.incoming_follow_id.clone(),
+        ..Default::default()
+    };
+    assert!(fed.update_peer("b.example", &undo).await.unwrap());
+    assert!(!fed.update_peer("c.example", &undo).await.unwrap());
+
+    // The row goes only once neither side follows.
+    assert!(!fed.delete_peer_if_unfollowed("b.example").await.unwrap());
+    let unfollow = PeerUpdate {
+        outgoing: Some(None),
+        outgoing_follow_id: Some(None),
+        outgoing_since: Some(None),
+        ..Default::default()
+    };
+    assert!(fed.update_peer("b.example", &unfollow).await.unwrap());
+    let left = fed.peer("b.example").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            left.outgoing,
+            left.outgoing_since,
+            left.incoming_since,
+            left.last_activity_at
+        ),
+        (None, None, None, b.last_activity_at)
+    );
+    assert!(fed.delete_peer_if_unfollowed("b.example").await.unwrap());
+    assert_eq!(fed.peer("b.example").await.unwrap(), None);
 }

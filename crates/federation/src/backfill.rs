@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use hromada_domain::InitiativeStatus;
-use hromada_store::{LocalActor, OriginFilter, PeerState, SearchQuery};
+use hromada_store::{LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -138,24 +138,33 @@ async fn listing_with_objects(
 }
 
 /// Pulls pages for every peer with a backfill due, until shut down.
+/// Only the process holding the `backfill` lease pulls.
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
+    let mut job = crate::jobs::LeasedJob::new(
+        inner.store.clone(),
+        "backfill",
+        inner.holder.clone(),
+        inner.settings.limits.lease,
+    );
     loop {
-        let worked = match step(&inner).await {
-            Ok(n) => n > 0,
-            Err(e) => {
-                tracing::warn!(error = %e, "backfill step failed");
-                false
-            }
-        };
+        let worked = job.held().await
+            && match step(&inner).await {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "backfill step failed");
+                    false
+                }
+            };
         if !worked {
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
             }
         } else if shutdown.is_cancelled() {
-            return;
+            break;
         }
     }
+    job.release().await;
 }
 
 /// Fetches one page for each peer with a backfill due; returns how many pages were read.
@@ -170,7 +179,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
         }
         if !same_origin(&url, &peer.actor_id) {
             // Never follow a page link off the peer's own host.
-            save_next(inner, &peer.domain, None).await?;
+            save_next(inner, &peer.domain, &url, None).await?;
             continue;
         }
         let fetched = match inner.fetcher.get(&url).await {
@@ -182,7 +191,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
             }
         };
         if !same_origin(fetched.url.as_str(), &peer.actor_id) {
-            save_next(inner, &peer.domain, None).await?;
+            save_next(inner, &peer.domain, &url, None).await?;
             continue;
         }
         let doc = fetched.json;
@@ -204,7 +213,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
                 doc.get("next").and_then(Value::as_str).map(String::from)
             }
         };
-        save_next(inner, &peer.domain, next).await?;
+        save_next(inner, &peer.domain, &url, next).await?;
         pages += 1;
     }
     Ok(pages)
@@ -227,18 +236,19 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
     }
 }
 
-/// Moves the peer's backfill on (re-reading the row: the admin may have unfollowed meanwhile).
+/// Moves the peer's backfill on from the page just read, unless the row moved meanwhile (the
+/// admin unfollowed, or the peer was followed anew and its backfill restarted).
 async fn save_next(
     inner: &Inner,
     domain: &str,
+    read: &str,
     next: Option<String>,
 ) -> Result<(), crate::FederationError> {
-    let _peer_row = inner.peer_rows.lock().await;
-    if let Some(mut peer) = inner.fed.peer(domain).await?
-        && peer.backfill_next.is_some()
-    {
-        peer.backfill_next = next;
-        inner.fed.save_peer(&peer).await?;
-    }
+    let update = PeerUpdate {
+        backfill_next: Some(next),
+        if_backfill_next: Some(read.to_string()),
+        ..Default::default()
+    };
+    inner.fed.update_peer(domain, &update).await?;
     Ok(())
 }

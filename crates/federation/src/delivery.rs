@@ -37,9 +37,8 @@ use crate::Inner;
 use crate::signing::{SendOutcome, SigningKey};
 use crate::urls::Urls;
 
-/// How long a claimed delivery stays reserved for its worker.
-const LEASE: Duration = Duration::from_secs(120);
-/// How often finished rows are purged.
+/// How often finished rows are purged (by one process of the node: whichever takes the
+/// `purge` lease, which lasts this long, first).
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Most results written in one transaction.
 const RECORD_BATCH: usize = 512;
@@ -100,9 +99,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         }
         if last_purge.elapsed() > PURGE_EVERY {
             last_purge = tokio::time::Instant::now();
-            let before =
-                Utc::now() - chrono::Duration::from_std(limits.keep_finished).unwrap_or_default();
-            if let Err(e) = inner.fed.purge_before(before).await {
+            if let Err(e) = purge(&inner).await {
                 tracing::warn!(error = %e, "purging old deliveries failed");
             }
             hosts.retain(|_, s| Arc::strong_count(s) > 1);
@@ -113,8 +110,12 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         if !drained && free >= wanted {
             let claimed_at = Instant::now();
             let now = Utc::now();
-            let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-            let batch = match inner.fed.claim_deliveries(now, free as u32, lease).await {
+            let lease_until = now + chrono::Duration::from_std(limits.lease).unwrap_or_default();
+            let batch = match inner
+                .fed
+                .claim_deliveries(now, free as u32, lease_until)
+                .await
+            {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming deliveries failed");
@@ -174,6 +175,14 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                             let Ok(_sender) = sending.acquire_owned().await else {
                                 return;
                             };
+                            // A send that could outlast the lease might overlap another process's
+                            // send of the same delivery once it takes the expired lease: leave it
+                            // to that one.
+                            let timeout = chrono::Duration::from_std(inner.settings.limits.request_timeout);
+                            if Utc::now() + timeout.unwrap_or_default() >= lease_until {
+                                tracing::info!(activity = %d.activity_id, inbox = %d.inbox, "lease too short to send; left for the next claim");
+                                return;
+                            }
                             Outcome::Sent(send(&inner, &d, &activity).await)
                         };
                         let _ = results.send(Attempt {
@@ -211,6 +220,24 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
 
 /// The activity's key and body (the key of the activity's own actor: Mastodon drops relayed
 /// activities), or why it cannot be sent.
+/// Deletes finished rows older than `keep_finished`, unless another process did within the hour.
+async fn purge(inner: &Inner) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(PURGE_EVERY).unwrap_or_default();
+    if inner
+        .store
+        .take_lease("purge", &inner.holder, now, until)
+        .await?
+    {
+        let keep = chrono::Duration::from_std(inner.settings.limits.keep_finished);
+        inner
+            .fed
+            .purge_before(now - keep.unwrap_or_default())
+            .await?;
+    }
+    Ok(())
+}
+
 async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, String> {
     let body: serde_json::Value =
         serde_json::from_str(&d.body).map_err(|e| format!("stored activity: {e}"))?;

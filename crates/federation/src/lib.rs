@@ -24,6 +24,7 @@ mod http;
 mod inbox;
 mod inbox_cache;
 mod inbox_views;
+mod jobs;
 mod keys;
 mod mirror;
 mod network;
@@ -48,6 +49,7 @@ use url::Url;
 pub use activities::HROMADA_NS;
 pub use delivery::{HostQueue, QueueReport, queue_report};
 pub use inbox_views::{Author, FollowRequest, Message};
+pub use jobs::LeasedJob;
 pub use peers::{PeerError, PeerView, parse_block_list};
 pub use urls::{INSTANCE_USERNAME, Urls};
 
@@ -131,6 +133,10 @@ pub struct Limits {
     pub poll_interval: Duration,
     /// Finished deliveries and received ids are kept this long.
     pub keep_finished: Duration,
+    /// How long a claimed delivery and a background job stay with the process that took them
+    /// when it stops renewing (crashed): other processes on the same database take them over
+    /// after this. Must exceed the longest send, waiting for the host's turn included.
+    pub lease: Duration,
 }
 
 impl Default for Limits {
@@ -152,6 +158,7 @@ impl Default for Limits {
             probe_max: Duration::from_secs(DAY),
             poll_interval: Duration::from_secs(1),
             keep_finished: Duration::from_secs(7 * DAY),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -173,9 +180,8 @@ pub(crate) struct Inner {
     pub docs: doc_cache::DocumentCache,
     /// Domain blocks, remote actors and local handles as the inbox reads them per activity.
     pub inbox_cache: inbox_cache::InboxCache,
-    /// Held across every read-modify-write of a peer row: the admin, the inbox and the backfill
-    /// change different fields of one row, and a stale whole-row save would undo another's change.
-    pub peer_rows: tokio::sync::Mutex<()>,
+    /// This process's name in the job leases.
+    pub holder: String,
 }
 
 /// A node's federation: routes and background workers. Cheap to clone.
@@ -247,7 +253,7 @@ impl Federation {
             changed: Notify::new(),
             docs: doc_cache::DocumentCache::default(),
             inbox_cache: inbox_cache::InboxCache::default(),
-            peer_rows: tokio::sync::Mutex::new(()),
+            holder: jobs::process_holder(),
         };
         Self {
             inner: Arc::new(inner),
@@ -275,6 +281,22 @@ impl Federation {
         tokio::spawn(async move {
             let _ = tokio::join!(publisher, deliverer, backfiller);
         })
+    }
+
+    /// A background job of the node that only the process holding its lease runs (the server
+    /// runs the website checks this way); see [`LeasedJob`].
+    pub fn leased_job(&self, job: &'static str) -> LeasedJob {
+        LeasedJob::new(
+            self.inner.store.clone(),
+            job,
+            self.inner.holder.clone(),
+            self.inner.settings.limits.lease,
+        )
+    }
+
+    /// This process's name in the database's job leases (`pid N` and a random part).
+    pub fn lease_holder(&self) -> &str {
+        &self.inner.holder
     }
 
     /// Tells federation that this process just wrote to the directory (the server calls it

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use hromada_store::{
-    Audience, DomainBlock, FedWrite, NewActivity, Peer, PeerState, Target, host_matches_domain,
-    inbox_host,
+    Audience, DomainBlock, FedWrite, NewActivity, Peer, PeerState, PeerUpdate, Target,
+    host_matches_domain, inbox_host,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -129,14 +129,6 @@ pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerErr
     }
     inner.fed.save_remote_actor(&actor).await?;
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
-    let _peer_row = inner.peer_rows.lock().await;
-    let mut peer = inner
-        .fed
-        .peer(&domain)
-        .await?
-        .unwrap_or_else(|| Peer::new(&domain, &actor.id, &inbox));
-    peer.actor_id = actor.id.clone();
-    peer.inbox = inbox.clone();
     let me = inner.urls.instance_actor();
     let follow_id = format!("{me}#follows/{}", Uuid::new_v4());
     let body = activities::with_context(json!({
@@ -148,10 +140,19 @@ pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerErr
     }));
     let mut write = FedWrite::default();
     queue(inner, &mut write, body, &inbox);
-    peer.outgoing = Some(PeerState::Pending);
-    peer.outgoing_follow_id = Some(follow_id);
-    peer.outgoing_since = Some(Utc::now());
-    inner.fed.save_peer(&peer).await?;
+    inner
+        .fed
+        .insert_peer(&Peer::new(&domain, &actor.id, &inbox))
+        .await?;
+    let update = PeerUpdate {
+        actor_id: Some(actor.id.clone()),
+        inbox: Some(inbox.clone()),
+        outgoing: Some(Some(PeerState::Pending)),
+        outgoing_follow_id: Some(Some(follow_id)),
+        outgoing_since: Some(Some(Utc::now())),
+        ..Default::default()
+    };
+    inner.fed.update_peer(&domain, &update).await?;
     inner.fed.apply(&write).await?;
     inner.queued.notify_one();
     tracing::info!(%domain, "following a node");
@@ -210,11 +211,10 @@ async fn discover(inner: &Inner, base: &str) -> Result<String, String> {
 /// too). Returns how many listings went.
 pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<u64, PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
-    let _peer_row = inner.peer_rows.lock().await;
-    let Some(mut peer) = inner.fed.peer(&domain).await? else {
+    let Some(peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
-    if let Some(follow_id) = peer.outgoing_follow_id.take() {
+    if let Some(follow_id) = &peer.outgoing_follow_id {
         let me = inner.urls.instance_actor();
         let body = activities::with_context(json!({
             "id": format!("{follow_id}/undo"),
@@ -227,14 +227,15 @@ pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<u64, PeerError>
         inner.fed.apply(&write).await?;
         inner.queued.notify_one();
     }
-    peer.outgoing = None;
-    peer.outgoing_since = None;
-    peer.backfill_next = None;
-    if peer.incoming.is_none() {
-        inner.fed.delete_peer(&domain).await?;
-    } else {
-        inner.fed.save_peer(&peer).await?;
-    }
+    let update = PeerUpdate {
+        outgoing: Some(None),
+        outgoing_follow_id: Some(None),
+        outgoing_since: Some(None),
+        backfill_next: Some(None),
+        ..Default::default()
+    };
+    inner.fed.update_peer(&domain, &update).await?;
+    inner.fed.delete_peer_if_unfollowed(&domain).await?;
     let purged = inner.fed.forget_listing_source(&domain).await?;
     tracing::info!(%domain, purged, "unfollowed a node");
     Ok(purged)
@@ -247,12 +248,13 @@ pub(crate) async fn set_refuse_relayed(
     refuse: bool,
 ) -> Result<(), PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
-    let _peer_row = inner.peer_rows.lock().await;
-    let Some(mut peer) = inner.fed.peer(&domain).await? else {
-        return Err(PeerError::NotFound(domain));
+    let update = PeerUpdate {
+        refuse_relayed: Some(refuse),
+        ..Default::default()
     };
-    peer.refuse_relayed = refuse;
-    inner.fed.save_peer(&peer).await?;
+    if !inner.fed.update_peer(&domain, &update).await? {
+        return Err(PeerError::NotFound(domain));
+    }
     Ok(())
 }
 
@@ -426,19 +428,16 @@ pub(crate) async fn on_follow(
 ) -> Result<FedWrite, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
-    let _peer_row = inner.peer_rows.lock().await;
-    let mut peer = inner
-        .fed
-        .peer(&domain)
-        .await?
-        .unwrap_or_else(|| Peer::new(&domain, &actor.id, &inbox));
-    peer.actor_id = actor.id.clone();
-    peer.inbox = inbox.clone();
-    peer.incoming_follow_id = activity["id"].as_str().map(String::from);
-    peer.incoming_since = Some(Utc::now());
+    let mut update = PeerUpdate {
+        actor_id: Some(actor.id.clone()),
+        inbox: Some(inbox.clone()),
+        incoming_follow_id: Some(activity["id"].as_str().map(String::from)),
+        incoming_since: Some(Some(Utc::now())),
+        ..Default::default()
+    };
     let mut write = FedWrite::default();
     if inner.settings.auto_accept_peers {
-        peer.incoming = Some(PeerState::Accepted);
+        update.incoming = Some(Some(PeerState::Accepted));
         let accept = activities::answer_follow(
             "Accept",
             &inner.urls.instance_actor(),
@@ -447,17 +446,20 @@ pub(crate) async fn on_follow(
         );
         queue(inner, &mut write, accept, &inbox);
     } else {
-        peer.incoming = Some(PeerState::Pending);
+        update.incoming = Some(Some(PeerState::Pending));
     }
-    inner.fed.save_peer(&peer).await?;
+    inner
+        .fed
+        .insert_peer(&Peer::new(&domain, &actor.id, &inbox))
+        .await?;
+    inner.fed.update_peer(&domain, &update).await?;
     Ok(write)
 }
 
 /// An admin answers a node follow held for approval.
 pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(), PeerError> {
     let (_, domain) = parse_domain(raw, true)?;
-    let _peer_row = inner.peer_rows.lock().await;
-    let Some(mut peer) = inner.fed.peer(&domain).await? else {
+    let Some(peer) = inner.fed.peer(&domain).await? else {
         return Err(PeerError::NotFound(domain));
     };
     let (Some(follow_id), Some(PeerState::Pending)) =
@@ -466,22 +468,34 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
         return Err(PeerError::NotPending(domain));
     };
     let me = inner.urls.instance_actor();
-    let follow = json!({"id": follow_id, "type": "Follow", "actor": peer.actor_id, "object": me});
+    let follow =
+        json!({"id": follow_id.clone(), "type": "Follow", "actor": peer.actor_id, "object": me});
     let kind = if accept { "Accept" } else { "Reject" };
     let body = activities::answer_follow(kind, &me, &follow, &Uuid::new_v4().to_string());
     let mut write = FedWrite::default();
     queue(inner, &mut write, body, &peer.inbox.clone());
-    if accept {
-        peer.incoming = Some(PeerState::Accepted);
-        inner.fed.save_peer(&peer).await?;
-    } else if peer.outgoing.is_none() {
-        inner.fed.delete_peer(&domain).await?;
+    // Only the follow that was shown to the admin: another process may have seen it undone.
+    let update = if accept {
+        PeerUpdate {
+            incoming: Some(Some(PeerState::Accepted)),
+            ..Default::default()
+        }
     } else {
-        peer.incoming = None;
-        peer.incoming_follow_id = None;
-        peer.incoming_since = None;
-        inner.fed.save_peer(&peer).await?;
+        PeerUpdate {
+            incoming: Some(None),
+            incoming_follow_id: Some(None),
+            incoming_since: Some(None),
+            ..Default::default()
+        }
+    };
+    let update = PeerUpdate {
+        if_incoming_follow_id: Some(follow_id),
+        ..update
+    };
+    if !inner.fed.update_peer(&domain, &update).await? {
+        return Err(PeerError::NotPending(domain));
     }
+    inner.fed.delete_peer_if_unfollowed(&domain).await?;
     inner.fed.apply(&write).await?;
     inner.queued.notify_one();
     Ok(())
@@ -495,8 +509,7 @@ pub(crate) async fn on_answer(
     actor: &hromada_store::RemoteActor,
 ) -> Result<bool, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
-    let _peer_row = inner.peer_rows.lock().await;
-    let Some(mut peer) = inner.fed.peer(&domain).await? else {
+    let Some(peer) = inner.fed.peer(&domain).await? else {
         return Ok(false);
     };
     let object = activity.get("object");
@@ -507,17 +520,21 @@ pub(crate) async fn on_answer(
     {
         return Ok(false);
     }
+    let mut update = PeerUpdate {
+        if_outgoing_follow_id: peer.outgoing_follow_id.clone(),
+        ..Default::default()
+    };
     if kind == "Accept" {
         if peer.outgoing != Some(PeerState::Accepted) {
-            peer.backfill_next = Some(directory_url(&actor.id));
+            update.backfill_next = Some(Some(directory_url(&actor.id)));
         }
-        peer.outgoing = Some(PeerState::Accepted);
+        update.outgoing = Some(Some(PeerState::Accepted));
     } else {
-        peer.outgoing = Some(PeerState::Rejected);
-        peer.backfill_next = None;
+        update.outgoing = Some(Some(PeerState::Rejected));
+        update.backfill_next = Some(None);
     }
-    inner.fed.save_peer(&peer).await?;
-    Ok(true)
+    // Unfollowed meanwhile (the follow id went): the answer is too late.
+    Ok(inner.fed.update_peer(&domain, &update).await?)
 }
 
 /// Where a node serves its directory: `/directory` next to its instance actor.
@@ -535,21 +552,23 @@ pub(crate) async fn on_undo(
     actor: &hromada_store::RemoteActor,
 ) -> Result<bool, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
-    let _peer_row = inner.peer_rows.lock().await;
-    let Some(mut peer) = inner.fed.peer(&domain).await? else {
+    let Some(peer) = inner.fed.peer(&domain).await? else {
         return Ok(false);
     };
-    if peer.incoming_follow_id.as_deref() != Some(follow_id) || peer.actor_id != actor.id {
+    if peer.actor_id != actor.id {
         return Ok(false);
     }
-    peer.incoming = None;
-    peer.incoming_follow_id = None;
-    peer.incoming_since = None;
-    if peer.outgoing.is_none() {
-        inner.fed.delete_peer(&domain).await?;
-    } else {
-        inner.fed.save_peer(&peer).await?;
+    let update = PeerUpdate {
+        incoming: Some(None),
+        incoming_follow_id: Some(None),
+        incoming_since: Some(None),
+        if_incoming_follow_id: Some(follow_id.to_string()),
+        ..Default::default()
+    };
+    if !inner.fed.update_peer(&domain, &update).await? {
+        return Ok(false);
     }
+    inner.fed.delete_peer_if_unfollowed(&domain).await?;
     Ok(true)
 }
 

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::safety::check_url;
 use crate::urls::Urls;
-use crate::{FederationError, FederationSettings, fetch};
+use crate::{FederationError, FederationSettings, LeasedJob, fetch};
 
 /// Largest page read; a page that hides its `rel="me"` link further down is not checked.
 const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -218,27 +218,32 @@ struct Page {
 }
 
 /// Starts the loop checking due websites every `schedule.every`, until `shutdown`.
+/// Only while `job` is held by this process (one process per node checks, see [`LeasedJob`]).
 pub fn spawn(
     checker: WebsiteChecker,
     store: Arc<dyn Store>,
     schedule: WebsiteCheckSchedule,
+    mut job: LeasedJob,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match checker
-                .check_due(store.as_ref(), schedule.recheck_after, schedule.batch)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(checked = n, "website checks done"),
-                Err(e) => tracing::warn!(error = %e, "website checks failed"),
+            if job.held().await {
+                match checker
+                    .check_due(store.as_ref(), schedule.recheck_after, schedule.batch)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(checked = n, "website checks done"),
+                    Err(e) => tracing::warn!(error = %e, "website checks failed"),
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(schedule.every) => {}
             }
         }
+        job.release().await;
     })
 }
 

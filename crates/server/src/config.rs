@@ -75,6 +75,10 @@ pub struct Config {
     /// How long a token from `POST /api/v1/auth/token` is valid (a duration such as `30d`).
     #[serde(deserialize_with = "text_or_number")]
     pub api_token_lifetime: String,
+    /// How long a delivery or background job taken by a process that then died waits before
+    /// another process on the same database takes it over (at least twice `request_timeout`).
+    #[serde(deserialize_with = "text_or_number")]
+    pub lease_timeout: String,
     /// Pause between two rounds of website (`rel="me"`) checks.
     #[serde(deserialize_with = "text_or_number")]
     pub website_check_interval: String,
@@ -186,6 +190,18 @@ impl Config {
                 "host_unreachable_after must be between 1 and 10000 failed attempts (HROMADA_HOST_UNREACHABLE_AFTER)".into(),
             ));
         }
+        let request_timeout = span(
+            "request_timeout",
+            &self.request_timeout,
+            SEC,
+            Duration::from_secs(300),
+        )?;
+        let lease = span("lease_timeout", &self.lease_timeout, SEC, DAY)?;
+        if lease < 2 * request_timeout {
+            return Err(ConfigError(
+                "lease_timeout must be at least twice request_timeout, or a slow delivery could be sent twice (HROMADA_LEASE_TIMEOUT)".into(),
+            ));
+        }
         let limits = hromada_federation::Limits {
             retry_base: retry_first,
             retry_max,
@@ -204,12 +220,8 @@ impl Config {
                 Duration::from_secs(600),
             )?,
             actor_refresh: span("actor_refresh", &self.actor_refresh, SEC, 90 * DAY)?,
-            request_timeout: span(
-                "request_timeout",
-                &self.request_timeout,
-                SEC,
-                Duration::from_secs(300),
-            )?,
+            request_timeout,
+            lease,
             ..hromada_federation::Limits::default()
         };
         let schedule = WebsiteCheckSchedule {
@@ -271,6 +283,7 @@ impl Default for Config {
             federation_poll_interval: "1s".into(),
             actor_refresh: "1d".into(),
             request_timeout: "10s".into(),
+            lease_timeout: "2m".into(),
             website_check_interval: "30s".into(),
             website_recheck_after: "1d".into(),
             trusted_proxies: Vec::new(),

@@ -207,6 +207,7 @@ pub async fn start(
         website_checker,
         stores.directory.clone(),
         settings.website_checks.clone(),
+        federation.leased_job("website-checks"),
         shutdown.clone(),
     );
     let stop = shutdown.clone();

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
     FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
-    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PublishedMark, RemoteActor,
-    ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
+    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PeerUpdate, PublishedMark,
+    RemoteActor, ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -1032,6 +1032,86 @@ impl FederationStore for PgStore {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn insert_peer(&self, p: &Peer) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO fed_peers (domain, actor_id, inbox, outgoing, outgoing_follow_id,
+                outgoing_since, incoming, incoming_follow_id, incoming_since, last_activity_at,
+                refuse_relayed, backfill_next)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (domain) DO NOTHING",
+        )
+        .bind(p.domain.to_ascii_lowercase())
+        .bind(&p.actor_id)
+        .bind(&p.inbox)
+        .bind(p.outgoing.map(PeerState::code))
+        .bind(&p.outgoing_follow_id)
+        .bind(p.outgoing_since)
+        .bind(p.incoming.map(PeerState::code))
+        .bind(&p.incoming_follow_id)
+        .bind(p.incoming_since)
+        .bind(p.last_activity_at)
+        .bind(p.refuse_relayed)
+        .bind(&p.backfill_next)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_peer(&self, domain: &str, u: &PeerUpdate) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE fed_peers SET actor_id = COALESCE($2, actor_id), inbox = COALESCE($3, inbox),
+                outgoing = CASE WHEN $4 THEN $5 ELSE outgoing END,
+                outgoing_follow_id = CASE WHEN $6 THEN $7 ELSE outgoing_follow_id END,
+                outgoing_since = CASE WHEN $8 THEN $9 ELSE outgoing_since END,
+                incoming = CASE WHEN $10 THEN $11 ELSE incoming END,
+                incoming_follow_id = CASE WHEN $12 THEN $13 ELSE incoming_follow_id END,
+                incoming_since = CASE WHEN $14 THEN $15 ELSE incoming_since END,
+                refuse_relayed = COALESCE($16, refuse_relayed),
+                backfill_next = CASE WHEN $17 THEN $18 ELSE backfill_next END
+             WHERE domain = $1
+                AND ($19::text IS NULL OR outgoing_follow_id = $19)
+                AND ($20::text IS NULL OR incoming_follow_id = $20)
+                AND ($21::text IS NULL OR backfill_next = $21)",
+        )
+        .bind(domain.to_ascii_lowercase())
+        .bind(&u.actor_id)
+        .bind(&u.inbox)
+        .bind(u.outgoing.is_some())
+        .bind(u.outgoing.flatten().map(PeerState::code))
+        .bind(u.outgoing_follow_id.is_some())
+        .bind(u.outgoing_follow_id.clone().flatten())
+        .bind(u.outgoing_since.is_some())
+        .bind(u.outgoing_since.flatten())
+        .bind(u.incoming.is_some())
+        .bind(u.incoming.flatten().map(PeerState::code))
+        .bind(u.incoming_follow_id.is_some())
+        .bind(u.incoming_follow_id.clone().flatten())
+        .bind(u.incoming_since.is_some())
+        .bind(u.incoming_since.flatten())
+        .bind(u.refuse_relayed)
+        .bind(u.backfill_next.is_some())
+        .bind(u.backfill_next.clone().flatten())
+        .bind(&u.if_outgoing_follow_id)
+        .bind(&u.if_incoming_follow_id)
+        .bind(&u.if_backfill_next)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_peer_if_unfollowed(&self, domain: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM fed_peers WHERE domain = $1 AND outgoing IS NULL AND incoming IS NULL",
+        )
+        .bind(domain.to_ascii_lowercase())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn peer(&self, domain: &str) -> StoreResult<Option<Peer>> {

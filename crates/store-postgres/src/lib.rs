@@ -11,6 +11,7 @@ mod events;
 mod federation;
 mod feed;
 mod initiatives;
+mod leases;
 mod needs;
 mod search;
 mod trust;
@@ -326,6 +327,24 @@ impl Store for PgStore {
 
     fn local_changes(&self) -> u64 {
         feed::local_changes()
+    }
+
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        leases::take(self, job, holder, now, until).await
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()> {
+        leases::release(self, job, holder).await
+    }
+
+    async fn job_lease(&self, job: &str) -> StoreResult<Option<hromada_store::JobLease>> {
+        leases::get(self, job).await
     }
 }
 

@@ -496,6 +496,30 @@ impl Peer {
     }
 }
 
+/// A change to some columns of a peer row, leaving the others as they are: the admin, the
+/// inbox and the backfill change different columns of one row, possibly in different
+/// processes, and a whole-row save would undo what another wrote meanwhile. `None` keeps a
+/// column; `Some(value)` sets it. The `if_*` conditions make it a compare-and-set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerUpdate {
+    pub actor_id: Option<String>,
+    pub inbox: Option<String>,
+    pub outgoing: Option<Option<PeerState>>,
+    pub outgoing_follow_id: Option<Option<String>>,
+    pub outgoing_since: Option<Option<DateTime<Utc>>>,
+    pub incoming: Option<Option<PeerState>>,
+    pub incoming_follow_id: Option<Option<String>>,
+    pub incoming_since: Option<Option<DateTime<Utc>>>,
+    pub refuse_relayed: Option<bool>,
+    pub backfill_next: Option<Option<String>>,
+    /// Only when the row's `outgoing_follow_id` is this.
+    pub if_outgoing_follow_id: Option<String>,
+    /// Only when the row's `incoming_follow_id` is this.
+    pub if_incoming_follow_id: Option<String>,
+    /// Only when the row's `backfill_next` is this.
+    pub if_backfill_next: Option<String>,
+}
+
 /// The host of an inbox URL as the queue groups it: `name` or `name:port`, lower-case.
 pub fn inbox_host(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
@@ -606,8 +630,16 @@ pub trait FederationStore: Send + Sync + 'static {
 
     // ---- peers ----
 
-    /// Inserts or replaces the peer with the same domain.
+    /// Inserts or replaces the peer with the same domain (tools and tests; federation changes
+    /// rows with [`FederationStore::insert_peer`] and [`FederationStore::update_peer`]).
     async fn save_peer(&self, peer: &Peer) -> StoreResult<()>;
+    /// Inserts the peer unless its domain has a row; `false` when it had one (left as it is).
+    async fn insert_peer(&self, peer: &Peer) -> StoreResult<bool>;
+    /// Changes the named columns of a peer's row when its conditions hold, in one statement;
+    /// `false` when no row was changed (no such peer, or a condition failed).
+    async fn update_peer(&self, domain: &str, update: &PeerUpdate) -> StoreResult<bool>;
+    /// Deletes the peer's row if neither side follows the other any more; `true` when it went.
+    async fn delete_peer_if_unfollowed(&self, domain: &str) -> StoreResult<bool>;
     async fn peer(&self, domain: &str) -> StoreResult<Option<Peer>>;
     /// By domain.
     async fn peers(&self) -> StoreResult<Vec<Peer>>;

@@ -199,4 +199,22 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     /// How many changes this process has recorded so far (no I/O; grows before each commit),
     /// so caches see the process's own writes at once, whatever the entry point.
     fn local_changes(&self) -> u64;
+
+    // ---- background jobs ----
+
+    /// Takes or renews the lease of a background job until `until`: `true` when `holder` now
+    /// holds it (it was free, expired at `now`, or already `holder`'s), `false` while another
+    /// holder's lease runs. One atomic statement, so two processes never both hold a job.
+    async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives a job up (on shutdown), so another process need not wait for the lease to expire;
+    /// nothing happens when `holder` does not hold it.
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()>;
+    /// The job's lease as last taken or renewed (possibly expired); `None` when never taken.
+    async fn job_lease(&self, job: &str) -> StoreResult<Option<JobLease>>;
 }

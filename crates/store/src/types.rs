@@ -264,3 +264,14 @@ mod tests {
         assert_eq!(q.limit_offset(), (100, 200));
     }
 }
+
+/// Who runs a background job of the node (one process at a time when several share the
+/// database) and until when, unless it renews.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobLease {
+    pub job: String,
+    pub holder: String,
+    /// When this holder took the job (renewals keep it).
+    pub taken_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
