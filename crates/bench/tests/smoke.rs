@@ -23,7 +23,8 @@ fn tiny_search_benchmark_runs() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("| search | SQLite: all classes together (no result cache) | 60 listings |"),
+        stdout
+            .contains("| search | SQLite: all classes together (no result cache) | 60 listings |"),
         "{stdout}"
     );
 }
