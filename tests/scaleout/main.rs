@@ -21,7 +21,6 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 
 const WAIT: Duration = Duration::from_secs(120);
-/// Fediverse servers following the initiative: one shared inbox each.
 
 /// The `hromada` binary and the PostgreSQL server, or why the test cannot run.
 fn prerequisites() -> Option<(PathBuf, String)> {
