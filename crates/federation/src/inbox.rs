@@ -484,6 +484,21 @@ fn clean(content: Option<&Value>) -> String {
     sanitize_html(&cut)
 }
 
+/// The initiative owning the update, need or event at `url`, when `url` is one of ours.
+pub(crate) async fn owner_of_local_object(
+    inner: &Inner,
+    url: &str,
+) -> Result<Option<Uuid>, hromada_store::StoreError> {
+    let Some((kind, id)) = inner.urls.local_object(url) else {
+        return Ok(None);
+    };
+    Ok(match kind {
+        LocalObject::Update => inner.store.update_by_id(id).await?.map(|u| u.initiative_id),
+        LocalObject::Need => inner.store.need_by_id(id).await?.map(|n| n.initiative_id),
+        LocalObject::Event => inner.store.event_by_id(id).await?.map(|e| e.initiative_id),
+    })
+}
+
 /// Inbox items for the initiatives a post replies to or mentions.
 async fn addressed_items(
     inner: &Inner,
@@ -494,33 +509,15 @@ async fn addressed_items(
 ) -> Result<Vec<InboxItem>, Response> {
     let mut found: Vec<(Uuid, InboxItemKind, Option<String>)> = Vec::new();
     if let Some(reply_to) = id_of(note.get("inReplyTo"))
-        && let Some((kind, object_id)) = inner.urls.local_object(reply_to)
+        && let Some(initiative_id) = owner_of_local_object(inner, reply_to)
+            .await
+            .map_err(unavailable)?
     {
-        let owner = match kind {
-            LocalObject::Update => inner
-                .store
-                .update_by_id(object_id)
-                .await
-                .map(|o| o.map(|u| u.initiative_id)),
-            LocalObject::Need => inner
-                .store
-                .need_by_id(object_id)
-                .await
-                .map(|o| o.map(|n| n.initiative_id)),
-            LocalObject::Event => inner
-                .store
-                .event_by_id(object_id)
-                .await
-                .map(|o| o.map(|e| e.initiative_id)),
-        }
-        .map_err(unavailable)?;
-        if let Some(initiative_id) = owner {
-            found.push((
-                initiative_id,
-                InboxItemKind::Reply,
-                Some(reply_to.to_string()),
-            ));
-        }
+        found.push((
+            initiative_id,
+            InboxItemKind::Reply,
+            Some(reply_to.to_string()),
+        ));
     }
     let mut addressed: Vec<&str> = Vec::new();
     for field in ["to", "cc"] {

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::fetch::{FetchError, same_origin};
 use crate::http::json_error;
-use crate::inbox::id_of;
+use crate::inbox::{id_of, owner_of_local_object};
 use crate::network::{authority, remote_id};
 use crate::urls::PUBLIC;
 use crate::{FederationError, Inner, activities, peers};
@@ -892,30 +892,12 @@ pub(crate) async fn flag_report(
                 initiative_id = Some(i.id);
                 break;
             }
-        } else if let Some((kind, id)) = inner.urls.local_object(object) {
-            use crate::urls::LocalObject;
-            let owner = match kind {
-                LocalObject::Update => inner
-                    .store
-                    .update_by_id(id)
-                    .await
-                    .map(|o| o.map(|u| u.initiative_id)),
-                LocalObject::Need => inner
-                    .store
-                    .need_by_id(id)
-                    .await
-                    .map(|o| o.map(|n| n.initiative_id)),
-                LocalObject::Event => inner
-                    .store
-                    .event_by_id(id)
-                    .await
-                    .map(|o| o.map(|e| e.initiative_id)),
-            }
-            .map_err(unavailable)?;
-            if owner.is_some() {
-                initiative_id = owner;
-                break;
-            }
+        } else if let Some(owner) = owner_of_local_object(inner, object)
+            .await
+            .map_err(unavailable)?
+        {
+            initiative_id = Some(owner);
+            break;
         }
     }
     let Some(initiative_id) = initiative_id else {
