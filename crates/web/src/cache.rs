@@ -7,13 +7,18 @@
 //! session cookie, so signed-in users and moderators are always answered by the handler. An
 //! entry is valid for one version of the directory ([`hromada_app::App::directory_version`]:
 //! this process's writes count at once, other processes' within the change watch's interval)
-//! and for at most [`TTL`], which bounds what the change feed does not announce (a scheduled
+//! and for about [`TTL`], which bounds what the change feed does not announce (a scheduled
 //! update whose time has come, a trust status recomputed by a website check). Entries carry
 //! an `ETag` (answered with 304 when it matches) and a gzip copy made once.
+//!
+//! One request at a time rebuilds an entry (single flight): when an entry has only outlived
+//! its TTL, the others are still answered from it meanwhile (at most [`STALE_LIMIT`] old);
+//! when there is none, or the directory changed, they wait for that one request instead of
+//! all building the same page at once (a burst of readers would otherwise all miss together).
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody};
@@ -24,11 +29,15 @@ use axum::response::{IntoResponse, Response};
 use hromada_app::App;
 use hromada_store::Version;
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
 use crate::pages::ctx;
 
 /// Longest an entry is shown, whatever the change feed says.
 pub const TTL: Duration = Duration::from_secs(1);
+/// Oldest an expired entry may be and still answer while another request rebuilds it; past
+/// that (a rebuild that hangs) the others wait too.
+pub const STALE_LIMIT: Duration = Duration::from_secs(3);
 /// Bounds the memory of the cache (bodies and their gzip copies).
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 const MAX_ENTRIES: usize = 2_000;
@@ -82,9 +91,23 @@ struct Entry {
     varies_by_encoding: bool,
 }
 
+/// What the cache holds for a request.
+enum Found {
+    Fresh(Arc<Entry>),
+    /// Of the current directory version, but past its TTL: served only while another request
+    /// rebuilds it.
+    Expired(Arc<Entry>),
+    Nothing,
+}
+
 impl Entry {
-    fn fresh(&self, version: Version) -> bool {
-        self.version == version && self.built.elapsed() < TTL
+    fn state(self: &Arc<Self>, version: Version) -> Found {
+        let age = self.built.elapsed();
+        match () {
+            _ if self.version != version || age >= STALE_LIMIT => Found::Nothing,
+            _ if age < TTL => Found::Fresh(self.clone()),
+            _ => Found::Expired(self.clone()),
+        }
     }
 
     /// The gzip copy, made by the first visitor who can take it.
@@ -227,6 +250,33 @@ pub struct ResponseCache {
     app: App,
     secure: bool,
     entries: Arc<RwLock<Entries>>,
+    building: InFlight,
+}
+
+/// The responses being built now, by path and variant; the receivers learn that a build is
+/// over when its sender is dropped.
+type InFlight = Arc<Mutex<HashMap<(String, &'static str), watch::Receiver<()>>>>;
+
+/// Held by the one request that builds a response: when it is dropped (built, or the request
+/// was abandoned) the waiting requests wake up and look again.
+struct Building {
+    building: InFlight,
+    key: (String, &'static str),
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        if let Ok(mut building) = self.building.lock() {
+            building.remove(&self.key);
+        }
+    }
+}
+
+/// Who builds a response that is missing or expired.
+enum Turn {
+    Build(Building),
+    Wait(watch::Receiver<()>),
 }
 
 impl ResponseCache {
@@ -235,17 +285,35 @@ impl ResponseCache {
             app,
             secure,
             entries: Arc::default(),
+            building: Arc::default(),
         }
     }
 
-    fn get(&self, path: &str, variant: &str, version: Version) -> Option<Arc<Entry>> {
-        let entries = self.entries.read().ok()?;
+    fn get(&self, path: &str, variant: &str, version: Version) -> Found {
+        let Ok(entries) = self.entries.read() else {
+            return Found::Nothing;
+        };
         entries
             .by_path
-            .get(path)?
-            .iter()
-            .find(|e| e.variant == variant && e.fresh(version))
-            .cloned()
+            .get(path)
+            .and_then(|v| v.iter().find(|e| e.variant == variant))
+            .map_or(Found::Nothing, |e| e.state(version))
+    }
+
+    /// The first request to ask builds; the others get a receiver that wakes when it is done.
+    fn turn(&self, path: &str, variant: &'static str) -> Option<Turn> {
+        let mut building = self.building.lock().ok()?;
+        let key = (path.to_string(), variant);
+        if let Some(done) = building.get(&key) {
+            return Some(Turn::Wait(done.clone()));
+        }
+        let (sender, receiver) = watch::channel(());
+        building.insert(key.clone(), receiver);
+        Some(Turn::Build(Building {
+            building: self.building.clone(),
+            key,
+            _done: sender,
+        }))
     }
 
     fn put(&self, path: &str, entry: Arc<Entry>) {
@@ -283,9 +351,27 @@ pub async fn shared_responses(
         return next.run(request).await;
     };
     let version = cache.app.directory_version().await;
-    if let Some(entry) = cache.get(path, variant, version) {
-        return entry.respond(headers);
-    }
+    let expired = match cache.get(path, variant, version) {
+        Found::Fresh(entry) => return entry.respond(headers),
+        Found::Expired(entry) => Some(entry),
+        Found::Nothing => None,
+    };
+    let building = match cache.turn(path, variant) {
+        Some(Turn::Build(building)) => Some(building),
+        Some(Turn::Wait(mut done)) => {
+            if let Some(entry) = expired {
+                return entry.respond(headers);
+            }
+            // Err means the builder is done (its sender is gone), which is what we wait for.
+            let _ = done.changed().await;
+            if let Found::Fresh(entry) | Found::Expired(entry) = cache.get(path, variant, version) {
+                return entry.respond(headers);
+            }
+            // Nothing was kept (not found, not shareable): answer this request on its own.
+            None
+        }
+        None => None,
+    };
     let path = path.to_string();
     let asked = request.headers().clone();
     // The handler's answer is kept uncompressed; the gzip copy is made here once.
@@ -340,6 +426,7 @@ pub async fn shared_responses(
         varies_by_encoding,
     });
     cache.put(&path, entry.clone());
+    drop(building);
     let mut response = entry.respond(&asked);
     for cookie in cookies {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -386,5 +473,103 @@ mod tests {
             HeaderValue::from_static("\"x\", W/\"abc\""),
         );
         assert!(matches_etag(&h, &etag));
+    }
+
+    /// How often the handler ran, and the most runs at one time.
+    #[derive(Default)]
+    struct Builds {
+        total: std::sync::atomic::AtomicUsize,
+        running: std::sync::atomic::AtomicUsize,
+        most_at_once: std::sync::atomic::AtomicUsize,
+    }
+
+    /// A router whose one shareable route counts how often it is built and takes a while.
+    async fn counting_app(dir: &tempfile::TempDir) -> (axum::Router, Arc<Builds>) {
+        use std::sync::atomic::Ordering;
+        let url = format!("sqlite://{}", dir.path().join("cache.db").display());
+        let store = hromada_store_sqlite::SqliteStore::connect(&url)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let app = App::new(Arc::new(store));
+        let builds = Arc::new(Builds::default());
+        let counted = builds.clone();
+        let handler = move |axum::extract::Path(handle): axum::extract::Path<String>| {
+            let counted = counted.clone();
+            async move {
+                counted.total.fetch_add(1, Ordering::SeqCst);
+                let running = counted.running.fetch_add(1, Ordering::SeqCst) + 1;
+                counted.most_at_once.fetch_max(running, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                counted.running.fetch_sub(1, Ordering::SeqCst);
+                if handle == "missing" {
+                    return StatusCode::NOT_FOUND.into_response();
+                }
+                shareable(format!("<p>{handle}</p>").into_response())
+            }
+        };
+        let router = axum::Router::new()
+            .route("/initiatives/{handle}", axum::routing::get(handler))
+            .layer(axum::middleware::from_fn_with_state(
+                ResponseCache::new(app, false),
+                shared_responses,
+            ));
+        (router, builds)
+    }
+
+    /// `n` anonymous visitors at once; their statuses and bodies.
+    async fn burst(router: &axum::Router, path: &str, n: usize) -> Vec<(u16, Bytes)> {
+        use tower::ServiceExt;
+        let requests = (0..n).map(|_| {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await.unwrap();
+                let status = response.status().as_u16();
+                (
+                    status,
+                    axum::body::to_bytes(response.into_body(), 1 << 20)
+                        .await
+                        .unwrap(),
+                )
+            }
+        });
+        let mut answers = Vec::new();
+        for handle in requests.map(tokio::spawn).collect::<Vec<_>>() {
+            answers.push(handle.await.unwrap());
+        }
+        answers
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_visitors_builds_a_page_once() {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let (router, builds) = counting_app(&dir).await;
+        let page = (200, Bytes::from("<p>medics</p>"));
+
+        let answers = burst(&router, "/initiatives/medics", 32).await;
+        assert!(answers.iter().all(|a| *a == page), "{answers:?}");
+        assert_eq!(
+            builds.total.load(Ordering::SeqCst),
+            1,
+            "the others waited for the first"
+        );
+
+        // Expired: one visitor rebuilds while the others are answered from the old copy.
+        tokio::time::sleep(TTL + Duration::from_millis(50)).await;
+        let answers = burst(&router, "/initiatives/medics", 16).await;
+        assert!(answers.iter().all(|a| *a == page));
+        assert_eq!(builds.total.load(Ordering::SeqCst), 2);
+        assert_eq!(builds.most_at_once.load(Ordering::SeqCst), 1);
+
+        // What is not kept (a 404) is built for each visitor, and not one after another.
+        let answers = burst(&router, "/initiatives/missing", 8).await;
+        assert!(answers.iter().all(|(status, _)| *status == 404));
+        assert!(builds.total.load(Ordering::SeqCst) >= 2 + 2, "not kept");
+        assert!(
+            builds.most_at_once.load(Ordering::SeqCst) >= 2,
+            "none waits in line"
+        );
     }
 }
