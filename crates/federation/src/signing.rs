@@ -752,7 +752,20 @@ mod tests {
         };
         assert!(verify(first.public_key_pem.clone()).await);
         assert!(!verify(rotated.public_key_pem.clone()).await);
-        assert!(verify(first.public_key_pem).await);
+        assert!(verify(first.public_key_pem.clone()).await);
+        // Now parsed and cached, the key verifies in place: still every signature, and a
+        // signature of other bytes fails.
+        assert!(verify(first.public_key_pem.clone()).await);
+        let tampered = signer
+            .verify(
+                &k.key_id,
+                &first.public_key_pem,
+                format!("{}x", s.signing_string),
+                s.signature.clone(),
+            )
+            .await
+            .unwrap();
+        assert!(!tampered);
         assert!(
             signer
                 .verify(&k.key_id, "not a key", "x".into(), vec![1])
