@@ -1,4 +1,6 @@
-//! A few threads for RSA, so signing and verifying never block the async workers.
+//! A few threads for RSA, so signing, parsing keys and long-key verifications never block the
+//! async workers (a verification with an already parsed key of up to 4096 bits runs in place:
+//! see `signing.rs`).
 //!
 //! One thread per core, fed through one queue: a flood of inbox posts queues here instead of
 //! growing tokio's blocking pool to hundreds of threads (one per concurrent job, up to 512),

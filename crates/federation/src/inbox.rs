@@ -165,7 +165,8 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
     match outcome {
         Ok(WriteOutcome::Duplicate) => accepted(),
         Ok(WriteOutcome::Applied { deliveries }) => {
-            tracing::info!(activity = %id, kind, "inbox activity handled");
+            // Not at `info`: a flood of posts would be a log write per activity (refusals stay).
+            tracing::debug!(activity = %id, kind, "inbox activity handled");
             if deliveries > 0 {
                 inner.queued.notify_one();
             }
