@@ -99,6 +99,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::syntax_characters_are_plain_text,
         search::filters_by_category_and_region,
         search::filters_by_status,
+        search::statuses_combine_with_words_and_filters,
         search::filters_by_origin,
         search::filters_by_open_needs,
         search::filters_by_recurring_donations,

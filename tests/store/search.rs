@@ -425,6 +425,101 @@ pub async fn filters_by_status(store: &dyn Store) {
     assert_eq!(total, 2);
 }
 
+/// Statuses combine with words and the other filters the same way whichever statuses are
+/// asked for, and a listing that changes status moves between them.
+pub async fn statuses_combine_with_words_and_filters(store: &dyn Store) {
+    let soup = |handle: &str, status, category| Initiative {
+        status,
+        categories: vec![category],
+        ..listing(handle, "Soup kitchen", "Soup", "Hot soup.", &[])
+    };
+    let all = [
+        InitiativeStatus::Pending,
+        InitiativeStatus::Published,
+        InitiativeStatus::Paused,
+        InitiativeStatus::Archived,
+        InitiativeStatus::Rejected,
+    ];
+    let mut listings: Vec<Initiative> = all
+        .iter()
+        .map(|&s| soup(&format!("food-{}", s.code()), s, Category::Food))
+        .collect();
+    listings.push(soup(
+        "medical-published",
+        InitiativeStatus::Published,
+        Category::Medical,
+    ));
+    let closing = soup("food-closing", InitiativeStatus::Published, Category::Food);
+    listings.push(closing.clone());
+    insert_all(store, &listings).await;
+
+    let food = |statuses: &[InitiativeStatus], words: Option<&str>| SearchQuery {
+        statuses: statuses.to_vec(),
+        category: Some(Category::Food),
+        text: words.map(str::to_string),
+        ..SearchQuery::default()
+    };
+    let handles_and_total = |query: SearchQuery| async move {
+        let page = store.search_initiatives(&query).await.unwrap();
+        let handles: Vec<String> = page.items.iter().map(|i| i.handle.to_string()).collect();
+        (sorted(handles), page.total)
+    };
+    let public = ["food-closing", "food-paused", "food-published"];
+    for words in [Some("soup kitchen"), None] {
+        assert_eq!(
+            handles_and_total(food(&[], words)).await,
+            (public.map(String::from).to_vec(), 3),
+            "{words:?}"
+        );
+        assert_eq!(
+            handles_and_total(food(
+                &[InitiativeStatus::Published, InitiativeStatus::Pending],
+                words
+            ))
+            .await,
+            (
+                ["food-closing", "food-pending", "food-published"]
+                    .map(String::from)
+                    .to_vec(),
+                3
+            ),
+            "{words:?}"
+        );
+        assert_eq!(handles_and_total(food(&all, words)).await.1, 6, "{words:?}");
+        let everything = SearchQuery {
+            statuses: all.to_vec(),
+            text: words.map(str::to_string),
+            ..SearchQuery::default()
+        };
+        assert_eq!(handles_and_total(everything).await.1, 7, "{words:?}");
+    }
+
+    store
+        .update_initiative(
+            &Initiative {
+                status: InitiativeStatus::Archived,
+                ..closing
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        handles_and_total(food(&[], Some("soup"))).await,
+        (
+            ["food-paused", "food-published"].map(String::from).to_vec(),
+            2
+        )
+    );
+    assert_eq!(
+        handles_and_total(food(&[InitiativeStatus::Archived], Some("soup"))).await,
+        (
+            ["food-archived", "food-closing"].map(String::from).to_vec(),
+            2
+        )
+    );
+}
+
 pub async fn filters_by_origin(store: &dyn Store) {
     let remote = Initiative {
         origin: Some("peer.example".into()),

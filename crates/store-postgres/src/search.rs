@@ -5,7 +5,7 @@
 //! stops after the page, so no document is read just to be ranked.
 
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::PgStore;
@@ -92,8 +92,8 @@ const WALK: u32 = 2_000;
 /// a LIMIT and a word it believes frequent, the planner likes to walk the recency index and
 /// check every row: for a word that is in fact rare that reads the whole table (seconds at
 /// 100k), and for the whole document it decompresses every TOASTed `search` on the way.
-async fn through_gin(store: &PgStore) -> StoreResult<sqlx::Transaction<'static, Postgres>> {
-    let mut tx = store.pool().begin().await.map_err(db_err)?;
+async fn through_gin(conn: &mut PgConnection) -> StoreResult<sqlx::Transaction<'_, Postgres>> {
+    let mut tx = conn.begin().await.map_err(db_err)?;
     sqlx::query(
         "SELECT set_config('enable_seqscan', 'off', true), \
                 set_config('enable_indexscan', 'off', true)",
@@ -108,7 +108,7 @@ async fn through_gin(store: &PgStore) -> StoreResult<sqlx::Transaction<'static, 
 /// the newest listings (a frequent word fills the page there at once); when that finds fewer
 /// than wanted, the tier is rare and its GIN index finds all of it cheaply.
 async fn tier_ids(
-    store: &PgStore,
+    conn: &mut PgConnection,
     q: &SearchQuery,
     tsq: &str,
     column: &str,
@@ -124,7 +124,7 @@ async fn tier_ids(
             .push_bind(i64::from(wanted));
         let newest: Vec<Uuid> = b
             .build_query_scalar()
-            .fetch_all(store.pool())
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
         if newest.len() >= wanted as usize {
@@ -135,7 +135,7 @@ async fn tier_ids(
     push_where(&mut b, q, Some(tsq), column);
     b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
         .push_bind(i64::from(wanted));
-    let mut tx = through_gin(store).await?;
+    let mut tx = through_gin(conn).await?;
     let ids = b
         .build_query_scalar()
         .fetch_all(&mut *tx)
@@ -150,7 +150,7 @@ async fn tier_ids(
 /// only when it had fewer, so every tier before the current one is complete and the order is
 /// the same whatever the page size.
 async fn ranked_ids(
-    store: &PgStore,
+    conn: &mut PgConnection,
     q: &SearchQuery,
     tsq: &str,
     wanted: u32,
@@ -161,7 +161,7 @@ async fn ranked_ids(
         if ids.len() >= wanted as usize {
             break;
         }
-        let tier = tier_ids(store, q, tsq, column, wanted).await?;
+        let tier = tier_ids(conn, q, tsq, column, wanted).await?;
         ids.extend(tier.into_iter().filter(|id| seen.insert(*id)));
     }
     ids.truncate(wanted as usize);
@@ -178,69 +178,12 @@ pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<Sear
         (false, false) => Some(SearchQuery::COUNT_CAP.max(offset.saturating_add(limit))),
     };
 
-    // Counting stops one past the cap, which tells whether there are more.
-    let mut count =
-        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM initiatives i WHERE TRUE");
-    push_where(&mut count, q, tsq.as_deref(), "search");
-    if let Some(cap) = cap {
-        count.push(" LIMIT ").push_bind(i64::from(cap) + 1);
-    }
-    count.push(") matches");
-    let counted: i64 = if tsq.is_some() {
-        let mut tx = through_gin(store).await?;
-        let n = count
-            .build_query_scalar()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        n
-    } else {
-        count
-            .build_query_scalar()
-            .fetch_one(store.pool())
-            .await
-            .map_err(db_err)?
-    };
-    let counted = u64::try_from(counted).unwrap_or(0);
-    let (total, total_capped) = match cap {
-        Some(cap) if counted > u64::from(cap) => (u64::from(cap), true),
-        _ => (counted, false),
-    };
-
-    let rows: Vec<InitiativeRow> = match &tsq {
-        Some(tsq) => {
-            // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
-            let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
-            let ids = if offset < wanted {
-                ranked_ids(store, q, tsq, wanted).await?
-            } else {
-                Vec::new()
-            };
-            let page: Vec<Uuid> = ids.get(offset as usize..).unwrap_or_default().to_vec();
-            sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY page (id, n) \
-                 JOIN initiatives i ON i.id = page.id ORDER BY page.n"
-            ))
-            .bind(page)
-            .fetch_all(store.pool())
-            .await
-            .map_err(db_err)?
-        }
-        None => {
-            let mut page =
-                QueryBuilder::new(format!("SELECT {COLUMNS} FROM initiatives i WHERE TRUE"));
-            push_where(&mut page, q, None, "search");
-            page.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
-                .push_bind(i64::from(limit))
-                .push(" OFFSET ")
-                .push_bind(i64::from(offset));
-            page.build_query_as()
-                .fetch_all(store.pool())
-                .await
-                .map_err(db_err)?
-        }
-    };
+    // The count and the page do not depend on each other: each runs on its own connection
+    // (its own server process), so a search takes about as long as the longer of the two.
+    let ((total, total_capped), rows) = tokio::try_join!(
+        count(store, q, tsq.as_deref(), cap),
+        page(store, q, tsq.as_deref(), limit, offset),
+    )?;
 
     Ok(SearchPage {
         items: rows
@@ -252,6 +195,84 @@ pub(crate) async fn search(store: &PgStore, q: &SearchQuery) -> StoreResult<Sear
         page: q.page.max(1),
         per_page: limit,
     })
+}
+
+/// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
+async fn count(
+    store: &PgStore,
+    q: &SearchQuery,
+    tsq: Option<&str>,
+    cap: Option<u32>,
+) -> StoreResult<(u64, bool)> {
+    // Counting stops one past the cap, which tells whether there are more.
+    let mut count =
+        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM initiatives i WHERE TRUE");
+    push_where(&mut count, q, tsq, "search");
+    if let Some(cap) = cap {
+        count.push(" LIMIT ").push_bind(i64::from(cap) + 1);
+    }
+    count.push(") matches");
+    let mut conn = store.pool().acquire().await.map_err(db_err)?;
+    let counted: i64 = if tsq.is_some() {
+        let mut tx = through_gin(&mut conn).await?;
+        let n = count
+            .build_query_scalar()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        n
+    } else {
+        count
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?
+    };
+    let counted = u64::try_from(counted).unwrap_or(0);
+    Ok(match cap {
+        Some(cap) if counted > u64::from(cap) => (u64::from(cap), true),
+        _ => (counted, false),
+    })
+}
+
+/// The rows of one page, on one connection.
+async fn page(
+    store: &PgStore,
+    q: &SearchQuery,
+    tsq: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<InitiativeRow>> {
+    let Some(tsq) = tsq else {
+        let mut page = QueryBuilder::new(format!("SELECT {COLUMNS} FROM initiatives i WHERE TRUE"));
+        push_where(&mut page, q, None, "search");
+        page.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
+            .push_bind(i64::from(limit))
+            .push(" OFFSET ")
+            .push_bind(i64::from(offset));
+        return page
+            .build_query_as()
+            .fetch_all(store.pool())
+            .await
+            .map_err(db_err);
+    };
+    // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
+    let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
+    if offset >= wanted {
+        return Ok(Vec::new());
+    }
+    let mut conn = store.pool().acquire().await.map_err(db_err)?;
+    let ids = ranked_ids(&mut conn, q, tsq, wanted).await?;
+    let page: Vec<Uuid> = ids.get(offset as usize..).unwrap_or_default().to_vec();
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY page (id, n) \
+         JOIN initiatives i ON i.id = page.id ORDER BY page.n"
+    ))
+    .bind(page)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)
 }
 
 #[cfg(test)]

@@ -145,6 +145,10 @@ impl SqliteStore {
             .map_err(cannot_open)?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
+            // A ping is a round trip to the connection's thread, as long as a small query; a
+            // connection to a local file does not go away while idle, and the pool still
+            // checks each one when it is given back.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(cannot_open)?;
