@@ -109,6 +109,12 @@ impl Failure {
     }
 }
 
+/// glibc's allocator was a large share of a fan-out's CPU besides the RSA itself (objects are
+/// allocated on the async workers and freed on the crypto threads and the SQLite worker, and
+/// back); mimalloc's per-thread heaps make those frees cheap (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
