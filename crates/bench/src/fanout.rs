@@ -1,7 +1,8 @@
 //! Fan-out: one update posted through the API goes to every follower's shared inbox. The
 //! followers' servers are loopback sinks in this process (one listener port per host) that
 //! count what arrives and answer 202. Held against the bare RSA signing rate of the
-//! implementation the node signs with (aws-lc-rs), next to a bare signed fan-out built here
+//! implementation the node signs with (aws-lc-rs), per CPU-second on both sides (the sinks
+//! share the cores with the node), next to a bare signed fan-out built here
 //! with the same library (sign off the async workers + POST with keep-alive); the `rsa` crate's
 //! rate is shown for reference.
 
@@ -158,9 +159,10 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
 
     let mut rows = Vec::new();
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    let aws_sign = sig::bare_rate(Impl::AwsLcRs, false, threads, plan.sign_time)?;
-    let rsa_sign = sig::bare_rate(Impl::RsaCrate, false, threads, plan.sign_time)?;
-    let per_core = aws_sign / threads as f64;
+    let aws = sig::bare_rate(Impl::AwsLcRs, false, threads, plan.sign_time)?;
+    let rsa = sig::bare_rate(Impl::RsaCrate, false, threads, plan.sign_time)?;
+    let aws_sign = aws.per_second;
+    let per_core = aws.per_cpu_second;
     rows.push(
         Row::new(
             "fan-out",
@@ -169,22 +171,25 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
             ),
             format!("{} signatures/s", grouped(aws_sign)),
         )
-        .note(format!("{} per core", grouped(per_core))),
+        .note(format!(
+            "{} per CPU-s of the signing threads (one core's rate)",
+            grouped(per_core)
+        )),
     );
     rows.push(
         Row::new(
             "fan-out",
             format!("reference: bare RSA-2048 signing, `rsa` crate, {threads} threads"),
-            format!("{} signatures/s", grouped(rsa_sign)),
+            format!("{} signatures/s", grouped(rsa.per_second)),
         )
-        .note(format!("{} per core", grouped(rsa_sign / threads as f64))),
+        .note(format!("{} per CPU-s", grouped(rsa.per_cpu_second))),
     );
     let bare_count = largest.clamp(1, 5000);
     let bare = bare_fanout(&ports, bare_count, &seen).await?;
     rows.push(
         Row::new(
             "fan-out",
-            "baseline: bare signed fan-out (aws-lc-rs off the async workers + reqwest keep-alive, 16 in flight)",
+            "baseline: bare signed fan-out (aws-lc-rs off the async workers + reqwest keep-alive, 16 in flight); ratio by throughput",
             format!("{} deliveries/s", grouped(bare)),
         )
         .ratio(bare / aws_sign)
@@ -231,8 +236,12 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
             _ => (t0.elapsed(), Duration::from_millis(1)),
         };
         let rate = delivered as f64 / sending.as_secs_f64();
-        let ratio = rate / aws_sign;
+        let throughput_ratio = rate / aws_sign;
+        // Judged per core: the issue asks for 85 % of the sign rate per core, and the sinks
+        // share this machine's cores with the node, so throughput alone would also count
+        // the receivers' CPU against the sender (docs/benchmarks.md, "Fan-out is judged per core").
         let per_cpu = delivered as f64 / cpu.as_secs_f64().max(1e-9);
+        let ratio = per_cpu / per_core;
         rows.push(
             Row::new(
                 "fan-out",
@@ -241,19 +250,21 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
                     grouped(f.count as f64),
                     ports.len().min(f.count)
                 ),
-                format!("{} deliveries/s", grouped(rate)),
+                format!("{} deliveries per server CPU-s", grouped(per_cpu)),
             )
             .ratio(ratio)
             .note(format!(
-                "{delivered}/{} delivered; first {:.0} ms after the API call, all in {:.2} s; {} per server CPU-s ({:.0} % of one core's bare sign rate)",
+                "ratio: per server CPU-s against the bare signatures per CPU-s ({}); throughput {} deliveries/s = {:.0} % of the {threads}-thread bare sign rate; {delivered}/{} delivered; first {:.0} ms after the API call, all in {:.2} s; {:.3} ms of server CPU per delivery",
+                grouped(per_core),
+                grouped(rate),
+                throughput_ratio * 100.0,
                 f.count,
                 start_latency.as_secs_f64() * 1000.0,
                 sending.as_secs_f64(),
-                grouped(per_cpu),
-                per_cpu / per_core * 100.0
+                cpu.as_secs_f64() * 1000.0 / delivered.max(1) as f64,
             ))
             .target(
-                "≥ 85 % of the bare sign rate of the implementation used",
+                "≥ 85 % of the bare sign rate of the implementation used, per core",
                 ratio >= 0.85 && delivered as usize >= f.count,
             ),
         );

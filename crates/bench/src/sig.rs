@@ -143,14 +143,31 @@ pub enum Impl {
     AwsLcRs,
 }
 
-/// Signatures (`verify == false`) or verifications per second, on `threads` threads for
-/// about `duration`, with the key parsed once (the cheapest way to use each library).
+/// A bare rate two ways: per second of wall time, and per CPU-second its threads used.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub per_second: f64,
+    /// What one core does when it gets to run: unlike `per_second`, barely moved by other
+    /// work on the machine (compiles, the sinks), which only takes turns away.
+    pub per_cpu_second: f64,
+}
+
+/// CPU time this thread has used, from `/proc/thread-self/schedstat` (nanoseconds).
+fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// Signatures (`verify == false`) or verifications, on `threads` threads for about
+/// `duration`, with the key parsed once (the cheapest way to use each library).
 pub fn bare_rate(
     which: Impl,
     verify: bool,
     threads: usize,
     duration: Duration,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<Rate> {
     let actor = RemoteActor::generate(0)?;
     let message = b"(request-target): post /inbox\nhost: localhost:8080\ndate: Tue, 28 Mar 2023 21:03:44 GMT\ndigest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".to_vec();
     let signature = actor.sign(&message)?;
@@ -171,6 +188,7 @@ pub fn bare_rate(
                 (rsa_private.clone(), rsa_public.clone(), spki.clone());
             std::thread::spawn(move || {
                 let mut n = 0u64;
+                let cpu0 = thread_cpu();
                 let deadline = Instant::now() + duration;
                 while Instant::now() < deadline && n < 10_000_000 {
                     let ok = match (which, verify) {
@@ -196,15 +214,20 @@ pub fn bare_rate(
                         n += 1;
                     }
                 }
-                n
+                (n, thread_cpu().saturating_sub(cpu0))
             })
         })
         .collect();
-    let mut total = 0u64;
+    let (mut total, mut cpu) = (0u64, Duration::ZERO);
     for h in handles {
-        total += h.join().map_err(|_| anyhow::anyhow!("thread panicked"))?;
+        let (n, used) = h.join().map_err(|_| anyhow::anyhow!("thread panicked"))?;
+        total += n;
+        cpu += used;
     }
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    Ok(Rate {
+        per_second: total as f64 / start.elapsed().as_secs_f64(),
+        per_cpu_second: total as f64 / cpu.as_secs_f64().max(1e-9),
+    })
 }
 
 #[cfg(test)]
