@@ -284,14 +284,7 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
             let mut b = QueryBuilder::new("SELECT ");
             b.push(COLUMNS);
             push_matches(&mut b, q, table, &match_expression(q, columns), true);
-            b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
-                .push_bind(i64::from(limit))
-                .push(" OFFSET ")
-                .push_bind(i64::from(offset));
-            b.build_query_as()
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?
+            newest_page(&mut conn, b, limit, offset).await?
         };
         (counted, rows)
     };
@@ -365,6 +358,16 @@ async fn newest_first(
         b.push(" AND i.takes_recurring = 1");
     }
     push_row_filters(&mut b, q);
+    newest_page(conn, b, limit, offset).await
+}
+
+/// Finishes a query over `i` with the page's order, limit and offset, and reads the rows.
+async fn newest_page(
+    conn: &mut SqliteConnection,
+    mut b: QueryBuilder<'_, Sqlite>,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<InitiativeRow>> {
     b.push(" ORDER BY i.updated_at DESC, i.id LIMIT ")
         .push_bind(i64::from(limit))
         .push(" OFFSET ")
