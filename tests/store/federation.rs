@@ -3,7 +3,8 @@
 
 use chrono::Duration;
 use hromada_store::{
-    FedWrite, FederationStore, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, Store,
+    FedWrite, FederationStore, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor,
+    Store, StoreError, WriteOutcome,
 };
 use uuid::Uuid;
 
@@ -126,4 +127,74 @@ pub async fn inbox_items_page_newest_first(store: &dyn Store, fed: &dyn Federati
         objects(fed.inbox_items(None, 10, 0).await.unwrap()),
         ["https://social.example/notes/4".to_string()]
     );
+}
+
+/// Writes applied at the same time each get their own outcome, and a failing one changes
+/// nothing and takes no other write with it (SQLite applies the writes waiting for its one
+/// writer in one transaction).
+pub async fn concurrent_writes_each_get_their_own_outcome(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let i = initiative("kharkiv-medics");
+    store.insert_initiative(&i, None).await.unwrap();
+    let mention = |n: u32| {
+        let activity_id = format!("https://social.example/activities/{n}");
+        FedWrite {
+            received: Some(activity_id.clone()),
+            inbox_items: vec![InboxItem {
+                id: Uuid::new_v4(),
+                kind: InboxItemKind::Mention,
+                initiative_id: Some(i.id),
+                activity_id,
+                actor_id: "https://social.example/users/olena".into(),
+                object_id: format!("https://social.example/notes/{n}"),
+                content_html: format!("<p>Note {n}</p>"),
+                in_reply_to: None,
+                received_at: now(),
+            }],
+            ..FedWrite::default()
+        }
+    };
+    let taken = mention(0);
+    fed.apply(&taken).await.unwrap();
+
+    let again = mention(1);
+    let mut clash = mention(7);
+    clash.inbox_items[0].id = taken.inbox_items[0].id;
+    let w: Vec<FedWrite> = (1..=5).map(mention).chain([again, clash]).collect();
+    let outcomes = tokio::join!(
+        fed.apply(&w[0]),
+        fed.apply(&w[1]),
+        fed.apply(&w[2]),
+        fed.apply(&w[3]),
+        fed.apply(&w[4]),
+        fed.apply(&w[5]),
+        fed.apply(&w[6]),
+    );
+    let applied = WriteOutcome::Applied { deliveries: 0 };
+    for outcome in [&outcomes.1, &outcomes.2, &outcomes.3, &outcomes.4] {
+        assert_eq!(outcome.as_ref().unwrap(), &applied);
+    }
+    // Activity 1 arrived twice: one of the two is applied, the other is a duplicate.
+    let mut firsts = [*outcomes.0.as_ref().unwrap(), *outcomes.5.as_ref().unwrap()];
+    firsts.sort_by_key(|o| *o == WriteOutcome::Duplicate);
+    assert_eq!(firsts, [applied, WriteOutcome::Duplicate]);
+    assert!(
+        matches!(outcomes.6, Err(StoreError::Conflict(_))),
+        "an inbox item id that is taken: {:?}",
+        outcomes.6
+    );
+
+    let items = fed.inbox_items(Some(i.id), 100, 0).await.unwrap();
+    let mut notes: Vec<String> = items.into_iter().map(|i| i.object_id).collect();
+    notes.sort();
+    assert_eq!(
+        notes,
+        (0..=5)
+            .map(|n| format!("https://social.example/notes/{n}"))
+            .collect::<Vec<_>>()
+    );
+    // The failed write left no trace: its activity is not taken as seen.
+    assert_eq!(fed.apply(&mention(7)).await.unwrap(), applied);
 }

@@ -73,6 +73,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         peers::deleting_a_remote_listing_spares_local_ones,
         federation::follow_requests_are_pending_follows_oldest_first,
         federation::inbox_items_page_newest_first,
+        federation::concurrent_writes_each_get_their_own_outcome,
         delivery::fan_out_queues_each_delivery_inbox_once,
         delivery::finishing_a_batch_records_results_and_hosts,
     ];

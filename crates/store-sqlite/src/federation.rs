@@ -332,7 +332,10 @@ async fn save_host(conn: &mut SqliteConnection, host: &HostState) -> StoreResult
     Ok(())
 }
 
-async fn apply_in(conn: &mut SqliteConnection, w: &FedWrite) -> StoreResult<WriteOutcome> {
+pub(crate) async fn apply_in(
+    conn: &mut SqliteConnection,
+    w: &FedWrite,
+) -> StoreResult<WriteOutcome> {
     let now = Utc::now();
     if let Some(activity_id) = &w.received {
         let inserted = sqlx::query("INSERT INTO fed_received (activity_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING")
@@ -453,14 +456,7 @@ async fn apply_in(conn: &mut SqliteConnection, w: &FedWrite) -> StoreResult<Writ
 #[async_trait]
 impl FederationStore for SqliteStore {
     async fn apply(&self, write: &FedWrite) -> StoreResult<WriteOutcome> {
-        let mut tx = self.begin_write().await?;
-        let outcome = apply_in(&mut tx, write).await?;
-        if outcome == WriteOutcome::Duplicate {
-            tx.rollback().await.map_err(db_err)?;
-        } else {
-            tx.commit().await.map_err(db_err)?;
-        }
-        Ok(outcome)
+        self.batcher.apply(self, write).await
     }
 
     async fn keypair(&self, actor: LocalActor) -> StoreResult<Option<Keypair>> {

@@ -23,8 +23,10 @@ mod needs;
 mod search;
 mod trust;
 mod updates;
+mod write_batch;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,6 +52,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     readers: SqlitePool,
     writer: SqlitePool,
+    /// Concurrent federation writes share a transaction (see [`write_batch`]).
+    batcher: Arc<write_batch::WriteBatcher>,
     /// The database file as opened (`None` in memory), for the health check.
     file: Option<DbFile>,
 }
@@ -133,6 +137,7 @@ impl SqliteStore {
             return Ok(Self {
                 readers: pool.clone(),
                 writer: pool,
+                batcher: Arc::default(),
                 file: None,
             });
         }
@@ -159,6 +164,7 @@ impl SqliteStore {
         Ok(Self {
             readers,
             writer,
+            batcher: Arc::default(),
             file: Some(file),
         })
     }
