@@ -148,6 +148,20 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
     let (br, br_cpu) = send(&bare, &bare_host, for_bare_rsa, plan).await;
     real.stop();
     bare.stop();
+    // Answered 202 must mean stored: count the inbox items the node kept (the probe's too).
+    let stored: i64 = {
+        let pool = sqlx::SqlitePool::connect(&prepared.db_url).await?;
+        let n = sqlx::query_scalar("SELECT count(*) FROM fed_inbox_items")
+            .fetch_one(&pool)
+            .await?;
+        pool.close().await;
+        n
+    };
+    let accepted = r.count() + 1;
+    anyhow::ensure!(
+        usize::try_from(stored) == Ok(accepted),
+        "the node answered 202 to {accepted} activities but stored {stored}"
+    );
 
     let per_core = |s: &Samples, cpu: Duration| s.count() as f64 / cpu.as_secs_f64().max(1e-9);
     let ratio = r.rate() / b.rate();
@@ -188,7 +202,7 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
         .latency(&r)
         .ratio(ratio)
         .note(format!(
-            "{} per server CPU-s ({:.0} % of the aws-lc-rs baseline per core); {} errors",
+            "{} per server CPU-s ({:.0} % of the aws-lc-rs baseline per core); {} errors; all {stored} accepted stored",
             grouped(per_core(&r, r_cpu)),
             100.0 * per_core(&r, r_cpu) / per_core(&b, b_cpu),
             r.errors

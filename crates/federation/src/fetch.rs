@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::dns::CachingResolver;
 use crate::keys::Keys;
 use crate::safety::{UnsafeUrl, check_url};
 use crate::signing::{HttpSigner, SigningKey};
@@ -48,8 +49,9 @@ pub struct FetchLimits {
     pub max_redirects: usize,
 }
 
-/// A reqwest client that refuses internal addresses at connect time (unless allowed) and
-/// never follows redirects by itself (each hop is checked by [`Fetcher`]).
+/// A reqwest client that refuses internal addresses at connect time (unless allowed), reuses
+/// a name's checked addresses for a while (see [`crate::dns`]) and never follows redirects by
+/// itself (each hop is checked by [`Fetcher`]).
 pub fn client(
     user_agent: &str,
     timeout: Duration,
@@ -60,10 +62,10 @@ pub fn client(
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout)
-        .dns_resolver(Arc::new(ValidatingDnsResolver::new(
+        .dns_resolver(Arc::new(CachingResolver::new(ValidatingDnsResolver::new(
             Vec::new(),
             !allow_private_networks,
-        )))
+        ))))
         .build()
 }
 

@@ -17,6 +17,7 @@ mod backfill;
 mod crypto_pool;
 mod delivery;
 mod discovery;
+mod dns;
 mod doc_cache;
 mod fetch;
 mod follows;

@@ -8,7 +8,7 @@
 
 use hromada_domain::{Initiative, InitiativeStatus};
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::SqliteStore;
 use crate::error::db_err;
@@ -173,81 +173,102 @@ fn push_matches(
     }
 }
 
-/// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
-async fn count(
-    conn: &mut SqliteConnection,
-    q: &SearchQuery,
-    cap: Option<u32>,
-) -> StoreResult<(u64, bool)> {
+/// Appends a query counting the matches up to one past `cap` (all when `None`).
+fn push_count(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery, cap: Option<u32>) {
     let (table, columns) = ALL;
-    let mut b = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
-    push_matches(&mut b, q, table, &match_expression(q, columns), false);
+    b.push(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
+    push_matches(b, q, table, &match_expression(q, columns), false);
     if let Some(cap) = cap {
         // One more than the cap tells whether there are more. Which matches are counted
         // does not matter, so FTS5 walks its doclists forwards, its cheaper direction.
         b.push(" LIMIT ").push_bind(i64::from(cap) + 1);
     }
     b.push(")");
+}
+
+/// The total as shown, and whether there are more than `cap`.
+fn capped(counted: i64, cap: Option<u32>) -> (u64, bool) {
+    let n = u64::try_from(counted).unwrap_or(0);
+    match cap {
+        Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
+        _ => (n, false),
+    }
+}
+
+/// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
+async fn count(
+    conn: &mut SqliteConnection,
+    q: &SearchQuery,
+    cap: Option<u32>,
+) -> StoreResult<(u64, bool)> {
+    let mut b = QueryBuilder::new("");
+    push_count(&mut b, q, cap);
     let n: i64 = b
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-    let n = u64::try_from(n).unwrap_or(0);
-    Ok(match cap {
-        Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
-        _ => (n, false),
-    })
+    Ok(capped(n, cap))
 }
 
-/// The row ids of the first `wanted` matches in rank order: each tier newest first, then the
-/// next tier's newest that are not in it. A tier is asked for at most `wanted` rows and the
-/// next one only when it had fewer, so every tier before the current one is complete and
-/// the order is the same whatever the page size.
-async fn ranked_ids(
-    conn: &mut SqliteConnection,
+/// A search with words in one statement, so one round trip to the connection's thread (each
+/// costs about as much as the statements of a search together): the ranked page and the
+/// capped count.
+///
+/// The page is the first `wanted` matches in rank order, from `offset`: each tier newest
+/// first, then the next tier's newest that are not in it. A tier is asked for at most `wanted`
+/// rows. The arms of the `UNION ALL` run in order and only as far as the `LIMIT` needs, so the
+/// next tier is only read when the ones before had fewer rows than the page needs; every tier
+/// before the current one is then complete (the previous tier holds all of them, which is what
+/// `NOT IN` leaves out) and the order is the same whatever the page size. SQLite's nested loop
+/// keeps the arms' order; the conformance suite's ranking cases hold it to that.
+///
+/// The count is a subquery that does not depend on the row, evaluated once. Past the last
+/// match there are no rows to carry it, and it is asked for alone.
+async fn ranked_search(
+    store: &SqliteStore,
     q: &SearchQuery,
-    wanted: u32,
-) -> StoreResult<Vec<i64>> {
-    let mut ids: Vec<i64> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (table, columns) in TIERS {
-        if ids.len() >= wanted as usize {
-            break;
-        }
-        let mut b = QueryBuilder::new(format!("SELECT {table}.rowid"));
+    cap: Option<u32>,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<((u64, bool), Vec<InitiativeRow>)> {
+    let mut conn = store.pool().acquire().await.map_err(db_err)?;
+    // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
+    let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
+    if offset >= wanted {
+        return Ok((count(&mut conn, q, cap).await?, Vec::new()));
+    }
+    let mut b = QueryBuilder::new("WITH ");
+    for (n, (table, columns)) in TIERS.into_iter().enumerate() {
+        b.push(format!("tier{n} AS (SELECT {table}.rowid AS id"));
         push_matches(&mut b, q, table, &match_expression(q, columns), false);
         b.push(format!(" ORDER BY {table}.rowid DESC LIMIT "))
-            .push_bind(i64::from(wanted));
-        let tier: Vec<i64> = b
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        ids.extend(tier.into_iter().filter(|id| seen.insert(*id)));
+            .push_bind(i64::from(wanted))
+            .push("), ");
     }
-    ids.truncate(wanted as usize);
-    Ok(ids)
-}
-
-/// The rows of these row ids, in this order.
-async fn rows_in_order(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> StoreResult<Vec<InitiativeRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-    let mut b = QueryBuilder::new("SELECT ");
-    b.push(COLUMNS)
-        .push(" FROM json_each(")
-        .push_bind(format!("[{}]", ids.join(",")))
-        .push(") page JOIN initiatives i ON i.fts_rowid = page.value ORDER BY page.key");
-    b.build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)
+    b.push(
+        "ranked AS (SELECT id FROM tier0 \
+         UNION ALL SELECT id FROM tier1 WHERE id NOT IN tier0 \
+         UNION ALL SELECT id FROM tier2 WHERE id NOT IN tier1) SELECT (",
+    );
+    push_count(&mut b, q, cap);
+    b.push(") AS search_total, ")
+        .push(COLUMNS)
+        .push(" FROM ranked CROSS JOIN initiatives i ON i.fts_rowid = ranked.id LIMIT ")
+        .push_bind(i64::from(wanted - offset))
+        .push(" OFFSET ")
+        .push_bind(i64::from(offset));
+    let rows = b.build().fetch_all(&mut *conn).await.map_err(db_err)?;
+    let Some(first) = rows.first() else {
+        return Ok((count(&mut conn, q, cap).await?, Vec::new()));
+    };
+    let total = capped(first.try_get("search_total").map_err(db_err)?, cap);
+    let rows = rows
+        .iter()
+        .map(InitiativeRow::from_row)
+        .collect::<Result<_, _>>()
+        .map_err(db_err)?;
+    Ok((total, rows))
 }
 
 pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<SearchPage> {
@@ -261,16 +282,7 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
     };
 
     let ((total, total_capped), rows) = if ranked {
-        // The count and the ranked page do not depend on each other: each runs on its own
-        // connection (each connection is a thread), so a search takes about as long as the
-        // longer of the two when a core is free.
-        tokio::try_join!(
-            async {
-                let mut conn = store.pool().acquire().await.map_err(db_err)?;
-                count(&mut conn, q, cap).await
-            },
-            ranked_page(store, q, limit, offset),
-        )?
+        ranked_search(store, q, cap, limit, offset).await?
     } else {
         // One connection for the whole search: every statement is a round trip to the
         // connection's thread, and giving a connection back to the pool costs one more.
@@ -299,23 +311,6 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
         page: q.page.max(1),
         per_page: limit,
     })
-}
-
-/// The rows of a page of a search with words, on one connection.
-async fn ranked_page(
-    store: &SqliteStore,
-    q: &SearchQuery,
-    limit: u32,
-    offset: u32,
-) -> StoreResult<Vec<InitiativeRow>> {
-    // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
-    let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
-    if offset >= wanted {
-        return Ok(Vec::new());
-    }
-    let mut conn = store.pool().acquire().await.map_err(db_err)?;
-    let ids = ranked_ids(&mut conn, q, wanted).await?;
-    rows_in_order(&mut conn, ids.get(offset as usize..).unwrap_or_default()).await
 }
 
 /// A page without words when many listings match: walks the listings newest first and keeps
