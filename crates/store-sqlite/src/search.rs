@@ -8,7 +8,7 @@
 
 use hromada_domain::{Initiative, InitiativeStatus};
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
-use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::SqliteStore;
 use crate::error::db_err;
@@ -211,9 +211,9 @@ async fn count(
     Ok(capped(n, cap))
 }
 
-/// A search with words in one statement, so one round trip to the connection's thread (each
-/// costs about as much as the statements of a search together): the ranked page and the
-/// capped count.
+/// A search with words in two statements that run at the same time on two connections (each
+/// connection is a thread, and each round trip to one costs about as much as a statement): the
+/// capped count, and the ranked page.
 ///
 /// The page is the first `wanted` matches in rank order, from `offset`: each tier newest
 /// first, then the next tier's newest that are not in it. A tier is asked for at most `wanted`
@@ -222,9 +222,6 @@ async fn count(
 /// before the current one is then complete (the previous tier holds all of them, which is what
 /// `NOT IN` leaves out) and the order is the same whatever the page size. SQLite's nested loop
 /// keeps the arms' order; the conformance suite's ranking cases hold it to that.
-///
-/// The count is a subquery that does not depend on the row, evaluated once. Past the last
-/// match there are no rows to carry it, and it is asked for alone.
 async fn ranked_search(
     store: &SqliteStore,
     q: &SearchQuery,
@@ -232,11 +229,25 @@ async fn ranked_search(
     limit: u32,
     offset: u32,
 ) -> StoreResult<((u64, bool), Vec<InitiativeRow>)> {
-    let mut conn = store.pool().acquire().await.map_err(db_err)?;
+    tokio::try_join!(
+        async {
+            let mut conn = store.pool().acquire().await.map_err(db_err)?;
+            count(&mut conn, q, cap).await
+        },
+        ranked_page(store, q, limit, offset),
+    )
+}
+
+async fn ranked_page(
+    store: &SqliteStore,
+    q: &SearchQuery,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<Vec<InitiativeRow>> {
     // Ranked pages reach as far as the count goes: beyond it matches are not ranked.
     let wanted = offset.saturating_add(limit).min(SearchQuery::COUNT_CAP);
     if offset >= wanted {
-        return Ok((count(&mut conn, q, cap).await?, Vec::new()));
+        return Ok(Vec::new());
     }
     let mut b = QueryBuilder::new("WITH ");
     for (n, (table, columns)) in TIERS.into_iter().enumerate() {
@@ -249,26 +260,18 @@ async fn ranked_search(
     b.push(
         "ranked AS (SELECT id FROM tier0 \
          UNION ALL SELECT id FROM tier1 WHERE id NOT IN tier0 \
-         UNION ALL SELECT id FROM tier2 WHERE id NOT IN tier1) SELECT (",
-    );
-    push_count(&mut b, q, cap);
-    b.push(") AS search_total, ")
-        .push(COLUMNS)
-        .push(" FROM ranked CROSS JOIN initiatives i ON i.fts_rowid = ranked.id LIMIT ")
-        .push_bind(i64::from(wanted - offset))
-        .push(" OFFSET ")
-        .push_bind(i64::from(offset));
-    let rows = b.build().fetch_all(&mut *conn).await.map_err(db_err)?;
-    let Some(first) = rows.first() else {
-        return Ok((count(&mut conn, q, cap).await?, Vec::new()));
-    };
-    let total = capped(first.try_get("search_total").map_err(db_err)?, cap);
-    let rows = rows
-        .iter()
-        .map(InitiativeRow::from_row)
-        .collect::<Result<_, _>>()
-        .map_err(db_err)?;
-    Ok((total, rows))
+         UNION ALL SELECT id FROM tier2 WHERE id NOT IN tier1) SELECT ",
+    )
+    .push(COLUMNS)
+    .push(" FROM ranked CROSS JOIN initiatives i ON i.fts_rowid = ranked.id LIMIT ")
+    .push_bind(i64::from(wanted - offset))
+    .push(" OFFSET ")
+    .push_bind(i64::from(offset));
+    let mut conn = store.pool().acquire().await.map_err(db_err)?;
+    b.build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)
 }
 
 pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<SearchPage> {
