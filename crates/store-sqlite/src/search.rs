@@ -173,47 +173,35 @@ fn push_matches(
     }
 }
 
-/// Appends a query counting the matches up to one past `cap` (all when `None`).
-fn push_count(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery, cap: Option<u32>) {
-    let (table, columns) = ALL;
-    b.push(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
-    push_matches(b, q, table, &match_expression(q, columns), false);
-    if let Some(cap) = cap {
-        // One more than the cap tells whether there are more. Which matches are counted
-        // does not matter, so FTS5 walks its doclists forwards, its cheaper direction.
-        b.push(" LIMIT ").push_bind(i64::from(cap) + 1);
-    }
-    b.push(")");
-}
-
-/// The total as shown, and whether there are more than `cap`.
-fn capped(counted: i64, cap: Option<u32>) -> (u64, bool) {
-    let n = u64::try_from(counted).unwrap_or(0);
-    match cap {
-        Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
-        _ => (n, false),
-    }
-}
-
 /// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
 async fn count(
     conn: &mut SqliteConnection,
     q: &SearchQuery,
     cap: Option<u32>,
 ) -> StoreResult<(u64, bool)> {
-    let mut b = QueryBuilder::new("");
-    push_count(&mut b, q, cap);
+    let (table, columns) = ALL;
+    let mut b = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
+    push_matches(&mut b, q, table, &match_expression(q, columns), false);
+    if let Some(cap) = cap {
+        // One more than the cap tells whether there are more. Which matches are counted
+        // does not matter, so FTS5 walks its doclists forwards, its cheaper direction.
+        b.push(" LIMIT ").push_bind(i64::from(cap) + 1);
+    }
+    b.push(")");
     let n: i64 = b
         .build_query_scalar()
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?;
-    Ok(capped(n, cap))
+    let n = u64::try_from(n).unwrap_or(0);
+    Ok(match cap {
+        Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
+        _ => (n, false),
+    })
 }
 
-/// A search with words in two statements that run at the same time on two connections (each
-/// connection is a thread, and each round trip to one costs about as much as a statement): the
-/// capped count, and the ranked page.
+/// The ranked page of a search with words, in one statement on one connection (every
+/// statement is a round trip to the connection's thread).
 ///
 /// The page is the first `wanted` matches in rank order, from `offset`: each tier newest
 /// first, then the next tier's newest that are not in it. A tier is asked for at most `wanted`
@@ -222,22 +210,6 @@ async fn count(
 /// before the current one is then complete (the previous tier holds all of them, which is what
 /// `NOT IN` leaves out) and the order is the same whatever the page size. SQLite's nested loop
 /// keeps the arms' order; the conformance suite's ranking cases hold it to that.
-async fn ranked_search(
-    store: &SqliteStore,
-    q: &SearchQuery,
-    cap: Option<u32>,
-    limit: u32,
-    offset: u32,
-) -> StoreResult<((u64, bool), Vec<InitiativeRow>)> {
-    tokio::try_join!(
-        async {
-            let mut conn = store.pool().acquire().await.map_err(db_err)?;
-            count(&mut conn, q, cap).await
-        },
-        ranked_page(store, q, limit, offset),
-    )
-}
-
 async fn ranked_page(
     store: &SqliteStore,
     q: &SearchQuery,
@@ -285,7 +257,16 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
     };
 
     let ((total, total_capped), rows) = if ranked {
-        ranked_search(store, q, cap, limit, offset).await?
+        // The count and the ranked page do not depend on each other: each runs on its own
+        // connection (each connection is a thread), so a search takes about as long as the
+        // longer of the two when a core is free.
+        tokio::try_join!(
+            async {
+                let mut conn = store.pool().acquire().await.map_err(db_err)?;
+                count(&mut conn, q, cap).await
+            },
+            ranked_page(store, q, limit, offset),
+        )?
     } else {
         // One connection for the whole search: every statement is a round trip to the
         // connection's thread, and giving a connection back to the pool costs one more.

@@ -28,6 +28,7 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The name of the fake server's instance actor: `/users/instance` is an `Application`.
@@ -68,7 +69,8 @@ pub struct FakeRemote {
     pub base_url: String,
     addr: SocketAddr,
     shared: Arc<Shared>,
-    server: Option<JoinHandle<()>>,
+    /// The running server, and what stops it gracefully (closing its kept-alive connections).
+    server: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl FakeRemote {
@@ -110,9 +112,15 @@ impl FakeRemote {
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox_shared))
             .with_state(self.shared.clone());
-        self.server = Some(tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        }));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        self.server = Some((stop, server));
     }
 
     /// `http://localhost:PORT/users/{name}`.
@@ -168,10 +176,12 @@ impl FakeRemote {
         *k = (*k + 1) % self.shared.keys.len();
     }
 
-    /// Stops listening: connections are refused until [`FakeRemote::come_back`].
+    /// Stops listening: connections are refused until [`FakeRemote::come_back`]. Returns when
+    /// every connection is closed too: a peer's kept-alive connection must not go on reaching
+    /// a server that is down.
     pub async fn go_down(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.abort();
+        if let Some((stop, server)) = self.server.take() {
+            let _ = stop.send(());
             let _ = server.await;
         }
     }
@@ -270,7 +280,7 @@ pub enum Signing {
 
 impl Drop for FakeRemote {
     fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
+        if let Some((_, server)) = self.server.take() {
             server.abort();
         }
     }
