@@ -348,6 +348,11 @@ async fn beyond_cap(
     tsq: &str,
     cap: u32,
 ) -> StoreResult<bool> {
+    // These filters look up other tables by index, which the pinned plan would forbid
+    // (a sequential scan of them per listing); they are rare, and their GIN count is small.
+    if q.has_open_needs.is_some() || q.trust.is_some() {
+        return Ok(false);
+    }
     let needed = i64::from(cap) + 1;
     pages_only(conn).await?;
     let found = head_matches(conn, q, tsq, 0, SAMPLE_PAGES, needed).await?;
