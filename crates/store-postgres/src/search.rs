@@ -2,7 +2,9 @@
 //! [`SearchQuery::COUNT_CAP`], and ranking by where the words are (migration 0013): every word
 //! in the name or tags (`search_title`), then in the name, tags or summary (`search_head`), then
 //! anywhere (`search`); newest update first within a tier. Each tier is one indexed query that
-//! stops after the page, so no document is read just to be ranked.
+//! stops after the page, so no document is read just to be ranked. A sample of the first heap
+//! pages, read in physical order, proves counts beyond the cap for frequent words and tells
+//! which tiers are worth looking for among the newest listings.
 
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
@@ -88,33 +90,118 @@ fn push_where(
 /// How many of the newest listings a tier looks through before it asks its GIN index instead.
 const WALK: u32 = 2_000;
 
+/// Heap pages at the start of the table read as a sample (1 MB, about 570 listings at 100k):
+/// the matches there of the small documents tell how frequent each tier is, and prove a count
+/// beyond the cap without a bitmap of every match. Read in physical order, a page at a time,
+/// so it costs about a millisecond where walking as many of the newest listings reads a page
+/// per listing. The sample only chooses how to search; every result stays exact.
+const SAMPLE_PAGES: u32 = 128;
+
+/// How far the count reads on when the sample shows that the cap is within reach (32 MB).
+const PROOF_PAGES: u32 = 4_096;
+
+/// `AND` the rows on heap pages `from..to` (a TID range scan).
+fn push_pages(b: &mut QueryBuilder<'_, Postgres>, from: u32, to: u32) {
+    // Bound, not written into the text: the upper end varies, and each text would be a
+    // prepared statement of its own.
+    b.push(" AND i.ctid >= ")
+        .push_bind(format!("({from},0)"))
+        .push("::tid AND i.ctid < ")
+        .push_bind(format!("({to},0)"))
+        .push("::tid");
+}
+
+/// Allows only TID range scans (and sequential scans) for the rest of the transaction. Once a
+/// prepared statement's plan is generic, the planner does not know how frequent the word is and
+/// likes bitmaps of its GIN indexes, which cost as much as the count the pages are meant to
+/// spare; the pages themselves are what is wanted.
+async fn pages_only(conn: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query(
+        "SELECT set_config('enable_bitmapscan', 'off', true), \
+                set_config('enable_indexscan', 'off', true)",
+    )
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Matches of one tier in the sample, and the listings read, for [`tier_ids`] to judge
+/// whether walking the newest listings would fill the page.
+#[derive(Clone, Copy)]
+struct Sample {
+    title: i64,
+    head: i64,
+    rows: i64,
+}
+
+impl Sample {
+    async fn take(conn: &mut PgConnection, q: &SearchQuery, tsq: &str) -> StoreResult<Self> {
+        let mut b = QueryBuilder::new("SELECT count(*) FILTER (WHERE TRUE");
+        push_where(&mut b, q, Some(tsq), "search_title");
+        b.push("), count(*) FILTER (WHERE TRUE");
+        push_where(&mut b, q, Some(tsq), "search_head");
+        b.push("), count(*) FROM initiatives i WHERE TRUE");
+        push_pages(&mut b, 0, SAMPLE_PAGES);
+        let (title, head, rows): (i64, i64, i64) = b
+            .build_query_as()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(Self { title, head, rows })
+    }
+
+    /// False when walking the newest listings would likely find fewer than half of `wanted`
+    /// matches of the tier `column`: its GIN index is then asked at once.
+    fn worth_walking(&self, column: &str, wanted: u32) -> bool {
+        let found = match column {
+            "search_title" => self.title,
+            "search_head" => self.head,
+            _ => return false,
+        };
+        // Expected finds in the walk: found / rows * WALK; walk unless below wanted / 2.
+        found * i64::from(WALK) * 2 >= i64::from(wanted) * self.rows
+    }
+}
+
 /// A transaction in which only bitmap scans are allowed, i.e. the GIN indexes are used. With
 /// a LIMIT and a word it believes frequent, the planner likes to walk the recency index and
 /// check every row: for a word that is in fact rare that reads the whole table (seconds at
 /// 100k), and for the whole document it decompresses every TOASTed `search` on the way.
 async fn through_gin(conn: &mut PgConnection) -> StoreResult<sqlx::Transaction<'_, Postgres>> {
     let mut tx = conn.begin().await.map_err(db_err)?;
-    sqlx::query(
-        "SELECT set_config('enable_seqscan', 'off', true), \
-                set_config('enable_indexscan', 'off', true)",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    gin_only(&mut tx).await?;
     Ok(tx)
 }
 
+/// Allows only bitmap scans for the rest of the transaction (see [`through_gin`]).
+async fn gin_only(conn: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query(
+        "SELECT set_config('enable_seqscan', 'off', true), \
+                set_config('enable_indexscan', 'off', true), \
+                set_config('enable_bitmapscan', 'on', true)",
+    )
+    .execute(conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 /// The newest `wanted` matches of one tier. The small documents are first looked for among
-/// the newest listings (a frequent word fills the page there at once); when that finds fewer
-/// than wanted, the tier is rare and its GIN index finds all of it cheaply.
+/// the newest listings (a frequent word fills the page there at once) unless the sample shows
+/// the tier rare; when that finds fewer than wanted, the tier is rare and its GIN index finds
+/// all of it cheaply.
 async fn tier_ids(
     conn: &mut PgConnection,
     q: &SearchQuery,
     tsq: &str,
+    sample: Sample,
     column: &str,
     wanted: u32,
 ) -> StoreResult<Vec<Uuid>> {
-    if column != "search" {
+    // A tier the sample hardly finds (`help` is in summaries, never in names or tags) would
+    // walk all the newest listings in vain; its GIN index finds its few matches cheaply.
+    if sample.worth_walking(column, wanted) {
         let mut b = QueryBuilder::new(
             "SELECT i.id FROM (SELECT * FROM initiatives ORDER BY updated_at DESC, id LIMIT ",
         );
@@ -155,13 +242,14 @@ async fn ranked_ids(
     tsq: &str,
     wanted: u32,
 ) -> StoreResult<Vec<Uuid>> {
+    let sample = Sample::take(conn, q, tsq).await?;
     let mut ids: Vec<Uuid> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for column in TIERS {
         if ids.len() >= wanted as usize {
             break;
         }
-        let tier = tier_ids(conn, q, tsq, column, wanted).await?;
+        let tier = tier_ids(conn, q, tsq, sample, column, wanted).await?;
         ids.extend(tier.into_iter().filter(|id| seen.insert(*id)));
     }
     ids.truncate(wanted as usize);
@@ -213,8 +301,21 @@ async fn count(
     }
     count.push(") matches");
     let mut conn = store.pool().acquire().await.map_err(db_err)?;
-    let counted: i64 = if tsq.is_some() {
-        let mut tx = through_gin(&mut conn).await?;
+    let counted: i64 = if let Some(tsq) = tsq {
+        let mut tx = conn.begin().await.map_err(db_err)?;
+        // One snapshot for the pieces of a proof, so that a listing updated meanwhile (its
+        // new version on another page) is not counted twice.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(cap) = cap
+            && beyond_cap(&mut tx, q, tsq, cap).await?
+        {
+            tx.commit().await.map_err(db_err)?;
+            return Ok((u64::from(cap), true));
+        }
+        gin_only(&mut tx).await?;
         let n = count
             .build_query_scalar()
             .fetch_one(&mut *tx)
@@ -234,6 +335,59 @@ async fn count(
         Some(cap) if counted > u64::from(cap) => (u64::from(cap), true),
         _ => (counted, false),
     })
+}
+
+/// Whether more than `cap` listings match, proven by finding them on the first heap pages
+/// through their small documents: a listing whose name, tags or summary hold every word
+/// (`search_head`) matches the whole document too. A frequent word is proven in a few hundred
+/// pages, where a GIN count builds a bitmap of every match first (30 ms for a word in 60,000
+/// listings). False when the sample puts the cap out of reach: the GIN count decides then.
+async fn beyond_cap(
+    conn: &mut PgConnection,
+    q: &SearchQuery,
+    tsq: &str,
+    cap: u32,
+) -> StoreResult<bool> {
+    // These filters look up other tables by index, which the pinned plan would forbid
+    // (a sequential scan of them per listing); they are rare, and their GIN count is small.
+    if q.has_open_needs.is_some() || q.trust.is_some() {
+        return Ok(false);
+    }
+    let needed = i64::from(cap) + 1;
+    pages_only(conn).await?;
+    let found = head_matches(conn, q, tsq, 0, SAMPLE_PAGES, needed).await?;
+    if found >= needed {
+        return Ok(true);
+    }
+    if found == 0 {
+        return Ok(false);
+    }
+    // The pages the rest needs at the sample's rate, and half as many again.
+    let pages = i64::from(SAMPLE_PAGES) * needed * 3 / (2 * found);
+    let Ok(pages) = u32::try_from(pages) else {
+        return Ok(false);
+    };
+    if pages > PROOF_PAGES {
+        return Ok(false);
+    }
+    let more = head_matches(conn, q, tsq, SAMPLE_PAGES, pages, needed - found).await?;
+    Ok(found + more >= needed)
+}
+
+/// Matches of `search_head` on heap pages `from..to`, counted up to `limit`.
+async fn head_matches(
+    conn: &mut PgConnection,
+    q: &SearchQuery,
+    tsq: &str,
+    from: u32,
+    to: u32,
+    limit: i64,
+) -> StoreResult<i64> {
+    let mut b = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM initiatives i WHERE TRUE");
+    push_pages(&mut b, from, to);
+    push_where(&mut b, q, Some(tsq), "search_head");
+    b.push(" LIMIT ").push_bind(limit).push(") matches");
+    b.build_query_scalar().fetch_one(conn).await.map_err(db_err)
 }
 
 /// The rows of one page, on one connection.
