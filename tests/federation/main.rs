@@ -311,11 +311,16 @@ async fn refused_posts(backend: Backend) {
         ),
     ];
     for (what, body, signing) in cases {
-        let (status, text) = remote.post(&inbox, &body, signing).await;
-        assert!(
-            (400..500).contains(&status),
-            "{what}: expected 4xx, got {status} {text}"
-        );
+        match remote.try_post(&inbox, &body, signing).await {
+            Ok((status, text)) => assert!(
+                (400..500).contains(&status),
+                "{what}: expected 4xx, got {status} {text}"
+            ),
+            // The node answers 413 as soon as it has the headers and closes the connection;
+            // a client still sending the 2 MB may see that as a broken pipe. Refused either way.
+            Err(e) if what == "oversized" && e.is_request() => {}
+            Err(e) => panic!("{what}: the POST failed: {e}"),
+        }
     }
     // An actor on another host than its activity id.
     let spoof = json!({"id": "http://localhost:1/follows/6", "type": "Follow", "actor": alice, "object": actor_url});
@@ -448,8 +453,10 @@ async fn down_then_back(backend: Backend) {
     let host = remote.host();
     node.until("the node saw the host fail repeatedly", || async {
         let report = node.federation.queue_report().await.unwrap();
+        // At least the update's Create is pending; the count is not pinned, since what else
+        // is queued to the host meanwhile depends on timing. The Create arrives once (below).
         report.hosts.iter().any(|h| {
-            h.host == host && h.consecutive_failures >= 3 && h.unreachable && h.pending == 1
+            h.host == host && h.consecutive_failures >= 3 && h.unreachable && h.pending >= 1
         })
     })
     .await;

@@ -27,7 +27,7 @@ use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey, LineEnding}
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -71,6 +71,9 @@ pub struct FakeRemote {
     shared: Arc<Shared>,
     /// The running server, and what stops it gracefully (closing its kept-alive connections).
     server: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    /// While down: the port, bound but not listening, so that connections are refused and no
+    /// other test's server is given the port meanwhile.
+    reserved: Option<TcpSocket>,
 }
 
 impl FakeRemote {
@@ -101,6 +104,7 @@ impl FakeRemote {
             addr,
             shared,
             server: None,
+            reserved: None,
         };
         remote.serve(listener);
         remote
@@ -184,13 +188,20 @@ impl FakeRemote {
             let _ = stop.send(());
             let _ = server.await;
         }
+        let socket = TcpSocket::new_v4().expect("a socket");
+        socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+        socket.bind(self.addr).expect("keep the port while down");
+        self.reserved = Some(socket);
     }
 
     /// Listens again on the same port.
     pub async fn come_back(&mut self) {
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .expect("rebind the same port");
+        let listener = match self.reserved.take() {
+            Some(socket) => socket.listen(1024).expect("listen on the kept port"),
+            None => TcpListener::bind(self.addr)
+                .await
+                .expect("rebind the same port"),
+        };
         self.serve(listener);
     }
 
@@ -201,6 +212,19 @@ impl FakeRemote {
 
     /// POSTs with a chosen way of (mis)signing.
     pub async fn post(&self, inbox: &str, body: &[u8], signing: Signing) -> (u16, String) {
+        self.try_post(inbox, body, signing)
+            .await
+            .expect("POST to the node")
+    }
+
+    /// Like [`FakeRemote::post`], but a failed request is returned: a server refusing a body
+    /// that is too large may close the connection before all of it was sent.
+    pub async fn try_post(
+        &self,
+        inbox: &str,
+        body: &[u8],
+        signing: Signing,
+    ) -> Result<(u16, String), reqwest::Error> {
         let url = reqwest::Url::parse(inbox).expect("inbox URL");
         let host = match url.port() {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
@@ -250,13 +274,9 @@ impl FakeRemote {
                 ),
             );
         }
-        let response = request
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("POST to the node");
+        let response = request.body(body.to_vec()).send().await?;
         let status = response.status().as_u16();
-        (status, response.text().await.unwrap_or_default())
+        Ok((status, response.text().await.unwrap_or_default()))
     }
 
     fn key_index(&self) -> usize {
