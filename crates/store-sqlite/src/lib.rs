@@ -46,9 +46,9 @@ use crate::error::db_err;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of the database file each connection reads through a memory map instead of
 /// `read` calls into its own page cache. A search reads hundreds of pages of the full-text
-/// index; through the map each costs a memory access instead of a system call and a copy (the
-/// pages are the kernel's file cache, shared by every connection and given back under memory
-/// pressure, so this does not add to what the node holds).
+/// index; through the map each costs a memory access instead of a system call and a copy. The
+/// mapped pages are the kernel's file cache, shared by every connection: they show in the
+/// process's RSS as file pages once touched, and the kernel drops them under memory pressure.
 const MMAP_BYTES: u64 = 1 << 30;
 /// Readers do not block each other in WAL mode; a few cover a small node's concurrent requests.
 const READERS: u32 = 4;

@@ -66,7 +66,12 @@ impl WriteBatcher {
             let batch: Vec<Pending> = {
                 let mut queue = self.queue();
                 let n = queue.len().min(MAX_BATCH);
-                queue.drain(..n).collect()
+                // A write whose caller went away before its turn is not applied, as a
+                // transaction dropped before its commit would not have been.
+                queue
+                    .drain(..n)
+                    .filter(|p| !p.outcome.is_closed())
+                    .collect()
             };
             // A task of its own, so that a caller that goes away (a client hanging up) cannot
             // stop a batch holding other callers' writes halfway; the turn is released when the
