@@ -5,7 +5,7 @@
 //! errors that keep what was typed. On every backend.
 
 use hromada_domain::trust::{ReportCategory, ReportInput, ReportStatus};
-use hromada_domain::{Role, UpdateInput, UpdateKind};
+use hromada_domain::{AuditAction, Role, UpdateInput, UpdateKind};
 use hromada_testkit::{Backend, TestNode};
 use reqwest::header::LOCATION;
 
@@ -528,6 +528,60 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
         assert_eq!(status, 303);
         let (_, _, peers) = get(&client(), &mut admin, &node.url("/admin/peers")).await;
         assert!(!peers.contains("Fake fundraisers"));
+
+        // Disabling an account ends its session and its sign-ins; enabling it restores them.
+        let mut petro = sign_in(&node, "petro").await;
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/dashboard")).await;
+        assert_eq!(status, 200);
+        let disable = |who: &'static str, disabled: &'static str| {
+            [
+                ("csrf", csrf.clone()),
+                ("username", who.into()),
+                ("disabled", disabled.into()),
+            ]
+        };
+        let (status, location, _) = send(
+            &node,
+            &mut admin,
+            "/admin/users/disabled",
+            &as_refs(&disable("petro", "true")),
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/admin?done=disabled"));
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/dashboard")).await;
+        assert_eq!(
+            status, 303,
+            "the disabled account's session no longer works"
+        );
+        assert!(node.app().login("petro", PASSWORD).await.is_err());
+        let (_, _, html) = get(&client(), &mut admin, &node.url("/admin?done=disabled")).await;
+        // Ukrainian is the default language.
+        assert!(html.contains("Обліковий запис вимкнено"), "{html}");
+        assert!(html.contains("petro (вимкнено)"));
+        assert!(html.contains(">Увімкнути</button>"));
+        let log = node.app().store().audit_log(20, 0).await.unwrap();
+        assert!(log.iter().any(|e| e.action == AuditAction::UserDisabled
+            && e.subject == "petro"
+            && e.actor.as_deref() == Some("admin")));
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/users/disabled",
+            &as_refs(&disable("admin", "true")),
+        )
+        .await;
+        assert_eq!(status, 403, "admins cannot disable themselves");
+        let (status, _, _) = get(&client(), &mut admin, &node.url("/admin")).await;
+        assert_eq!(status, 200);
+        let (status, location, _) = send(
+            &node,
+            &mut admin,
+            "/admin/users/disabled",
+            &as_refs(&disable("petro", "false")),
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/admin?done=enabled"));
+        assert!(node.app().login("petro", PASSWORD).await.is_ok());
 
         // A new password for someone who lost theirs.
         let (status, _, html) = send(

@@ -146,15 +146,20 @@ pub async fn password_and_disabled(store: &dyn Store) {
         .set_password_hash(u.id, "$argon2id$new", Some(&entry))
         .await
         .unwrap();
-    store.set_user_disabled(u.id, true).await.unwrap();
+    let disabled = audit(AuditAction::UserDisabled, "rotating");
+    store
+        .set_user_disabled(u.id, true, Some(&disabled))
+        .await
+        .unwrap();
     let got = store.user_by_id(u.id).await.unwrap().unwrap();
     assert_eq!(
         (got.password_hash.as_str(), got.disabled),
         ("$argon2id$new", true)
     );
-    store.set_user_disabled(u.id, false).await.unwrap();
+    store.set_user_disabled(u.id, false, None).await.unwrap();
     assert!(!store.user_by_id(u.id).await.unwrap().unwrap().disabled);
-    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry]);
+    let log = store.audit_log(10, 0).await.unwrap();
+    assert!(log.len() == 2 && log.contains(&entry) && log.contains(&disabled));
 
     let missing = Uuid::new_v4();
     let orphan_entry = audit(AuditAction::PasswordReset, "nobody");
@@ -165,12 +170,14 @@ pub async fn password_and_disabled(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.set_user_disabled(missing, true).await,
+        store
+            .set_user_disabled(missing, true, Some(&orphan_entry))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
         store.audit_log(10, 0).await.unwrap().len(),
-        1,
+        2,
         "no entry for a refused change"
     );
 }

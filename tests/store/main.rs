@@ -5,6 +5,9 @@
 //! its own database there, dropped afterwards). Without the variable the PostgreSQL trials are
 //! reported as ignored and one line says so.
 //!
+//! The search cases also run on an in-memory SQLite database (`sqlite-memory::`), whose
+//! searches read through other connections than its writes.
+//!
 //! Run one area or backend with a filter: `cargo test -p hromada-tests --test store -- search`
 //! or `-- postgres::`.
 
@@ -31,7 +34,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use hromada_store::{FederationStore, Store};
-use hromada_testkit::db::{POSTGRES_URL_VAR, fresh_postgres, fresh_sqlite, postgres_url};
+use hromada_testkit::db::{
+    POSTGRES_URL_VAR, fresh_postgres, fresh_sqlite, memory_sqlite, postgres_url,
+};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 type CaseFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -149,22 +154,34 @@ fn all_cases() -> Vec<(&'static str, Case)> {
     all
 }
 
+enum Backend<'a> {
+    Sqlite,
+    SqliteInMemory,
+    Postgres(&'a str),
+}
+
 /// Runs one case on a fresh database of the given backend.
-fn run(case: Case, postgres: Option<&str>) -> Result<(), Failed> {
+fn run(case: Case, backend: Backend<'_>) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
     runtime.block_on(async {
-        match postgres {
-            None => {
+        match backend {
+            Backend::Sqlite => {
                 let db = fresh_sqlite()
                     .await
                     .map_err(|e| format!("fresh SQLite database: {e}"))?;
                 case(db.store(), db.federation()).await;
             }
-            Some(url) => {
+            Backend::SqliteInMemory => {
+                let store = memory_sqlite()
+                    .await
+                    .map_err(|e| format!("in-memory SQLite database: {e}"))?;
+                case(store.clone(), store).await;
+            }
+            Backend::Postgres(url) => {
                 let db = fresh_postgres(url)
                     .await
                     .map_err(|e| format!("fresh PostgreSQL database: {e}"))?;
@@ -187,11 +204,16 @@ fn main() {
     let mut trials = Vec::new();
     for (name, case) in all_cases() {
         trials.push(Trial::test(format!("sqlite::{name}"), move || {
-            run(case, None)
+            run(case, Backend::Sqlite)
         }));
+        if name.starts_with("search::") {
+            trials.push(Trial::test(format!("sqlite-memory::{name}"), move || {
+                run(case, Backend::SqliteInMemory)
+            }));
+        }
         let url = postgres.clone();
         let trial = Trial::test(format!("postgres::{name}"), move || match &url {
-            Some(url) => run(case, Some(url)),
+            Some(url) => run(case, Backend::Postgres(url)),
             None => Err(format!("{POSTGRES_URL_VAR} is not set").into()),
         });
         trials.push(trial.with_ignored_flag(postgres.is_none()));

@@ -121,6 +121,46 @@ impl App {
             .await?)
     }
 
+    /// Disables or re-enables an account, as an admin (`by`) or the node's operator on the
+    /// command line (`None`). A disabled account cannot sign in, and its sessions and API
+    /// tokens are refused from the next request on; nothing of its work is deleted. Admins
+    /// cannot disable themselves, so the one acting keeps a way back.
+    pub async fn set_user_disabled(
+        &self,
+        by: Option<&User>,
+        username: &str,
+        disabled: bool,
+    ) -> AppResult<User> {
+        if by.is_some_and(|u| !u.is_admin()) {
+            return Err(AppError::Forbidden("only admins disable accounts"));
+        }
+        let mut user = self.user_by_username(username).await?;
+        if disabled && by.is_some_and(|u| u.id == user.id) {
+            return Err(AppError::Forbidden(
+                "admins cannot disable their own account",
+            ));
+        }
+        if user.disabled == disabled {
+            return Ok(user);
+        }
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        let audit = AuditEntry::new(
+            now(),
+            by.map(|u| u.username.as_str()),
+            action,
+            &user.username,
+        );
+        self.store
+            .set_user_disabled(user.id, disabled, Some(&audit))
+            .await?;
+        user.disabled = disabled;
+        Ok(user)
+    }
+
     /// Checks a username and password. Unknown users cost as much time as wrong passwords, so
     /// response times do not reveal which usernames exist.
     pub async fn login(&self, username: &str, password: &str) -> AppResult<User> {

@@ -21,6 +21,9 @@ pub enum AuditAction {
     TokenRevoked,
     /// A local initiative was deleted as a whole.
     Deleted,
+    /// An admin disabled an account: it cannot sign in, and its sessions and tokens stop working.
+    UserDisabled,
+    UserEnabled,
 }
 
 impl AuditAction {
@@ -37,6 +40,8 @@ impl AuditAction {
             AuditAction::TokenCreated => "token_created",
             AuditAction::TokenRevoked => "token_revoked",
             AuditAction::Deleted => "deleted",
+            AuditAction::UserDisabled => "user_disabled",
+            AuditAction::UserEnabled => "user_enabled",
         }
     }
 
@@ -54,6 +59,8 @@ impl AuditAction {
             TokenCreated,
             TokenRevoked,
             Deleted,
+            UserDisabled,
+            UserEnabled,
         ]
         .into_iter()
         .find(|a| a.code() == code)

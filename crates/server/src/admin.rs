@@ -29,6 +29,17 @@ pub enum AdminCommand {
     },
     /// List accounts.
     ListUsers,
+    /// Disable an account: it cannot sign in, and its sessions and API tokens stop working.
+    /// Nothing of its work is deleted.
+    DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account again.
+    EnableUser {
+        #[arg(long)]
+        username: String,
+    },
     /// Make an account a maintainer of a local initiative.
     AddMaintainer {
         #[arg(long)]
@@ -117,6 +128,18 @@ pub async fn run(
                 .await
                 .map_err(failed)?;
             out!("password of {username} changed");
+        }
+        AdminCommand::DisableUser { username } => {
+            app.set_user_disabled(None, &username, true)
+                .await
+                .map_err(failed)?;
+            out!("{username} is disabled");
+        }
+        AdminCommand::EnableUser { username } => {
+            app.set_user_disabled(None, &username, false)
+                .await
+                .map_err(failed)?;
+            out!("{username} is enabled");
         }
         AdminCommand::ListUsers => {
             for user in app

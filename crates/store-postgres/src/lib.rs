@@ -262,8 +262,13 @@ impl Store for PgStore {
         accounts::set_password_hash(self, user_id, hash, audit).await
     }
 
-    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()> {
-        accounts::set_user_disabled(self, user_id, disabled).await
+    async fn set_user_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::set_user_disabled(self, user_id, disabled, audit).await
     }
 
     async fn add_maintainer(

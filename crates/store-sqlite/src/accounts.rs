@@ -184,17 +184,20 @@ pub(crate) async fn set_user_disabled(
     store: &SqliteStore,
     user_id: Uuid,
     disabled: bool,
+    audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
     let done = sqlx::query("UPDATE users SET disabled = ?2 WHERE id = ?1")
         .bind(id(user_id))
         .bind(disabled)
-        .execute(store.writer())
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    feed::record(&mut tx, audit, None).await?;
+    tx.commit().await.map_err(db_err)
 }
 
 /// Idempotent; `NotFound` when the user or the initiative does not exist.

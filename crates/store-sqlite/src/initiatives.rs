@@ -308,7 +308,7 @@ pub(crate) async fn by_handle(
         .transpose()
 }
 
-/// An initiative as stored; search selects the same columns.
+/// An initiative as stored; search selects the same columns (see [`InitiativeRow::read`]).
 #[derive(FromRow)]
 pub(crate) struct InitiativeRow {
     id: String,
@@ -337,6 +337,35 @@ pub(crate) struct InitiativeRow {
 }
 
 impl InitiativeRow {
+    /// The row as selected by [`COLUMNS`], read by a search reader.
+    pub(crate) fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            handle: row.get("handle")?,
+            origin: row.get("origin")?,
+            name: row.get("name")?,
+            summary: row.get("summary")?,
+            description: row.get("description")?,
+            categories: row.get("categories")?,
+            tags: row.get("tags")?,
+            regions: row.get("regions")?,
+            languages: row.get("languages")?,
+            website: row.get("website")?,
+            contacts: row.get("contacts")?,
+            donation_methods: row.get("donation_methods")?,
+            status: row.get("status")?,
+            discoverable: row.get("discoverable")?,
+            manually_approves_followers: row.get("manually_approves_followers")?,
+            submitter_contact: row.get("submitter_contact")?,
+            rejection_reason: row.get("rejection_reason")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+            published_at: row.get("published_at")?,
+            avatar: row.get("avatar")?,
+            header: row.get("header")?,
+        })
+    }
+
     pub(crate) fn into_initiative(self) -> StoreResult<Initiative> {
         let codes: Vec<String> = parse_json(&self.categories, "categories")?;
         let categories = codes

@@ -20,6 +20,7 @@ mod feed;
 mod initiatives;
 mod leases;
 mod needs;
+mod reader;
 mod search;
 mod trust;
 mod updates;
@@ -43,15 +44,16 @@ use uuid::Uuid;
 use crate::error::db_err;
 
 /// How long a connection waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of the database file each connection reads through a memory map instead of
 /// `read` calls into its own page cache. A search reads hundreds of pages of the full-text
 /// index; through the map each costs a memory access instead of a system call and a copy. The
 /// mapped pages are the kernel's file cache, shared by every connection: they show in the
 /// process's RSS as file pages once touched, and the kernel drops them under memory pressure.
-const MMAP_BYTES: u64 = 1 << 30;
+pub(crate) const MMAP_BYTES: i64 = 1 << 30;
 /// Readers do not block each other in WAL mode; a few cover a small node's concurrent requests.
-const READERS: u32 = 4;
+/// The search readers (see [`reader`]) are as many again.
+pub(crate) const READERS: u32 = 4;
 
 /// A Hromada store in a SQLite database file.
 #[derive(Debug, Clone)]
@@ -60,6 +62,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Concurrent federation writes share a transaction (see [`write_batch`]).
     batcher: Arc<write_batch::WriteBatcher>,
+    /// Searches run as one job each on these (see [`reader`]).
+    search_readers: Arc<reader::Readers>,
     /// The database file as opened (`None` in memory), for the health check.
     file: Option<DbFile>,
 }
@@ -108,8 +112,12 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite://PATH` URL.
     ///
     /// `sqlite::memory:` gives a private in-memory database (for experiments: it lives as long
-    /// as the store and is served by a single connection).
+    /// as the store and is served by a single connection, and searches see uncommitted writes).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        // sqlx names `sqlite::memory:` databases uniquely and shares their cache, so the search
+        // readers can open the same database.
+        let url = if in_memory { "sqlite::memory:" } else { url };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| {
                 StoreError::Database(format!(
@@ -130,7 +138,7 @@ impl SqliteStore {
             ))
         };
 
-        if url.contains(":memory:") || url.contains("mode=memory") {
+        if in_memory {
             // Every connection to an in-memory database would see its own database, so one
             // connection serves both roles.
             let pool = SqlitePoolOptions::new()
@@ -145,6 +153,7 @@ impl SqliteStore {
                 readers: pool.clone(),
                 writer: pool,
                 batcher: Arc::default(),
+                search_readers: reader::Readers::memory(&path),
                 file: None,
             });
         }
@@ -172,6 +181,7 @@ impl SqliteStore {
             readers,
             writer,
             batcher: Arc::default(),
+            search_readers: reader::Readers::file(&file.path),
             file: Some(file),
         })
     }
@@ -205,8 +215,9 @@ impl SqliteStore {
             .map_err(db_err)
     }
 
-    /// Closes both pools, waiting for connections in use to be returned.
+    /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.search_readers.close();
         self.writer.close().await;
         self.readers.close().await;
     }
@@ -362,8 +373,13 @@ impl Store for SqliteStore {
         accounts::set_password_hash(self, user_id, hash, audit).await
     }
 
-    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()> {
-        accounts::set_user_disabled(self, user_id, disabled).await
+    async fn set_user_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::set_user_disabled(self, user_id, disabled, audit).await
     }
 
     async fn add_maintainer(

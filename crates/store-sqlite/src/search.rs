@@ -4,15 +4,17 @@
 //! word in the name or tags, then in the name, tags or summary, then anywhere; newest first
 //! within a tier. Each tier is a lazy walk of its own full-text table that stops after the
 //! page, so a word in most listings costs about what a rare one does. Only the page's rows
-//! are read in full.
+//! are read in full. A whole search runs as one job on a search reader (see `reader.rs`).
 
+use hromada_domain::trust::TrustLevel;
 use hromada_domain::{Initiative, InitiativeStatus};
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::Connection;
+use rusqlite::types::Value;
 
 use crate::SqliteStore;
-use crate::error::db_err;
 use crate::initiatives::{COLUMNS, InitiativeRow};
+use crate::reader::read_err;
 
 /// The full-text tables a ranked search walks, best tier first, and the columns of each that
 /// hold text (the rest are facets). Each tier's matches include the previous tier's.
@@ -134,8 +136,46 @@ fn match_expression(q: &SearchQuery, columns: &str) -> String {
     }
 }
 
+/// SQL text with its parameters, built in step.
+#[derive(Default)]
+struct Statement {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl Statement {
+    fn new(sql: &str) -> Self {
+        Self {
+            sql: sql.to_string(),
+            params: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn push_bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.params.push(value.into());
+        self.sql.push_str(&format!("?{}", self.params.len()));
+        self
+    }
+
+    fn rows(&self, conn: &Connection) -> StoreResult<Vec<InitiativeRow>> {
+        let mut statement = conn.prepare_cached(&self.sql).map_err(read_err)?;
+        let rows = statement
+            .query_map(
+                rusqlite::params_from_iter(&self.params),
+                InitiativeRow::read,
+            )
+            .map_err(read_err)?;
+        rows.collect::<Result<_, _>>().map_err(read_err)
+    }
+}
+
 /// The filters that depend on other tables (needs, trust), checked row by row on `i`.
-fn push_row_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery) {
+fn push_row_filters(b: &mut Statement, q: &SearchQuery) {
     if let Some(wanted) = q.has_open_needs {
         b.push(if wanted {
             " AND EXISTS"
@@ -144,55 +184,56 @@ fn push_row_filters(b: &mut QueryBuilder<'_, Sqlite>, q: &SearchQuery) {
         });
         b.push(" (SELECT 1 FROM needs n WHERE n.initiative_id = i.id AND n.status = 'open')");
     }
-    if let Some(level) = q.trust {
-        crate::trust::push_trust_filter(b, level);
+    match q.trust {
+        // No stored status means unverified.
+        Some(TrustLevel::Unverified) => {
+            b.push(
+                " AND i.id NOT IN (SELECT initiative_id FROM initiative_trust \
+                 WHERE status <> 'unverified')",
+            );
+        }
+        Some(level) => {
+            b.push(" AND i.id IN (SELECT initiative_id FROM initiative_trust WHERE status = ")
+                .push_bind(level.code().to_string())
+                .push(")");
+        }
+        None => {}
     }
 }
 
 /// Appends the FROM and WHERE of the full-text matches in `table`, joined to the listings as
 /// `i` only when `joined` or a filter needs other tables: looking up each match's row costs
 /// more than finding it.
-fn push_matches(
-    b: &mut QueryBuilder<'_, Sqlite>,
-    q: &SearchQuery,
-    table: &str,
-    expression: &str,
-    joined: bool,
-) {
-    b.push(format!(" FROM {table}"));
+fn push_matches(b: &mut Statement, q: &SearchQuery, table: &str, expression: String, joined: bool) {
+    b.push(&format!(" FROM {table}"));
     let row_filters = q.has_open_needs.is_some() || q.trust.is_some();
     if joined || row_filters {
-        b.push(format!(
+        b.push(&format!(
             " JOIN initiatives i ON i.fts_rowid = {table}.rowid"
         ));
     }
-    b.push(format!(" WHERE {table} MATCH "))
-        .push_bind(expression.to_string());
+    b.push(&format!(" WHERE {table} MATCH "))
+        .push_bind(expression);
     if row_filters {
         push_row_filters(b, q);
     }
 }
 
 /// Counts matches up to `cap` (all when `None`); true when there are more than `cap`.
-async fn count(
-    conn: &mut SqliteConnection,
-    q: &SearchQuery,
-    cap: Option<u32>,
-) -> StoreResult<(u64, bool)> {
+fn count(conn: &Connection, q: &SearchQuery, cap: Option<u32>) -> StoreResult<(u64, bool)> {
     let (table, columns) = ALL;
-    let mut b = QueryBuilder::new(format!("SELECT count(*) FROM (SELECT {table}.rowid"));
-    push_matches(&mut b, q, table, &match_expression(q, columns), false);
+    let mut b = Statement::new(&format!("SELECT count(*) FROM (SELECT {table}.rowid"));
+    push_matches(&mut b, q, table, match_expression(q, columns), false);
     if let Some(cap) = cap {
         // One more than the cap tells whether there are more. Which matches are counted
         // does not matter, so FTS5 walks its doclists forwards, its cheaper direction.
         b.push(" LIMIT ").push_bind(i64::from(cap) + 1);
     }
     b.push(")");
-    let n: i64 = b
-        .build_query_scalar()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    let n: i64 = conn
+        .prepare_cached(&b.sql)
+        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(&b.params), |r| r.get(0)))
+        .map_err(read_err)?;
     let n = u64::try_from(n).unwrap_or(0);
     Ok(match cap {
         Some(cap) if n > u64::from(cap) => (u64::from(cap), true),
@@ -200,8 +241,7 @@ async fn count(
     })
 }
 
-/// The ranked page of a search with words, in one statement on one connection (every
-/// statement is a round trip to the connection's thread).
+/// The ranked page of a search with words, in one statement.
 ///
 /// The page is the first `wanted` matches in rank order, from `offset`: each tier newest
 /// first, then the next tier's newest that are not in it. A tier is asked for at most `wanted`
@@ -210,8 +250,8 @@ async fn count(
 /// before the current one is then complete (the previous tier holds all of them, which is what
 /// `NOT IN` leaves out) and the order is the same whatever the page size. SQLite's nested loop
 /// keeps the arms' order; the conformance suite's ranking cases hold it to that.
-async fn ranked_page(
-    store: &SqliteStore,
+fn ranked_page(
+    conn: &Connection,
     q: &SearchQuery,
     limit: u32,
     offset: u32,
@@ -221,11 +261,11 @@ async fn ranked_page(
     if offset >= wanted {
         return Ok(Vec::new());
     }
-    let mut b = QueryBuilder::new("WITH ");
+    let mut b = Statement::new("WITH ");
     for (n, (table, columns)) in TIERS.into_iter().enumerate() {
-        b.push(format!("tier{n} AS (SELECT {table}.rowid AS id"));
-        push_matches(&mut b, q, table, &match_expression(q, columns), false);
-        b.push(format!(" ORDER BY {table}.rowid DESC LIMIT "))
+        b.push(&format!("tier{n} AS (SELECT {table}.rowid AS id"));
+        push_matches(&mut b, q, table, match_expression(q, columns), false);
+        b.push(&format!(" ORDER BY {table}.rowid DESC LIMIT "))
             .push_bind(i64::from(wanted))
             .push("), ");
     }
@@ -239,52 +279,19 @@ async fn ranked_page(
     .push_bind(i64::from(wanted - offset))
     .push(" OFFSET ")
     .push_bind(i64::from(offset));
-    let mut conn = store.pool().acquire().await.map_err(db_err)?;
-    b.build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)
+    b.rows(conn)
 }
 
 pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<SearchPage> {
-    let (limit, offset) = q.limit_offset();
-    let ranked = !q.terms().is_empty();
-    let cap = match (q.exact_total, ranked) {
-        (true, _) => None,
-        (false, true) => Some(SearchQuery::COUNT_CAP),
-        // Without words any page can be reached, so count at least up to the page asked for.
-        (false, false) => Some(SearchQuery::COUNT_CAP.max(offset.saturating_add(limit))),
-    };
-
-    let ((total, total_capped), rows) = if ranked {
-        // The count and the ranked page do not depend on each other: each runs on its own
-        // connection (each connection is a thread), so a search takes about as long as the
-        // longer of the two when a core is free.
-        tokio::try_join!(
-            async {
-                let mut conn = store.pool().acquire().await.map_err(db_err)?;
-                count(&mut conn, q, cap).await
-            },
-            ranked_page(store, q, limit, offset),
-        )?
-    } else {
-        // One connection for the whole search: every statement is a round trip to the
-        // connection's thread, and giving a connection back to the pool costs one more.
-        let mut conn = store.pool().acquire().await.map_err(db_err)?;
-        let counted = count(&mut conn, q, cap).await?;
-        let rows = if counted.1 {
-            newest_first(&mut conn, q, limit, offset).await?
-        } else {
-            // Few enough matches to sort: the filters' tokens find them in the index.
-            let (table, columns) = ALL;
-            let mut b = QueryBuilder::new("SELECT ");
-            b.push(COLUMNS);
-            push_matches(&mut b, q, table, &match_expression(q, columns), true);
-            newest_page(&mut conn, b, limit, offset).await?
-        };
-        (counted, rows)
-    };
-
+    let query = q.clone();
+    let (limit, rows, total, total_capped) = store
+        .search_readers
+        .run(move |conn| {
+            let (limit, offset) = query.limit_offset();
+            let ((total, capped), rows) = search_on(conn, &query, limit, offset)?;
+            Ok((limit, rows, total, capped))
+        })
+        .await?;
     Ok(SearchPage {
         items: rows
             .into_iter()
@@ -297,26 +304,55 @@ pub(crate) async fn search(store: &SqliteStore, q: &SearchQuery) -> StoreResult<
     })
 }
 
+/// The capped count and the page's rows.
+fn search_on(
+    conn: &Connection,
+    q: &SearchQuery,
+    limit: u32,
+    offset: u32,
+) -> StoreResult<((u64, bool), Vec<InitiativeRow>)> {
+    if !q.terms().is_empty() {
+        let cap = (!q.exact_total).then_some(SearchQuery::COUNT_CAP);
+        return Ok((count(conn, q, cap)?, ranked_page(conn, q, limit, offset)?));
+    }
+    // Without words any page can be reached, so count at least up to the page asked for.
+    let cap = (!q.exact_total).then(|| SearchQuery::COUNT_CAP.max(offset.saturating_add(limit)));
+    let counted = count(conn, q, cap)?;
+    let rows = if counted.1 {
+        newest_first(conn, q, limit, offset)?
+    } else {
+        // Few enough matches to sort: the filters' tokens find them in the index.
+        let (table, columns) = ALL;
+        let mut b = Statement::new("SELECT ");
+        b.push(COLUMNS);
+        push_matches(&mut b, q, table, match_expression(q, columns), true);
+        newest_page(conn, b, limit, offset)?
+    };
+    Ok((counted, rows))
+}
+
 /// A page without words when many listings match: walks the listings newest first and keeps
 /// those that pass the filters, so it stops soon after the page.
-async fn newest_first(
-    conn: &mut SqliteConnection,
+fn newest_first(
+    conn: &Connection,
     q: &SearchQuery,
     limit: u32,
     offset: u32,
 ) -> StoreResult<Vec<InitiativeRow>> {
-    let mut b = QueryBuilder::new("SELECT ");
+    let mut b = Statement::new("SELECT ");
     b.push(COLUMNS).push(
         " FROM initiatives i INDEXED BY initiatives_by_recency_and_status WHERE i.status IN (",
     );
-    let mut statuses = b.separated(", ");
-    for status in q.effective_statuses() {
-        statuses.push_bind(status.code());
+    for (n, status) in q.effective_statuses().into_iter().enumerate() {
+        if n > 0 {
+            b.push(", ");
+        }
+        b.push_bind(status.code().to_string());
     }
     b.push(")");
     if let Some(category) = q.category {
         b.push(" AND EXISTS (SELECT 1 FROM initiative_categories c WHERE c.category = ")
-            .push_bind(category.code())
+            .push_bind(category.code().to_string())
             .push(" AND c.initiative_id = i.id)");
     }
     if let Some(region) = &q.region {
@@ -337,13 +373,13 @@ async fn newest_first(
         b.push(" AND i.takes_recurring = 1");
     }
     push_row_filters(&mut b, q);
-    newest_page(conn, b, limit, offset).await
+    newest_page(conn, b, limit, offset)
 }
 
 /// Finishes a query over `i` with the page's order, limit and offset, and reads the rows.
-async fn newest_page(
-    conn: &mut SqliteConnection,
-    mut b: QueryBuilder<'_, Sqlite>,
+fn newest_page(
+    conn: &Connection,
+    mut b: Statement,
     limit: u32,
     offset: u32,
 ) -> StoreResult<Vec<InitiativeRow>> {
@@ -351,10 +387,7 @@ async fn newest_page(
         .push_bind(i64::from(limit))
         .push(" OFFSET ")
         .push_bind(i64::from(offset));
-    b.build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)
+    b.rows(conn)
 }
 
 #[cfg(test)]

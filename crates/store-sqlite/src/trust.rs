@@ -468,20 +468,6 @@ struct CheckRow {
     detail: String,
 }
 
-/// Adds the search condition "has this trust status" (no stored status means unverified).
-pub(crate) fn push_trust_filter(b: &mut QueryBuilder<'_, Sqlite>, level: TrustLevel) {
-    if level == TrustLevel::Unverified {
-        b.push(
-            " AND i.id NOT IN (SELECT initiative_id FROM initiative_trust \
-             WHERE status <> 'unverified')",
-        );
-    } else {
-        b.push(" AND i.id IN (SELECT initiative_id FROM initiative_trust WHERE status = ")
-            .push_bind(level.code())
-            .push(")");
-    }
-}
-
 #[async_trait]
 impl TrustStore for SqliteStore {
     async fn insert_vouch(

@@ -144,7 +144,12 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         hash: &str,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
-    async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> StoreResult<()>;
+    async fn set_user_disabled(
+        &self,
+        user_id: Uuid,
+        disabled: bool,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     /// Makes a user a maintainer of an initiative (idempotent).
     async fn add_maintainer(
         &self,

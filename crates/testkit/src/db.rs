@@ -66,6 +66,13 @@ pub async fn fresh_sqlite() -> Result<SqliteDb, StoreError> {
     })
 }
 
+/// A migrated in-memory SQLite database (`sqlite::memory:`), gone when the store is dropped.
+pub async fn memory_sqlite() -> Result<Arc<SqliteStore>, StoreError> {
+    let store = SqliteStore::connect("sqlite::memory:").await?;
+    store.migrate().await?;
+    Ok(Arc::new(store))
+}
+
 /// A migrated PostgreSQL database of its own, dropped (with `FORCE`, ending its connections)
 /// when this value is dropped, also when the test panics.
 pub struct PostgresDb {

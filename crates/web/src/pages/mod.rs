@@ -121,6 +121,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/admin/users", post(moderation::create_user))
         .route("/admin/maintainers", post(moderation::add_maintainer))
         .route("/admin/password", post(moderation::reset_password))
+        .route("/admin/users/disabled", post(moderation::set_disabled))
         .route("/admin/peers", get(admin::peers).post(admin::follow))
         .route("/admin/peers/{domain}/unfollow", post(admin::unfollow))
         .route("/admin/peers/{domain}/answer", post(admin::answer))

@@ -315,6 +315,8 @@ pub struct UserRow {
     pub maintains: usize,
     pub disabled: bool,
     pub created: String,
+    /// The admin looking at the page (who cannot disable their own account).
+    pub is_self: bool,
 }
 
 #[derive(Template)]
@@ -360,6 +362,7 @@ async fn admin_page(state: &WebState, mut p: AdminPage) -> PageResult {
             maintains: u.maintains.len(),
             disabled: u.disabled,
             created: date(&u.created_at),
+            is_self: u.id == user.id,
         })
         .collect();
     let status = if p.errors.is_empty() && p.m_errors.is_empty() && p.p_errors.is_empty() {
@@ -395,6 +398,8 @@ pub(crate) async fn admin(
         q if q.contains("done=user") => Some(ctx.t.tr("admin.user_created")),
         q if q.contains("done=maintainer") => Some(ctx.t.tr("admin.maintainer_added")),
         q if q.contains("done=password") => Some(ctx.t.tr("admin.password_reset")),
+        q if q.contains("done=disabled") => Some(ctx.t.tr("admin.user_disabled")),
+        q if q.contains("done=enabled") => Some(ctx.t.tr("admin.user_enabled")),
         _ => None,
     };
     let mut p = blank_admin(ctx);
@@ -498,6 +503,26 @@ pub(crate) async fn reset_password(
     p.p_username = username.into();
     p.p_errors = errors;
     admin_page(&state, p).await
+}
+
+/// Disables or re-enables an account from the accounts table.
+pub(crate) async fn set_disabled(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> PageResult {
+    if !ctx.csrf_ok(form.get("csrf")) {
+        return Err(ctx.csrf_failed());
+    }
+    let admin = require_admin(&ctx)?;
+    let disabled = form.get("disabled") == "true";
+    state
+        .app()
+        .set_user_disabled(Some(&admin), form.get("username"), disabled)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let done = if disabled { "disabled" } else { "enabled" };
+    Ok(see_other(&format!("/admin?done={done}")))
 }
 
 /// The locale key of a role code.
