@@ -2,10 +2,10 @@
 //! thread (rusqlite, the same SQLite library sqlx links).
 //!
 //! sqlx's SQLite driver gives every connection a thread of its own and makes each statement,
-//! and each row, a hand-over to that thread and back. A search is a count and a ranked page:
-//! through sqlx that was several hand-overs, each waking a sleeping thread, and they took
-//! longer than the statements (`docs/benchmarks.md`, session 6). Here the job goes to a
-//! blocking thread once, runs every statement there, and comes back once.
+//! and each row, a hand-over to that thread and back. Through sqlx a search was several such
+//! hand-overs, each waking a sleeping thread, and together they took longer than the
+//! statements (`docs/benchmarks.md`, session 6). Here a job goes to a blocking thread once,
+//! runs its statements and reads its rows there, and comes back once.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
