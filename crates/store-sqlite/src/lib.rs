@@ -62,7 +62,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Concurrent federation writes share a transaction (see [`write_batch`]).
     batcher: Arc<write_batch::WriteBatcher>,
-    /// Searches run as one job each on these (see [`reader`]).
+    /// Searches run on these (see [`reader`]).
     search_readers: Arc<reader::Readers>,
     /// The database file as opened (`None` in memory), for the health check.
     file: Option<DbFile>,
@@ -112,7 +112,8 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite://PATH` URL.
     ///
     /// `sqlite::memory:` gives a private in-memory database (for experiments: it lives as long
-    /// as the store and is served by a single connection, and searches see uncommitted writes).
+    /// as the store; one sqlx connection serves reads and writes, and searches, which read
+    /// through their own connections, see uncommitted writes).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         // sqlx names `sqlite::memory:` databases uniquely and shares their cache, so the search

@@ -138,7 +138,6 @@ fn match_expression(q: &SearchQuery, columns: &str) -> String {
 }
 
 /// SQL text with its parameters, built in step.
-#[derive(Default)]
 struct Statement {
     sql: String,
     params: Vec<Value>,
