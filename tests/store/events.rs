@@ -1,11 +1,11 @@
 //! Events: round trips, which events belong to an initiative, and the upcoming list.
 
 use chrono::Duration;
-use hromada_domain::{Event, EventPlace, Handle, Initiative, InitiativeStatus};
+use hromada_domain::{AuditAction, Event, EventPlace, Handle, Initiative, InitiativeStatus};
 use hromada_store::{ChangeKind, Store, StoreError};
 use uuid::Uuid;
 
-use crate::support::{all_changes, event, initiative, now};
+use crate::support::{all_changes, audit, event, initiative, now};
 
 fn titles(events: Vec<Event>) -> Vec<String> {
     events.into_iter().map(|e| e.title).collect()
@@ -194,8 +194,10 @@ pub async fn update_and_missing(store: &dyn Store) {
     e.beneficiaries = handles(&["events-helped"]);
     e.cancelled = true;
     e.updated_at = now() + Duration::seconds(1);
-    store.update_event(&e).await.unwrap();
+    let edited = audit(AuditAction::Edited, &format!("event {}", e.id));
+    store.update_event(&e, Some(&edited)).await.unwrap();
     assert_eq!(store.event_by_id(e.id).await.unwrap(), Some(e.clone()));
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![edited]);
     assert_eq!(
         titles(store.events_of(b.id).await.unwrap()),
         ["Вечеря солідарності"],
@@ -203,10 +205,16 @@ pub async fn update_and_missing(store: &dyn Store) {
     );
 
     let stranger = event(a.id, "never stored", now(), None);
+    let refused = audit(AuditAction::Edited, "event never stored");
     assert!(matches!(
-        store.update_event(&stranger).await,
+        store.update_event(&stranger, Some(&refused)).await,
         Err(StoreError::NotFound)
     ));
+    assert_eq!(
+        store.audit_log(10, 0).await.unwrap().len(),
+        1,
+        "no entry for a refused change"
+    );
     let last = all_changes(store).await.pop().unwrap();
     assert_eq!(
         (last.kind, last.entity_id, last.initiative_id),

@@ -31,7 +31,7 @@ pub async fn change_feed_order_and_contents(store: &dyn Store) {
     u.body = "Hello again".into();
     store.update_update(&u).await.unwrap();
     e.cancelled = true;
-    store.update_event(&e).await.unwrap();
+    store.update_event(&e, None).await.unwrap();
     store.delete_update(u.id).await.unwrap();
     // Writes the public does not see are not in the feed.
     let someone = user("feed-user", Role::Maintainer);
@@ -211,7 +211,9 @@ pub async fn conflicting_writes_leave_no_trace(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.update_event(&event(i.id, "x", now(), None)).await,
+        store
+            .update_event(&event(i.id, "x", now(), None), None)
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(

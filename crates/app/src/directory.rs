@@ -536,14 +536,13 @@ impl App {
         self.check_owner(by, event.initiative_id).await?;
         event.apply(patch, now())?;
         self.check_beneficiaries(&event).await?;
-        self.store.update_event(&event).await?;
         let audit = AuditEntry::new(
             now(),
             Some(&by.username),
             AuditAction::Edited,
             format!("event {}", event.id),
         );
-        self.store.append_audit(&audit).await?;
+        self.store.update_event(&event, Some(&audit)).await?;
         Ok(event)
     }
 

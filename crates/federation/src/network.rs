@@ -232,7 +232,7 @@ pub(crate) async fn ingest(
             match inner.store.event_by_id(event.id).await? {
                 Some(old) if old.initiative_id != owner.id => Err(forged(id)),
                 Some(old) if old.updated_at >= event.updated_at => Ok(false),
-                Some(_) => Ok(inner.store.update_event(&event).await.map(|_| true)?),
+                Some(_) => Ok(inner.store.update_event(&event, None).await.map(|_| true)?),
                 None => Ok(inner.store.insert_event(&event).await.map(|_| true)?),
             }
         }

@@ -1,7 +1,7 @@
 //! Solidarity events, their beneficiaries, and the list of upcoming ones.
 
 use chrono::{DateTime, Utc};
-use hromada_domain::{Event, EventPlace, Handle};
+use hromada_domain::{AuditEntry, Event, EventPlace, Handle};
 use hromada_store::{ChangeKind, StoreError, StoreResult};
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -69,7 +69,11 @@ pub(crate) async fn insert(store: &PgStore, e: &Event) -> StoreResult<()> {
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn update(store: &PgStore, e: &Event) -> StoreResult<()> {
+pub(crate) async fn update(
+    store: &PgStore,
+    e: &Event,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let done = bind_fields(sqlx::query(UPDATE), e)
         .execute(&mut *tx)
@@ -80,7 +84,7 @@ pub(crate) async fn update(store: &PgStore, e: &Event) -> StoreResult<()> {
     }
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::EventUpdated, e.id, e.initiative_id)),
     )
     .await?;

@@ -1,7 +1,7 @@
 //! Solidarity events, their beneficiaries, and the list of upcoming ones.
 
 use chrono::{DateTime, Utc};
-use hromada_domain::{Event, EventPlace, Handle};
+use hromada_domain::{AuditEntry, Event, EventPlace, Handle};
 use hromada_store::{ChangeKind, StoreError, StoreResult};
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
@@ -84,7 +84,11 @@ pub(crate) async fn insert(store: &SqliteStore, e: &Event) -> StoreResult<()> {
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn update(store: &SqliteStore, e: &Event) -> StoreResult<()> {
+pub(crate) async fn update(
+    store: &SqliteStore,
+    e: &Event,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     let done = bind_fields(sqlx::query(UPDATE), e)?
         .execute(&mut *tx)
@@ -96,7 +100,7 @@ pub(crate) async fn update(store: &SqliteStore, e: &Event) -> StoreResult<()> {
     write_beneficiaries(&mut tx, e).await?;
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::EventUpdated, e.id, e.initiative_id)),
     )
     .await?;

@@ -329,8 +329,8 @@ impl Store for SqliteStore {
         events::insert(self, event).await
     }
 
-    async fn update_event(&self, event: &Event) -> StoreResult<()> {
-        events::update(self, event).await
+    async fn update_event(&self, event: &Event, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        events::update(self, event, audit).await
     }
 
     async fn event_by_id(&self, id: Uuid) -> StoreResult<Option<Event>> {

@@ -115,7 +115,8 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     // ---- events ----
 
     async fn insert_event(&self, event: &Event) -> StoreResult<()>;
-    async fn update_event(&self, event: &Event) -> StoreResult<()>;
+    /// Replaces an event; `audit` is written in the same transaction.
+    async fn update_event(&self, event: &Event, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn event_by_id(&self, id: Uuid) -> StoreResult<Option<Event>>;
     /// Events published by, or raising funds for, an initiative; soonest first.
     async fn events_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Event>>;
