@@ -225,7 +225,7 @@ pub async fn finishing_a_batch_records_results_and_hosts(
             .filter(|d| d.host == inbox_host)
             .nth(nth)
             .unwrap()
-            .id
+            .claim()
     };
     let later = t0 + Duration::hours(3);
     let retry = DeliveryResult {
@@ -329,4 +329,74 @@ pub async fn finishing_a_batch_records_results_and_hosts(
         [("back.example", 1), ("back.example", 1)],
         "the retry at {later} of down.example is not due"
     );
+}
+
+/// A worker whose lease ran out (the row was claimed again) cannot overwrite the result of
+/// the worker that holds the row now.
+pub async fn a_late_result_of_an_expired_claim_is_dropped(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let i = initiative("slow-claims");
+    store.insert_initiative(&i, None).await.unwrap();
+    let local = LocalActor::Initiative(i.id);
+    fed.apply(&FedWrite {
+        follow: vec![follower(
+            local,
+            0,
+            "slow.example",
+            false,
+            FollowerState::Accepted,
+        )],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    fed.apply(&FedWrite {
+        activities: vec![to_followers(local, "https://me.example/a/slow")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let t0 = now();
+    let first = fed
+        .claim_deliveries(t0, 10, t0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    let t1 = t0 + Duration::minutes(2);
+    let second = fed
+        .claim_deliveries(t1, 10, t1 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1, "the expired lease is claimed again");
+    assert_eq!(second[0].id, first[0].id);
+
+    let finish = |claim, status| FinishedDeliveries {
+        results: vec![(claim, result(status, t1))],
+        ..Default::default()
+    };
+    let stored = |status| async move {
+        fed.delivery_counts()
+            .await
+            .unwrap()
+            .iter()
+            .find(|c| c.host == "slow.example" && c.status == status)
+            .map_or(0, |c| c.count)
+    };
+    fed.finish_deliveries(&finish(first[0].claim(), DeliveryStatus::Rejected))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored(DeliveryStatus::Rejected).await,
+        0,
+        "the late result is dropped"
+    );
+    assert_eq!(stored(DeliveryStatus::Pending).await, 1);
+    fed.finish_deliveries(&finish(second[0].claim(), DeliveryStatus::Delivered))
+        .await
+        .unwrap();
+    assert_eq!(stored(DeliveryStatus::Delivered).await, 1);
+    assert_eq!(stored(DeliveryStatus::Pending).await, 0);
 }

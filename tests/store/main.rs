@@ -81,6 +81,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         federation::concurrent_writes_each_get_their_own_outcome,
         delivery::fan_out_queues_each_delivery_inbox_once,
         delivery::finishing_a_batch_records_results_and_hosts,
+        delivery::a_late_result_of_an_expired_claim_is_dropped,
     ];
     all.extend(cases![
         leases::one_holder_renews_and_another_takes_over_after_expiry,

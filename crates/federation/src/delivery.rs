@@ -345,12 +345,12 @@ async fn settle(inner: &Inner, probing: &Probing, attempts: Vec<Attempt>) -> Fin
                     None,
                     Some("domain blocked".into()),
                 );
-                results.push((d.id, r));
+                results.push((d.claim(), r));
                 continue;
             }
             Outcome::Postponed(p) => {
                 results.push((
-                    d.id,
+                    d.claim(),
                     finish(DeliveryStatus::Pending, false, p.at, None, p.error),
                 ));
                 continue;
@@ -426,7 +426,7 @@ async fn settle(inner: &Inner, probing: &Probing, attempts: Vec<Attempt>) -> Fin
                 }
             }
         };
-        results.push((d.id, result));
+        results.push((d.claim(), result));
     }
     if !answered.is_empty()
         && let Ok(mut map) = probing.lock()

@@ -6,7 +6,7 @@
 //! transaction, then finds the row and does nothing).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
     FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
@@ -697,6 +697,8 @@ impl FederationStore for PgStore {
         limit: u32,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Delivery>> {
+        // As stored (microseconds): a result is recorded only while the row holds this lease.
+        let lease_until = lease_until.trunc_subsecs(6);
         let mut tx = self.begin().await?;
         let rows: Vec<(i64, String, String, String, String, String, i32, DateTime<Utc>)> = sqlx::query_as(
             "WITH picked AS (
@@ -731,6 +733,7 @@ impl FederationStore for PgStore {
                         host,
                         attempts,
                         created_at,
+                        leased_until: lease_until,
                     })
                 },
             )
@@ -781,12 +784,12 @@ impl FederationStore for PgStore {
         }
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        for (r, ids) in f.by_result() {
-            // Only rows this process leased: no other worker holds them.
+        for (r, lease, ids) in f.by_result() {
+            // Only rows still under this claim's lease: no other worker holds them.
             sqlx::query(
                 "UPDATE fed_deliveries SET status = $2, attempts = attempts + $3, next_attempt_at = $4, leased_until = NULL,
                      last_status = COALESCE($5, last_status), last_error = $6, updated_at = $7
-                 WHERE id = ANY($1)",
+                 WHERE id = ANY($1) AND leased_until = $8",
             )
             .bind(ids)
             .bind(r.status.code())
@@ -795,6 +798,7 @@ impl FederationStore for PgStore {
             .bind(r.http_status.map(i32::from))
             .bind(&r.error)
             .bind(now)
+            .bind(lease)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

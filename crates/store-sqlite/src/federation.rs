@@ -4,7 +4,7 @@
 //! plain `UPDATE … RETURNING` inside the writer's transaction.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use hromada_store::{
     Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
     FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
@@ -700,6 +700,8 @@ impl FederationStore for SqliteStore {
         limit: u32,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Delivery>> {
+        // As stored: a result is recorded only while the row holds this very lease.
+        let lease_until = lease_until.trunc_subsecs(6);
         let mut tx = self.begin_write().await?;
         let rows: Vec<(i64, String, String, String, String, String, i32, String)> = sqlx::query_as(
             "UPDATE fed_deliveries SET leased_until = ?3
@@ -735,6 +737,7 @@ impl FederationStore for SqliteStore {
                         host,
                         attempts,
                         created_at: parse_ts(&created_at)?,
+                        leased_until: lease_until,
                     })
                 },
             )
@@ -785,11 +788,11 @@ impl FederationStore for SqliteStore {
         }
         let now = ts(Utc::now());
         let mut tx = self.begin_write().await?;
-        for (r, ids) in f.by_result() {
+        for (r, lease, ids) in f.by_result() {
             sqlx::query(
                 "UPDATE fed_deliveries SET status = ?2, attempts = attempts + ?3, next_attempt_at = ?4, leased_until = NULL,
                      last_status = COALESCE(?5, last_status), last_error = ?6, updated_at = ?7
-                 WHERE id IN (SELECT value FROM json_each(?1))",
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND leased_until = ?8",
             )
             .bind(json_text(&ids)?)
             .bind(r.status.code())
@@ -798,6 +801,7 @@ impl FederationStore for SqliteStore {
             .bind(r.http_status.map(i32::from))
             .bind(&r.error)
             .bind(&now)
+            .bind(ts(lease))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

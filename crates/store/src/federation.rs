@@ -281,6 +281,26 @@ pub struct Delivery {
     /// Attempts made before this one.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
+    /// The lease of the claim that returned it (to the microsecond, as stored).
+    pub leased_until: DateTime<Utc>,
+}
+
+impl Delivery {
+    pub fn claim(&self) -> DeliveryClaim {
+        DeliveryClaim {
+            id: self.id,
+            leased_until: self.leased_until,
+        }
+    }
+}
+
+/// A claimed delivery, by its claim: its result is recorded only while the row still holds
+/// that claim's lease. Once the lease ran out and another worker claimed the row, that
+/// worker's attempt decides, and a late result of the first is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryClaim {
+    pub id: i64,
+    pub leased_until: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,7 +358,7 @@ pub struct DeliveryResult {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FinishedDeliveries {
     /// Each delivery and how its attempt ended (or that it was postponed).
-    pub results: Vec<(i64, DeliveryResult)>,
+    pub results: Vec<(DeliveryClaim, DeliveryResult)>,
     /// Hosts whose new state replaces the stored one (they failed during these attempts).
     pub hosts: Vec<HostState>,
     /// Hosts that answered, and when; applied after `hosts`: their failure count and probe
@@ -351,14 +371,18 @@ impl FinishedDeliveries {
         self.results.is_empty() && self.hosts.is_empty() && self.answered.is_empty()
     }
 
-    /// The delivery ids of each distinct result, so a backend writes one statement per result
-    /// rather than per delivery (all successes of a batch share one).
-    pub fn by_result(&self) -> Vec<(&DeliveryResult, Vec<i64>)> {
-        let mut groups: Vec<(&DeliveryResult, Vec<i64>)> = Vec::new();
-        for (id, result) in &self.results {
-            match groups.iter_mut().find(|(r, _)| *r == result) {
-                Some((_, ids)) => ids.push(*id),
-                None => groups.push((result, vec![*id])),
+    /// The delivery ids of each distinct result and lease, so a backend writes one statement
+    /// per result rather than per delivery (all successes of a claimed batch share one).
+    pub fn by_result(&self) -> Vec<(&DeliveryResult, DateTime<Utc>, Vec<i64>)> {
+        let mut groups: Vec<(&DeliveryResult, DateTime<Utc>, Vec<i64>)> = Vec::new();
+        for (claim, result) in &self.results {
+            let lease = claim.leased_until;
+            match groups
+                .iter_mut()
+                .find(|(r, l, _)| *r == result && *l == lease)
+            {
+                Some((_, _, ids)) => ids.push(claim.id),
+                None => groups.push((result, lease, vec![claim.id])),
             }
         }
         groups
@@ -609,7 +633,8 @@ pub trait FederationStore: Send + Sync + 'static {
         wake_host: bool,
     ) -> StoreResult<()>;
     /// Records a batch of results and host states at once, in one transaction (see
-    /// [`FinishedDeliveries`] for the order).
+    /// [`FinishedDeliveries`] for the order). A result whose claim's lease was taken over by a
+    /// later claim is dropped (see [`DeliveryClaim`]).
     async fn finish_deliveries(&self, finished: &FinishedDeliveries) -> StoreResult<()>;
     async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>>;
     async fn host_states(&self) -> StoreResult<Vec<HostState>>;
