@@ -12,7 +12,8 @@
 //! Failures are retried with exponential backoff for days; a permanent 4xx is not retried; a
 //! host that keeps failing is marked unreachable and only probed, less and less often, until it
 //! answers. A result not yet recorded when the process dies is sent again after its lease
-//! (at least once, never lost).
+//! (at least once, never lost); a result recorded after another worker claimed the delivery
+//! again is dropped by the store, so the later claim's attempt decides.
 //!
 //! [`HttpSigner::send_activity`]: crate::signing::HttpSigner::send_activity
 
