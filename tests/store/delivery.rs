@@ -41,6 +41,39 @@ fn result(status: DeliveryStatus, at: chrono::DateTime<chrono::Utc>) -> Delivery
     }
 }
 
+/// A new initiative followed from each of `hosts` (one follower per entry, no shared inbox),
+/// and one activity of it queued for them all.
+async fn one_activity_to(
+    store: &dyn Store,
+    fed: &dyn FederationStore,
+    handle: &str,
+    hosts: &[&str],
+) {
+    let i = initiative(handle);
+    store.insert_initiative(&i, None).await.unwrap();
+    let local = LocalActor::Initiative(i.id);
+    let follow = hosts
+        .iter()
+        .enumerate()
+        .map(|(n, host)| follower(local, n as u32, host, false, FollowerState::Accepted))
+        .collect();
+    fed.apply(&FedWrite {
+        follow,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    fed.apply(&FedWrite {
+        activities: vec![to_followers(
+            local,
+            &format!("https://me.example/a/{handle}"),
+        )],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
 pub async fn fan_out_queues_each_delivery_inbox_once(store: &dyn Store, fed: &dyn FederationStore) {
     let i = initiative("kharkiv-medics");
     store.insert_initiative(&i, None).await.unwrap();
@@ -171,41 +204,20 @@ pub async fn finishing_a_batch_records_results_and_hosts(
     store: &dyn Store,
     fed: &dyn FederationStore,
 ) {
-    let i = initiative("kharkiv-medics");
-    store.insert_initiative(&i, None).await.unwrap();
-    let local = LocalActor::Initiative(i.id);
-    let mut follow = Vec::new();
-    for (n, host) in [
-        "ok.example",
-        "ok.example",
-        "no.example",
-        "down.example",
-        "back.example",
-        "back.example",
-    ]
-    .iter()
-    .enumerate()
-    {
-        follow.push(follower(
-            local,
-            n as u32,
-            host,
-            false,
-            FollowerState::Accepted,
-        ));
-    }
-    fed.apply(&FedWrite {
-        follow,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    fed.apply(&FedWrite {
-        activities: vec![to_followers(local, "https://me.example/a/1")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    one_activity_to(
+        store,
+        fed,
+        "kharkiv-medics",
+        &[
+            "ok.example",
+            "ok.example",
+            "no.example",
+            "down.example",
+            "back.example",
+            "back.example",
+        ],
+    )
+    .await;
 
     let t0 = now();
     let lease = t0 + Duration::minutes(2);
@@ -337,27 +349,7 @@ pub async fn a_late_result_of_an_expired_claim_is_dropped(
     store: &dyn Store,
     fed: &dyn FederationStore,
 ) {
-    let i = initiative("slow-claims");
-    store.insert_initiative(&i, None).await.unwrap();
-    let local = LocalActor::Initiative(i.id);
-    fed.apply(&FedWrite {
-        follow: vec![follower(
-            local,
-            0,
-            "slow.example",
-            false,
-            FollowerState::Accepted,
-        )],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    fed.apply(&FedWrite {
-        activities: vec![to_followers(local, "https://me.example/a/slow")],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    one_activity_to(store, fed, "slow-claims", &["slow.example"]).await;
 
     let t0 = now();
     let first = fed
