@@ -7,7 +7,7 @@
 //! outcome to one recorder task, which writes the results of everything that finished
 //! meanwhile in one transaction. A fan-out to thousands of inboxes thus costs one claim query
 //! per few hundred deliveries and one write per batch of results, and the activity's body is
-//! parsed and its key looked up once per batch, not per inbox.
+//! parsed, digested and its key looked up once per batch, not per inbox.
 //!
 //! Failures are retried with exponential backoff for days; a permanent 4xx is not retried; a
 //! host that keeps failing is marked unreachable and only probed, less and less often, until it
@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::Inner;
-use crate::signing::{SendOutcome, SigningKey};
+use crate::signing::{OutgoingBody, SendOutcome, SigningKey};
 use crate::urls::Urls;
 
 /// How often finished rows are purged (by one process of the node: whichever takes the
@@ -79,7 +79,7 @@ type Probing = Arc<Mutex<HashMap<String, Probe>>>;
 /// An activity ready to send: its signer and body, prepared once per claimed batch.
 struct Ready {
     key: SigningKey,
-    body: Bytes,
+    body: OutgoingBody,
 }
 
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
@@ -139,7 +139,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                     }
                 };
                 let mut ready: HashMap<String, Arc<Result<Ready, String>>> = HashMap::new();
-                for d in batch {
+                for mut d in batch {
                     let activity = match ready.get(&d.activity_id) {
                         Some(r) => r.clone(),
                         None => {
@@ -148,6 +148,8 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                             r
                         }
                     };
+                    // Prepared once above; the copy in every claimed row is not needed any more.
+                    d.body = String::new();
                     let Ok(claimed) = claimed_slots.clone().acquire_owned().await else {
                         break;
                     };
@@ -201,11 +203,14 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                 continue;
             }
         }
+        // Wait for room to claim a batch, not for each send: waking this loop per finished
+        // send cost a task switch per delivery.
+        let room = claimed_slots.acquire_many(wanted as u32);
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = inner.queued.notified() => drained = false,
             _ = tokio::time::sleep(limits.poll_interval) => drained = false,
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            Ok(_) = room, if !drained => {}
         }
     }
     // Give in-flight sends a moment; whatever does not finish is retried after its lease.
@@ -262,7 +267,7 @@ async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, String> {
             actor_id,
             keypair,
         },
-        body: Bytes::from(d.body.clone()),
+        body: OutgoingBody::new(Bytes::from(d.body.clone())),
     })
 }
 
@@ -277,7 +282,7 @@ async fn send(inner: &Inner, d: &Delivery, activity: &Result<Ready, String>) -> 
     };
     inner
         .signer
-        .send_activity(&ready.key, &d.activity_id, ready.body.clone(), &inbox)
+        .send_activity(&ready.key, &d.activity_id, &ready.body, &inbox)
         .await
 }
 
@@ -293,13 +298,15 @@ fn waiting(probing: &Probing, host: &str, claimed_at: Instant) -> Option<Probe> 
 async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Attempt>, probing: Probing) {
     let mut attempts = Vec::with_capacity(RECORD_BATCH);
     while rx.recv_many(&mut attempts, RECORD_BATCH).await > 0 {
-        let until = tokio::time::Instant::now() + RECORD_WINDOW;
-        while attempts.len() < RECORD_BATCH {
-            let room = RECORD_BATCH - attempts.len();
-            match tokio::time::timeout_at(until, rx.recv_many(&mut attempts, room)).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
+        // Sleep through the window instead of waiting on the channel, which woke this task
+        // for every result; then take what arrived.
+        if attempts.len() + rx.len() < RECORD_BATCH {
+            tokio::time::sleep(RECORD_WINDOW).await;
+        }
+        while attempts.len() < RECORD_BATCH
+            && let Ok(attempt) = rx.try_recv()
+        {
+            attempts.push(attempt);
         }
         let finished = settle(&inner, &probing, std::mem::take(&mut attempts)).await;
         let mut tries = 0;

@@ -74,6 +74,20 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// An activity's body with its `Digest` header value, computed once for all its inboxes.
+#[derive(Debug, Clone)]
+pub struct OutgoingBody {
+    bytes: Bytes,
+    digest: String,
+}
+
+impl OutgoingBody {
+    pub fn new(bytes: Bytes) -> Self {
+        let digest = format!("SHA-256={}", BASE64.encode(Sha256::digest(&bytes)));
+        Self { bytes, digest }
+    }
+}
+
 /// The outcome of one POST: the HTTP status, or why nothing was sent/answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -93,7 +107,7 @@ pub trait HttpSigner: Send + Sync + 'static {
         &self,
         key: &SigningKey,
         activity_id: &str,
-        body: Bytes,
+        body: &OutgoingBody,
         inbox: &Url,
     ) -> SendOutcome;
     /// The `Date` and `Signature` headers for a GET of `url` (signed fetch).
@@ -208,29 +222,41 @@ impl AwsLcSigner {
         let cached = self.private_keys.get(&key.key_id, pem);
         let to_parse = cached.is_none().then(|| pem.clone());
         let key_id = key.key_id.clone();
-        let (parsed, header) = self
+        // Only a freshly parsed key goes into the cache: putting it back after every signature
+        // copied its PEM each time.
+        let (fresh, header) = self
             .pool
             .run(move || {
-                let parsed = match cached {
-                    Some(k) => k,
-                    None => Arc::new(parse_private_key(&to_parse.unwrap_or_default())?),
+                let (key, fresh) = match cached {
+                    Some(k) => (k, None),
+                    None => {
+                        let k = Arc::new(parse_private_key(&to_parse.unwrap_or_default())?);
+                        (k.clone(), Some(k))
+                    }
                 };
                 let signed = unsigned.sign(key_id, |s| {
-                    sign_with(&parsed, s.as_bytes()).map(|sig| BASE64.encode(sig))
+                    sign_with(&key, s.as_bytes()).map(|sig| BASE64.encode(sig))
                 })?;
-                Ok::<_, SignError>((parsed, signed.signature_header()))
+                Ok::<_, SignError>((fresh, signed.signature_header()))
             })
             .await??;
-        self.private_keys.put(&key.key_id, pem, parsed);
+        if let Some(fresh) = fresh {
+            self.private_keys.put(&key.key_id, pem, fresh);
+        }
         Ok(header)
     }
 
-    async fn post(&self, key: &SigningKey, body: Bytes, inbox: &Url) -> Result<u16, SendError> {
+    async fn post(
+        &self,
+        key: &SigningKey,
+        body: &OutgoingBody,
+        inbox: &Url,
+    ) -> Result<u16, SendError> {
         check_url(inbox, self.allow_private_networks)
             .map_err(|e| SendError::Refused(format!("inbox {inbox}: {e}")))?;
         let host = host_header(inbox).ok_or_else(|| SendError::Refused("no host".into()))?;
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let digest = format!("SHA-256={}", BASE64.encode(Sha256::digest(&body)));
+        let digest = body.digest.clone();
         let mut signed = BTreeMap::new();
         signed.insert(
             "content-type".to_string(),
@@ -255,7 +281,7 @@ impl AwsLcSigner {
             .header(http::header::DATE, date)
             .header("digest", digest)
             .header("signature", header)
-            .body(body)
+            .body(body.bytes.clone())
             .send()
             .await
             .map_err(|e| SendError::Network(error_chain(&e)))?;
@@ -315,7 +341,7 @@ impl HttpSigner for AwsLcSigner {
         &self,
         key: &SigningKey,
         activity_id: &str,
-        body: Bytes,
+        body: &OutgoingBody,
         inbox: &Url,
     ) -> SendOutcome {
         match self.post(key, body, inbox).await {
