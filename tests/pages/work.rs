@@ -183,6 +183,18 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             .expect("the withdraw form")
             + 17;
         let vouch_id = html[id_at..id_at + 36].to_string();
+
+        // The vouch's address (its ActivityPub id) takes a browser to the trust section, which
+        // explains it; an unknown or malformed id is not found.
+        let trust_section = (303, "/initiatives/medics#trust".to_string());
+        assert_eq!(
+            visit(&node, &format!("/vouches/{vouch_id}")).await,
+            trust_section
+        );
+        let unknown = "0190f3a4-7c2e-7d40-8a51-2b8e0c4f6a11";
+        assert_eq!(visit(&node, &format!("/vouches/{unknown}")).await.0, 404);
+        assert_eq!(visit(&node, "/vouches/not-an-id").await.0, 404);
+        assert_eq!(visit(&node, &format!("/warnings/{vouch_id}")).await.0, 404);
         let (status, _, html) = send(
             &node,
             &mut moderator,
@@ -216,6 +228,11 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             public.contains("They moved to another city"),
             "the withdrawal is explained"
         );
+        assert_eq!(
+            visit(&node, &format!("/vouches/{vouch_id}")).await,
+            trust_section,
+            "a withdrawn vouch still leads to where its withdrawal is explained"
+        );
 
         // A warning disputes it.
         let (status, _, _) = send(
@@ -232,6 +249,14 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         assert_eq!(status, 303);
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"disputed\""));
+        let (_, _, html) = get(&client(), &mut moderator, &node.url(page)).await;
+        let form = "name=\"kind\" value=\"warning\">\n<input type=\"hidden\" name=\"id\" value=\"";
+        let id_at = html.find(form).expect("the warning's withdraw form") + form.len();
+        let warning_id = html[id_at..id_at + 36].to_string();
+        assert_eq!(
+            visit(&node, &format!("/warnings/{warning_id}")).await,
+            trust_section
+        );
 
         // The transparency log page tells all of it.
         let (status, _, log) =
@@ -946,4 +971,14 @@ async fn visitors_who_send_too_much_are_told_in_their_language() {
             "{html}"
         );
     }
+}
+
+/// The status and `Location` of a visitor's GET.
+async fn visit(node: &TestNode, path: &str) -> (u16, String) {
+    let (status, headers, _) = get(&client(), &mut Jar::default(), &node.url(path)).await;
+    let location = headers
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default();
+    (status, location.to_string())
 }

@@ -604,7 +604,7 @@ impl App {
         ))
     }
 
-    async fn public_initiative_by_id(&self, id: Uuid) -> AppResult<Initiative> {
+    pub(crate) async fn public_initiative_by_id(&self, id: Uuid) -> AppResult<Initiative> {
         self.store
             .initiative_by_id(id)
             .await?

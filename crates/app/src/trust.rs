@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use hromada_domain::trust::{
-    Issued, Report, ReportInput, ReportStatus, TransparencyAction, TransparencyEntry, TrustPolicy,
-    TrustPolicyInput, TrustStatus, Vouch, VouchInput, Warning, WarningInput, WebsiteCheck, assess,
-    check_withdrawal_reason, domain_of_url,
+    Issued, Report, ReportInput, ReportStatus, StatementKind, TransparencyAction,
+    TransparencyEntry, TrustPolicy, TrustPolicyInput, TrustStatus, Vouch, VouchInput, Warning,
+    WarningInput, WebsiteCheck, assess, check_withdrawal_reason, domain_of_url,
 };
 use hromada_domain::{Initiative, User, ValidationErrors};
 use hromada_store::Withdrawal;
@@ -111,6 +111,27 @@ impl App {
             .await?
             .filter(|i| i.status.is_public())
             .ok_or(AppError::NotFound("initiative"))
+    }
+
+    /// The public initiative that one of this node's own vouches or warnings is about: its
+    /// page shows and explains the statement, withdrawn or not.
+    pub async fn statement_subject(&self, kind: StatementKind, id: Uuid) -> AppResult<Initiative> {
+        let about = match kind {
+            StatementKind::Vouch => self
+                .store
+                .vouch_by_id(id)
+                .await?
+                .filter(|v| v.local)
+                .map(|v| v.initiative_id),
+            StatementKind::Warning => self
+                .store
+                .warning_by_id(id)
+                .await?
+                .filter(|w| w.local)
+                .map(|w| w.initiative_id),
+        };
+        let initiative_id = about.ok_or(AppError::NotFound(kind.code()))?;
+        self.public_initiative_by_id(initiative_id).await
     }
 
     /// This node's active statements about an initiative.

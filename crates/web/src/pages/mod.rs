@@ -81,6 +81,8 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/give", get(give::give))
         .route("/about", get(public::about))
         .route("/transparency", get(trust::transparency))
+        .route("/vouches/{id}", get(trust::vouch_page))
+        .route("/warnings/{id}", get(trust::warning_page))
         .route("/lang/{code}", get(public::switch_language))
         .route("/submit", get(account::submit_form).post(account::submit))
         .route("/login", get(account::login_form).post(account::login))

@@ -6,8 +6,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use hromada_app::{AppError, ThisNode};
 use hromada_domain::trust::{
-    TransparencyAction, TransparencyEntry, TrustPolicy, VouchBasis, VouchInput, WarningInput,
-    WarningReason,
+    StatementKind, TransparencyAction, TransparencyEntry, TrustPolicy, VouchBasis, VouchInput,
+    WarningInput, WarningReason,
 };
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use super::forms::FormData;
 use super::i18n::Translator;
 use super::public::{TrustForm, initiative_page};
 use super::render::{FieldErrors, PageError, PageResult, ok, see_other};
+use super::views::initiative_path;
 use crate::state::WebState;
 
 /// One line of the transparency log as people read it.
@@ -275,4 +276,42 @@ pub(crate) async fn withdraw(
         }
         Err(e) => refused(&state, ctx, &handle, kept, e).await,
     }
+}
+
+/// `/vouches/{id}` in a browser. The address is the vouch's ActivityPub id (fediverse software
+/// gets its JSON there); people are sent to the initiative's trust section, which shows and
+/// explains every statement, withdrawn ones included.
+pub(crate) async fn vouch_page(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    statement_page(&state, ctx, StatementKind::Vouch, &id).await
+}
+
+/// `/warnings/{id}` in a browser: as [`vouch_page`].
+pub(crate) async fn warning_page(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    statement_page(&state, ctx, StatementKind::Warning, &id).await
+}
+
+async fn statement_page(
+    state: &WebState,
+    ctx: PageCtx,
+    kind: StatementKind,
+    id: &str,
+) -> PageResult {
+    let id = Uuid::parse_str(id).map_err(|_| ctx.not_found())?;
+    let initiative = state
+        .app()
+        .statement_subject(kind, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&format!(
+        "{}#trust",
+        initiative_path(&initiative)
+    )))
 }
