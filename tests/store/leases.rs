@@ -1,6 +1,9 @@
 //! Leases of background jobs: one holder at a time, renewed by it, taken over after expiry.
 
+use std::sync::Arc;
+
 use chrono::Duration;
+use hromada_federation::LeasedJob;
 use hromada_store::Store;
 
 use crate::support::now;
@@ -85,4 +88,42 @@ pub async fn concurrent_takers_get_one_holder(store: &dyn Store) {
     assert_eq!(winners.len(), 1, "{taken:?}");
     let lease = store.job_lease("race").await.unwrap().unwrap();
     assert_eq!(lease.holder, winners[0]);
+}
+
+/// A job's round that lasts longer than the lease keeps it (no other process starts the same
+/// work meanwhile), and a round whose lease is lost stops at its next renewal.
+pub async fn a_long_round_keeps_its_lease_and_a_lost_lease_stops_it(store: Arc<dyn Store>) {
+    let lease = std::time::Duration::from_secs(1);
+    let job = |holder: &str| LeasedJob::new(store.clone(), "backfill", holder.into(), lease);
+    let (mut a, mut b, mut c) = (job("a"), job("b"), job("c"));
+    let long_round = |length| async move {
+        tokio::time::sleep(length).await;
+        "done"
+    };
+
+    let (round, b_took_it) = tokio::join!(a.run_while_held(long_round(lease * 5 / 2)), async {
+        tokio::time::sleep(lease * 8 / 5).await;
+        b.held().await
+    });
+    assert_eq!(round, Some("done"), "the round ran to its end");
+    assert!(!b_took_it, "a renewed its lease while the round ran");
+    let lease_now = store.job_lease("backfill").await.unwrap().unwrap();
+    assert_eq!(lease_now.holder, "a");
+
+    // The lease is lost mid-round (released behind a's back, and c takes it).
+    let started = std::time::Instant::now();
+    let (round, c_took_it) = tokio::join!(a.run_while_held(long_round(lease * 10)), async {
+        tokio::time::sleep(lease / 5).await;
+        store.release_lease("backfill", "a").await.unwrap();
+        c.held().await
+    });
+    assert!(c_took_it);
+    assert_eq!(
+        round, None,
+        "a stopped the round once it found the lease gone"
+    );
+    assert!(
+        started.elapsed() < lease * 5,
+        "stopped at the next renewal, not at the end of the round"
+    );
 }

@@ -83,6 +83,12 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         delivery::finishing_a_batch_records_results_and_hosts,
         delivery::a_late_result_of_an_expired_claim_is_dropped,
     ];
+    all.push((
+        "leases::a_long_round_keeps_its_lease_and_a_lost_lease_stops_it",
+        (|store: Arc<dyn Store>, _: Arc<dyn FederationStore>| -> CaseFuture {
+            Box::pin(leases::a_long_round_keeps_its_lease_and_a_lost_lease_stops_it(store))
+        }) as Case,
+    ));
     all.extend(cases![
         leases::one_holder_renews_and_another_takes_over_after_expiry,
         leases::releasing_frees_the_job_only_for_its_holder,

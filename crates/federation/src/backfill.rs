@@ -147,14 +147,14 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         inner.settings.limits.lease,
     );
     loop {
-        let worked = job.held().await
-            && match step(&inner).await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    tracing::warn!(error = %e, "backfill step failed");
-                    false
-                }
-            };
+        let worked = match job.run_while_held(step(&inner)).await {
+            Some(Ok(pages)) => pages > 0,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "backfill step failed");
+                false
+            }
+            None => false,
+        };
         if !worked {
             tokio::select! {
                 _ = shutdown.cancelled() => break,

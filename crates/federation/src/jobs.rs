@@ -1,7 +1,8 @@
 //! Background jobs that must run once per node, not once per process: several `hromada serve`
 //! processes may share one database, and each job is run by whichever holds its lease
-//! (`job_leases`). The holder renews it while it runs; when a process stops renewing (it
-//! crashed or was stopped), another takes the job over once the lease has expired.
+//! (`job_leases`). The holder renews it while it runs, during a round too
+//! ([`LeasedJob::run_while_held`]); when a process stops renewing (it crashed or was stopped),
+//! another takes the job over once the lease has expired.
 //!
 //! A lease rather than a PostgreSQL advisory lock: it works the same on SQLite, needs no
 //! connection held open for as long as the job runs (a pool connection lost to a network blip
@@ -34,12 +35,7 @@ pub struct LeasedJob {
 }
 
 impl LeasedJob {
-    pub(crate) fn new(
-        store: Arc<dyn Store>,
-        job: &'static str,
-        holder: String,
-        lease: Duration,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, job: &'static str, holder: String, lease: Duration) -> Self {
         Self {
             store,
             job,
@@ -84,6 +80,30 @@ impl LeasedJob {
             },
         );
         taken
+    }
+
+    /// Runs one round of the job if this process holds its lease, renewing the lease while the
+    /// round runs: a round longer than the lease is then not taken over, and run a second time,
+    /// by another process. When the lease is lost meanwhile (the database could not be reached,
+    /// or another process took it), the round is stopped and `None` returned; what it did not
+    /// finish is left for a later round.
+    pub async fn run_while_held<T>(&mut self, round: impl Future<Output = T>) -> Option<T> {
+        if !self.held().await {
+            return None;
+        }
+        let mut round = std::pin::pin!(round);
+        loop {
+            let renew_at = self.next_check.unwrap_or_else(Instant::now);
+            tokio::select! {
+                done = &mut round => return Some(done),
+                _ = tokio::time::sleep_until(renew_at) => {
+                    if !self.held().await {
+                        tracing::warn!(job = self.job, "lost the job's lease during a round; stopping the round");
+                        return None;
+                    }
+                }
+            }
+        }
     }
 
     /// Gives the job up (on shutdown) so another process takes it at once.

@@ -228,15 +228,11 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if job.held().await {
-                match checker
-                    .check_due(store.as_ref(), schedule.recheck_after, schedule.batch)
-                    .await
-                {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(checked = n, "website checks done"),
-                    Err(e) => tracing::warn!(error = %e, "website checks failed"),
-                }
+            let round = checker.check_due(store.as_ref(), schedule.recheck_after, schedule.batch);
+            match job.run_while_held(round).await {
+                None | Some(Ok(0)) => {}
+                Some(Ok(n)) => tracing::debug!(checked = n, "website checks done"),
+                Some(Err(e)) => tracing::warn!(error = %e, "website checks failed"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
