@@ -108,6 +108,10 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
             if let Err(e) = purge(&inner).await {
                 tracing::warn!(error = %e, "purging old deliveries failed");
             }
+        }
+        // Hosts with nothing in hand hold no turn: forget them once there are more than could
+        // be in hand at once, so a fan-out to thousands of servers does not keep them all.
+        if hosts.len() > in_hand * 2 {
             hosts.retain(|_, s| Arc::strong_count(s) > 1);
         }
         let free = claimed_slots.available_permits();
