@@ -61,7 +61,8 @@ async fn browser() {
     // A second node on loopback for the admin to follow from the peers page.
     let peer = TestNode::spawn().await;
     let peer_domain = peer.base_url.trim_start_matches("http://").to_string();
-    hromada_server::demo::seed(node.app(), DEMO_PASSWORD)
+    let this_node = hromada_app::ThisNode::new(&node.base_url).expect("the node's URL");
+    hromada_server::demo::seed(node.app(), &this_node, DEMO_PASSWORD)
         .await
         .expect("seed the demo data");
     let artifacts = artifacts_dir();

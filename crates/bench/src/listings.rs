@@ -202,7 +202,8 @@ pub fn listing(template: &Initiative, n: usize, rng: &mut StdRng) -> Initiative 
 pub async fn templates() -> anyhow::Result<Vec<Initiative>> {
     let stores = hromada_server::open_store("sqlite::memory:").await?;
     let app = hromada_app::App::new(stores.directory.clone());
-    hromada_server::demo::seed(&app, "bench-password-123").await?;
+    let this_node = hromada_app::ThisNode::new("http://localhost")?;
+    hromada_server::demo::seed(&app, &this_node, "bench-password-123").await?;
     let page = stores
         .directory
         .search_initiatives(&SearchQuery {

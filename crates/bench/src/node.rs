@@ -59,7 +59,8 @@ pub async fn prepare(
     let db_url = format!("sqlite://{}/node.db", dir.path().display());
     let stores = hromada_server::open_store(&db_url).await?;
     let app = hromada_app::App::new(stores.directory.clone());
-    hromada_server::demo::seed(&app, "bench-password-123").await?;
+    let this_node = hromada_app::ThisNode::new(&format!("http://localhost:{}", addr.port()))?;
+    hromada_server::demo::seed(&app, &this_node, "bench-password-123").await?;
     let user = app
         .create_user(None, "bench", Role::Moderator, "bench-password-123")
         .await?;

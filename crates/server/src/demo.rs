@@ -2,7 +2,8 @@
 //! cases as real ones, so the demo exercises validation and the change feed too.
 
 use chrono::Duration;
-use hromada_app::{App, AppError};
+use hromada_app::{App, AppError, ThisNode};
+use hromada_domain::trust::VouchInput;
 use hromada_domain::{
     EventInput, InitiativeInput, InitiativeStatus, NeedInput, Role, UpdateInput, User,
 };
@@ -29,6 +30,9 @@ struct DemoInitiative {
     status: InitiativeStatus,
     #[serde(default)]
     maintainer: Option<String>,
+    /// The demo collective's vouch, so the demo shows a verified listing and its explanation.
+    #[serde(default)]
+    vouch: Option<VouchInput>,
     input: InitiativeInput,
     needs: Vec<DemoNeed>,
     updates: Vec<UpdateInput>,
@@ -57,14 +61,16 @@ pub struct DemoSummary {
     pub initiatives: usize,
 }
 
-/// Seeds an empty node with the demo users and all demo listings.
-pub async fn seed(app: &App, password: &str) -> Result<DemoSummary, AppError> {
-    seed_only(app, password, |_| true).await
+/// Seeds an empty node with the demo users and all demo listings; `node` is the node whose
+/// moderator vouches for some of them.
+pub async fn seed(app: &App, node: &ThisNode, password: &str) -> Result<DemoSummary, AppError> {
+    seed_only(app, node, password, |_| true).await
 }
 
 /// Seeds an empty node with the demo users and those demo listings whose handle `include` accepts.
 pub async fn seed_only(
     app: &App,
+    node: &ThisNode,
     password: &str,
     include: impl Fn(&str) -> bool,
 ) -> Result<DemoSummary, AppError> {
@@ -120,6 +126,9 @@ pub async fn seed_only(
             );
             let input: EventInput = from_json(json)?;
             app.add_event(editor, &handle, input).await?;
+        }
+        if let (true, Some(vouch)) = (publish, demo.vouch) {
+            app.vouch(&moderator, node, &handle, vouch).await?;
         }
         if publish && demo.status != InitiativeStatus::Published {
             app.set_status(&moderator, &handle, demo.status, Some("demo"))

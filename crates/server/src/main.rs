@@ -298,9 +298,13 @@ async fn demo(network: bool) -> Result<(), Failure> {
             .map_err(Failure::runtime)?;
         let app = hromada_app::App::new(stores.directory.clone());
         let only = |handle: &str| handles.is_none_or(|hs| hs.contains(&handle));
-        let seeded = demo::seed_only(&app, &password, only).await.map_err(|e| {
-            Failure::runtime(format!("seeding demo data on node {name} failed: {e}"))
-        })?;
+        let this_node =
+            hromada_app::ThisNode::new(settings.public_url.as_str()).map_err(Failure::usage)?;
+        let seeded = demo::seed_only(&app, &this_node, &password, only)
+            .await
+            .map_err(|e| {
+                Failure::runtime(format!("seeding demo data on node {name} failed: {e}"))
+            })?;
         let node = start(settings, stores, None)
             .await
             .map_err(Failure::runtime)?;

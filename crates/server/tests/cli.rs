@@ -367,6 +367,16 @@ fn demo_serves_bilingual_searchable_listings() {
         !body.contains("chernihiv-roofs"),
         "the pending demo submission is not listed"
     );
+    // The demo collective vouches for some listings, so trust badges show from the start.
+    let (status, body) = get(&format!("{base}/api/v1/initiatives?trust=verified")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    for handle in ["kharkiv-medics", "dnipro-evac", "lviv-shelter"] {
+        assert!(
+            body.contains(&format!("\"handle\":\"{handle}\"")),
+            "{handle} is verified: {body}"
+        );
+    }
+    assert!(!body.contains("zaporizhzhia-light"), "{body}");
 
     let status = terminate(&mut demo);
     assert!(status.success(), "{status}");
