@@ -55,11 +55,36 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    until_or_explain(what, check, || async { String::new() }).await;
+}
+
+/// As [`until`]; on a timeout the failure also shows what `explain` finds (the nodes' delivery
+/// queues, say), so a wait that fails under load tells where things stopped.
+async fn until_or_explain<F, Fut, E, EFut>(what: &str, check: F, explain: E)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+    E: FnOnce() -> EFut,
+    EFut: std::future::Future<Output = String>,
+{
     let deadline = Instant::now() + WAIT;
     while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        if Instant::now() >= deadline {
+            panic!("timed out waiting until {what}\n{}", explain().await);
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Each node's delivery queue and peers, as their admins see them.
+async fn queues_and_peers(nodes: &[(&str, &TestNode, &str)]) -> String {
+    let mut out = String::new();
+    for (label, n, token) in nodes {
+        let (_, queue) = api(n, token, "GET", "/admin/queue", None).await;
+        let (_, peers) = api(n, token, "GET", "/peers", None).await;
+        out.push_str(&format!("{label} queue: {queue}\n{label} peers: {peers}\n"));
+    }
+    out
 }
 
 async fn publish(n: &TestNode, moderator: &User, handle: &str) -> Initiative {
@@ -368,13 +393,26 @@ async fn network_on(backend: Backend) {
         .unwrap();
     let mut copies = Vec::new();
     for (n, label) in [(&b, "B"), (&a, "A")] {
-        until(
+        until_or_explain(
             &format!("the doomed listing and its need reach {label}"),
             || async {
                 match copy(n, "doomed-listing", &c).await {
                     Some(i) => !needs(n, &i).await.is_empty(),
                     None => false,
                 }
+            },
+            || async {
+                let listing = copy(n, "doomed-listing", &c).await;
+                let nodes = [
+                    ("A", &a, a_token.as_str()),
+                    ("B", &b, b_token.as_str()),
+                    ("C", &c, c_token.as_str()),
+                ];
+                format!(
+                    "listing on {label}: {:?}\n{}",
+                    listing.map(|i| i.id),
+                    queues_and_peers(&nodes).await
+                )
             },
         )
         .await;
