@@ -177,6 +177,44 @@ fn multipart_with(
     body
 }
 
+/// The sign-in form and the API share one count of failed logins: after ten wrong guesses
+/// through the API, the form refuses even the right password with 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_shares_the_failed_login_count() {
+    let node = TestNode::spawn().await;
+    node.app()
+        .create_user(None, "olena", Role::Moderator, PASSWORD)
+        .await
+        .unwrap();
+    let c = client();
+    for _ in 0..10 {
+        let r = c
+            .post(node.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "olena", "password": "a wrong guess"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+    }
+    let mut jar = Jar::default();
+    let (_, _, html) = get(&c, &mut jar, &node.url("/login")).await;
+    let token = csrf_of(&html);
+    let form = [
+        ("csrf", token.as_str()),
+        ("username", "Olena"),
+        ("password", PASSWORD),
+    ];
+    let (status, headers) = post_form(&c, &mut jar, &node.url("/login"), &form).await;
+    assert_eq!(status, 429);
+    assert!(
+        !headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("hromada_session=")),
+        "no session while limited"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_need_the_csrf_token_and_end_at_logout() {
     let node = TestNode::spawn().await;

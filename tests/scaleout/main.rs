@@ -200,6 +200,8 @@ struct Cluster {
     local: LocalActor,
     public: String,
     proxy: Proxy,
+    /// Each process's own port, for talking to one of them past the proxy.
+    ports: [u16; 2],
     nodes: Vec<NodeProcess>,
     remotes: Arc<Vec<FakeRemote>>,
     _data_dir: tempfile::TempDir,
@@ -243,6 +245,7 @@ impl Cluster {
             local: LocalActor::Initiative(initiative.id),
             public,
             proxy,
+            ports,
             nodes,
             remotes: Arc::new(Vec::new()),
             _data_dir: data_dir,
@@ -460,4 +463,36 @@ async fn a_dead_process_claims_are_delivered_once_by_the_other() {
             && cluster.job_holder("website-checks").await == Some(survivor)
     })
     .await;
+}
+
+/// Failed logins are counted in the database: guesses spread over both processes add up to
+/// one count, so each process refuses the username once the node-wide limit is reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_are_counted_across_processes() {
+    let Some((bin, server_url)) = prerequisites() else {
+        return;
+    };
+    let cluster = Cluster::start(&bin, &server_url, &[]).await;
+    let client = reqwest::Client::new();
+    let login = |port: u16, password: &str| {
+        client
+            .post(format!("http://localhost:{port}/api/v1/auth/token"))
+            .json(&json!({"username": "moderator", "password": password}))
+            .send()
+    };
+    // The default limit is 10 per username in 15 minutes: five wrong guesses at each process.
+    for n in 0..10 {
+        let port = cluster.ports[n % 2];
+        let answer = login(port, "a wrong guess").await.unwrap();
+        assert_eq!(answer.status(), 401, "guess {n} at {port}");
+    }
+    for port in cluster.ports {
+        let answer = login(port, "test-password-123").await.unwrap();
+        assert_eq!(
+            answer.status(),
+            429,
+            "the process on {port} counts the other's failures too"
+        );
+        assert!(answer.headers().contains_key("retry-after"));
+    }
 }

@@ -360,3 +360,84 @@ pub async fn rate_limit_hits_count_per_key_and_window(store: &dyn Store) {
     hits.sort_unstable();
     assert_eq!(hits, [1, 2, 3, 4]);
 }
+
+/// Failed logins: recorded under several keys at once, read back newest first within a window
+/// and up to a limit, forgotten once older than the window, cleared per key.
+pub async fn login_failures_slide_and_clear(store: &dyn Store) {
+    let t = now();
+    let keys = |user: &str| vec![format!("user:{user}"), "ip:192.0.2.1".to_string()];
+    let long_ago = t - Duration::hours(1);
+    for minutes in [40, 10, 5, 1] {
+        let at = t - Duration::minutes(minutes);
+        store
+            .record_login_failure(&keys("olena"), at, long_ago)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure(&keys("taras"), t, long_ago)
+        .await
+        .unwrap();
+    let since = t - Duration::minutes(15);
+    assert_eq!(
+        store.login_failures("user:olena", since, 10).await.unwrap(),
+        vec![
+            t - Duration::minutes(1),
+            t - Duration::minutes(5),
+            t - Duration::minutes(10)
+        ],
+        "newest first, only those after `since`"
+    );
+    assert_eq!(
+        store.login_failures("user:olena", since, 2).await.unwrap(),
+        vec![t - Duration::minutes(1), t - Duration::minutes(5)]
+    );
+    assert_eq!(
+        store
+            .login_failures("ip:192.0.2.1", since, 10)
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "the address counts both usernames' failures"
+    );
+
+    // A correct password clears the username's failures, not the address's.
+    store.clear_login_failures("user:olena").await.unwrap();
+    assert!(
+        store
+            .login_failures("user:olena", since, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.login_failures("user:taras", since, 10).await.unwrap(),
+        vec![t]
+    );
+
+    // Recording forgets failures at or before `forget_before`: the 40-minute-old one goes,
+    // even when read with a wider window.
+    let wide = t - Duration::hours(2);
+    assert_eq!(
+        store
+            .login_failures("ip:192.0.2.1", wide, 10)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    store
+        .record_login_failure(&keys("mykola"), t, t - Duration::minutes(30))
+        .await
+        .unwrap();
+    let address = store
+        .login_failures("ip:192.0.2.1", wide, 10)
+        .await
+        .unwrap();
+    assert_eq!(address.len(), 5);
+    assert!(
+        address.iter().all(|at| *at > t - Duration::minutes(30)),
+        "{address:?}"
+    );
+}

@@ -141,6 +141,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         accounts::tokens_live_expired_revoked,
         accounts::token_hash_is_unique,
         accounts::rate_limit_hits_count_per_key_and_window,
+        accounts::login_failures_slide_and_clear,
         feed::change_feed_order_and_contents,
         feed::change_feed_pages,
         feed::audit_log_newest_first,

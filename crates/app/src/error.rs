@@ -13,6 +13,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
+    /// Too many failed logins for this username or address; allowed again after the wait.
+    #[error("too many failed logins; try again in {} s", .0.as_secs().max(1))]
+    TooManyLogins(std::time::Duration),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
     #[error("{0}")]

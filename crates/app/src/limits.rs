@@ -1,9 +1,25 @@
-//! Per-client limits on what anyone may do without an account (submissions, reports), counted
-//! in the database so that every process serving the node shares one count.
+//! Per-client limits, counted in the database so that every process serving the node shares
+//! one count: what anyone may do without an account (submissions, reports), and failed logins.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use hromada_domain::User;
+
 use crate::{App, AppError, AppResult, now};
+
+/// How many failed logins are tolerated within a sliding window, per username and per client
+/// address, so guessing passwords is slow whichever of the two an attacker varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub per_username: u32,
+    pub per_ip: u32,
+    pub window: Duration,
+}
+
+/// Usernames longer than any valid one are cut before being used as keys.
+const MAX_USERNAME_KEY: usize = 64;
 
 /// At most `max` requests of one kind per client in each fixed window of `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,5 +51,118 @@ impl App {
             return Ok(Ok(()));
         }
         Ok(Err((end - at).to_std().unwrap_or(Duration::from_secs(1))))
+    }
+}
+
+impl App {
+    /// [`App::login`], refused with [`AppError::TooManyLogins`] while this username or client
+    /// address has failed `limits` times within the window. A wrong password counts against
+    /// both; a correct one clears the username's count but not the address's, so one valid
+    /// account does not reset the count for guessing others.
+    pub async fn login_limited(
+        &self,
+        ip: Option<IpAddr>,
+        username: &str,
+        password: &str,
+        limits: LoginLimits,
+    ) -> AppResult<User> {
+        let window = chrono::Duration::from_std(limits.window)
+            .map_err(|_| AppError::Internal("login window out of range".into()))?;
+        let user_key = format!("user:{}", username_key(username));
+        let ip_key = ip.map(|ip| format!("ip:{}", client_key(ip)));
+        let at = now();
+        let mut wait = self
+            .login_wait(&user_key, limits.per_username, window, at)
+            .await?;
+        if let Some(key) = &ip_key {
+            wait = wait.max(self.login_wait(key, limits.per_ip, window, at).await?);
+        }
+        if let Some(wait) = wait {
+            return Err(AppError::TooManyLogins(wait));
+        }
+        match self.login(username, password).await {
+            Ok(user) => {
+                self.store.clear_login_failures(&user_key).await?;
+                Ok(user)
+            }
+            Err(AppError::BadCredentials) => {
+                let keys: Vec<String> = std::iter::once(user_key).chain(ip_key).collect();
+                let at = now();
+                self.store
+                    .record_login_failure(&keys, at, at - window)
+                    .await?;
+                Err(AppError::BadCredentials)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// How long until `key` may try again, if it has failed `max` times within the window.
+    async fn login_wait(
+        &self,
+        key: &str,
+        max: u32,
+        window: chrono::Duration,
+        at: DateTime<Utc>,
+    ) -> AppResult<Option<Duration>> {
+        let newest = self.store.login_failures(key, at - window, max).await?;
+        if newest.len() < max as usize {
+            return Ok(None);
+        }
+        // Allowed again when the oldest of the `max` newest failures leaves the window.
+        let Some(oldest_counted) = newest.last() else {
+            return Ok(None);
+        };
+        Ok(Some(
+            (*oldest_counted + window - at)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_secs(1)),
+        ))
+    }
+}
+
+fn username_key(username: &str) -> String {
+    username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_USERNAME_KEY)
+        .collect()
+}
+
+/// The address a client is counted under: IPv6 clients usually control a whole /64, so they
+/// are counted per /64 (and IPv4-mapped addresses as IPv4).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_are_counted_per_ipv4_address_and_ipv6_slash_64() {
+        let key = |s: &str| client_key(s.parse().unwrap()).to_string();
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
+        assert_eq!(key("2001:db8::1"), key("2001:db8::ffff"));
+        assert_ne!(key("2001:db8::1"), key("2001:db8:1::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1");
+    }
+
+    #[test]
+    fn usernames_are_counted_case_and_space_blind() {
+        assert_eq!(username_key(" OLENA "), "olena");
+        assert_eq!(username_key(&"я".repeat(100)).chars().count(), 64);
     }
 }

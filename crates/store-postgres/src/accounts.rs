@@ -317,6 +317,55 @@ pub(crate) async fn record_hit(
     Ok(u32::try_from(hits).unwrap_or(0))
 }
 
+pub(crate) async fn record_login_failure(
+    store: &PgStore,
+    keys: &[String],
+    at: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
+        .bind(forget_before)
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO login_failures (key, failed_at) SELECT k, $2 FROM unnest($1::text[]) AS k",
+    )
+    .bind(keys)
+    .bind(at)
+    .execute(store.pool())
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn login_failures(
+    store: &PgStore,
+    key: &str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "SELECT failed_at FROM login_failures WHERE key = $1 AND failed_at > $2
+         ORDER BY failed_at DESC LIMIT $3",
+    )
+    .bind(key)
+    .bind(since)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await
+    .map_err(db_err)
+}
+
+pub(crate) async fn clear_login_failures(store: &PgStore, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE key = $1")
+        .bind(key)
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &PgStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

@@ -314,6 +314,28 @@ impl Store for PgStore {
         accounts::record_hit(self, key, window_start, window_end, now).await
     }
 
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        accounts::record_login_failure(self, keys, at, forget_before).await
+    }
+
+    async fn login_failures(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DateTime<Utc>>> {
+        accounts::login_failures(self, key, since, limit).await
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        accounts::clear_login_failures(self, key).await
+    }
+
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
         feed::append_audit(self, entry).await
     }

@@ -327,6 +327,58 @@ pub(crate) async fn record_hit(
     Ok(u32::try_from(hits).unwrap_or(u32::MAX))
 }
 
+pub(crate) async fn record_login_failure(
+    store: &SqliteStore,
+    keys: &[String],
+    at: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM login_failures WHERE failed_at <= ?1")
+        .bind(ts(forget_before))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    for key in keys {
+        sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES (?1, ?2)")
+            .bind(key)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn login_failures(
+    store: &SqliteStore,
+    key: &str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<DateTime<Utc>>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT failed_at FROM login_failures WHERE key = ?1 AND failed_at > ?2
+         ORDER BY failed_at DESC LIMIT ?3",
+    )
+    .bind(key)
+    .bind(ts(since))
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(|at| parse_ts(at)).collect()
+}
+
+pub(crate) async fn clear_login_failures(store: &SqliteStore, key: &str) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM login_failures WHERE key = ?1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &SqliteStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

@@ -190,6 +190,26 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         now: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<u32>;
 
+    /// Records one failed login under each of `keys` (the username's and the address's),
+    /// deleting failures at or before `forget_before` on the way.
+    async fn record_login_failure(
+        &self,
+        keys: &[String],
+        at: chrono::DateTime<chrono::Utc>,
+        forget_before: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
+    /// When `key` failed after `since`: the newest `limit` failures, newest first.
+    async fn login_failures(
+        &self,
+        key: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<chrono::DateTime<chrono::Utc>>>;
+
+    /// Forgets every failed login under `key`.
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
     // ---- audit log and change feed ----
 
     /// Records a decision that changes nothing else (e.g. a rejected login is not audited, but a

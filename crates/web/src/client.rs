@@ -12,7 +12,6 @@ use axum::http::HeaderMap;
 use hromada_app::{AppError, RateLimit};
 use hromada_domain::User;
 
-use crate::ratelimit::ip_key;
 use crate::state::WebState;
 
 /// Addresses and networks (`192.0.2.10`, `10.0.0.0/8`, `fd00::/8`) whose `X-Forwarded-For`
@@ -132,7 +131,10 @@ pub(crate) async fn count(
         Limited::Submission => ("submit", settings.submission_limit),
         Limited::Report => ("report", settings.report_limit),
     };
-    let client = ip.map_or_else(|| "unknown".to_string(), |ip| ip_key(ip).to_string());
+    let client = ip.map_or_else(
+        || "unknown".to_string(),
+        |ip| hromada_app::client_key(ip).to_string(),
+    );
     state
         .app()
         .count_request(&format!("{name}:ip:{client}"), limit)

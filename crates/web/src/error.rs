@@ -155,6 +155,7 @@ impl From<AppError> for ApiError {
                 "bad_credentials",
                 "wrong username or password",
             ),
+            AppError::TooManyLogins(wait) => Self::rate_limited(wait),
             AppError::Forbidden(why) => Self::forbidden(why),
             AppError::Conflict(what) => Self::new(StatusCode::CONFLICT, "conflict", what),
             e @ (AppError::Store(_) | AppError::Internal(_)) => Self::internal(e),

@@ -3,8 +3,8 @@
 //! the error type, credential extraction and the request extractors.
 //!
 //! The server mounts [`router`] and serves it with
-//! `into_make_service_with_connect_info::<SocketAddr>()`, so login rate limiting can see the
-//! client's address. Must not depend on sqlx, the store implementations or
+//! `into_make_service_with_connect_info::<SocketAddr>()`, so rate limits (logins, submissions,
+//! reports) can see the client's address. Must not depend on sqlx, the store implementations or
 //! activitypub_federation.
 
 pub mod api;
@@ -16,7 +16,6 @@ pub mod extract;
 mod health;
 pub mod media;
 pub mod pages;
-pub mod ratelimit;
 mod routing;
 mod state;
 

@@ -1,4 +1,4 @@
-//! What every handler shares: the use cases, the web settings and the login limiter.
+//! What every handler shares: the use cases and the web settings.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,10 +6,9 @@ use std::time::Duration;
 use hromada_app::App;
 use url::Url;
 
-use hromada_app::RateLimit;
+use hromada_app::{LoginLimits, RateLimit};
 
 use crate::client::TrustedProxies;
-use crate::ratelimit::{LoginLimiter, LoginLimits};
 
 /// Settings of the HTTP edge, filled in by the server from its configuration.
 #[derive(Debug, Clone)]
@@ -19,7 +18,7 @@ pub struct WebSettings {
     pub public_url: Url,
     /// Largest JSON request body accepted, in bytes. Bigger bodies get 413 before being read.
     pub json_body_limit: usize,
-    /// How many failed logins are tolerated before `POST /api/v1/auth/token` answers 429.
+    /// How many failed logins are tolerated before logins (API and form) are refused with 429.
     pub login_limits: LoginLimits,
     /// Submissions (API and form) per client and window; moderators are not counted.
     pub submission_limit: RateLimit,
@@ -88,18 +87,15 @@ impl WebSettings {
 pub struct WebState {
     app: App,
     settings: Arc<WebSettings>,
-    login_limiter: Arc<LoginLimiter>,
     /// The node's federation, for the admins' network routes (`None`: they answer 503).
     federation: Option<hromada_federation::Federation>,
 }
 
 impl WebState {
     pub fn new(app: App, settings: WebSettings) -> Self {
-        let login_limiter = Arc::new(LoginLimiter::new(settings.login_limits));
         Self {
             app,
             settings: Arc::new(settings),
-            login_limiter,
             federation: None,
         }
     }
@@ -120,9 +116,5 @@ impl WebState {
 
     pub fn settings(&self) -> &WebSettings {
         &self.settings
-    }
-
-    pub fn login_limiter(&self) -> &LoginLimiter {
-        &self.login_limiter
     }
 }

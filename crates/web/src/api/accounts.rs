@@ -63,24 +63,23 @@ pub(crate) async fn create_token(
     ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
-    let limiter = state.login_limiter();
-    limiter
-        .check(ip, &request.username)
-        .map_err(ApiError::rate_limited)?;
     let user = match state
         .app()
-        .login(&request.username, &request.password)
+        .login_limited(
+            ip,
+            &request.username,
+            &request.password,
+            state.settings().login_limits,
+        )
         .await
     {
         Ok(user) => user,
         Err(AppError::BadCredentials) => {
-            limiter.record_failure(ip, &request.username);
             tracing::info!(username = %request.username, ?ip, "failed login");
             return Err(AppError::BadCredentials.into());
         }
         Err(other) => return Err(other.into()),
     };
-    limiter.record_success(&request.username);
     let label = request.label.as_deref().unwrap_or("API token");
     let issued = state
         .app()

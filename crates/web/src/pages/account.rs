@@ -129,20 +129,22 @@ pub(crate) async fn login(
                 },
             ))
         };
-    let limiter = state.login_limiter();
-    if limiter.check(ip, &username).is_err() {
-        return fail(
-            ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            "login.limited",
-            username,
-            next,
-        );
-    }
-    let user = match state.app().login(&username, form.get("password")).await {
+    let limits = state.settings().login_limits;
+    let login = state
+        .app()
+        .login_limited(ip, &username, form.get("password"), limits);
+    let user = match login.await {
         Ok(user) => user,
+        Err(AppError::TooManyLogins(_)) => {
+            return fail(
+                ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                "login.limited",
+                username,
+                next,
+            );
+        }
         Err(AppError::BadCredentials) => {
-            limiter.record_failure(ip, &username);
             tracing::info!(%username, ?ip, "failed web login");
             return fail(
                 ctx,
@@ -154,7 +156,6 @@ pub(crate) async fn login(
         }
         Err(e) => return Err(ctx.fail(e)),
     };
-    limiter.record_success(&username);
     let issued = state
         .app()
         .issue_token(&user, TokenKind::Session, "web session", Some(SESSION_TTL))

@@ -163,6 +163,11 @@ impl PageCtx {
             AppError::BadCredentials => {
                 self.error_page(StatusCode::UNAUTHORIZED, "error.forbidden", "login.failed")
             }
+            AppError::TooManyLogins(_) => self.error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "error.forbidden",
+                "login.limited",
+            ),
             e @ (AppError::Store(_) | AppError::Internal(_)) => {
                 tracing::error!(error = %e, "page failed");
                 self.error_page(
