@@ -62,6 +62,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         openapi::document_covers_every_route,
         openapi::every_documented_route_is_served,
         pictures::pictures_are_cleaned_served_and_federated,
+        pictures::old_unnamed_photos_are_swept,
         limits::submissions_and_reports_are_limited_per_client_across_processes,
         limits::forwarded_addresses_are_ignored_without_trusted_proxies,
         limits::api_tokens_expire_and_say_so,

@@ -221,3 +221,42 @@ pub async fn pictures_are_cleaned_served_and_federated(backend: Backend) {
     assert!(a.get("icon").is_none());
     assert!(a.get("image").is_some());
 }
+
+/// At start (and then hourly) the node deletes photos nothing names once they are a day old:
+/// an old unnamed photo and the leftover of a cut-off write go, a fresh upload not yet named
+/// and any other file stay.
+pub async fn old_unnamed_photos_are_swept(backend: Backend) {
+    let day = std::time::Duration::from_secs(86_400);
+    let old = "0123456789abcdef0123456789abcdef.jpg";
+    let leftover = format!(".{old}.{}", uuid::Uuid::new_v4());
+    let fresh = "fedcba9876543210fedcba9876543210.jpg";
+    let mut media = std::path::PathBuf::new();
+    let node = hromada_testkit::TestNode::spawn_with(backend, |config| {
+        media = config.data_dir.join("media");
+        std::fs::create_dir_all(&media).unwrap();
+        let put = |name: &str, age| {
+            let path = media.join(name);
+            std::fs::write(&path, b"not really a jpeg").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(std::time::SystemTime::now() - age)
+                .unwrap();
+        };
+        put(old, 2 * day);
+        put(&leftover, 2 * day);
+        put("README.txt", 2 * day);
+        put(fresh, std::time::Duration::from_secs(60));
+    })
+    .await;
+    let gone = |name: &str| !media.join(name).exists();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(gone(old) && gone(&leftover)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweep did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!gone(fresh) && !gone("README.txt"));
+    let lease = node.store().job_lease("media-sweep").await.unwrap();
+    assert!(lease.is_some(), "the sweep holds the hour's lease");
+}

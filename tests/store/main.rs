@@ -130,6 +130,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         updates::newest_first_and_scheduled_hidden,
         updates::edit_and_missing,
         updates::delete_leaves_tombstone,
+        updates::photos_in_use_are_those_named_by_initiatives_and_updates,
         events::round_trip_city_and_online,
         events::publisher_and_beneficiary_events,
         events::upcoming_events_of_listed_initiatives,

@@ -150,3 +150,31 @@ pub async fn delete_leaves_tombstone(store: &dyn Store) {
     );
     assert_eq!(store.update_by_id(doomed.id).await.unwrap(), None);
 }
+
+/// What the media sweep keeps: every photo an initiative or an update names, and nothing else.
+pub async fn photos_in_use_are_those_named_by_initiatives_and_updates(store: &dyn Store) {
+    let photo = |n: char| hromada_domain::Photo {
+        name: format!("{}.jpg", n.to_string().repeat(32)),
+        alt: String::new(),
+        width: 10,
+        height: 10,
+    };
+    assert!(store.photos_in_use().await.unwrap().is_empty());
+    let mut i = initiative("pictured");
+    i.avatar = Some(photo('a'));
+    i.header = Some(photo('b'));
+    store.insert_initiative(&i, None).await.unwrap();
+    let mut plain = initiative("plain");
+    (plain.avatar, plain.header) = (None, None);
+    store.insert_initiative(&plain, None).await.unwrap();
+    let mut with_photos = news(i.id, "Two photos", now());
+    with_photos.photos = vec![photo('c'), photo('a')];
+    store.insert_update(&with_photos).await.unwrap();
+    let mut without = news(i.id, "No photos", now());
+    without.photos.clear();
+    store.insert_update(&without).await.unwrap();
+
+    let mut names = store.photos_in_use().await.unwrap();
+    names.sort();
+    assert_eq!(names, [photo('a').name, photo('b').name, photo('c').name]);
+}

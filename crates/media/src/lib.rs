@@ -6,13 +6,19 @@
 //! Files are named by a hash of their content and never change, so they are served with
 //! year-long cache headers.
 
+mod sweep;
+
+use std::collections::HashSet;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use hromada_domain::Photo;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use sha2::{Digest, Sha256};
+
+pub use sweep::Swept;
 
 /// Largest upload accepted, per photo.
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -187,6 +193,7 @@ impl MediaStore {
         let name = mirror_name(source_url);
         let path = self.dir.join(&name);
         let (width, height) = tokio::task::spawn_blocking(move || {
+            touch(&path);
             ImageReader::open(path).ok()?.into_dimensions().ok()
         })
         .await
@@ -222,6 +229,8 @@ impl MediaStore {
     async fn write(&self, name: &str, clean: &CleanPhoto) -> Result<(), PhotoError> {
         let path = self.dir.join(name);
         if tokio::fs::metadata(&path).await.is_ok() {
+            // Stored again: fresh for the sweep, which may run between now and its use.
+            let _ = tokio::task::spawn_blocking(move || touch(&path)).await;
             return Ok(());
         }
         tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {
@@ -243,9 +252,25 @@ impl MediaStore {
         Ok(())
     }
 
-    /// Whether a photo of this name was stored (updates may only name stored photos).
+    /// Whether a photo of this name was stored (updates may only name stored photos). The
+    /// file is touched: it is about to be named, so the sweep must not take it now.
     pub async fn has(&self, name: &str) -> bool {
-        Photo::is_valid_name(name) && tokio::fs::metadata(self.dir.join(name)).await.is_ok()
+        if !Photo::is_valid_name(name) {
+            return false;
+        }
+        let path = self.dir.join(name);
+        tokio::task::spawn_blocking(move || touch(&path) || path.is_file())
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Deletes the photos not named in `in_use` (by any listing or update) and the leftovers
+    /// of cut-off writes, once untouched for `grace` (see `sweep.rs`).
+    pub async fn sweep(&self, in_use: HashSet<String>, grace: Duration) -> std::io::Result<Swept> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || sweep::sweep_dir(&dir, &in_use, grace))
+            .await
+            .map_err(std::io::Error::other)?
     }
 
     /// The bytes of a stored photo, if the name is one we make and the file exists.
@@ -255,6 +280,15 @@ impl MediaStore {
         }
         tokio::fs::read(self.dir.join(name)).await.ok()
     }
+}
+
+/// Marks a stored file as just used; whether it exists.
+fn touch(path: &Path) -> bool {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_modified(SystemTime::now()))
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod demo;
+mod media_sweep;
 mod node;
 
 pub use config::{Config, ConfigError, Settings};

@@ -210,6 +210,12 @@ pub async fn start(
         federation.leased_job("website-checks"),
         shutdown.clone(),
     );
+    let media_sweep = crate::media_sweep::spawn(
+        stores.directory.clone(),
+        hromada_media::MediaStore::new(config.data_dir.join("media")),
+        federation.lease_holder().to_string(),
+        shutdown.clone(),
+    );
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -219,7 +225,7 @@ pub async fn start(
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await;
         // The workers saw the same cancellation; wait so no delivery is cut off mid-write.
-        let _ = tokio::join!(workers, website_checks);
+        let _ = tokio::join!(workers, website_checks, media_sweep);
         served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");

@@ -426,6 +426,18 @@ impl Store for SqliteStore {
         accounts::record_hit(self, key, window_start, window_end, now).await
     }
 
+    async fn photos_in_use(&self) -> StoreResult<Vec<String>> {
+        let names: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT avatar ->> '$.name' FROM initiatives WHERE avatar IS NOT NULL
+             UNION SELECT header ->> '$.name' FROM initiatives WHERE header IS NOT NULL
+             UNION SELECT p.value ->> '$.name' FROM updates u, json_each(u.photos) p",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        Ok(names.into_iter().flatten().collect())
+    }
+
     async fn record_login_failure(
         &self,
         keys: &[String],

@@ -210,6 +210,12 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     /// Forgets every failed login under `key`.
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 
+    // ---- media ----
+
+    /// The name of every photo an initiative (avatar, header) or an update names, whatever
+    /// their status: what the media sweep must keep.
+    async fn photos_in_use(&self) -> StoreResult<Vec<String>>;
+
     // ---- audit log and change feed ----
 
     /// Records a decision that changes nothing else (e.g. a rejected login is not audited, but a
