@@ -185,6 +185,58 @@ async fn post_chunked(
     send_oversized(addr, head, body.into_bytes()).await
 }
 
+/// An answer given before the request body was read says `Connection: close` (the server
+/// will not read on), so a keep-alive client does not send its next request into a closed
+/// connection; an answer after the whole body was read keeps the connection open.
+pub async fn answers_before_the_body_is_read_close_the_connection(backend: Backend) {
+    let api = Api::start(backend).await;
+    let head = |content_type: &str, length: usize| {
+        format!(
+            "POST /api/v1/initiatives HTTP/1.1\r\nHost: localhost\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+    let addr = api.node.addr;
+    tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let mut socket = std::net::TcpStream::connect(addr).unwrap();
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut reader = BufReader::new(socket.try_clone().unwrap());
+        // One answer's status line and headers (lowercased), its body skipped.
+        let mut answer = |socket: &mut std::net::TcpStream, request: &str| {
+            socket.write_all(request.as_bytes()).unwrap();
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                head.push_str(&line.to_ascii_lowercase());
+            }
+            let length: u64 = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |n| n.trim().parse().unwrap());
+            std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink()).unwrap();
+            head
+        };
+        // Read to the end (a submission missing its fields): the connection stays open.
+        let body = r#"{"handle": "x"}"#;
+        let read = answer(&mut socket, &(head("application/json", body.len()) + body));
+        assert!(read.starts_with("http/1.1 400"), "{read}");
+        assert!(!read.contains("connection: close"), "{read}");
+        // Refused by its type before the body is sent at all.
+        let unread = answer(&mut socket, &head("text/plain", 100));
+        assert!(unread.starts_with("http/1.1 415"), "{unread}");
+        assert!(unread.contains("connection: close"), "{unread}");
+    })
+    .await
+    .unwrap();
+}
+
 pub async fn health_check_reports_the_database(backend: Backend) {
     let api = Api::start(backend).await;
     let health = api.get("/healthz", None).await.expect(200);

@@ -58,6 +58,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         caching::callers_with_credentials_never_get_the_shared_answer,
         errors::errors_are_json_with_fitting_statuses,
         errors::oversized_bodies_get_413_and_nothing_is_stored,
+        errors::answers_before_the_body_is_read_close_the_connection,
         errors::health_check_reports_the_database,
         openapi::document_covers_every_route,
         openapi::every_documented_route_is_served,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 mod media_sweep;
 mod node;
+mod unread_body;
 
 pub use config::{Config, ConfigError, Settings};
 pub use node::{RunningNode, StartError, Stores, federation_of, open_store, start};

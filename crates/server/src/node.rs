@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use hromada_app::{App, RateLimit};
 use hromada_federation::website_check::{self, WebsiteChecker};
@@ -247,6 +246,7 @@ fn negotiate(federation: &Federation, app: &App, web: Router) -> Router {
     let federation = federation.router();
     Router::new().fallback(move |request: Request| async move {
         let (parts, body) = request.into_parts();
+        let (body, body_watch) = crate::unread_body::watch(body);
         let claimed = Federation::claims(&parts);
         let writes = !matches!(
             parts.method,
@@ -264,21 +264,13 @@ fn negotiate(federation: &Federation, app: &App, web: Router) -> Router {
             }
         }
         match response {
-            Ok(response) => close_after_refused_body(response),
+            Ok(mut response) => {
+                body_watch.close_if_unread(&mut response);
+                response
+            }
             Err(never) => match never {},
         }
     })
-}
-
-/// A 413 is answered before the body is read; the unread rest makes the connection unusable,
-/// so say so, or a client may reuse it for its next request and fail with a broken pipe.
-fn close_after_refused_body(mut response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    response
 }
 
 #[cfg(test)]
