@@ -337,18 +337,16 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
         Some(old) if old.updated_at >= initiative.updated_at => return Ok(false),
         _ => {}
     }
-    for (key, slot) in [
-        ("icon", &mut initiative.avatar),
-        ("image", &mut initiative.header),
-    ] {
-        let size = match key {
-            "icon" => mirror::Size::Avatar,
-            _ => mirror::Size::Full,
-        };
-        if let Some(url) = mirror::image_url(doc.get(key)) {
-            *slot = mirror::copy(inner, url, id, "", size).await;
-        }
-    }
+    // Both pictures at once: each fetch may take up to the request timeout (decoding takes
+    // turns in `hromada-media`, so memory does not add up).
+    let picture = |key: &'static str, size| async move {
+        let url = mirror::image_url(doc.get(key))?;
+        mirror::copy(inner, url, id, "", size).await
+    };
+    (initiative.avatar, initiative.header) = tokio::join!(
+        picture("icon", mirror::Size::Avatar),
+        picture("image", mirror::Size::Full)
+    );
     match old {
         Some(_) => Ok(inner
             .store
@@ -371,19 +369,21 @@ async fn mirror_photos(
     origin_base: &str,
     owner_url: &str,
 ) -> Vec<Photo> {
-    let mut copies = Vec::new();
-    for photo in photos.iter().take(MAX_PHOTOS) {
+    // All at once, kept in their order: each fetch may take up to the request timeout.
+    let copies = photos.iter().take(MAX_PHOTOS).map(|photo| async move {
         if !Photo::is_valid_name(&photo.name) {
             tracing::warn!(name = %photo.name, "remote photo with an unexpected name, left out");
-            continue;
+            return None;
         }
         let url = format!("{origin_base}/media/{}", photo.name);
         let alt: String = photo.alt.chars().take(1_500).collect();
-        if let Some(copy) = mirror::copy(inner, &url, owner_url, &alt, mirror::Size::Full).await {
-            copies.push(copy);
-        }
-    }
-    copies
+        mirror::copy(inner, &url, owner_url, &alt, mirror::Size::Full).await
+    });
+    futures_util::future::join_all(copies)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Descriptions are Markdown rendered by our own renderer; raw HTML in them is cleaned the

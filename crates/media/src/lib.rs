@@ -135,7 +135,14 @@ fn flatten_on_white(picture: DynamicImage) -> RgbImage {
     })
 }
 
+/// Photos decoded at once in this process. A decoded photo takes ~3 bytes per pixel (36 MB
+/// for 12 megapixels, up to 150 MB at the pixel limit): uploads and copies of remote pictures
+/// arriving together wait their turn instead of adding up on a small server.
+const DECODES_AT_ONCE: usize = 2;
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES_AT_ONCE);
+
 async fn clean_off_thread(bytes: Vec<u8>, max_side: u32) -> Result<CleanPhoto, PhotoError> {
+    let _turn = DECODES.acquire().await.map_err(|_| PhotoError::Storage)?;
     tokio::task::spawn_blocking(move || clean_photo_within(&bytes, max_side))
         .await
         .map_err(|_| PhotoError::Unreadable)?
@@ -448,6 +455,16 @@ mod tests {
             clean_photo(&vec![0xFF; MAX_UPLOAD_BYTES + 1]).unwrap_err(),
             PhotoError::TooLarge
         );
+    }
+
+    #[tokio::test]
+    async fn decodes_wait_for_their_turn() {
+        let all_turns = DECODES.acquire_many(DECODES_AT_ONCE as u32).await.unwrap();
+        let clean = tokio::spawn(clean_off_thread(jpeg_with_gps(30, 30), MAX_SIDE));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!clean.is_finished(), "decoded while every turn was taken");
+        drop(all_turns);
+        assert_eq!(clean.await.unwrap().unwrap().width, 30);
     }
 
     #[tokio::test]
