@@ -692,6 +692,44 @@ async fn inbox_kinds(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_inbox_post_is_handled_to_its_end_when_the_sender_hangs_up() {
+    for backend in backends() {
+        sender_hangs_up(backend).await;
+    }
+}
+
+/// A sender whose request times out must not leave half of its activity handled: a listing
+/// would be stored without being relayed, and the retry finds nothing changed to relay.
+async fn sender_hangs_up(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("kyiv-kids").await;
+    let alice = remote.actor_id("alice");
+    // Before anything else the node fetches a new actor's key: that takes a while here, and
+    // the sender gives up meanwhile.
+    remote.slow_actors(Duration::from_millis(1500));
+    let follow = follow(
+        &alice,
+        &node.actor_url("kyiv-kids"),
+        &format!("{alice}/f/1"),
+    )
+    .to_string();
+    let inbox = node.url("/inbox");
+    let post = remote.post_signed(&alice, &inbox, follow.as_bytes());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), post)
+            .await
+            .is_err(),
+        "the post is still being handled when its sender hangs up"
+    );
+    node.until(
+        "the follow is handled although its sender hung up",
+        || async { node.follower_ids(&initiative).await.contains(&alice) },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn domain_blocks_refuse_posts_and_stop_deliveries() {
     let node = FedNode::start(Backend::Sqlite).await;
     let remote = FakeRemote::start().await;

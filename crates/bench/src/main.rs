@@ -91,6 +91,16 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// (internal) the bare signed fan-out to sinks on these loopback ports; started by `fanout`.
+    #[command(hide = true)]
+    BareFanout {
+        #[arg(long, value_delimiter = ',')]
+        ports: Vec<u16>,
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 16)]
+        in_flight: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -146,6 +156,14 @@ async fn stop_signal() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::BareServer { listen, db } = &cli.command {
         return bare::serve(*listen, db).await;
+    }
+    if let Command::BareFanout {
+        ports,
+        count,
+        in_flight,
+    } = &cli.command
+    {
+        return fanout::bare_sender(ports, *count, *in_flight).await;
     }
     if let Command::Load {
         url,

@@ -60,6 +60,11 @@ impl Server {
         cpu_time(self.pid())
     }
 
+    /// The kernel's part of [`Server::cpu`].
+    pub fn system_cpu(&self) -> Duration {
+        user_and_system_time(self.pid()).1
+    }
+
     /// SIGTERM, then a bounded wait, then SIGKILL.
     pub fn stop(mut self) {
         terminate(&mut self.child);
@@ -129,18 +134,23 @@ impl Memory {
 
 /// utime + stime of a process, from `/proc/PID/stat` (clock ticks of 1/100 s on Linux).
 pub fn cpu_time(pid: u32) -> Duration {
+    let (user, system) = user_and_system_time(pid);
+    user + system
+}
+
+/// utime and stime of a process apart: the kernel's part includes, on loopback, the receiver's
+/// TCP input that the sender's `write` runs (this kernel does not account softirq time apart).
+pub fn user_and_system_time(pid: u32) -> (Duration, Duration) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
+    let ticks = |i: usize| {
+        let n = fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        Duration::from_millis(n.unwrap_or(0) * 10)
     };
     // utime and stime are fields 14 and 15 of stat; `after` starts at field 3.
-    Duration::from_millis((tick(11) + tick(12)) * 10)
+    (ticks(11), ticks(12))
 }
 
 /// A free loopback port (bound and released; the caller binds it again at once).

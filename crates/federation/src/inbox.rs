@@ -43,7 +43,7 @@ pub(crate) async fn shared_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    receive(&inner, &uri, &headers, &body).await
+    receive_to_the_end(inner, uri, headers, body).await
 }
 
 pub(crate) async fn actor_inbox(
@@ -54,10 +54,28 @@ pub(crate) async fn actor_inbox(
     body: Bytes,
 ) -> Response {
     match local_handle(&inner, &handle).await {
-        Ok(Some(_)) => receive(&inner, &uri, &headers, &body).await,
+        Ok(Some(_)) => receive_to_the_end(inner, uri, headers, body).await,
         Ok(None) => json_error(StatusCode::NOT_FOUND, "no such actor"),
         Err(response) => response,
     }
+}
+
+/// Handles the post in a task of its own, which runs to its end even when the sender hangs up
+/// (its request timed out, say, while a remote picture was fetched): hyper then drops the
+/// handler. Directory data is stored before its relay and the activity id are written, so a
+/// handler dropped in between left a listing stored and never relayed, and the sender's retry
+/// found nothing changed to relay.
+async fn receive_to_the_end(
+    inner: Arc<Inner>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let handling = tokio::spawn(async move { receive(&inner, &uri, &headers, &body).await });
+    handling.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "handling an inbox post failed");
+        json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    })
 }
 
 /// The id in a field that holds either an id or an embedded object.

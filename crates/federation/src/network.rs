@@ -186,12 +186,16 @@ pub(crate) async fn ingest(
             need.id = remote_id(id);
             need.initiative_id = owner.id;
             need.description = clip(&need.description);
-            match inner.store.need_by_id(need.id).await? {
-                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                Some(old) if old.updated_at >= need.updated_at => Ok(false),
-                Some(_) => Ok(inner.store.update_need(&need).await.map(|_| true)?),
-                None => Ok(inner.store.insert_need(&need).await.map(|_| true)?),
-            }
+            let need = &need;
+            stored_once(|| async move {
+                match inner.store.need_by_id(need.id).await? {
+                    Some(old) if old.initiative_id != owner.id => Err(forged(id)),
+                    Some(old) if old.updated_at >= need.updated_at => Ok(false),
+                    Some(_) => Ok(inner.store.update_need(need).await.map(|_| true)?),
+                    None => Ok(inner.store.insert_need(need).await.map(|_| true)?),
+                }
+            })
+            .await
         }
         Some("update") => {
             let mut update: Update = serde_json::from_value(data).map_err(bad)?;
@@ -209,17 +213,24 @@ pub(crate) async fn ingest(
             {
                 update.need_id = None;
             }
-            let old = inner.store.update_by_id(update.id).await?;
-            match &old {
-                Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
-                Some(old) if old.updated_at >= update.updated_at => return Ok(false),
-                _ => {}
-            }
-            update.photos = mirror_photos(inner, &update.photos, &origin_base, owner_url).await;
-            match old {
-                Some(_) => Ok(inner.store.update_update(&update).await.map(|_| true)?),
-                None => Ok(inner.store.insert_update(&update).await.map(|_| true)?),
-            }
+            let (update, origin_base) = (&update, &origin_base);
+            stored_once(|| async move {
+                let old = inner.store.update_by_id(update.id).await?;
+                match &old {
+                    Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
+                    Some(old) if old.updated_at >= update.updated_at => return Ok(false),
+                    _ => {}
+                }
+                let local = Update {
+                    photos: mirror_photos(inner, &update.photos, origin_base, owner_url).await,
+                    ..update.clone()
+                };
+                match old {
+                    Some(_) => Ok(inner.store.update_update(&local).await.map(|_| true)?),
+                    None => Ok(inner.store.insert_update(&local).await.map(|_| true)?),
+                }
+            })
+            .await
         }
         Some("event") => {
             let mut event: Event = serde_json::from_value(data).map_err(bad)?;
@@ -229,12 +240,16 @@ pub(crate) async fn ingest(
             // that node's listings only.
             event.beneficiaries.truncate(MAX_BENEFICIARIES);
             event.description = clip(&event.description);
-            match inner.store.event_by_id(event.id).await? {
-                Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                Some(old) if old.updated_at >= event.updated_at => Ok(false),
-                Some(_) => Ok(inner.store.update_event(&event, None).await.map(|_| true)?),
-                None => Ok(inner.store.insert_event(&event).await.map(|_| true)?),
-            }
+            let event = &event;
+            stored_once(|| async move {
+                match inner.store.event_by_id(event.id).await? {
+                    Some(old) if old.initiative_id != owner.id => Err(forged(id)),
+                    Some(old) if old.updated_at >= event.updated_at => Ok(false),
+                    Some(_) => Ok(inner.store.update_event(event, None).await.map(|_| true)?),
+                    None => Ok(inner.store.insert_event(event).await.map(|_| true)?),
+                }
+            })
+            .await
         }
         _ => Ok(false),
     }
@@ -331,33 +346,55 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
     initiative.updated_at = listing.updated_at;
     initiative.published_at = listing.published_at;
     initiative.description = sanitize_markdown(&initiative.description);
-    let old = inner.store.initiative_by_id(initiative.id).await?;
-    match &old {
-        Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
-        Some(old) if old.updated_at >= initiative.updated_at => return Ok(false),
-        _ => {}
+    let (initiative, origin) = (&initiative, &origin);
+    let stored = stored_once(|| async move {
+        let old = inner.store.initiative_by_id(initiative.id).await?;
+        match &old {
+            Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
+            Some(old) if old.updated_at >= initiative.updated_at => return Ok(false),
+            _ => {}
+        }
+        // Both pictures at once: each fetch may take up to the request timeout (decoding takes
+        // turns in `hromada-media`, so memory does not add up).
+        let picture = |key: &'static str, size| async move {
+            let url = mirror::image_url(doc.get(key))?;
+            mirror::copy(inner, url, id, "", size).await
+        };
+        let (avatar, header) = tokio::join!(
+            picture("icon", mirror::Size::Avatar),
+            picture("image", mirror::Size::Full)
+        );
+        let local = Initiative {
+            avatar,
+            header,
+            ..initiative.clone()
+        };
+        match old {
+            Some(_) => inner.store.update_initiative(&local, None).await?,
+            None => inner.store.insert_initiative(&local, None).await?,
+        }
+        Ok(true)
+    })
+    .await;
+    match stored {
+        // Not another copy of this listing: its handle is taken on this node.
+        Err(IngestError::Store(StoreError::Conflict(why))) => Err(IngestError::Invalid(why)),
+        stored => stored,
     }
-    // Both pictures at once: each fetch may take up to the request timeout (decoding takes
-    // turns in `hromada-media`, so memory does not add up).
-    let picture = |key: &'static str, size| async move {
-        let url = mirror::image_url(doc.get(key))?;
-        mirror::copy(inner, url, id, "", size).await
-    };
-    (initiative.avatar, initiative.header) = tokio::join!(
-        picture("icon", mirror::Size::Avatar),
-        picture("image", mirror::Size::Full)
-    );
-    match old {
-        Some(_) => Ok(inner
-            .store
-            .update_initiative(&initiative, None)
-            .await
-            .map(|_| true)?),
-        None => match inner.store.insert_initiative(&initiative, None).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict(why)) => Err(IngestError::Invalid(why)),
-            Err(e) => Err(e.into()),
-        },
+}
+
+/// Stores a remote object: `attempt` reads what is stored and writes this copy over it, or
+/// inserts it. Two deliveries of one object can arrive together (from its origin and through a
+/// relay, or a listing and a need that fetched it), both find nothing stored and both insert;
+/// the later insert fails with `Conflict`. Reading again then finds the other one's row, and
+/// this copy is settled against it like any stored copy, instead of being refused (a refusal
+/// is a 4xx, which the sender never retries, so the object would be lost here).
+async fn stored_once<F: Future<Output = Result<bool, IngestError>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<bool, IngestError> {
+    match attempt().await {
+        Err(IngestError::Store(StoreError::Conflict(_))) => attempt().await,
+        done => done,
     }
 }
 
@@ -406,6 +443,49 @@ mod tests {
         assert_eq!(a, remote_id("https://c.example/initiatives/x"));
         assert_ne!(a, remote_id("https://b.example/initiatives/x"));
         assert_ne!(a.get_version_num(), 4);
+    }
+
+    #[tokio::test]
+    async fn an_insert_that_lost_a_race_is_settled_against_the_winner() {
+        // The first attempt's insert lost to a concurrent delivery; the second finds its row.
+        let mut attempts = 0;
+        let stored = stored_once(|| {
+            attempts += 1;
+            let first = attempts == 1;
+            async move {
+                if first {
+                    Err(StoreError::Conflict("initiatives.id".into()).into())
+                } else {
+                    Ok(false)
+                }
+            }
+        })
+        .await;
+        assert!(matches!(stored, Ok(false)));
+        assert_eq!(attempts, 2);
+
+        // A conflict that stays (a handle taken by another listing) is reported, once retried.
+        let mut attempts = 0;
+        let stored = stored_once(|| {
+            attempts += 1;
+            async { Err(StoreError::Conflict("handle".into()).into()) }
+        })
+        .await;
+        assert!(matches!(
+            stored,
+            Err(IngestError::Store(StoreError::Conflict(_)))
+        ));
+        assert_eq!(attempts, 2);
+
+        // Other errors are not retried.
+        let mut attempts = 0;
+        let stored = stored_once(|| {
+            attempts += 1;
+            async { Err(IngestError::Invalid("no".into())) }
+        })
+        .await;
+        assert!(matches!(stored, Err(IngestError::Invalid(_))));
+        assert_eq!(attempts, 1);
     }
 
     #[test]

@@ -57,6 +57,8 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     /// Answer inbox posts with this status instead of 202.
     fail_with: Mutex<Option<u16>>,
+    /// How long actor documents take to be served (a slow server).
+    actor_delay: Mutex<Duration>,
     /// Public keys fetched before, by key id: like Mastodon, a known actor's key is used
     /// without asking again (so a deleted actor's last `Delete` still verifies), and fetched
     /// anew only when it does not verify.
@@ -93,6 +95,7 @@ impl FakeRemote {
             current_key: Mutex::new(0),
             received: Mutex::new(Vec::new()),
             fail_with: Mutex::new(None),
+            actor_delay: Mutex::new(Duration::ZERO),
             known_keys: Mutex::new(std::collections::HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -172,6 +175,11 @@ impl FakeRemote {
     /// Makes inbox posts fail with `status` (e.g. 503), or succeed again with `None`.
     pub fn fail_with(&self, status: Option<u16>) {
         *self.shared.fail_with.lock().expect("lock") = status;
+    }
+
+    /// Makes actor documents take `delay` to be served.
+    pub fn slow_actors(&self, delay: Duration) {
+        *self.shared.actor_delay.lock().expect("lock") = delay;
     }
 
     /// Switches all actors to the server's other key (as after a key rotation).
@@ -315,6 +323,8 @@ fn sign(key: &RsaPrivateKey, signing_string: &str) -> String {
 }
 
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    let delay = *shared.actor_delay.lock().expect("lock");
+    tokio::time::sleep(delay).await;
     let id = format!("{}/users/{name}", shared.base_url);
     let key = &shared.keys[*shared.current_key.lock().expect("lock")];
     let pem = RsaPublicKey::from(key)
