@@ -109,7 +109,6 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
         .build()?;
     let body = bytes::Bytes::from_static(br#"{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","id":"http://localhost/x","actor":"http://localhost/a","object":{"type":"Note","content":"bench"}}"#);
     let digest: Arc<str> = format!("SHA-256={}", BASE64.encode(Sha256::digest(&body))).into();
-    let jobs = Arc::new(std::sync::Mutex::new(jobs));
     let next = Arc::new(AtomicU64::new(0));
     let delivered = Arc::new(AtomicU64::new(0));
     let me = std::process::id();
@@ -132,7 +131,7 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
                     "(request-target): post {path}\nhost: {host}\ndate: {date}\ndigest: {digest}"
                 );
                 let (answer, signed) = tokio::sync::oneshot::channel();
-                if jobs.lock().map_err(|_| ()).and_then(|j| j.send((signing, answer)).map_err(|_| ())).is_err() {
+                if jobs.send((signing, answer)).is_err() {
                     break;
                 }
                 let Ok(signature) = signed.await else { continue };
