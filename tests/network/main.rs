@@ -664,7 +664,7 @@ async fn pictures_are_mirrored(c: &TestNode, c_token: &str, c_admin: &User, b: &
     };
     let mut update: UpdateInput =
         serde_json::from_value(json!({"kind": "news", "body": "Loaded the truck"})).unwrap();
-    update.photos = vec![missing, photo.clone()];
+    update.photos = vec![missing.clone(), photo.clone()];
     c.app()
         .post_update(c_admin, "new-listing", update)
         .await
@@ -697,6 +697,29 @@ async fn pictures_are_mirrored(c: &TestNode, c_token: &str, c_admin: &User, b: &
         "the photo C cannot serve is left out"
     );
     let b_photo = &mirrored.photos[0];
+    // Once C serves it (restored from a backup, say), B fetches the update again and copies
+    // it too, without anything changing on C: a missing picture is asked for again.
+    let restored = jpeg_with_marker(300, 200);
+    std::fs::write(
+        c.settings.config.data_dir.join("media").join(&missing.name),
+        &restored,
+    )
+    .unwrap();
+    until(
+        "the photo C could not serve reaches B once C serves it",
+        || async {
+            b.store()
+                .update_by_id(mirrored.id)
+                .await
+                .unwrap()
+                .is_some_and(|u| u.photos.len() == 2)
+        },
+    )
+    .await;
+    let again = b.store().update_by_id(mirrored.id).await.unwrap().unwrap();
+    assert_eq!(again.photos[1].name, b_photo.name, "the order is C's");
+    assert_eq!((again.photos[0].width, again.photos[0].height), (300, 200));
+    assert_eq!(again.body, mirrored.body);
     assert_eq!(b_photo.alt, "Generators in the truck");
     assert_ne!(b_photo.name, photo.name, "B keeps its own copy");
     assert_eq!((b_photo.width, b_photo.height), (photo.width, photo.height));

@@ -105,9 +105,18 @@ async fn trust_across_nodes_on(backend: Backend) {
         copy(&b, "medics", &c).await.is_some()
     })
     .await;
-    until("the listing reaches A", || async {
-        copy(&a, "medics", &c).await.is_some()
-    })
+    until_or_explain(
+        "the listing reaches A",
+        || async { copy(&a, "medics", &c).await.is_some() },
+        || async {
+            queues_and_peers(&[
+                ("A", &a, a_token.as_str()),
+                ("B", &b, b_token.as_str()),
+                ("C", &c, c_token.as_str()),
+            ])
+            .await
+        },
+    )
     .await;
     let acct = format!("medics@{c_dom}");
     set_policy(&a, &a_token, std::slice::from_ref(&b_dom), &[]).await;

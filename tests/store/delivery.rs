@@ -148,7 +148,10 @@ pub async fn fan_out_queues_each_delivery_inbox_once(store: &dyn Store, fed: &dy
     for d in &claimed {
         assert_eq!(d.activity_id, "https://me.example/a/1");
         assert_eq!(d.actor, local);
-        assert_eq!(d.body, r#"{"id":"https://me.example/a/1","type":"Create"}"#);
+        assert_eq!(
+            &*d.body,
+            r#"{"id":"https://me.example/a/1","type":"Create"}"#
+        );
         assert_eq!(d.host, hromada_store::inbox_host(&d.inbox));
         assert_eq!(d.attempts, 0);
     }
@@ -314,6 +317,19 @@ pub async fn finishing_a_batch_records_results_and_hosts(
     assert_eq!(fed.host_state("down.example").await.unwrap(), Some(down));
     let ok = fed.host_state("ok.example").await.unwrap().unwrap();
     assert_eq!((ok.consecutive_failures, ok.last_success_at), (0, Some(t0)));
+    // A healthy host's last success moves on to the minute, not with every batch.
+    for (answered_at, stored) in [
+        (t0 + Duration::seconds(30), t0),
+        (t0 + Duration::seconds(61), t0 + Duration::seconds(61)),
+    ] {
+        let answered = FinishedDeliveries {
+            answered: vec![("ok.example".into(), answered_at)],
+            ..Default::default()
+        };
+        fed.finish_deliveries(&answered).await.unwrap();
+        let ok = fed.host_state("ok.example").await.unwrap().unwrap();
+        assert_eq!(ok.last_success_at, Some(stored));
+    }
     // back.example answered: its failures reset (the last error stays to be read), and its
     // waiting deliveries are due at once, with their attempts counted.
     let back = fed.host_state("back.example").await.unwrap().unwrap();

@@ -76,6 +76,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         peers::purge_domain_takes_everything_of_it,
         peers::unfollowing_forgets_what_only_that_peer_brought,
         peers::deleting_a_remote_listing_spares_local_ones,
+        peers::missing_pictures_are_rescheduled_until_forgotten,
         federation::follow_requests_are_pending_follows_oldest_first,
         federation::inbox_items_page_newest_first,
         federation::concurrent_writes_each_get_their_own_outcome,

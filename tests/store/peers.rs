@@ -4,8 +4,8 @@
 use chrono::Duration;
 use hromada_domain::{Initiative, NeedStatus, Urgency};
 use hromada_store::{
-    Audience, DeliveryStatus, FedWrite, FederationStore, LocalActor, NewActivity, Peer, PeerState,
-    PeerUpdate, Store, Target,
+    Audience, DeliveryStatus, FedWrite, FederationStore, LocalActor, MissingPictures, NewActivity,
+    Peer, PeerState, PeerUpdate, Store, Target,
 };
 
 use crate::support::{initiative, need, now};
@@ -343,4 +343,59 @@ pub async fn peer_updates_touch_only_their_columns(_: &dyn Store, fed: &dyn Fede
     );
     assert!(fed.delete_peer_if_unfollowed("b.example").await.unwrap());
     assert_eq!(fed.peer("b.example").await.unwrap(), None);
+}
+
+pub async fn missing_pictures_are_rescheduled_until_forgotten(
+    _: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let t = now();
+    let (a, b) = (
+        "https://c.example/initiatives/a",
+        "https://c.example/updates/b",
+    );
+    fed.note_missing_pictures(a, t - Duration::minutes(5), t - Duration::minutes(1))
+        .await
+        .unwrap();
+    fed.note_missing_pictures(b, t, t + Duration::minutes(1))
+        .await
+        .unwrap();
+    // Noting it again keeps the row as it was: its schedule runs on.
+    fed.note_missing_pictures(a, t, t + Duration::hours(1))
+        .await
+        .unwrap();
+    let due = fed.due_missing_pictures(t, 10).await.unwrap();
+    assert_eq!(
+        due,
+        vec![MissingPictures {
+            object_url: a.into(),
+            attempts: 0,
+            noted_at: t - Duration::minutes(5),
+            due_at: t - Duration::minutes(1),
+        }],
+        "only what is due"
+    );
+    fed.reschedule_missing_pictures(a, Some(t + Duration::minutes(10)))
+        .await
+        .unwrap();
+    let later = t + Duration::minutes(30);
+    let due = fed.due_missing_pictures(later, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|m| (m.object_url.as_str(), m.attempts, m.due_at))
+            .collect::<Vec<_>>(),
+        vec![
+            (b, 0, t + Duration::minutes(1)),
+            (a, 1, t + Duration::minutes(10))
+        ],
+        "an attempt is counted, earliest due first"
+    );
+    assert_eq!(fed.due_missing_pictures(later, 1).await.unwrap().len(), 1);
+    fed.reschedule_missing_pictures(a, None).await.unwrap();
+    fed.reschedule_missing_pictures("https://c.example/never-noted", None)
+        .await
+        .unwrap();
+    let due = fed.due_missing_pictures(later, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].object_url, b, "a forgotten object is not due again");
 }

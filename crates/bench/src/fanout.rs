@@ -3,7 +3,7 @@
 //! count what arrives and answer 202. Held against the bare RSA signing rate of the
 //! implementation the node signs with (aws-lc-rs), per CPU-second on both sides (the sinks
 //! share the cores with the node), next to a bare signed fan-out built here with the same
-//! library (sign off the async workers + POST with keep-alive), run in its own process and
+//! library (one thread per core signing and POSTing with keep-alive), run in its own process and
 //! measured the same way, so the table shows what the least code reaches on this machine; the
 //! `rsa` crate's rate is shown for reference.
 
@@ -80,81 +80,94 @@ async fn start_sinks(n: usize, seen: Arc<Seen>) -> anyhow::Result<Vec<u16>> {
 /// The bare signed fan-out, run by `hromada-bench bare-fanout` in its own process so that its
 /// CPU is counted like the node's (the sinks stay in this one): signs like the node does
 /// (draft-cavage over request-target, host, date, digest; the digest once, as the node does per
-/// activity) with aws-lc-rs on one thread per core fed through one queue, and POSTs with a
-/// keep-alive reqwest client, `in_flight` at a time. Prints
+/// activity) with aws-lc-rs and POSTs with a keep-alive reqwest client, `in_flight` at a time,
+/// on one thread per core that signs and sends its own share of the hosts (each with a
+/// single-threaded runtime and a client of its own, as the node's delivery lanes). Prints
 /// `delivered cpu_ns system_ns wall_ns`.
 pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyhow::Result<()> {
     anyhow::ensure!(!ports.is_empty(), "no sink ports");
     let key = Arc::new(sig::RemoteActor::generate(0)?);
-    let (jobs, queue) =
-        std::sync::mpsc::channel::<(String, tokio::sync::oneshot::Sender<Vec<u8>>)>();
-    let queue = Arc::new(std::sync::Mutex::new(queue));
-    let threads = std::thread::available_parallelism().map_or(2, |p| p.get());
-    for _ in 0..threads {
-        let (queue, key) = (queue.clone(), key.clone());
-        std::thread::spawn(move || {
-            while let Ok((message, answer)) = queue
-                .lock()
-                .map_err(|_| ())
-                .and_then(|q| q.recv().map_err(|_| ()))
-            {
-                if let Ok(signature) = key.sign(message.as_bytes()) {
-                    let _ = answer.send(signature);
-                }
-            }
-        });
-    }
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()?;
     let body = bytes::Bytes::from_static(br#"{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","id":"http://localhost/x","actor":"http://localhost/a","object":{"type":"Note","content":"bench"}}"#);
     let digest: Arc<str> = format!("SHA-256={}", BASE64.encode(Sha256::digest(&body))).into();
-    let next = Arc::new(AtomicU64::new(0));
+    let lanes = std::thread::available_parallelism().map_or(2, |p| p.get());
+    let per_lane = in_flight.div_ceil(lanes).max(1);
     let delivered = Arc::new(AtomicU64::new(0));
     let me = std::process::id();
     let ((user0, system0), start) = (crate::proc::user_and_system_time(me), Instant::now());
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..in_flight.max(1) {
-        let (client, body, digest, jobs) =
-            (client.clone(), body.clone(), digest.clone(), jobs.clone());
-        let (ports, next, delivered) = (ports.to_vec(), next.clone(), delivered.clone());
-        tasks.spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed) as usize;
-                if n >= count || start.elapsed() > Duration::from_secs(120) {
-                    break;
-                }
-                let host = format!("localhost:{}", ports[n % ports.len()]);
-                let path = format!("/inbox/bare-{n}");
-                let date = httpdate::fmt_http_date(SystemTime::now());
-                let signing = format!(
-                    "(request-target): post {path}\nhost: {host}\ndate: {date}\ndigest: {digest}"
-                );
-                let (answer, signed) = tokio::sync::oneshot::channel();
-                if jobs.send((signing, answer)).is_err() {
-                    break;
-                }
-                let Ok(signature) = signed.await else { continue };
-                let header = format!(
-                    r#"keyId="http://localhost/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{}""#,
-                    BASE64.encode(signature)
-                );
-                let sent = client
-                    .post(format!("http://{host}{path}"))
-                    .header("date", date)
-                    .header("digest", &*digest)
-                    .header("signature", header)
-                    .header("content-type", "application/activity+json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                if sent.is_ok_and(|r| r.status().is_success()) {
-                    delivered.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
-    }
-    while tasks.join_next().await.is_some() {}
+    let threads: Vec<_> = (0..lanes)
+        .map(|lane| {
+            // A host's deliveries all go to one lane, as in the node.
+            let work: Arc<Vec<usize>> = Arc::new(
+                (0..count)
+                    .filter(|n| (n % ports.len()) % lanes == lane)
+                    .collect(),
+            );
+            let (key, body, digest, delivered) =
+                (key.clone(), body.clone(), digest.clone(), delivered.clone());
+            let ports = ports.to_vec();
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let client = reqwest::Client::builder()
+                        .timeout(Duration::from_secs(10))
+                        .build()?;
+                    let next = Arc::new(AtomicU64::new(0));
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for _ in 0..per_lane {
+                        let (client, body, digest, key) =
+                            (client.clone(), body.clone(), digest.clone(), key.clone());
+                        let (ports, work, next, delivered) =
+                            (ports.clone(), work.clone(), next.clone(), delivered.clone());
+                        tasks.spawn(async move {
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                                if i >= work.len() || start.elapsed() > Duration::from_secs(120) {
+                                    break;
+                                }
+                                let n = work[i];
+                                let host = format!("localhost:{}", ports[n % ports.len()]);
+                                let path = format!("/inbox/bare-{n}");
+                                let date = httpdate::fmt_http_date(SystemTime::now());
+                                let signing = format!(
+                                    "(request-target): post {path}\nhost: {host}\ndate: {date}\ndigest: {digest}"
+                                );
+                                let Ok(signature) = key.sign(signing.as_bytes()) else {
+                                    continue;
+                                };
+                                let header = format!(
+                                    r#"keyId="http://localhost/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{}""#,
+                                    BASE64.encode(signature)
+                                );
+                                let sent = client
+                                    .post(format!("http://{host}{path}"))
+                                    .header("date", date)
+                                    .header("digest", &*digest)
+                                    .header("signature", header)
+                                    .header("content-type", "application/activity+json")
+                                    .body(body.clone())
+                                    .send()
+                                    .await;
+                                if sent.is_ok_and(|r| r.status().is_success()) {
+                                    delivered.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        });
+                    }
+                    while tasks.join_next().await.is_some() {}
+                    Ok(())
+                })
+            })
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        threads.into_iter().try_for_each(|t| {
+            t.join()
+                .map_err(|_| anyhow::anyhow!("a sender thread panicked"))?
+        })
+    })
+    .await??;
     let (user, system) = crate::proc::user_and_system_time(me);
     println!(
         "{} {} {} {}",
@@ -284,7 +297,7 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
             Row::new(
                 "fan-out",
                 format!(
-                    "baseline: bare signed fan-out in its own process to {} shared inboxes (aws-lc-rs on one thread per core + reqwest keep-alive, 16 in flight)",
+                    "baseline: bare signed fan-out in its own process to {} shared inboxes (one thread per core signing and sending its hosts' share with aws-lc-rs and reqwest keep-alive, 16 in flight)",
                     grouped(f.count as f64)
                 ),
                 format!("{} deliveries per sender CPU-s", grouped(bare_per_cpu)),

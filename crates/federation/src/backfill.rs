@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use hromada_domain::InitiativeStatus;
-use hromada_store::{LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery};
+use hromada_store::{
+    FedWrite, LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery, StoreError,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -20,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::actors::group;
 use crate::fetch::same_origin;
 use crate::http::{ap_json, json_error};
+use crate::inbox::relay;
 use crate::network::{ingest, with_listing};
 use crate::objects::{event_object, need_note, update_note};
 use crate::publish::{event_item, need_item, served_dates, update_item};
@@ -220,8 +223,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
 }
 
 async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
-    if let Err(e) = ingest(inner, item, source, peer).await {
-        tracing::info!(error = %e, "backfill: listing not taken");
+    if !take(inner, item, source, peer).await {
         return;
     }
     for object in item
@@ -230,10 +232,39 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
         .into_iter()
         .flatten()
     {
-        if let Err(e) = ingest(inner, object, source, peer).await {
-            tracing::info!(error = %e, "backfill: object not taken");
+        take(inner, object, source, peer).await;
+    }
+}
+
+/// Takes one listing or object of a page and, when that changed something here, relays it
+/// like one that was delivered: the page may bring a listing just before its origin's own
+/// delivery, which then changes nothing and would never be relayed. `false` when refused.
+async fn take(inner: &Inner, doc: &Value, source: &str, peer: &str) -> bool {
+    match ingest(inner, doc, source, peer).await {
+        Ok(true) => {
+            if let Some(id) = doc.get("id").and_then(Value::as_str)
+                && let Err(e) = relay_now(inner, id, peer).await
+            {
+                tracing::warn!(object = %id, error = %e, "backfill: relaying failed");
+            }
+            true
+        }
+        Ok(false) => true,
+        Err(e) => {
+            tracing::info!(error = %e, "backfill: not taken");
+            false
         }
     }
+}
+
+async fn relay_now(inner: &Inner, id: &str, peer: &str) -> Result<(), StoreError> {
+    let mut write = FedWrite::default();
+    relay(inner, id, peer, &mut write).await?;
+    if !write.activities.is_empty() {
+        inner.fed.apply(&write).await?;
+        inner.queued.notify_one();
+    }
+    Ok(())
 }
 
 /// Moves the peer's backfill on from the page just read, unless the row moved meanwhile (the

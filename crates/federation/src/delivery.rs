@@ -2,12 +2,14 @@
 //! the queue to admins.
 //!
 //! The worker claims due deliveries from the database in batches with a lease (so several
-//! processes can share one PostgreSQL), sends each through [`HttpSigner::send_activity`], at
-//! most `delivery_concurrency` at a time and `per_host_concurrency` per host, and hands the
-//! outcome to one recorder task, which writes the results of everything that finished
-//! meanwhile in one transaction. A fan-out to thousands of inboxes thus costs one claim query
-//! per few hundred deliveries and one write per batch of results, and the activity's body is
-//! parsed, digested and its key looked up once per batch, not per inbox.
+//! processes can share one PostgreSQL), hands each batch to the delivery lanes (`lanes.rs`,
+//! a host always to the same lane), which sign and send each through
+//! [`HttpSigner::send_activity`], at most `delivery_concurrency` at a time and
+//! `per_host_concurrency` per host; the outcomes go to one recorder task, which writes the
+//! results of everything that finished meanwhile in one transaction. A fan-out to thousands of
+//! inboxes thus costs one claim query per few hundred deliveries and one write per batch of
+//! results, and the activity's body is read, parsed, digested and its key looked up once per
+//! batch, not per inbox.
 //!
 //! Failures are retried with exponential backoff for days; a permanent 4xx is not retried; a
 //! host that keeps failing is marked unreachable and only probed, less and less often, until it
@@ -30,11 +32,11 @@ use hromada_store::{
 };
 use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::Inner;
+use crate::lanes::{Job, Lane, Lanes};
 use crate::signing::{OutgoingBody, SendOutcome, SigningKey};
 use crate::urls::Urls;
 
@@ -85,7 +87,19 @@ struct Ready {
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
     let limits = &inner.settings.limits;
     let concurrency = limits.delivery_concurrency.max(1);
-    let sending = Arc::new(Semaphore::new(concurrency));
+    let lanes = match Lanes::start(concurrency, || {
+        crate::fetch::client(
+            inner.fetcher.user_agent(),
+            limits.request_timeout,
+            inner.settings.allow_private_networks,
+        )
+    }) {
+        Ok(lanes) => lanes,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the delivery threads; nothing is delivered");
+            return;
+        }
+    };
     // Deliveries claimed and not yet sent: enough that per-host limits never leave the
     // senders idle, few enough that a lease does not run out while they wait.
     let in_hand = (concurrency * 16).clamp(64, 1024);
@@ -94,12 +108,10 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
     let probing: Probing = Arc::default();
     let (results, results_rx) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record(inner.clone(), results_rx, probing.clone()));
-    let mut in_flight = JoinSet::new();
     let mut last_purge = tokio::time::Instant::now();
     // The last claim found fewer than it asked for: wait for news before asking again.
     let mut drained = false;
     loop {
-        while in_flight.try_join_next().is_some() {}
         if shutdown.is_cancelled() {
             break;
         }
@@ -116,7 +128,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         }
         let free = claimed_slots.available_permits();
         // One query per batch: while much is in hand, let it drain before claiming more.
-        let wanted = if in_flight.is_empty() { 1 } else { in_hand / 2 };
+        let wanted = if free == in_hand { 1 } else { in_hand / 2 };
         if !drained && free >= wanted {
             let claimed_at = Instant::now();
             let now = Utc::now();
@@ -143,7 +155,8 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                     }
                 };
                 let mut ready: HashMap<String, Arc<Result<Ready, String>>> = HashMap::new();
-                for mut d in batch {
+                let mut jobs: Vec<Vec<Job>> = (0..lanes.count()).map(|_| Vec::new()).collect();
+                for d in batch {
                     let activity = match ready.get(&d.activity_id) {
                         Some(r) => r.clone(),
                         None => {
@@ -152,9 +165,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                             r
                         }
                     };
-                    // Prepared once above; the copy in every claimed row is not needed any more.
-                    d.body = String::new();
-                    let Ok(claimed) = claimed_slots.clone().acquire_owned().await else {
+                    let Ok(claimed) = claimed_slots.clone().try_acquire_owned() else {
                         break;
                     };
                     let blocked = blocks
@@ -166,43 +177,53 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                             Arc::new(Semaphore::new(limits.per_host_concurrency.max(1)))
                         })
                         .clone();
-                    let (inner, sending, probing, results) = (
-                        inner.clone(),
-                        sending.clone(),
-                        probing.clone(),
-                        results.clone(),
-                    );
-                    in_flight.spawn(async move {
-                        let _claimed = claimed;
-                        let outcome = if blocked {
-                            Outcome::Blocked
-                        } else if let Some(probe) = waiting(&probing, &d.host, claimed_at) {
-                            Outcome::Postponed(probe)
-                        } else {
-                            // The host's turn first, then a sender: a delivery waiting for its
-                            // host does not keep others from being sent.
-                            let Ok(_host) = host_slots.acquire_owned().await else {
-                                return;
+                    let (inner, probing, results) =
+                        (inner.clone(), probing.clone(), results.clone());
+                    let lane = lanes.of_host(&d.host);
+                    jobs[lane].push(Box::new(move |lane: Lane| {
+                        Box::pin(async move {
+                            let _claimed = claimed;
+                            let outcome = if blocked {
+                                Outcome::Blocked
+                            } else if let Some(probe) = waiting(&probing, &d.host, claimed_at) {
+                                Outcome::Postponed(probe)
+                            } else {
+                                // The host's turn first, then a sender: a delivery waiting for
+                                // its host does not keep others from being sent.
+                                let Ok(_host) = host_slots.acquire_owned().await else {
+                                    return;
+                                };
+                                let Ok(_sender) = lane.sending.clone().acquire_owned().await
+                                else {
+                                    return;
+                                };
+                                // A send that could outlast the lease might overlap another
+                                // process's send of the same delivery once it takes the
+                                // expired lease: leave it to that one.
+                                let timeout =
+                                    chrono::Duration::from_std(inner.settings.limits.request_timeout);
+                                if Utc::now() + timeout.unwrap_or_default() >= lease_until {
+                                    tracing::info!(activity = %d.activity_id, inbox = %d.inbox, "lease too short to send; left for the next claim");
+                                    return;
+                                }
+                                Outcome::Sent(send(&inner, &lane, &d, &activity).await)
                             };
-                            let Ok(_sender) = sending.acquire_owned().await else {
-                                return;
-                            };
-                            // A send that could outlast the lease might overlap another process's
-                            // send of the same delivery once it takes the expired lease: leave it
-                            // to that one.
-                            let timeout = chrono::Duration::from_std(inner.settings.limits.request_timeout);
-                            if Utc::now() + timeout.unwrap_or_default() >= lease_until {
-                                tracing::info!(activity = %d.activity_id, inbox = %d.inbox, "lease too short to send; left for the next claim");
-                                return;
-                            }
-                            Outcome::Sent(send(&inner, &d, &activity).await)
-                        };
-                        let _ = results.send(Attempt {
-                            delivery: d,
-                            outcome,
-                            at: Utc::now(),
-                        });
-                    });
+                            let _ = results.send(Attempt {
+                                delivery: d,
+                                outcome,
+                                at: Utc::now(),
+                            });
+                        })
+                    }));
+                }
+                for (lane, jobs) in jobs.into_iter().enumerate() {
+                    if !lanes.run(lane, jobs) {
+                        // Their claims come back after the lease.
+                        tracing::error!(
+                            lane,
+                            "a delivery thread is gone; its deliveries wait for their lease"
+                        );
+                    }
                 }
                 continue;
             }
@@ -218,11 +239,12 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         }
     }
     // Give in-flight sends a moment; whatever does not finish is retried after its lease.
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        while in_flight.join_next().await.is_some() {}
-    })
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        claimed_slots.acquire_many(in_hand as u32),
+    )
     .await;
-    in_flight.shutdown().await;
+    drop(lanes);
     // The recorder writes what finished, then stops when the last sender is gone.
     drop(results);
     if tokio::time::timeout(Duration::from_secs(10), recorder)
@@ -271,11 +293,16 @@ async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, String> {
             actor_id,
             keypair,
         },
-        body: OutgoingBody::new(Bytes::from(d.body.clone())),
+        body: OutgoingBody::new(Bytes::copy_from_slice(d.body.as_bytes())),
     })
 }
 
-async fn send(inner: &Inner, d: &Delivery, activity: &Result<Ready, String>) -> SendOutcome {
+async fn send(
+    inner: &Inner,
+    lane: &Lane,
+    d: &Delivery,
+    activity: &Result<Ready, String>,
+) -> SendOutcome {
     let ready = match activity {
         Ok(r) => r,
         Err(why) => return SendOutcome::Refused(why.clone()),
@@ -286,7 +313,13 @@ async fn send(inner: &Inner, d: &Delivery, activity: &Result<Ready, String>) -> 
     };
     inner
         .signer
-        .send_activity(&ready.key, &d.activity_id, &ready.body, &inbox)
+        .send_activity(
+            &lane.client,
+            &ready.key,
+            &d.activity_id,
+            &ready.body,
+            &inbox,
+        )
         .await
 }
 
@@ -473,7 +506,7 @@ fn host_failed(host: &mut HostState, now: DateTime<Utc>, error: &str, limits: &c
 }
 
 /// `base · 2^(attempt-1)`, at most `max`, with up to 10 % jitter so retries spread out.
-fn backoff(attempt: i32, base: Duration, max: Duration) -> chrono::Duration {
+pub(crate) fn backoff(attempt: i32, base: Duration, max: Duration) -> chrono::Duration {
     let exp = attempt.clamp(1, 30) - 1;
     let delay = base.saturating_mul(1u32 << exp.min(20)).min(max);
     let jitter = delay.mul_f64(rand::random::<f64>() * 0.1);

@@ -107,6 +107,11 @@ impl Fetcher {
         }
     }
 
+    /// The User-Agent of every request this node makes.
+    pub(crate) fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
     /// GETs an ActivityPub document, signed as the instance actor (so servers in
     /// authorized-fetch mode answer), following at most `max_redirects` checked redirects.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {

@@ -719,7 +719,7 @@ async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<bool, Res
 
 /// Announces a listing that changed here to the peers that follow this node, except the one
 /// it came from and its origin. Changed-only, so a cycle of relaying nodes dies out.
-async fn relay(
+pub(crate) async fn relay(
     inner: &Inner,
     object_id: &str,
     from: &str,

@@ -27,7 +27,9 @@ mod inbox_cache;
 mod inbox_views;
 mod jobs;
 mod keys;
+mod lanes;
 mod mirror;
+mod missing_pictures;
 mod network;
 mod objects;
 mod peers;
@@ -207,7 +209,7 @@ impl Federation {
         let timeout = settings.limits.request_timeout;
         let client = fetch::client(&user_agent, timeout, settings.allow_private_networks)
             .map_err(|e| FederationError::Config(format!("HTTP client: {e}")))?;
-        let signer = AwsLcSigner::new(client.clone(), settings.allow_private_networks, timeout);
+        let signer = AwsLcSigner::new(settings.allow_private_networks, timeout);
         Ok(Self::with_signer(
             settings,
             urls,
@@ -278,9 +280,10 @@ impl Federation {
     pub fn spawn_workers(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let publisher = tokio::spawn(publish::run(self.inner.clone(), shutdown.clone()));
         let deliverer = tokio::spawn(delivery::run(self.inner.clone(), shutdown.clone()));
-        let backfiller = tokio::spawn(backfill::run(self.inner.clone(), shutdown));
+        let backfiller = tokio::spawn(backfill::run(self.inner.clone(), shutdown.clone()));
+        let pictures = tokio::spawn(missing_pictures::run(self.inner.clone(), shutdown));
         tokio::spawn(async move {
-            let _ = tokio::join!(publisher, deliverer, backfiller);
+            let _ = tokio::join!(publisher, deliverer, backfiller, pictures);
         })
     }
 

@@ -21,6 +21,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::fetch::{FetchError, same_origin};
+use crate::mirror::LeftOut;
 use crate::{Inner, mirror};
 
 /// Longest Markdown taken from a remote listing (the domain's limit for descriptions).
@@ -134,25 +135,95 @@ pub(crate) fn is_directory_doc(doc: &Value) -> bool {
     doc.get("listing").is_some() || doc.get("listingItem").is_some()
 }
 
+/// Which copy of an object is taken over the one stored here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Only a newer one (`updated_at`): deliveries, relays and backfill.
+    IfNewer,
+    /// The same or a newer one: the object fetched again for the pictures it lacks here.
+    AgainForPictures,
+}
+
+impl Settle {
+    /// Whether a copy updated at `new` replaces the stored one updated at `stored`.
+    fn replaces(self, stored: DateTime<Utc>, new: DateTime<Utc>) -> bool {
+        match self {
+            Settle::IfNewer => new > stored,
+            Settle::AgainForPictures => new >= stored,
+        }
+    }
+}
+
+/// What taking a copy in did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Taken {
+    /// Something changed here (only then is it relayed further).
+    pub changed: bool,
+    /// A picture of it could not be fetched now; it is fetched again later
+    /// (`missing_pictures.rs`).
+    pub pictures_missing: bool,
+}
+
 /// Takes in a `Group` with `listing` or an object with `listingItem` that came from `source`
 /// and reached this node through the followed peer `via` (recorded, so that unfollowing it
 /// removes what only it brought). Returns whether anything changed here (only then is it
-/// relayed further).
+/// relayed further). An object stored without a picture its origin could not serve now is
+/// noted, to be fetched again later.
 pub(crate) async fn ingest(
     inner: &Inner,
     doc: &Value,
     source: &str,
     via: &str,
 ) -> Result<bool, IngestError> {
+    take(inner, doc, source, Some(via), Settle::IfNewer)
+        .await
+        .map(|taken| taken.changed)
+}
+
+/// Takes in an object fetched again from `source` (its own URL) for the pictures it lacks
+/// here: the copy is taken even when it is not newer, and nothing is noted (the caller
+/// reschedules).
+pub(crate) async fn ingest_again_for_pictures(
+    inner: &Inner,
+    doc: &Value,
+    source: &str,
+) -> Result<Taken, IngestError> {
+    take(inner, doc, source, None, Settle::AgainForPictures).await
+}
+
+async fn take(
+    inner: &Inner,
+    doc: &Value,
+    source: &str,
+    via: Option<&str>,
+    settle: Settle,
+) -> Result<Taken, IngestError> {
     let id = str_of(doc, "id").ok_or_else(|| IngestError::Invalid("no id".into()))?;
     check_origin(inner, id, source)?;
+    let taken = take_object(inner, doc, id, source, via, settle).await?;
+    if taken.pictures_missing && settle == Settle::IfNewer {
+        crate::missing_pictures::note(inner, id).await;
+    }
+    Ok(taken)
+}
+
+async fn take_object(
+    inner: &Inner,
+    doc: &Value,
+    id: &str,
+    source: &str,
+    via: Option<&str>,
+    settle: Settle,
+) -> Result<Taken, IngestError> {
     if doc.get("listing").is_some() {
-        let changed = ingest_group(inner, doc, id).await?;
-        inner.fed.add_listing_source(remote_id(id), via).await?;
-        return Ok(changed);
+        let taken = ingest_group(inner, doc, id, settle).await?;
+        if let Some(via) = via {
+            inner.fed.add_listing_source(remote_id(id), via).await?;
+        }
+        return Ok(taken);
     }
     let Some(item) = doc.get("listingItem") else {
-        return Ok(false);
+        return Ok(Taken::default());
     };
     let owner_url = str_of(doc, "attributedTo")
         .ok_or_else(|| IngestError::Invalid("an item without attributedTo".into()))?;
@@ -168,7 +239,12 @@ pub(crate) async fn ingest(
                     fetched.url
                 )));
             }
-            ingest_group(inner, &fetched.json, owner_url).await?;
+            if ingest_group(inner, &fetched.json, owner_url, Settle::IfNewer)
+                .await?
+                .pictures_missing
+            {
+                crate::missing_pictures::note(inner, owner_url).await;
+            }
             inner
                 .store
                 .initiative_by_id(remote_id(owner_url))
@@ -176,7 +252,9 @@ pub(crate) async fn ingest(
                 .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?
         }
     };
-    inner.fed.add_listing_source(owner.id, via).await?;
+    if let Some(via) = via {
+        inner.fed.add_listing_source(owner.id, via).await?;
+    }
     let data = item.get("data").cloned().unwrap_or(Value::Null);
     let origin_base = base_of(id);
     let bad = |e: serde_json::Error| IngestError::Invalid(e.to_string());
@@ -187,15 +265,19 @@ pub(crate) async fn ingest(
             need.initiative_id = owner.id;
             need.description = clip(&need.description);
             let need = &need;
-            stored_once(|| async move {
+            let changed = stored_once(|| async move {
                 match inner.store.need_by_id(need.id).await? {
                     Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                    Some(old) if old.updated_at >= need.updated_at => Ok(false),
+                    Some(old) if !settle.replaces(old.updated_at, need.updated_at) => Ok(false),
                     Some(_) => Ok(inner.store.update_need(need).await.map(|_| true)?),
                     None => Ok(inner.store.insert_need(need).await.map(|_| true)?),
                 }
             })
-            .await
+            .await?;
+            Ok(Taken {
+                changed,
+                pictures_missing: false,
+            })
         }
         Some("update") => {
             let mut update: Update = serde_json::from_value(data).map_err(bad)?;
@@ -206,7 +288,7 @@ pub(crate) async fn ingest(
                 .map(|n| remote_id(&format!("{origin_base}/needs/{n}")));
             update.body = clip(&update.body);
             if inner.store.is_tombstoned(update.id).await? {
-                return Ok(false);
+                return Ok(Taken::default());
             }
             if let Some(n) = update.need_id
                 && inner.store.need_by_id(n).await?.is_none()
@@ -218,17 +300,25 @@ pub(crate) async fn ingest(
                 let old = inner.store.update_by_id(update.id).await?;
                 match &old {
                     Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
-                    Some(old) if old.updated_at >= update.updated_at => return Ok(false),
+                    Some(old) if !settle.replaces(old.updated_at, update.updated_at) => {
+                        return Ok(Taken::default());
+                    }
                     _ => {}
                 }
+                let (photos, pictures_missing) =
+                    mirror_photos(inner, &update.photos, origin_base, owner_url).await;
                 let local = Update {
-                    photos: mirror_photos(inner, &update.photos, origin_base, owner_url).await,
+                    photos,
                     ..update.clone()
                 };
                 match old {
-                    Some(_) => Ok(inner.store.update_update(&local).await.map(|_| true)?),
-                    None => Ok(inner.store.insert_update(&local).await.map(|_| true)?),
+                    Some(_) => inner.store.update_update(&local).await?,
+                    None => inner.store.insert_update(&local).await?,
                 }
+                Ok(Taken {
+                    changed: true,
+                    pictures_missing,
+                })
             })
             .await
         }
@@ -241,17 +331,21 @@ pub(crate) async fn ingest(
             event.beneficiaries.truncate(MAX_BENEFICIARIES);
             event.description = clip(&event.description);
             let event = &event;
-            stored_once(|| async move {
+            let changed = stored_once(|| async move {
                 match inner.store.event_by_id(event.id).await? {
                     Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                    Some(old) if old.updated_at >= event.updated_at => Ok(false),
+                    Some(old) if !settle.replaces(old.updated_at, event.updated_at) => Ok(false),
                     Some(_) => Ok(inner.store.update_event(event, None).await.map(|_| true)?),
                     None => Ok(inner.store.insert_event(event).await.map(|_| true)?),
                 }
             })
-            .await
+            .await?;
+            Ok(Taken {
+                changed,
+                pictures_missing: false,
+            })
         }
-        _ => Ok(false),
+        _ => Ok(Taken::default()),
     }
 }
 
@@ -311,7 +405,12 @@ fn check_origin(inner: &Inner, id: &str, source: &str) -> Result<(), IngestError
     Ok(())
 }
 
-async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, IngestError> {
+async fn ingest_group(
+    inner: &Inner,
+    doc: &Value,
+    id: &str,
+    settle: Settle,
+) -> Result<Taken, IngestError> {
     if doc.get("type").and_then(Value::as_str) != Some("Group") {
         return Err(IngestError::Invalid("a listing must be a Group".into()));
     }
@@ -351,29 +450,37 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
         let old = inner.store.initiative_by_id(initiative.id).await?;
         match &old {
             Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
-            Some(old) if old.updated_at >= initiative.updated_at => return Ok(false),
+            Some(old) if !settle.replaces(old.updated_at, initiative.updated_at) => {
+                return Ok(Taken::default());
+            }
             _ => {}
         }
         // Both pictures at once: each fetch may take up to the request timeout (decoding takes
         // turns in `hromada-media`, so memory does not add up).
         let picture = |key: &'static str, size| async move {
             let url = mirror::image_url(doc.get(key))?;
-            mirror::copy(inner, url, id, "", size).await
+            Some(mirror::copy(inner, url, id, "", size).await)
         };
         let (avatar, header) = tokio::join!(
             picture("icon", mirror::Size::Avatar),
             picture("image", mirror::Size::Full)
         );
+        let pictures_missing = [&avatar, &header]
+            .iter()
+            .any(|p| matches!(p, Some(Err(LeftOut::Unavailable))));
         let local = Initiative {
-            avatar,
-            header,
+            avatar: avatar.and_then(Result::ok),
+            header: header.and_then(Result::ok),
             ..initiative.clone()
         };
         match old {
             Some(_) => inner.store.update_initiative(&local, None).await?,
             None => inner.store.insert_initiative(&local, None).await?,
         }
-        Ok(true)
+        Ok(Taken {
+            changed: true,
+            pictures_missing,
+        })
     })
     .await;
     match stored {
@@ -389,38 +496,37 @@ async fn ingest_group(inner: &Inner, doc: &Value, id: &str) -> Result<bool, Inge
 /// the later insert fails with `Conflict`. Reading again then finds the other one's row, and
 /// this copy is settled against it like any stored copy, instead of being refused (a refusal
 /// is a 4xx, which the sender never retries, so the object would be lost here).
-async fn stored_once<F: Future<Output = Result<bool, IngestError>>>(
+async fn stored_once<T, F: Future<Output = Result<T, IngestError>>>(
     mut attempt: impl FnMut() -> F,
-) -> Result<bool, IngestError> {
+) -> Result<T, IngestError> {
     match attempt().await {
         Err(IngestError::Store(StoreError::Conflict(_))) => attempt().await,
         done => done,
     }
 }
 
-/// Local copies of an update's photos, which the origin serves at `/media/{name}`. Photos that
-/// cannot be copied are left out (and logged); the update is taken all the same.
+/// Local copies of an update's photos, which the origin serves at `/media/{name}`, and whether
+/// one of them could not be fetched now. Photos that cannot be copied are left out (and
+/// logged); the update is taken all the same.
 async fn mirror_photos(
     inner: &Inner,
     photos: &[Photo],
     origin_base: &str,
     owner_url: &str,
-) -> Vec<Photo> {
+) -> (Vec<Photo>, bool) {
     // All at once, kept in their order: each fetch may take up to the request timeout.
     let copies = photos.iter().take(MAX_PHOTOS).map(|photo| async move {
         if !Photo::is_valid_name(&photo.name) {
             tracing::warn!(name = %photo.name, "remote photo with an unexpected name, left out");
-            return None;
+            return Err(LeftOut::Refused);
         }
         let url = format!("{origin_base}/media/{}", photo.name);
         let alt: String = photo.alt.chars().take(1_500).collect();
         mirror::copy(inner, &url, owner_url, &alt, mirror::Size::Full).await
     });
-    futures_util::future::join_all(copies)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
+    let copies = futures_util::future::join_all(copies).await;
+    let missing = copies.contains(&Err(LeftOut::Unavailable));
+    (copies.into_iter().flatten().collect(), missing)
 }
 
 /// Descriptions are Markdown rendered by our own renderer; raw HTML in them is cleaned the
@@ -436,6 +542,19 @@ fn sanitize_markdown(markdown: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_fetched_again_for_pictures_replaces_an_equal_one() {
+        let t = Utc::now();
+        let earlier = t - chrono::Duration::seconds(1);
+        assert!(Settle::IfNewer.replaces(earlier, t));
+        assert!(!Settle::IfNewer.replaces(t, t));
+        assert!(Settle::AgainForPictures.replaces(t, t));
+        assert!(
+            !Settle::AgainForPictures.replaces(t, earlier),
+            "never an older copy"
+        );
+    }
 
     #[test]
     fn remote_ids_are_stable_and_not_v4() {
@@ -466,7 +585,7 @@ mod tests {
 
         // A conflict that stays (a handle taken by another listing) is reported, once retried.
         let mut attempts = 0;
-        let stored = stored_once(|| {
+        let stored: Result<bool, _> = stored_once(|| {
             attempts += 1;
             async { Err(StoreError::Conflict("handle".into()).into()) }
         })
@@ -479,7 +598,7 @@ mod tests {
 
         // Other errors are not retried.
         let mut attempts = 0;
-        let stored = stored_once(|| {
+        let stored: Result<bool, _> = stored_once(|| {
             attempts += 1;
             async { Err(IngestError::Invalid("no".into())) }
         })

@@ -102,9 +102,12 @@ pub enum SendOutcome {
 pub trait HttpSigner: Send + Sync + 'static {
     /// A fresh RSA-2048 key pair (PKCS#8 and SubjectPublicKeyInfo PEM).
     async fn generate_keypair(&self) -> Result<Keypair, SignError>;
-    /// Signs `body` (digest, date, host, request target) as `key` and POSTs it to `inbox`.
+    /// Signs `body` (digest, date, host, request target) as `key` and POSTs it to `inbox` with
+    /// `client`. Only for delivery lanes (`lanes.rs`): it signs on the calling thread, which is
+    /// then a lane's own and never one of the async workers that answer requests.
     async fn send_activity(
         &self,
+        client: &reqwest::Client,
         key: &SigningKey,
         activity_id: &str,
         body: &OutgoingBody,
@@ -192,8 +195,6 @@ impl<K> KeyCache<K> {
 
 /// [`HttpSigner`] with aws-lc-rs, sending with reqwest.
 pub struct AwsLcSigner {
-    /// `fetch::client`: no redirects, internal addresses refused at connect time.
-    client: reqwest::Client,
     allow_private_networks: bool,
     timeout: Duration,
     pool: CryptoPool,
@@ -202,11 +203,9 @@ pub struct AwsLcSigner {
 }
 
 impl AwsLcSigner {
-    /// `client` should be `fetch::client` (it refuses internal addresses at connect time);
     /// `allow_private_networks` lets deliveries go to http and loopback URLs (tests, demos).
-    pub fn new(client: reqwest::Client, allow_private_networks: bool, timeout: Duration) -> Self {
+    pub fn new(allow_private_networks: bool, timeout: Duration) -> Self {
         Self {
-            client,
             allow_private_networks,
             timeout,
             pool: CryptoPool::new(),
@@ -215,31 +214,38 @@ impl AwsLcSigner {
         }
     }
 
-    /// Signs a prepared signature on the crypto pool (parsing and caching the key if needed)
-    /// and returns the `Signature` header value.
-    async fn sign(&self, key: &SigningKey, unsigned: Unsigned) -> Result<String, SignError> {
+    /// Signs a prepared signature (parsing and caching the key if needed) and returns the
+    /// `Signature` header value: on the crypto pool, or `here` on a delivery lane's thread.
+    async fn sign(
+        &self,
+        key: &SigningKey,
+        unsigned: Unsigned,
+        here: bool,
+    ) -> Result<String, SignError> {
         let pem = &key.keypair.private_key_pem;
         let cached = self.private_keys.get(&key.key_id, pem);
         let to_parse = cached.is_none().then(|| pem.clone());
         let key_id = key.key_id.clone();
         // Only a freshly parsed key goes into the cache: putting it back after every signature
         // copied its PEM each time.
-        let (fresh, header) = self
-            .pool
-            .run(move || {
-                let (key, fresh) = match cached {
-                    Some(k) => (k, None),
-                    None => {
-                        let k = Arc::new(parse_private_key(&to_parse.unwrap_or_default())?);
-                        (k.clone(), Some(k))
-                    }
-                };
-                let signed = unsigned.sign(key_id, |s| {
-                    sign_with(&key, s.as_bytes()).map(|sig| BASE64.encode(sig))
-                })?;
-                Ok::<_, SignError>((fresh, signed.signature_header()))
-            })
-            .await??;
+        let job = move || {
+            let (key, fresh) = match cached {
+                Some(k) => (k, None),
+                None => {
+                    let k = Arc::new(parse_private_key(&to_parse.unwrap_or_default())?);
+                    (k.clone(), Some(k))
+                }
+            };
+            let signed = unsigned.sign(key_id, |s| {
+                sign_with(&key, s.as_bytes()).map(|sig| BASE64.encode(sig))
+            })?;
+            Ok::<_, SignError>((fresh, signed.signature_header()))
+        };
+        let (fresh, header) = if here {
+            job()?
+        } else {
+            self.pool.run(job).await??
+        };
         if let Some(fresh) = fresh {
             self.private_keys.put(&key.key_id, pem, fresh);
         }
@@ -248,6 +254,7 @@ impl AwsLcSigner {
 
     async fn post(
         &self,
+        client: &reqwest::Client,
         key: &SigningKey,
         body: &OutgoingBody,
         inbox: &Url,
@@ -269,11 +276,10 @@ impl AwsLcSigner {
             .begin_sign("POST", &path_and_query(inbox), signed)
             .map_err(|e| SendError::Refused(e.to_string()))?;
         let header = self
-            .sign(key, unsigned)
+            .sign(key, unsigned, true)
             .await
             .map_err(|e| SendError::Refused(e.to_string()))?;
-        let mut response = self
-            .client
+        let mut response = client
             .post(inbox.clone())
             .timeout(self.timeout)
             .header(http::header::CONTENT_TYPE, crate::http::AP_CONTENT_TYPE)
@@ -339,12 +345,13 @@ impl HttpSigner for AwsLcSigner {
 
     async fn send_activity(
         &self,
+        client: &reqwest::Client,
         key: &SigningKey,
         activity_id: &str,
         body: &OutgoingBody,
         inbox: &Url,
     ) -> SendOutcome {
-        match self.post(key, body, inbox).await {
+        match self.post(client, key, body, inbox).await {
             Ok(status) => SendOutcome::Status(status),
             Err(SendError::Refused(why)) => {
                 tracing::debug!(activity = %activity_id, %inbox, reason = %why, "not sent");
@@ -363,7 +370,7 @@ impl HttpSigner for AwsLcSigner {
         let unsigned = GET_CONFIG
             .begin_sign("GET", &path_and_query(url), signed)
             .map_err(|e| SignError::Key(e.to_string()))?;
-        let header = self.sign(key, unsigned).await?;
+        let header = self.sign(key, unsigned, false).await?;
         let mut headers = HeaderMap::new();
         let value = |s: &str| HeaderValue::from_str(s).map_err(|e| SignError::Key(e.to_string()));
         headers.insert("date", value(&date)?);
@@ -707,7 +714,7 @@ mod tests {
     }
 
     fn signer() -> AwsLcSigner {
-        AwsLcSigner::new(reqwest::Client::new(), true, Duration::from_secs(5))
+        AwsLcSigner::new(true, Duration::from_secs(5))
     }
 
     /// What our GET signatures carry verifies with our own incoming path.

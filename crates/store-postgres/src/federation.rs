@@ -8,10 +8,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hromada_store::{
-    Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
-    FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
-    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PeerUpdate, PublishedMark,
-    RemoteActor, ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
+    Audience, ClaimedActivities, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus,
+    DomainBlock, FedWrite, FederationStore, FinishedDeliveries, Follower, FollowerState, HostState,
+    InboxItem, InboxItemKind, Keypair, LocalActor, MissingPictures, ObjectKind, Peer, PeerState,
+    PeerUpdate, PublishedMark, RemoteActor, SUCCESS_PRECISION, ScheduledPost, StoreError,
+    StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -700,7 +701,7 @@ impl FederationStore for PgStore {
         // As stored (microseconds): a result is recorded only while the row holds this lease.
         let lease_until = lease_until.trunc_subsecs(6);
         let mut tx = self.begin().await?;
-        let rows: Vec<(i64, String, String, String, String, String, i32, DateTime<Utc>)> = sqlx::query_as(
+        let rows: Vec<(i64, i64, String, String, i32, DateTime<Utc>)> = sqlx::query_as(
             "WITH picked AS (
                  SELECT d.id FROM fed_deliveries d
                  WHERE d.status = 'pending' AND d.next_attempt_at <= $1
@@ -709,9 +710,9 @@ impl FederationStore for PgStore {
                  ORDER BY d.next_attempt_at, d.id LIMIT $2
                  FOR UPDATE OF d SKIP LOCKED)
              UPDATE fed_deliveries d SET leased_until = $3
-             FROM picked, fed_activities a
-             WHERE d.id = picked.id AND a.id = d.activity
-             RETURNING d.id, a.activity_id, a.actor, a.body, d.inbox, d.host, d.attempts, d.created_at",
+             FROM picked
+             WHERE d.id = picked.id
+             RETURNING d.id, d.activity, d.inbox, d.host, d.attempts, d.created_at",
         )
         .bind(now)
         .bind(i64::from(limit))
@@ -719,24 +720,24 @@ impl FederationStore for PgStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        // Each activity once, however many inboxes it goes to in this claim.
+        let mut activity_ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        activity_ids.sort_unstable();
+        activity_ids.dedup();
+        let activities: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, activity_id, actor, body FROM fed_activities WHERE id = ANY($1)",
+        )
+        .bind(&activity_ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
+        let activities = ClaimedActivities::new(activities)?;
         let mut out: Vec<Delivery> = rows
             .into_iter()
-            .map(
-                |(id, activity_id, actor, body, inbox, host, attempts, created_at)| {
-                    Ok(Delivery {
-                        id,
-                        activity_id,
-                        actor: local_actor(&actor)?,
-                        body,
-                        inbox,
-                        host,
-                        attempts,
-                        created_at,
-                        leased_until: lease_until,
-                    })
-                },
-            )
+            .map(|(id, activity, inbox, host, attempts, created_at)| {
+                activities.delivery(id, activity, inbox, host, attempts, created_at, lease_until)
+            })
             .collect::<StoreResult<_>>()?;
         out.sort_by_key(|d| d.id);
         Ok(out)
@@ -826,10 +827,14 @@ impl FederationStore for PgStore {
                 "INSERT INTO fed_hosts (host, consecutive_failures, last_success_at)
                  SELECT host, 0, answered_at FROM UNNEST($1::text[], $2::timestamptz[]) AS a (host, answered_at)
                  ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, first_failure_at = NULL,
-                     next_probe_at = NULL, last_success_at = excluded.last_success_at",
+                     next_probe_at = NULL, last_success_at = excluded.last_success_at
+                 WHERE fed_hosts.consecutive_failures > 0 OR fed_hosts.next_probe_at IS NOT NULL
+                     OR fed_hosts.last_success_at IS NULL
+                     OR fed_hosts.last_success_at <= excluded.last_success_at - $3",
             )
             .bind(&hosts)
             .bind(&times)
+            .bind(SUCCESS_PRECISION)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -1223,5 +1228,68 @@ impl FederationStore for PgStore {
             .map_err(db_err)?
             .rows_affected();
         Ok(gone > 0)
+    }
+
+    async fn note_missing_pictures(
+        &self,
+        object_url: &str,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO fed_missing_pictures (object_url, noted_at, due_at) VALUES ($1, $2, $3)
+             ON CONFLICT (object_url) DO NOTHING",
+        )
+        .bind(object_url)
+        .bind(at)
+        .bind(due_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn due_missing_pictures(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MissingPictures>> {
+        let rows: Vec<(String, i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT object_url, attempts, noted_at, due_at FROM fed_missing_pictures
+             WHERE due_at <= $1 ORDER BY due_at, object_url LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(object_url, attempts, noted_at, due_at)| MissingPictures {
+                object_url,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                noted_at,
+                due_at,
+            })
+            .collect())
+    }
+
+    async fn reschedule_missing_pictures(
+        &self,
+        object_url: &str,
+        due_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let query = match due_at {
+            Some(due_at) => sqlx::query(
+                "UPDATE fed_missing_pictures SET attempts = attempts + 1, due_at = $2
+                 WHERE object_url = $1",
+            )
+            .bind(object_url)
+            .bind(due_at),
+            None => sqlx::query("DELETE FROM fed_missing_pictures WHERE object_url = $1")
+                .bind(object_url),
+        };
+        query.execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
     }
 }

@@ -6,10 +6,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use hromada_store::{
-    Audience, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus, DomainBlock, FedWrite,
-    FederationStore, FinishedDeliveries, Follower, FollowerState, HostState, InboxItem,
-    InboxItemKind, Keypair, LocalActor, ObjectKind, Peer, PeerState, PeerUpdate, PublishedMark,
-    RemoteActor, ScheduledPost, StoreError, StoreResult, WriteOutcome, inbox_host,
+    Audience, ClaimedActivities, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus,
+    DomainBlock, FedWrite, FederationStore, FinishedDeliveries, Follower, FollowerState, HostState,
+    InboxItem, InboxItemKind, Keypair, LocalActor, MissingPictures, ObjectKind, Peer, PeerState,
+    PeerUpdate, PublishedMark, RemoteActor, SUCCESS_PRECISION, ScheduledPost, StoreError,
+    StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
@@ -703,7 +704,7 @@ impl FederationStore for SqliteStore {
         // As stored: a result is recorded only while the row holds this very lease.
         let lease_until = lease_until.trunc_subsecs(6);
         let mut tx = self.begin_write().await?;
-        let rows: Vec<(i64, String, String, String, String, String, i32, String)> = sqlx::query_as(
+        let rows: Vec<(i64, i64, String, String, i32, String)> = sqlx::query_as(
             "UPDATE fed_deliveries SET leased_until = ?3
              WHERE id IN (
                  SELECT d.id FROM fed_deliveries d
@@ -711,11 +712,7 @@ impl FederationStore for SqliteStore {
                    AND (d.leased_until IS NULL OR d.leased_until <= ?1)
                    AND NOT EXISTS (SELECT 1 FROM fed_hosts h WHERE h.host = d.host AND h.next_probe_at > ?1)
                  ORDER BY d.next_attempt_at, d.id LIMIT ?2)
-             RETURNING id,
-                 (SELECT activity_id FROM fed_activities a WHERE a.id = activity),
-                 (SELECT actor FROM fed_activities a WHERE a.id = activity),
-                 (SELECT body FROM fed_activities a WHERE a.id = activity),
-                 inbox, host, attempts, created_at",
+             RETURNING id, activity, inbox, host, attempts, created_at",
         )
         .bind(ts(now))
         .bind(i64::from(limit))
@@ -723,24 +720,26 @@ impl FederationStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        // Each activity once, however many inboxes it goes to in this claim.
+        let mut activity_ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        activity_ids.sort_unstable();
+        activity_ids.dedup();
+        let activities: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, activity_id, actor, body FROM fed_activities
+             WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(json_text(&activity_ids)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
+        let activities = ClaimedActivities::new(activities)?;
         let mut out: Vec<Delivery> = rows
             .into_iter()
-            .map(
-                |(id, activity_id, actor, body, inbox, host, attempts, created_at)| {
-                    Ok(Delivery {
-                        id,
-                        activity_id,
-                        actor: local_actor(&actor)?,
-                        body,
-                        inbox,
-                        host,
-                        attempts,
-                        created_at: parse_ts(&created_at)?,
-                        leased_until: lease_until,
-                    })
-                },
-            )
+            .map(|(id, activity, inbox, host, attempts, created_at)| {
+                let created_at = parse_ts(&created_at)?;
+                activities.delivery(id, activity, inbox, host, attempts, created_at, lease_until)
+            })
             .collect::<StoreResult<_>>()?;
         out.sort_by_key(|d| d.id);
         Ok(out)
@@ -810,10 +809,11 @@ impl FederationStore for SqliteStore {
             save_host(&mut tx, host).await?;
         }
         if !f.answered.is_empty() {
-            let answered: Vec<(&str, String)> = f
+            // (host, answered at, the oldest success that need not be moved on)
+            let answered: Vec<(&str, String, String)> = f
                 .answered
                 .iter()
-                .map(|(h, at)| (h.as_str(), ts(*at)))
+                .map(|(h, at)| (h.as_str(), ts(*at), ts(*at - SUCCESS_PRECISION)))
                 .collect();
             let answered = json_text(&answered)?;
             sqlx::query(
@@ -829,7 +829,10 @@ impl FederationStore for SqliteStore {
             .map_err(db_err)?;
             sqlx::query(
                 "INSERT INTO fed_hosts (host, consecutive_failures, last_success_at)
-                 SELECT j.value ->> 0, 0, j.value ->> 1 FROM json_each(?1) j WHERE true
+                 SELECT j.value ->> 0, 0, j.value ->> 1 FROM json_each(?1) j
+                 WHERE NOT EXISTS (SELECT 1 FROM fed_hosts h WHERE h.host = j.value ->> 0
+                     AND h.consecutive_failures = 0 AND h.next_probe_at IS NULL
+                     AND h.last_success_at > j.value ->> 2)
                  ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, first_failure_at = NULL,
                      next_probe_at = NULL, last_success_at = excluded.last_success_at",
             )
@@ -1227,5 +1230,71 @@ impl FederationStore for SqliteStore {
             .rows_affected();
         tx.commit().await.map_err(db_err)?;
         Ok(gone > 0)
+    }
+
+    async fn note_missing_pictures(
+        &self,
+        object_url: &str,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO fed_missing_pictures (object_url, noted_at, due_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (object_url) DO NOTHING",
+        )
+        .bind(object_url)
+        .bind(ts(at))
+        .bind(ts(due_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn due_missing_pictures(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MissingPictures>> {
+        let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
+            "SELECT object_url, attempts, noted_at, due_at FROM fed_missing_pictures
+             WHERE due_at <= ?1 ORDER BY due_at, object_url LIMIT ?2",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(object_url, attempts, noted_at, due_at)| {
+                Ok(MissingPictures {
+                    object_url,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    noted_at: parse_ts(&noted_at)?,
+                    due_at: parse_ts(&due_at)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reschedule_missing_pictures(
+        &self,
+        object_url: &str,
+        due_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let query = match due_at {
+            Some(due_at) => sqlx::query(
+                "UPDATE fed_missing_pictures SET attempts = attempts + 1, due_at = ?2
+                 WHERE object_url = ?1",
+            )
+            .bind(object_url)
+            .bind(ts(due_at)),
+            None => sqlx::query("DELETE FROM fed_missing_pictures WHERE object_url = ?1")
+                .bind(object_url),
+        };
+        query.execute(&mut *tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
     }
 }

@@ -5,12 +5,15 @@
 //! crate keeps all policy (what to send, when to retry); this trait only persists, and makes
 //! each [`FedWrite`] atomic so that a crash never loses or doubles an activity.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::StoreResult;
+use crate::{StoreError, StoreResult};
 
 /// An actor of this node: the instance actor, or one of its initiatives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -229,6 +232,17 @@ pub struct ScheduledPost {
     pub due_at: DateTime<Utc>,
 }
 
+/// A mirrored object (a listing or an update, by its ActivityPub id) stored without some of
+/// its pictures, whose origin is asked again from `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingPictures {
+    pub object_url: String,
+    /// Attempts made since it was noted.
+    pub attempts: u32,
+    pub noted_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+}
+
 /// Moves the change-feed cursor from `from` to `to`; the write fails with `Conflict` when
 /// another process moved it first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,7 +289,8 @@ pub struct Delivery {
     pub id: i64,
     pub activity_id: String,
     pub actor: LocalActor,
-    pub body: String,
+    /// The activity's JSON, shared by the deliveries of one claim.
+    pub body: Arc<str>,
     pub inbox: String,
     pub host: String,
     /// Attempts made before this one.
@@ -291,6 +306,53 @@ impl Delivery {
             id: self.id,
             leased_until: self.leased_until,
         }
+    }
+}
+
+/// The activities of one claim, each read once by its row id and shared by its deliveries (a
+/// fan-out claims hundreds of deliveries of one activity; its body was copied for each).
+pub struct ClaimedActivities(HashMap<i64, (String, LocalActor, Arc<str>)>);
+
+impl ClaimedActivities {
+    /// From rows of `(row id, activity id, actor key, body)`.
+    pub fn new(rows: Vec<(i64, String, String, String)>) -> StoreResult<Self> {
+        rows.into_iter()
+            .map(|(row, activity_id, actor, body)| {
+                let actor = LocalActor::from_key(&actor)
+                    .ok_or_else(|| StoreError::Corrupt(format!("local actor {actor:?}")))?;
+                Ok((row, (activity_id, actor, Arc::from(body))))
+            })
+            .collect::<StoreResult<_>>()
+            .map(Self)
+    }
+
+    /// The claimed delivery of activity row `activity` to `inbox`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn delivery(
+        &self,
+        id: i64,
+        activity: i64,
+        inbox: String,
+        host: String,
+        attempts: i32,
+        created_at: DateTime<Utc>,
+        leased_until: DateTime<Utc>,
+    ) -> StoreResult<Delivery> {
+        let (activity_id, actor, body) = self
+            .0
+            .get(&activity)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery {id} without its activity")))?;
+        Ok(Delivery {
+            id,
+            activity_id: activity_id.clone(),
+            actor: *actor,
+            body: body.clone(),
+            inbox,
+            host,
+            attempts,
+            created_at,
+            leased_until,
+        })
     }
 }
 
@@ -362,9 +424,14 @@ pub struct FinishedDeliveries {
     /// Hosts whose new state replaces the stored one (they failed during these attempts).
     pub hosts: Vec<HostState>,
     /// Hosts that answered, and when; applied after `hosts`: their failure count and probe
-    /// reset, and one that was failing has its other pending deliveries made due at once.
+    /// reset, and one that was failing has its other pending deliveries made due at once. A
+    /// healthy host's `last_success_at` is only moved on once it is [`SUCCESS_PRECISION`] old:
+    /// a fan-out's every batch answered by hundreds of hosts wrote each one's row again.
     pub answered: Vec<(String, DateTime<Utc>)>,
 }
+
+/// How far a healthy host's stored `last_success_at` may lag behind its latest success.
+pub const SUCCESS_PRECISION: chrono::Duration = chrono::Duration::minutes(1);
 
 impl FinishedDeliveries {
     pub fn is_empty(&self) -> bool {
@@ -397,6 +464,7 @@ pub struct HostState {
     pub consecutive_failures: i32,
     pub first_failure_at: Option<DateTime<Utc>>,
     pub last_failure_at: Option<DateTime<Utc>>,
+    /// To within [`SUCCESS_PRECISION`].
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// When set, the host is considered unreachable and is only tried (probed) from then on.
@@ -688,6 +756,30 @@ pub trait FederationStore: Send + Sync + 'static {
     /// Removes one mirrored listing with its needs, updates and events (its origin deleted it).
     /// `false` when there was no such mirrored listing; local initiatives are never touched.
     async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool>;
+
+    // ---- mirrored objects whose pictures are fetched again ----
+
+    /// Notes that a mirrored object was stored without some of its pictures, to be fetched
+    /// again from `due_at`. An object already noted keeps its row (its schedule runs on).
+    async fn note_missing_pictures(
+        &self,
+        object_url: &str,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The objects due at `now`, earliest first.
+    async fn due_missing_pictures(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MissingPictures>>;
+    /// After an attempt: `Some(due_at)` counts it and schedules the next one, `None` forgets
+    /// the object (every picture copied, the object gone, or given up).
+    async fn reschedule_missing_pictures(
+        &self,
+        object_url: &str,
+        due_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
 }
 
 #[cfg(test)]
