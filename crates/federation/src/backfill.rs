@@ -143,31 +143,7 @@ async fn listing_with_objects(
 /// Pulls pages for every peer with a backfill due, until shut down.
 /// Only the process holding the `backfill` lease pulls.
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
-    let mut job = crate::jobs::LeasedJob::new(
-        inner.store.clone(),
-        "backfill",
-        inner.holder.clone(),
-        inner.settings.limits.lease,
-    );
-    loop {
-        let worked = match job.run_while_held(step(&inner)).await {
-            Some(Ok(pages)) => pages > 0,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "backfill step failed");
-                false
-            }
-            None => false,
-        };
-        if !worked {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
-            }
-        } else if shutdown.is_cancelled() {
-            break;
-        }
-    }
-    job.release().await;
+    crate::jobs::run_rounds(&inner, "backfill", shutdown, || step(&inner)).await;
 }
 
 /// Fetches one page for each peer with a backfill due; returns how many pages were read.

@@ -14,6 +14,9 @@ use std::time::Duration;
 use chrono::Utc;
 use hromada_store::Store;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::Inner;
 
 /// This process's name in `job_leases`: its pid (for the admin reading the table) and a random
 /// part (pids repeat across machines and restarts).
@@ -114,4 +117,42 @@ impl LeasedJob {
             tracing::warn!(job = self.job, error = %e, "cannot release a job's lease; it expires by itself");
         }
     }
+}
+
+/// Runs rounds of `job` while this process holds its lease, until shut down: the next round at
+/// once after one that did something (`Ok(n)` with `n > 0`), after `poll_interval` otherwise.
+pub(crate) async fn run_rounds<Fut, E>(
+    inner: &Inner,
+    job: &'static str,
+    shutdown: CancellationToken,
+    mut round: impl FnMut() -> Fut,
+) where
+    Fut: Future<Output = Result<usize, E>>,
+    E: std::fmt::Display,
+{
+    let mut lease = LeasedJob::new(
+        inner.store.clone(),
+        job,
+        inner.holder.clone(),
+        inner.settings.limits.lease,
+    );
+    loop {
+        let worked = match lease.run_while_held(round()).await {
+            Some(Ok(done)) => done > 0,
+            Some(Err(e)) => {
+                tracing::warn!(job, error = %e, "a round of the job failed");
+                false
+            }
+            None => false,
+        };
+        if !worked {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
+            }
+        } else if shutdown.is_cancelled() {
+            break;
+        }
+    }
+    lease.release().await;
 }

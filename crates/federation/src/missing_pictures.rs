@@ -39,31 +39,7 @@ pub(crate) async fn note(inner: &Inner, url: &str) {
 
 /// Fetches due objects again until shut down.
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
-    let mut job = crate::jobs::LeasedJob::new(
-        inner.store.clone(),
-        "missing-pictures",
-        inner.holder.clone(),
-        inner.settings.limits.lease,
-    );
-    loop {
-        let worked = match job.run_while_held(round(&inner)).await {
-            Some(Ok(done)) => done > 0,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "fetching missing pictures failed");
-                false
-            }
-            None => false,
-        };
-        if !worked {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(inner.settings.limits.poll_interval) => {}
-            }
-        } else if shutdown.is_cancelled() {
-            break;
-        }
-    }
-    job.release().await;
+    crate::jobs::run_rounds(&inner, "missing-pictures", shutdown, || round(&inner)).await;
 }
 
 /// Fetches the objects that are due again; returns how many it tried.
