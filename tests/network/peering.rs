@@ -1,5 +1,6 @@
 //! Peering policies end to end: follows held for an admin, refusing relays and turning relaying
-//! off, unfollowing (and what it removes), and importing a block list — each on real nodes on
+//! off, a relay that could only be queued on the sender's retry, unfollowing (and what it
+//! removes), and importing a block list — each on real nodes on
 //! loopback, on SQLite and (with `HROMADA_TEST_POSTGRES_URL`) PostgreSQL.
 
 use super::*;
@@ -151,6 +152,85 @@ async fn relay_policies_on(backend: Backend) {
 async fn relays_can_be_refused_and_turned_off() {
     for backend in Backend::available() {
         relay_policies_on(backend).await;
+    }
+}
+
+/// SQL that makes queuing a relay fail on a node's database (as a full disk or a lost
+/// connection would, after the listing was stored), and SQL that lifts it.
+fn refusing_relays(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => (
+            "CREATE TRIGGER refuse_relays BEFORE INSERT ON fed_activities
+             WHEN NEW.activity_id LIKE '%#relay/%'
+             BEGIN SELECT RAISE(ABORT, 'relays refused by the test'); END;",
+            "DROP TRIGGER refuse_relays;",
+        ),
+        Backend::Postgres => (
+            "CREATE FUNCTION refuse_relays() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'relays refused by the test'; END $$;
+             CREATE TRIGGER refuse_relays BEFORE INSERT ON fed_activities FOR EACH ROW
+             WHEN (NEW.activity_id LIKE '%#relay/%') EXECUTE FUNCTION refuse_relays();",
+            "DROP TRIGGER refuse_relays ON fed_activities;",
+        ),
+    }
+}
+
+/// `from`'s queue for `to`'s host, as its admin sees it.
+async fn queue_for(from: &TestNode, token: &str, to: &TestNode) -> Value {
+    let (status, queue) = api(from, token, "GET", "/admin/queue", None).await;
+    assert_eq!(status, 200, "{queue}");
+    let host = queue["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == authority(to));
+    host.cloned().unwrap_or(Value::Null)
+}
+
+async fn lost_relay_on(backend: Backend) {
+    let a = node(backend).await;
+    let b = node(backend).await;
+    let c = node(backend).await;
+    let (_, a_token) = a.user_with_token("admin", Role::Admin).await;
+    let (_, b_token) = b.user_with_token("admin", Role::Admin).await;
+    let (c_admin, c_token) = c.user_with_token("admin", Role::Admin).await;
+    follow(&b, &b_token, &c).await;
+    follow(&a, &a_token, &b).await;
+    status_becomes(&b, &b_token, &c, "accepted").await;
+    status_becomes(&a, &a_token, &b, "accepted").await;
+    let (refuse, lift) = refusing_relays(backend);
+    b.execute_sql(refuse).await;
+
+    // B stores C's listing, then cannot queue its relay: it answers 503 and C retries.
+    publish(&c, &c_admin, "c-delayed").await;
+    arrives(&b, "c-delayed", &c).await;
+    until("C retries its delivery to B", || async {
+        let to_b = queue_for(&c, &c_token, &b).await;
+        to_b["pending"].as_u64() > Some(0) && to_b["consecutive_failures"].as_i64() > Some(0)
+    })
+    .await;
+    assert!(copy(&a, "c-delayed", &c).await.is_none());
+    let relays_before = deliveries_to(&b, &b_token, &a).await;
+
+    // C's retry changes nothing at B any more, and still the listing is relayed, once.
+    b.execute_sql(lift).await;
+    arrives(&a, "c-delayed", &c).await;
+    until("every delivery is done", || async {
+        queue_for(&c, &c_token, &b).await["pending"].as_u64() == Some(0)
+            && queue_for(&b, &b_token, &a).await["pending"].as_u64() == Some(0)
+    })
+    .await;
+    assert_eq!(
+        deliveries_to(&b, &b_token, &a).await,
+        relays_before + 1,
+        "B relayed the listing once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_that_could_not_be_queued_goes_out_when_the_sender_retries() {
+    for backend in Backend::available() {
+        lost_relay_on(backend).await;
     }
 }
 

@@ -1,10 +1,10 @@
 //! Federation state the maintainers read: follow requests held for approval and the replies and
-//! mentions that reached an initiative, paged.
+//! mentions that reached an initiative, paged; concurrent writes; relay marks.
 
 use chrono::Duration;
 use hromada_store::{
-    FedWrite, FederationStore, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor,
-    Store, StoreError, WriteOutcome,
+    Audience, FedWrite, FederationStore, Follower, FollowerState, InboxItem, InboxItemKind,
+    LocalActor, NewActivity, Relay, Store, StoreError, Target, WriteOutcome,
 };
 use uuid::Uuid;
 
@@ -197,4 +197,67 @@ pub async fn concurrent_writes_each_get_their_own_outcome(
     );
     // The failed write left no trace: its activity is not taken as seen.
     assert_eq!(fed.apply(&mention(7)).await.unwrap(), applied);
+}
+
+/// A write relaying `version` of a listing to one peer inbox.
+fn relay(version: &str, only_after_another: bool) -> FedWrite {
+    let activity_id = format!("https://me.example/actor#relay/{}", Uuid::new_v4());
+    FedWrite {
+        relays: vec![Relay {
+            object_url: "https://c.example/initiatives/kharkiv-medics".into(),
+            version: version.into(),
+            only_after_another,
+            activity: NewActivity {
+                body: format!(r#"{{"id":"{activity_id}","type":"Announce"}}"#),
+                activity_id,
+                actor: LocalActor::Instance,
+                audience: Audience::Inboxes(vec![Target {
+                    inbox: "https://peer.example/inbox".into(),
+                    host: "peer.example".into(),
+                }]),
+            },
+        }],
+        ..FedWrite::default()
+    }
+}
+
+/// Each version of a remote object is relayed once, however many writes carry it and even when
+/// they are applied at the same time; a deletion "only after another" version goes out only
+/// for an object relayed before; purged marks let a version go out again.
+pub async fn each_version_of_an_object_is_relayed_once(
+    _store: &dyn Store,
+    fed: &dyn FederationStore,
+) {
+    let queued = |n| WriteOutcome::Applied { deliveries: n };
+    assert_eq!(
+        fed.apply(&relay("deleted", true)).await.unwrap(),
+        queued(0),
+        "never relayed here: its deletion is not relayed"
+    );
+    let (one, other) = (relay("v1", false), relay("v1", false));
+    let (first, second) = tokio::join!(fed.apply(&one), fed.apply(&other));
+    let mut outcomes = [first.unwrap(), second.unwrap()];
+    outcomes.sort_by_key(|o| *o == queued(0));
+    assert_eq!(
+        outcomes,
+        [queued(1), queued(0)],
+        "one of two writes at once relays v1"
+    );
+    assert_eq!(fed.apply(&relay("v1", false)).await.unwrap(), queued(0));
+    assert_eq!(fed.apply(&relay("v2", false)).await.unwrap(), queued(1));
+    assert_eq!(fed.apply(&relay("deleted", true)).await.unwrap(), queued(1));
+    assert_eq!(fed.apply(&relay("deleted", true)).await.unwrap(), queued(0));
+    assert_eq!(
+        fed.apply(&relay("deleted", false)).await.unwrap(),
+        queued(0)
+    );
+
+    fed.purge_before(now() + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        fed.apply(&relay("deleted", false)).await.unwrap(),
+        queued(1),
+        "the mark was purged"
+    );
 }

@@ -80,6 +80,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         federation::follow_requests_are_pending_follows_oldest_first,
         federation::inbox_items_page_newest_first,
         federation::concurrent_writes_each_get_their_own_outcome,
+        federation::each_version_of_an_object_is_relayed_once,
         delivery::fan_out_queues_each_delivery_inbox_once,
         delivery::finishing_a_batch_records_results_and_hosts,
         delivery::a_late_result_of_an_expired_claim_is_dropped,

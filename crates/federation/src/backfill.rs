@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hromada_domain::InitiativeStatus;
 use hromada_store::{
     FedWrite, LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery, StoreError,
@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::actors::group;
 use crate::fetch::same_origin;
 use crate::http::{ap_json, json_error};
-use crate::inbox::relay;
+use crate::inbox::{Arrived, relay};
 use crate::network::{ingest, with_listing};
 use crate::objects::{event_object, need_note, update_note};
 use crate::publish::{event_item, need_item, served_dates, update_item};
@@ -217,15 +217,15 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
 /// delivery, which then changes nothing and would never be relayed. `false` when refused.
 async fn take(inner: &Inner, doc: &Value, source: &str, peer: &str) -> bool {
     match ingest(inner, doc, source, peer).await {
-        Ok(true) => {
-            if let Some(id) = doc.get("id").and_then(Value::as_str)
-                && let Err(e) = relay_now(inner, id, peer).await
+        Ok(taken) => {
+            if let Some(version) = taken.version.filter(|_| taken.changed)
+                && let Some(id) = doc.get("id").and_then(Value::as_str)
+                && let Err(e) = relay_now(inner, id, version, peer).await
             {
                 tracing::warn!(object = %id, error = %e, "backfill: relaying failed");
             }
             true
         }
-        Ok(false) => true,
         Err(e) => {
             tracing::info!(error = %e, "backfill: not taken");
             false
@@ -233,10 +233,15 @@ async fn take(inner: &Inner, doc: &Value, source: &str, peer: &str) -> bool {
     }
 }
 
-async fn relay_now(inner: &Inner, id: &str, peer: &str) -> Result<(), StoreError> {
+async fn relay_now(
+    inner: &Inner,
+    id: &str,
+    version: DateTime<Utc>,
+    peer: &str,
+) -> Result<(), StoreError> {
     let mut write = FedWrite::default();
-    relay(inner, id, peer, &mut write).await?;
-    if !write.activities.is_empty() {
+    relay(inner, id, Arrived::Stored(version), peer, &mut write).await?;
+    if !write.relays.is_empty() {
         inner.fed.apply(&write).await?;
         inner.queued.notify_one();
     }

@@ -16,11 +16,11 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, SecondsFormat, Utc};
 use hromada_domain::markup::sanitize_html;
 use hromada_store::{
     Audience, FedWrite, Follower, FollowerState, InboxItem, InboxItemKind, LocalActor, NewActivity,
-    RemoteActor, Target, WriteOutcome, host_matches_domain, inbox_host,
+    Relay, RemoteActor, Target, WriteOutcome, host_matches_domain, inbox_host,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -29,7 +29,7 @@ use crate::actors::has_actor;
 use crate::fetch::{ActorDoc, FetchError, same_origin};
 use crate::http::json_error;
 use crate::inbox_cache::LocalHandle;
-use crate::network::{IngestError, authority, ingest, ingest_tombstone, is_directory_doc};
+use crate::network::{IngestError, Taken, authority, ingest, ingest_tombstone, is_directory_doc};
 use crate::signing::{IncomingSignature, VerifyError, incoming_signature, verify_digest};
 use crate::urls::LocalObject;
 use crate::{Inner, activities, peers};
@@ -637,24 +637,26 @@ async fn network(
             let Some(object_id) = id_of(object).map(String::from) else {
                 return Ok(None);
             };
-            let changed = match kind {
+            let arrived = match kind {
                 "Announce" => relayed(inner, &domain, &object_id).await?,
                 "Delete" if object_id != actor.id => ingest_tombstone(inner, &object_id, &actor.id)
                     .await
+                    .map(|changed| Some(Arrived::Deleted { changed }))
                     .map_err(ingest_failed)?,
                 "Delete" => return Ok(None),
                 _ => match object {
                     Some(doc) if doc.is_object() && is_directory_doc(doc) => {
                         ingest(inner, doc, &actor.id, &domain)
                             .await
+                            .map(Arrived::current)
                             .map_err(ingest_failed)?
                     }
                     _ => return Ok(None),
                 },
             };
             let mut write = FedWrite::default();
-            if changed {
-                relay(inner, &object_id, &domain, &mut write)
+            if let Some(arrived) = arrived {
+                relay(inner, &object_id, arrived, &domain, &mut write)
                     .await
                     .map_err(unavailable)?;
             }
@@ -681,20 +683,20 @@ async fn followed_peer(inner: &Inner, actor: &RemoteActor) -> Result<Option<Stri
 }
 
 /// A listing a peer relays: verified by fetching it from its origin (410 there: deleted).
-async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<bool, Response> {
+async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<Option<Arrived>, Response> {
     match inner.fed.peer(peer).await {
-        Ok(Some(p)) if p.refuse_relayed => return Ok(false),
+        Ok(Some(p)) if p.refuse_relayed => return Ok(None),
         Ok(_) => {}
         Err(e) => return Err(unavailable(e)),
     }
     if inner.urls.is_local(object_id) {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(origin) = authority(object_id) else {
-        return Ok(false);
+        return Ok(None);
     };
     match peers::is_blocked(inner, &origin).await {
-        Ok(true) => return Ok(false),
+        Ok(true) => return Ok(None),
         Ok(false) => {}
         Err(e) => return Err(unavailable(e)),
     }
@@ -708,20 +710,41 @@ async fn relayed(inner: &Inner, peer: &str, object_id: &str) -> Result<bool, Res
             // Fetched from the object's own host: that is its proof.
             ingest(inner, &fetched.json, fetched.url.as_str(), peer)
                 .await
+                .map(Arrived::current)
                 .map_err(ingest_failed)
         }
         Err(FetchError::Gone(_)) => ingest_tombstone(inner, object_id, object_id)
             .await
+            .map(|changed| Some(Arrived::Deleted { changed }))
             .map_err(ingest_failed),
         Err(e) => Err(ingest_failed(IngestError::Fetch(e))),
     }
 }
 
-/// Announces a listing that changed here to the peers that follow this node, except the one
-/// it came from and its origin. Changed-only, so a cycle of relaying nodes dies out.
+/// What a delivery or relay of directory data left here, to be relayed further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arrived {
+    /// The version (`updated`) stored here now.
+    Stored(DateTime<Utc>),
+    /// The object is gone here; `changed` when this activity deleted it.
+    Deleted { changed: bool },
+}
+
+impl Arrived {
+    /// Only a copy that is the one stored here now is relayed.
+    pub(crate) fn current(taken: Taken) -> Option<Self> {
+        taken.version.map(Arrived::Stored)
+    }
+}
+
+/// Announces a listing stored (or deleted) here to the peers that follow this node, except the
+/// one it came from and its origin. Each version is relayed once (the store keeps a relay mark
+/// with the Announce), so a cycle of relaying nodes dies out, and a version whose relay could
+/// not be queued is relayed when its sender retries, though nothing changes here then.
 pub(crate) async fn relay(
     inner: &Inner,
     object_id: &str,
+    arrived: Arrived,
     from: &str,
     write: &mut FedWrite,
 ) -> Result<(), hromada_store::StoreError> {
@@ -733,6 +756,21 @@ pub(crate) async fn relay(
     if targets.is_empty() {
         return Ok(());
     }
+    let (version, only_after_another) = match arrived {
+        Arrived::Stored(at) => (at.to_rfc3339_opts(SecondsFormat::Micros, true), false),
+        Arrived::Deleted { changed } => ("deleted".to_string(), !changed),
+    };
+    write.relays.push(Relay {
+        object_url: object_id.to_string(),
+        version,
+        only_after_another,
+        activity: relay_announce(inner, Value::from(object_id), targets),
+    });
+    Ok(())
+}
+
+/// The instance actor's `Announce` of `object` (an id, or an embedded object) to peers.
+pub(crate) fn relay_announce(inner: &Inner, object: Value, targets: Vec<Target>) -> NewActivity {
     let me = inner.urls.instance_actor();
     let id = format!("{me}#relay/{}", Uuid::new_v4());
     let body = activities::with_context(serde_json::json!({
@@ -740,13 +778,12 @@ pub(crate) async fn relay(
         "type": "Announce",
         "actor": me,
         "to": [crate::urls::PUBLIC],
-        "object": object_id,
+        "object": object,
     }));
-    write.activities.push(NewActivity {
+    NewActivity {
         activity_id: id,
         actor: LocalActor::Instance,
         body: body.to_string(),
         audience: Audience::Inboxes(targets),
-    });
-    Ok(())
+    }
 }

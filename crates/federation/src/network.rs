@@ -157,27 +157,45 @@ impl Settle {
 /// What taking a copy in did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Taken {
-    /// Something changed here (only then is it relayed further).
+    /// Something changed here.
     pub changed: bool,
+    /// The version (`updated`) of the copy that arrived, when it is the one stored here now
+    /// (taken, or equal to the stored one): only such a copy is relayed further.
+    pub version: Option<DateTime<Utc>>,
     /// A picture of it could not be fetched now; it is fetched again later
     /// (`missing_pictures.rs`).
     pub pictures_missing: bool,
 }
 
+impl Taken {
+    fn stored(version: DateTime<Utc>, pictures_missing: bool) -> Self {
+        Taken {
+            changed: true,
+            version: Some(version),
+            pictures_missing,
+        }
+    }
+
+    /// The copy that arrived was not taken over the one stored, updated at `stored`.
+    fn kept(stored: DateTime<Utc>, arrived: DateTime<Utc>) -> Self {
+        Taken {
+            version: (stored == arrived).then_some(arrived),
+            ..Taken::default()
+        }
+    }
+}
+
 /// Takes in a `Group` with `listing` or an object with `listingItem` that came from `source`
 /// and reached this node through the followed peer `via` (recorded, so that unfollowing it
-/// removes what only it brought). Returns whether anything changed here (only then is it
-/// relayed further). An object stored without a picture its origin could not serve now is
-/// noted, to be fetched again later.
+/// removes what only it brought). An object stored without a picture its origin could not
+/// serve now is noted, to be fetched again later.
 pub(crate) async fn ingest(
     inner: &Inner,
     doc: &Value,
     source: &str,
     via: &str,
-) -> Result<bool, IngestError> {
-    take(inner, doc, source, Some(via), Settle::IfNewer)
-        .await
-        .map(|taken| taken.changed)
+) -> Result<Taken, IngestError> {
+    take(inner, doc, source, Some(via), Settle::IfNewer).await
 }
 
 /// Takes in an object fetched again from `source` (its own URL) for the pictures it lacks
@@ -265,19 +283,18 @@ async fn take_object(
             need.initiative_id = owner.id;
             need.description = clip(&need.description);
             let need = &need;
-            let changed = stored_once(|| async move {
+            stored_once(|| async move {
                 match inner.store.need_by_id(need.id).await? {
-                    Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                    Some(old) if !settle.replaces(old.updated_at, need.updated_at) => Ok(false),
-                    Some(_) => Ok(inner.store.update_need(need).await.map(|_| true)?),
-                    None => Ok(inner.store.insert_need(need).await.map(|_| true)?),
-                }
+                    Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
+                    Some(old) if !settle.replaces(old.updated_at, need.updated_at) => {
+                        return Ok(Taken::kept(old.updated_at, need.updated_at));
+                    }
+                    Some(_) => inner.store.update_need(need).await?,
+                    None => inner.store.insert_need(need).await?,
+                };
+                Ok(Taken::stored(need.updated_at, false))
             })
-            .await?;
-            Ok(Taken {
-                changed,
-                pictures_missing: false,
-            })
+            .await
         }
         Some("update") => {
             let mut update: Update = serde_json::from_value(data).map_err(bad)?;
@@ -301,7 +318,7 @@ async fn take_object(
                 match &old {
                     Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
                     Some(old) if !settle.replaces(old.updated_at, update.updated_at) => {
-                        return Ok(Taken::default());
+                        return Ok(Taken::kept(old.updated_at, update.updated_at));
                     }
                     _ => {}
                 }
@@ -315,10 +332,7 @@ async fn take_object(
                     Some(_) => inner.store.update_update(&local).await?,
                     None => inner.store.insert_update(&local).await?,
                 }
-                Ok(Taken {
-                    changed: true,
-                    pictures_missing,
-                })
+                Ok(Taken::stored(update.updated_at, pictures_missing))
             })
             .await
         }
@@ -331,19 +345,18 @@ async fn take_object(
             event.beneficiaries.truncate(MAX_BENEFICIARIES);
             event.description = clip(&event.description);
             let event = &event;
-            let changed = stored_once(|| async move {
+            stored_once(|| async move {
                 match inner.store.event_by_id(event.id).await? {
-                    Some(old) if old.initiative_id != owner.id => Err(forged(id)),
-                    Some(old) if !settle.replaces(old.updated_at, event.updated_at) => Ok(false),
-                    Some(_) => Ok(inner.store.update_event(event, None).await.map(|_| true)?),
-                    None => Ok(inner.store.insert_event(event).await.map(|_| true)?),
-                }
+                    Some(old) if old.initiative_id != owner.id => return Err(forged(id)),
+                    Some(old) if !settle.replaces(old.updated_at, event.updated_at) => {
+                        return Ok(Taken::kept(old.updated_at, event.updated_at));
+                    }
+                    Some(_) => inner.store.update_event(event, None).await?,
+                    None => inner.store.insert_event(event).await?,
+                };
+                Ok(Taken::stored(event.updated_at, false))
             })
-            .await?;
-            Ok(Taken {
-                changed,
-                pictures_missing: false,
-            })
+            .await
         }
         _ => Ok(Taken::default()),
     }
@@ -451,7 +464,7 @@ async fn ingest_group(
         match &old {
             Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
             Some(old) if !settle.replaces(old.updated_at, initiative.updated_at) => {
-                return Ok(Taken::default());
+                return Ok(Taken::kept(old.updated_at, initiative.updated_at));
             }
             _ => {}
         }
@@ -477,10 +490,7 @@ async fn ingest_group(
             Some(_) => inner.store.update_initiative(&local, None).await?,
             None => inner.store.insert_initiative(&local, None).await?,
         }
-        Ok(Taken {
-            changed: true,
-            pictures_missing,
-        })
+        Ok(Taken::stored(initiative.updated_at, pictures_missing))
     })
     .await;
     match stored {

@@ -19,15 +19,15 @@ use hromada_domain::trust::{
 };
 use hromada_domain::{Initiative, ValidationErrors};
 use hromada_store::{
-    Audience, Change, ChangeKind, FedWrite, FollowerState, LocalActor, NewActivity, RemoteActor,
-    StoreError, Target, Withdrawal, inbox_host,
+    Audience, Change, ChangeKind, FedWrite, FollowerState, LocalActor, NewActivity, Relay,
+    RemoteActor, StoreError, Target, Withdrawal, inbox_host,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::fetch::{FetchError, same_origin};
 use crate::http::json_error;
-use crate::inbox::{id_of, owner_of_local_object};
+use crate::inbox::{id_of, owner_of_local_object, relay_announce};
 use crate::network::{authority, remote_id};
 use crate::urls::PUBLIC;
 use crate::{FederationError, Inner, activities, peers};
@@ -510,7 +510,7 @@ pub(crate) async fn receive(
     let object = activity.get("object");
     let carries_statement =
         |o: Option<&Value>| o.is_some_and(|o| o.get("trustStatement").is_some());
-    let changed = match kind {
+    let standing = match kind {
         "Create" if carries_statement(object) => {
             let Some(doc) = object else {
                 return Ok(None);
@@ -552,8 +552,8 @@ pub(crate) async fn receive(
         _ => return Ok(None),
     };
     let mut write = FedWrite::default();
-    if let Some(said) = changed {
-        relay(inner, &said, actor, &mut write)
+    if let Some(standing) = standing {
+        relay(inner, &standing, actor, &mut write)
             .await
             .map_err(unavailable)?;
     }
@@ -604,12 +604,21 @@ async fn is_instance_actor(inner: &Inner, actor_id: &str) -> Result<bool, TrustE
     Ok(actor.kind == "Application")
 }
 
-/// Takes in a statement from `source`. Returns it when it is new here (then it is relayed).
+/// Where a statement stands here after an activity about it: what is relayed further.
+struct Standing {
+    said: Said,
+    withdrawn: bool,
+    /// This activity stated or withdrew it here.
+    changed: bool,
+}
+
+/// Takes in a statement from `source`. `None` when it is not kept here (one of ours, or about
+/// an initiative this node does not know).
 async fn ingest(
     inner: &Inner,
     doc: &Value,
     source: Source<'_>,
-) -> Result<Option<Said>, TrustError> {
+) -> Result<Option<Standing>, TrustError> {
     let id = id_of(Some(doc)).ok_or_else(|| TrustError::Invalid("no id".into()))?;
     if inner.urls.is_local(id) {
         // Our own statement coming back through a relay.
@@ -694,7 +703,11 @@ async fn ingest(
     if let Some(old) = stored(inner, id).await? {
         return match old.withdrawn() {
             Some(_) => Err(TrustError::Replayed(format!("{id} was withdrawn"))),
-            None if old.same_claim(&said) => Ok(None),
+            None if old.same_claim(&said) => Ok(Some(Standing {
+                said: old,
+                withdrawn: false,
+                changed: false,
+            })),
             None => Err(TrustError::Forged(format!(
                 "{id} differs from the statement stored under that id"
             ))),
@@ -704,15 +717,20 @@ async fn ingest(
         Said::Vouch(v) => inner.store.insert_vouch(v, None).await,
         Said::Warning(w) => inner.store.insert_warning(w, None).await,
     };
-    match inserted {
+    let changed = match inserted {
         Ok(level) => {
             tracing::info!(statement = %id, collective = %collective, status = level.code(), "trust statement received");
-            Ok(Some(said))
+            true
         }
         // Received twice at once: the other delivery stored it.
-        Err(StoreError::Conflict(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+        Err(StoreError::Conflict(_)) => false,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Standing {
+        said,
+        withdrawn: false,
+        changed,
+    }))
 }
 
 /// A `Delete` of a stored statement, signed by its collective's instance actor.
@@ -721,7 +739,7 @@ async fn withdraw_signed(
     said: Said,
     object: Option<&Value>,
     actor: &RemoteActor,
-) -> Result<Option<Said>, TrustError> {
+) -> Result<Option<Standing>, TrustError> {
     if said.local()
         || !same_origin(said.ap_id(), &actor.id)
         || authority(&actor.id).as_deref() != Some(said.collective())
@@ -744,15 +762,22 @@ async fn withdraw_signed(
     withdraw(inner, said, reason, at).await
 }
 
-/// Marks a received statement withdrawn; `None` when it already was.
+/// Marks a received statement withdrawn (unless it already was).
 async fn withdraw(
     inner: &Inner,
     said: Said,
     reason: Option<&str>,
     at: Option<DateTime<Utc>>,
-) -> Result<Option<Said>, TrustError> {
+) -> Result<Option<Standing>, TrustError> {
+    let withdrawn = |said, changed| {
+        Ok(Some(Standing {
+            said,
+            withdrawn: true,
+            changed,
+        }))
+    };
     if said.withdrawn().is_some() {
-        return Ok(None);
+        return withdrawn(said, false);
     }
     let reason: String = reason
         .unwrap_or(NO_REASON)
@@ -775,9 +800,9 @@ async fn withdraw(
     match result {
         Ok(level) => {
             tracing::info!(statement = %said.ap_id(), status = level.code(), "trust statement withdrawn");
-            Ok(Some(said))
+            withdrawn(said, true)
         }
-        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(StoreError::Conflict(_)) => withdrawn(said, false),
         Err(e) => Err(e.into()),
     }
 }
@@ -788,7 +813,7 @@ async fn fetch_from_origin(
     inner: &Inner,
     object_id: &str,
     known: Option<Said>,
-) -> Result<Option<Said>, TrustError> {
+) -> Result<Option<Standing>, TrustError> {
     if inner.urls.is_local(object_id) {
         return Ok(None);
     }
@@ -820,13 +845,16 @@ async fn fetch_from_origin(
 }
 
 /// Passes a statement (or its withdrawal) on to the peers that follow this node, except the
-/// one it came from and its origin. Receivers verify it at the origin.
+/// one it came from and its origin. Receivers verify it at the origin. Like listings, each
+/// state of a statement is relayed once, also when its relay could only be queued on the
+/// sender's retry (see `inbox::relay`).
 async fn relay(
     inner: &Inner,
-    said: &Said,
+    standing: &Standing,
     from: &RemoteActor,
     write: &mut FedWrite,
 ) -> Result<(), StoreError> {
+    let said = &standing.said;
     if !inner.settings.relay {
         return Ok(());
     }
@@ -836,35 +864,30 @@ async fn relay(
         return Ok(());
     }
     // The receiver does not know a new statement yet, so it is embedded to say what it is.
-    let object = match said.withdrawn() {
-        Some(_) => json!(said.ap_id()),
-        None => match inner.store.initiative_by_id(said.initiative_id()).await? {
-            Some(initiative) => {
-                let url = initiative_url(inner, &initiative).await?;
-                let actor = format!("{}/actor", node_base(inner, said.collective()).await?);
-                let speaker = Speaker {
-                    actor: &actor,
-                    name: said.collective(),
-                };
-                statement_note(speaker, said, &initiative, &url)
-            }
-            None => return Ok(()),
-        },
+    let object = if standing.withdrawn {
+        json!(said.ap_id())
+    } else {
+        let Some(initiative) = inner.store.initiative_by_id(said.initiative_id()).await? else {
+            return Ok(());
+        };
+        let url = initiative_url(inner, &initiative).await?;
+        let actor = format!("{}/actor", node_base(inner, said.collective()).await?);
+        let speaker = Speaker {
+            actor: &actor,
+            name: said.collective(),
+        };
+        statement_note(speaker, said, &initiative, &url)
     };
-    let me = inner.urls.instance_actor();
-    let id = format!("{me}#relay/{}", Uuid::new_v4());
-    let body = activities::with_context(json!({
-        "id": id,
-        "type": "Announce",
-        "actor": me,
-        "to": [PUBLIC],
-        "object": object,
-    }));
-    write.activities.push(NewActivity {
-        activity_id: id,
-        actor: LocalActor::Instance,
-        body: body.to_string(),
-        audience: Audience::Inboxes(targets),
+    let (version, only_after_another) = if standing.withdrawn {
+        ("withdrawn", !standing.changed)
+    } else {
+        ("stated", false)
+    };
+    write.relays.push(Relay {
+        object_url: said.ap_id().to_string(),
+        version: version.to_string(),
+        only_after_another,
+        activity: relay_announce(inner, object, targets),
     });
     Ok(())
 }

@@ -9,7 +9,7 @@ use hromada_store::{
     Audience, ClaimedActivities, Delivery, DeliveryCount, DeliveryResult, DeliveryStatus,
     DomainBlock, FedWrite, FederationStore, FinishedDeliveries, Follower, FollowerState, HostState,
     InboxItem, InboxItemKind, Keypair, LocalActor, MissingPictures, ObjectKind, Peer, PeerState,
-    PeerUpdate, PublishedMark, RemoteActor, SUCCESS_PRECISION, ScheduledPost, StoreError,
+    PeerUpdate, PublishedMark, Relay, RemoteActor, SUCCESS_PRECISION, ScheduledPost, StoreError,
     StoreResult, WriteOutcome, inbox_host,
 };
 use sqlx::{FromRow, SqliteConnection};
@@ -451,7 +451,36 @@ pub(crate) async fn apply_in(
     for activity in &w.activities {
         deliveries += insert_activity(conn, activity, now).await?;
     }
+    for relay in &w.relays {
+        if mark_relayed(conn, relay, now).await? {
+            deliveries += insert_activity(conn, &relay.activity, now).await?;
+        }
+    }
     Ok(WriteOutcome::Applied { deliveries })
+}
+
+/// Marks the relay's version of its object as relayed; false when it was (or, for a relay
+/// only after another version, when no other version was).
+async fn mark_relayed(
+    conn: &mut SqliteConnection,
+    relay: &Relay,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let statement = if relay.only_after_another {
+        "UPDATE fed_relay_marks SET version = ?2, relayed_at = ?3 WHERE object_url = ?1 AND version <> ?2"
+    } else {
+        "INSERT INTO fed_relay_marks (object_url, version, relayed_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (object_url) DO UPDATE SET version = excluded.version, relayed_at = excluded.relayed_at
+         WHERE fed_relay_marks.version <> excluded.version"
+    };
+    let marked = sqlx::query(statement)
+        .bind(&relay.object_url)
+        .bind(&relay.version)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(marked.rows_affected() == 1)
 }
 
 #[async_trait]
@@ -901,6 +930,7 @@ impl FederationStore for SqliteStore {
             "DELETE FROM fed_activities WHERE created_at < ?1
                  AND NOT EXISTS (SELECT 1 FROM fed_deliveries d WHERE d.activity = fed_activities.id)",
             "DELETE FROM fed_received WHERE received_at < ?1",
+            "DELETE FROM fed_relay_marks WHERE relayed_at < ?1",
         ] {
             purged += sqlx::query(statement).bind(ts(before)).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
         }

@@ -273,6 +273,23 @@ pub struct FedWrite {
     pub unschedule: Vec<Uuid>,
     /// Inserted or replacing the mark of the same object.
     pub published: Vec<PublishedMark>,
+    /// Each queued only when its version was not relayed before.
+    pub relays: Vec<Relay>,
+}
+
+/// An Announce of one version of a remote object to the peers that follow this node. It is
+/// queued only when that version was not relayed before: the relay mark and the activity are
+/// written together, so two deliveries of one version arriving at once relay it once, and a
+/// relay that could not be queued is queued on the sender's retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    pub object_url: String,
+    /// The version relayed: the object's `updated` time, or a word such as `deleted`.
+    pub version: String,
+    /// Only when another version of it was relayed before: a deletion is relayed only for an
+    /// object that was relayed here, not for every unknown id a Delete names.
+    pub only_after_another: bool,
+    pub activity: NewActivity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -707,7 +724,8 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn host_state(&self, host: &str) -> StoreResult<Option<HostState>>;
     async fn host_states(&self) -> StoreResult<Vec<HostState>>;
     async fn delivery_counts(&self) -> StoreResult<Vec<DeliveryCount>>;
-    /// Deletes finished deliveries, activities without deliveries and received ids older than `before`.
+    /// Deletes finished deliveries, activities without deliveries, received ids and relay marks
+    /// older than `before`.
     async fn purge_before(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     // ---- domain blocks ----

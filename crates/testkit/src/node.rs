@@ -168,6 +168,21 @@ impl TestNode {
         self.db.url()
     }
 
+    /// Runs SQL on the node's database behind its back, e.g. a trigger that makes a write fail
+    /// as a full disk or a lost connection would.
+    pub async fn execute_sql(&self, sql: &str) {
+        let done = match &self.db {
+            Database::Sqlite(db) => sqlx::raw_sql(sql)
+                .execute(db.store.writer())
+                .await
+                .map(drop),
+            Database::Postgres(db) => sqlx::raw_sql(sql).execute(db.store.pool()).await.map(drop),
+        };
+        if let Err(e) = done {
+            panic!("`{sql}` failed: {e}");
+        }
+    }
+
     /// Creates a user (password [`TEST_PASSWORD`]) and an API token for them.
     pub async fn user_with_token(&self, username: &str, role: Role) -> (User, String) {
         let user = self
