@@ -384,4 +384,10 @@ pub async fn upload_413_names_the_upload_limit(backend: Backend) {
         .await
         .expect_error(413, "payload_too_large");
     assert!(reply.json["message"].as_str().unwrap().contains("256 KiB"));
+    // The body was left unread, so the node will not read on: it says so, and a keep-alive
+    // client opens a new connection for its next request instead of failing on this one.
+    assert_eq!(
+        reply.headers.get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
 }

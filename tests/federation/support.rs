@@ -102,7 +102,10 @@ impl FedNode {
     }
 
     fn serve(&mut self, listener: TcpListener, workers: bool) {
-        let router = self.federation.router();
+        // Served as `hromada serve` serves it, so refusals close the connection the same way.
+        let router = self.federation.router().layer(axum::middleware::from_fn(
+            hromada_server::close_when_body_unread,
+        ));
         let shutdown = self.shutdown.clone();
         self.tasks.push(tokio::spawn(async move {
             let _ = axum::serve(listener, router)

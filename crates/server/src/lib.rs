@@ -12,3 +12,4 @@ mod unread_body;
 
 pub use config::{Config, ConfigError, Settings};
 pub use node::{RunningNode, StartError, Stores, federation_of, open_store, start};
+pub use unread_body::close_when_body_unread;

@@ -244,33 +244,31 @@ pub async fn start(
 fn negotiate(federation: &Federation, app: &App, web: Router) -> Router {
     let notify = (federation.clone(), app.clone());
     let federation = federation.router();
-    Router::new().fallback(move |request: Request| async move {
-        let (parts, body) = request.into_parts();
-        let (body, body_watch) = crate::unread_body::watch(body);
-        let claimed = Federation::claims(&parts);
-        let writes = !matches!(
-            parts.method,
-            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-        );
-        let target = if claimed { federation } else { web };
-        let response: Result<Response, std::convert::Infallible> =
-            target.oneshot(Request::from_parts(parts, body)).await;
-        if writes {
-            // Inboxes write mirrored listings, which the app shows; local actors, which
-            // federation caches, change only through the web side.
-            notify.1.note_local_write();
-            if !claimed {
-                notify.0.note_local_write();
+    Router::new()
+        .fallback(move |request: Request| async move {
+            let (parts, body) = request.into_parts();
+            let claimed = Federation::claims(&parts);
+            let writes = !matches!(
+                parts.method,
+                axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+            );
+            let target = if claimed { federation } else { web };
+            let response: Result<Response, std::convert::Infallible> =
+                target.oneshot(Request::from_parts(parts, body)).await;
+            if writes {
+                // Inboxes write mirrored listings, which the app shows; local actors, which
+                // federation caches, change only through the web side.
+                notify.1.note_local_write();
+                if !claimed {
+                    notify.0.note_local_write();
+                }
             }
-        }
-        match response {
-            Ok(mut response) => {
-                body_watch.close_if_unread(&mut response);
-                response
+            match response {
+                Ok(response) => response,
+                Err(never) => match never {},
             }
-            Err(never) => match never {},
-        }
-    })
+        })
+        .layer(axum::middleware::from_fn(crate::close_when_body_unread))
 }
 
 #[cfg(test)]

@@ -11,16 +11,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
 
+/// Middleware for any router a node serves: answers that leave the body unread say
+/// `Connection: close`.
+pub async fn close_when_body_unread(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let (body, watch) = watch(body);
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    watch.close_if_unread(&mut response);
+    response
+}
+
 /// Whether the request's body was read to its end, seen after the answer.
-pub(crate) struct BodyWatch(Option<Arc<AtomicBool>>);
+struct BodyWatch(Option<Arc<AtomicBool>>);
 
 /// Wraps a request's body so that [`BodyWatch::close_if_unread`] can tell whether the
 /// handler read all of it. A request without a body needs no watching.
-pub(crate) fn watch(body: Body) -> (Body, BodyWatch) {
+fn watch(body: Body) -> (Body, BodyWatch) {
     if http_body::Body::is_end_stream(&body) {
         return (body, BodyWatch(None));
     }
@@ -33,7 +45,7 @@ pub(crate) fn watch(body: Body) -> (Body, BodyWatch) {
 }
 
 impl BodyWatch {
-    pub(crate) fn close_if_unread(&self, response: &mut Response) {
+    fn close_if_unread(&self, response: &mut Response) {
         if self
             .0
             .as_ref()
