@@ -887,6 +887,12 @@ async fn discovery_documents() {
         .await
         .unwrap();
     assert_eq!(page["orderedItems"][0]["type"], "Create");
+    // A page number near the top of its type is an empty page, not an overflow.
+    let far = get_ap(&node.url("/initiatives/sumy-evac/outbox?page=18446744073709551615")).await;
+    assert_eq!(far.status(), 200);
+    let far: Value = far.json().await.unwrap();
+    assert_eq!(far["orderedItems"], json!([]));
+    assert!(far.get("next").is_none());
     let followers: Value = get_ap(&node.url("/initiatives/sumy-evac/followers"))
         .await
         .json()
@@ -1734,4 +1740,107 @@ async fn inbox_through_the_api(backend: Backend) {
     assert!(update.signature.is_ok());
     assert_eq!(update.activity["object"]["type"], "Group");
     assert_eq!(update.activity["object"]["icon"]["type"], "Image");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fediverse_followers_of_the_node_get_its_news() {
+    for backend in backends() {
+        node_news(backend).await;
+    }
+}
+
+async fn node_news(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let instance = node.url("/actor");
+    let actor: Value = get_ap(&instance).await.json().await.unwrap();
+    assert_eq!(actor["followers"], node.url("/actor/followers"));
+
+    // An account (a `Person`) marking its follow as a node follow is an ordinary follower.
+    let alice = remote.actor_id("alice");
+    let mut follow_node = follow(&alice, &instance, &format!("{alice}/follows/node"));
+    follow_node["peering"] = json!(true);
+    let (status, body) = remote
+        .post_signed(
+            &alice,
+            &node.url("/inbox"),
+            follow_node.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    remote
+        .wait_for(WAIT, "Accept", |r| r.kind() == "Accept")
+        .await;
+    assert!(node.fed_store.peers().await.unwrap().is_empty());
+    let followers: Value = get_ap(&node.url("/actor/followers"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(followers["type"], "OrderedCollection");
+    assert_eq!(followers["totalItems"], 1);
+
+    // A new initiative and its urgent need are announced; each note is served at its id.
+    let initiative = node.initiative("pokrovsk-evac").await;
+    let need: hromada_domain::NeedInput = serde_json::from_value(json!({
+        "title": "Fuel for the evacuation van", "category": "evacuation", "urgency": "critical"
+    }))
+    .unwrap();
+    let need = node
+        .app
+        .add_need(&node.moderator, "pokrovsk-evac", need)
+        .await
+        .unwrap();
+    let news = |id: String| {
+        let (node, remote) = (&node, &remote);
+        async move {
+            let create = remote
+                .wait_for(WAIT, &id, |r| {
+                    r.kind() == "Create" && r.activity["object"]["id"] == id.as_str()
+                })
+                .await;
+            assert_eq!(create.activity["actor"], node.url("/actor"));
+            assert_eq!(create.activity["id"], format!("{id}#create"));
+            let note = create.activity["object"].clone();
+            assert_eq!(note["cc"][0], node.url("/actor/followers"));
+            let served = get_ap(&id).await;
+            assert_eq!(served.status(), 200);
+            let served: Value = served.json().await.unwrap();
+            for field in ["id", "type", "attributedTo", "url", "content", "published"] {
+                assert_eq!(served[field], note[field], "{field} of {id}");
+            }
+            note
+        }
+    };
+    let announced = news(node.url("/actor/notes/new/pokrovsk-evac")).await;
+    assert_eq!(announced["url"], node.actor_url("pokrovsk-evac"));
+    assert!(
+        announced["content"]
+            .as_str()
+            .unwrap()
+            .contains(&initiative.name)
+    );
+    let urgent = news(node.url(&format!("/actor/notes/urgent/{}", need.id))).await;
+    assert_eq!(urgent["url"], node.url(&format!("/needs/{}", need.id)));
+    assert!(
+        urgent["content"]
+            .as_str()
+            .unwrap()
+            .contains("Fuel for the evacuation van")
+    );
+
+    // Nothing is served for what was never announced.
+    let calm: hromada_domain::NeedInput =
+        serde_json::from_value(json!({"title": "Tyres", "category": "evacuation"})).unwrap();
+    let calm = node
+        .app
+        .add_need(&node.moderator, "pokrovsk-evac", calm)
+        .await
+        .unwrap();
+    for path in [
+        format!("/actor/notes/urgent/{}", calm.id),
+        "/actor/notes/new/nobody".to_string(),
+    ] {
+        assert_eq!(get_ap(&node.url(&path)).await.status(), 404, "{path}");
+    }
 }

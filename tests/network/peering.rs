@@ -308,22 +308,27 @@ async fn unfollow_on(backend: Backend) {
     assert!(copy(&a, "b-after", &b).await.is_none());
 }
 
-/// Every delivery `from` ever queued for `to`'s host, in any state.
-async fn deliveries_to(from: &TestNode, token: &str, to: &TestNode) -> u64 {
+/// `from`'s delivery counts for `to`'s host (`pending`, `delivered`, `rejected`, …), summed
+/// over its rows.
+async fn queue_of(from: &TestNode, token: &str, to: &TestNode) -> [u64; 5] {
     let (status, queue) = api(from, token, "GET", "/admin/queue", None).await;
     assert_eq!(status, 200, "{queue}");
-    queue["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["host"] == authority(to))
-        .map(|h| {
-            ["pending", "delivered", "rejected", "failed", "cancelled"]
-                .iter()
-                .map(|k| h[*k].as_u64().unwrap_or(0))
-                .sum::<u64>()
-        })
-        .sum()
+    let mut counts = [0; 5];
+    for host in queue["hosts"].as_array().unwrap() {
+        if host["host"] == authority(to) {
+            for (count, state) in counts.iter_mut().zip(QUEUE_STATES) {
+                *count += host[state].as_u64().unwrap_or(0);
+            }
+        }
+    }
+    counts
+}
+
+const QUEUE_STATES: [&str; 5] = ["pending", "delivered", "rejected", "failed", "cancelled"];
+
+/// Every delivery `from` ever queued for `to`'s host, in any state.
+async fn deliveries_to(from: &TestNode, token: &str, to: &TestNode) -> u64 {
+    queue_of(from, token, to).await.iter().sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -415,5 +420,82 @@ async fn block_list_import_on(backend: Backend) {
 async fn an_imported_block_list_purges_and_refuses() {
     for backend in Backend::available() {
         block_list_import_on(backend).await;
+    }
+}
+
+async fn invalid_items_on(backend: Backend) {
+    let a = node(backend).await;
+    let b = node(backend).await;
+    let (a_admin, a_token) = a.user_with_token("admin", Role::Admin).await;
+    let (_, b_token) = b.user_with_token("admin", Role::Admin).await;
+    let listing = publish(&a, &a_admin, "checked").await;
+    follow(&b, &b_token, &a).await;
+    status_becomes(&b, &b_token, &a, "accepted").await;
+    arrives(&b, "checked", &a).await;
+    let deliveries_before = deliveries_to(&a, &a_token, &b).await;
+
+    // What A's own forms would refuse, written past them into A's database: a peer must not
+    // take it either (a node with a bug or a hostile one sends the same).
+    let now = chrono::Utc::now();
+    let scripted = hromada_domain::Event {
+        id: uuid::Uuid::new_v4(),
+        initiative_id: listing.id,
+        title: "Benefit concert".into(),
+        description: String::new(),
+        starts_at: now + chrono::Duration::days(7),
+        ends_at: None,
+        timezone: "Europe/Kyiv".into(),
+        place: hromada_domain::EventPlace::Online {
+            url: "javascript:alert(1)".into(),
+        },
+        organiser: "Friends".into(),
+        beneficiaries: Vec::new(),
+        cancelled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    a.store().insert_event(&scripted).await.unwrap();
+    let long_title = hromada_domain::Need {
+        id: uuid::Uuid::new_v4(),
+        initiative_id: listing.id,
+        title: "x".repeat(141),
+        description: String::new(),
+        category: hromada_domain::Category::Medical,
+        target: None,
+        raised: 0,
+        deadline: None,
+        urgency: hromada_domain::Urgency::Normal,
+        status: hromada_domain::NeedStatus::Open,
+        created_at: now,
+        updated_at: now,
+    };
+    a.store().insert_need(&long_title).await.unwrap();
+    let fine: NeedInput =
+        serde_json::from_value(json!({"title": "Tourniquets", "category": "medical"})).unwrap();
+    a.app().add_need(&a_admin, "checked", fine).await.unwrap();
+
+    let on_b = copy(&b, "checked", &a).await.unwrap();
+    until("the valid need arrives", || async {
+        needs(&b, &on_b)
+            .await
+            .iter()
+            .any(|n| n.title == "Tourniquets")
+    })
+    .await;
+    until("A has heard back about all three", || async {
+        let counts = queue_of(&a, &a_token, &b).await;
+        counts.iter().sum::<u64>() == deliveries_before + 3 && counts[0] == 0
+    })
+    .await;
+    assert_eq!(needs(&b, &on_b).await.len(), 1, "only the valid need");
+    assert!(b.store().events_of(on_b.id).await.unwrap().is_empty());
+    let [_, _, rejected, ..] = queue_of(&a, &a_token, &b).await;
+    assert_eq!(rejected, 2, "B answered 400 to both");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn items_a_node_could_not_have_made_are_refused() {
+    for backend in Backend::available() {
+        invalid_items_on(backend).await;
     }
 }

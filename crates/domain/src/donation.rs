@@ -231,11 +231,10 @@ impl DonationMethod {
 }
 
 fn is_bic(bic: &str) -> bool {
-    (bic.len() == 8 || bic.len() == 11)
-        && bic[..6.min(bic.len())]
-            .chars()
-            .all(|c| c.is_ascii_uppercase())
-        && bic.chars().all(|c| c.is_ascii_alphanumeric())
+    // ASCII first: the length is in bytes, and a multi-byte letter must not split the slice.
+    bic.chars().all(|c| c.is_ascii_alphanumeric())
+        && (bic.len() == 8 || bic.len() == 11)
+        && bic[..6].chars().all(|c| c.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -262,6 +261,11 @@ mod tests {
             r#"{"kind":"bank_transfer","iban":"UA21 3223 1300 0002 6007 2335 6600 2","account_holder":"X"}"#,
         );
         assert_eq!(bad.validate().errors[0].field, "iban");
+        // Eight bytes, but the sixth byte falls inside the euro sign.
+        let odd_bic = method(
+            r#"{"kind":"bank_transfer","iban":"UA21 3223 1300 0002 6007 2335 6600 1","bic":"AAAAA€","account_holder":"X"}"#,
+        );
+        assert_eq!(odd_bic.validate().errors[0].code, "invalid_bic");
     }
 
     #[test]

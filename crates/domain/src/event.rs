@@ -109,6 +109,9 @@ fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Most initiatives one event raises funds for, besides its publisher.
+pub const MAX_BENEFICIARIES: usize = 20;
+
 impl Event {
     pub fn new(
         id: Uuid,
@@ -116,26 +119,6 @@ impl Event {
         input: EventInput,
         now: Timestamp,
     ) -> Result<Self, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        let title = clean(&input.title);
-        e.text("title", &title, 140);
-        e.no_control_chars("title", &title);
-        let description = input.description.trim().to_string();
-        e.max_len("description", &description, 5_000);
-        let organiser = clean(&input.organiser);
-        e.text("organiser", &organiser, 140);
-        if input.timezone.parse::<chrono_tz::Tz>().is_err() {
-            e.add(
-                "timezone",
-                "invalid_timezone",
-                "must be an IANA time zone such as Europe/Kyiv",
-            );
-        }
-        if let Some(end) = input.ends_at
-            && end < input.starts_at
-        {
-            e.add("ends_at", "before_start", "must not be before the start");
-        }
         let mut place = input.place;
         match &mut place {
             EventPlace::City {
@@ -145,24 +128,14 @@ impl Event {
             } => {
                 *city = clean(city);
                 *country = country.trim().to_ascii_uppercase();
-                e.text("place.city", city, 80);
-                if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase())) {
-                    e.add(
-                        "place.country",
-                        "invalid_country",
-                        "must be a two-letter ISO 3166 country code such as DE",
-                    );
-                }
                 if let Some(v) = venue {
                     *v = clean(v);
-                    e.max_len("place.venue", v, 140);
                 }
             }
-            EventPlace::Online { url } => {
-                check_web_url(&mut e, "place.url", url);
-            }
+            EventPlace::Online { url } => *url = clean(url),
         }
-        e.max_items("beneficiaries", &input.beneficiaries, 20);
+        let mut e = ValidationErrors::new();
+        e.max_items("beneficiaries", &input.beneficiaries, MAX_BENEFICIARIES);
         let mut beneficiaries = Vec::new();
         for (i, b) in input.beneficiaries.iter().enumerate() {
             match Handle::parse(b) {
@@ -174,21 +147,75 @@ impl Event {
                 ),
             }
         }
-        e.into_result(Event {
+        let event = Event {
             id,
             initiative_id,
-            title,
-            description,
+            title: clean(&input.title),
+            description: input.description.trim().to_string(),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             timezone: input.timezone,
             place,
-            organiser,
+            organiser: clean(&input.organiser),
             beneficiaries,
             cancelled: input.cancelled,
             created_at: now,
             updated_at: now,
-        })
+        };
+        e.errors.extend(event.validate().errors);
+        e.into_result(event)
+    }
+
+    /// Checks what an event must be to be stored, however it was made (here or on a peer).
+    pub fn validate(&self) -> ValidationErrors {
+        let mut e = ValidationErrors::new();
+        e.text("title", &self.title, 140);
+        e.no_control_chars("title", &self.title);
+        e.max_len("description", &self.description, 5_000);
+        e.text("organiser", &self.organiser, 140);
+        e.no_control_chars("organiser", &self.organiser);
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            e.add(
+                "timezone",
+                "invalid_timezone",
+                "must be an IANA time zone such as Europe/Kyiv",
+            );
+        }
+        e.time("starts_at", &self.starts_at);
+        if let Some(end) = &self.ends_at {
+            e.time("ends_at", end);
+            if *end < self.starts_at {
+                e.add("ends_at", "before_start", "must not be before the start");
+            }
+        }
+        match &self.place {
+            EventPlace::City {
+                city,
+                country,
+                venue,
+            } => {
+                e.text("place.city", city, 80);
+                e.no_control_chars("place.city", city);
+                if !(country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase())) {
+                    e.add(
+                        "place.country",
+                        "invalid_country",
+                        "must be a two-letter ISO 3166 country code such as DE",
+                    );
+                }
+                if let Some(v) = venue {
+                    e.max_len("place.venue", v, 140);
+                    e.no_control_chars("place.venue", v);
+                }
+            }
+            EventPlace::Online { url } => {
+                check_web_url(&mut e, "place.url", url);
+            }
+        }
+        e.max_items("beneficiaries", &self.beneficiaries, MAX_BENEFICIARIES);
+        e.time("created_at", &self.created_at);
+        e.time("updated_at", &self.updated_at);
+        e
     }
 
     /// The input that would give this event (what an edit starts from).
@@ -286,6 +313,25 @@ mod tests {
                 .errors[0]
                 .field,
             "timezone"
+        );
+        // A year the stores cannot keep, and a link that is not a web address.
+        let far: EventInput = serde_json::from_value(serde_json::json!({
+            "title": "Benefit concert",
+            "starts_at": "+10000-01-01T00:00:00Z",
+            "timezone": "Europe/Berlin",
+            "place": {"kind": "online", "url": "javascript:alert(1)"},
+            "organiser": "Soli Kollektiv"
+        }))
+        .unwrap();
+        let errors = Event::new(Uuid::nil(), Uuid::nil(), far, Utc::now()).unwrap_err();
+        let fields: Vec<(&str, &str)> = errors
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(
+            fields,
+            [("starts_at", "out_of_range"), ("place.url", "invalid_url")]
         );
     }
 

@@ -117,19 +117,28 @@ impl Need {
             created_at: now,
             updated_at: now,
         };
-        need.apply(
-            NeedPatch {
-                title: Some(input.title),
-                description: Some(input.description),
-                category: Some(input.category),
-                target: Some(input.target),
-                raised: input.raised,
-                deadline: Some(input.deadline),
-                urgency: Some(input.urgency),
-                status: None,
-            },
-            now,
-        )?;
+        // An old need may keep a deadline that has passed; a new one cannot start with one.
+        let deadline_passed = input.deadline.is_some_and(|d| d < now.date_naive());
+        let mut errors = need
+            .apply(
+                NeedPatch {
+                    title: Some(input.title),
+                    description: Some(input.description),
+                    category: Some(input.category),
+                    target: Some(input.target),
+                    raised: input.raised,
+                    deadline: Some(input.deadline),
+                    urgency: Some(input.urgency),
+                    status: None,
+                },
+                now,
+            )
+            .err()
+            .unwrap_or_default();
+        if deadline_passed {
+            errors.add("deadline", "deadline_passed", "must not be in the past");
+        }
+        errors.into_result(())?;
         Ok(need)
     }
 
@@ -180,26 +189,38 @@ impl Need {
         if let Some(s) = patch.status {
             next.status = s;
         }
-        e.text("title", &next.title, 140);
-        e.no_control_chars("title", &next.title);
-        e.max_len("description", &next.description, 5_000);
-        if let Some(t) = &next.target {
+        next.updated_at = now;
+        e.errors.extend(next.validate().errors);
+        e.into_result(())?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Checks what a need must be to be stored, however it was made (here or on a peer).
+    pub fn validate(&self) -> ValidationErrors {
+        let mut e = ValidationErrors::new();
+        e.text("title", &self.title, 140);
+        e.no_control_chars("title", &self.title);
+        e.max_len("description", &self.description, 5_000);
+        if let Some(t) = &self.target {
             t.validate("target.amount", &mut e);
         }
-        if next.raised < 0 {
+        if self.raised < 0 {
             e.add("raised", "negative", "must not be negative");
         }
-        if next.raised > 0 && next.target.is_none() {
+        if self.raised > 0 && self.target.is_none() {
             e.add(
                 "raised",
                 "no_target",
                 "set a target amount before recording what was raised",
             );
         }
-        next.updated_at = now;
-        e.into_result(())?;
-        *self = next;
-        Ok(())
+        if let Some(d) = &self.deadline {
+            e.date("deadline", d);
+        }
+        e.time("created_at", &self.created_at);
+        e.time("updated_at", &self.updated_at);
+        e
     }
 }
 

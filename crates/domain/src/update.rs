@@ -140,8 +140,12 @@ impl Update {
         Ok(())
     }
 
-    fn validate(&self) -> ValidationErrors {
+    /// Checks what an update must be to be stored, however it was made (here or on a peer).
+    pub fn validate(&self) -> ValidationErrors {
         let mut e = ValidationErrors::new();
+        e.time("publish_at", &self.publish_at);
+        e.time("created_at", &self.created_at);
+        e.time("updated_at", &self.updated_at);
         e.text("body", &self.body, 10_000);
         e.no_control_chars("body", &self.body);
         e.max_items("photos", &self.photos, MAX_PHOTOS);

@@ -114,6 +114,25 @@ impl ValidationErrors {
         }
     }
 
+    /// Refuses a time outside the years 1970–9999: nothing the directory lists happened or will
+    /// happen outside them, and the stores keep four-digit years only.
+    pub fn time(&mut self, field: &str, value: &crate::Timestamp) {
+        use chrono::Datelike;
+        self.year(field, value.year());
+    }
+
+    /// [`Self::time`] for a calendar date.
+    pub fn date(&mut self, field: &str, value: &chrono::NaiveDate) {
+        use chrono::Datelike;
+        self.year(field, value.year());
+    }
+
+    fn year(&mut self, field: &str, year: i32) {
+        if !(1970..=9999).contains(&year) {
+            self.add(field, "out_of_range", "must be between 1970 and 9999");
+        }
+    }
+
     /// Refuses control characters (other than newlines and tabs) that have no place in text.
     pub fn no_control_chars(&mut self, field: &str, value: &str) {
         if value

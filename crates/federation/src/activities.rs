@@ -49,7 +49,11 @@ pub fn context() -> Value {
             "basis": "hromada:basis",
             "reason": "hromada:reason",
             "withdrawalReason": "hromada:withdrawalReason",
-            "reportCategory": "hromada:reportCategory"
+            "reportCategory": "hromada:reportCategory",
+            "listing": "hromada:listing",
+            "listingItem": "hromada:listingItem",
+            "listingObjects": "hromada:listingObjects",
+            "peering": "hromada:peering"
         }
     ])
 }

@@ -108,7 +108,8 @@ fn profile_fields(page: &str, i: &Initiative) -> Vec<Value> {
     fields
 }
 
-/// The node's own actor (FEP-2677), used to sign fetches and, later, reports and node follows.
+/// The node's own actor (FEP-2677): signs fetches, reports and node follows, and posts news of
+/// the node to the fediverse accounts that follow it.
 pub fn instance(
     urls: &Urls,
     node_name: &str,
@@ -124,6 +125,7 @@ pub fn instance(
         "summary": format!("<p>{}</p>", escape(node_description)),
         "url": format!("{}/", urls.base()),
         "inbox": urls.shared_inbox(),
+        "followers": urls.instance_followers(),
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "publicKey": {"id": Urls::key_id(&id), "owner": id, "publicKeyPem": public_key_pem},
         "manuallyApprovesFollowers": false,

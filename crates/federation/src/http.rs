@@ -15,12 +15,15 @@ use hromada_domain::{Initiative, NeedStatus};
 use hromada_store::{DeletedKey, LocalActor};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tower_http::catch_panic::CatchPanicLayer;
 use uuid::Uuid;
 
 use crate::actors::{group, has_actor, instance};
 use crate::doc_cache::Document;
 use crate::network::with_listing;
-use crate::objects::{event_object, need_note, tombstone, update_note};
+use crate::objects::{
+    announcement_note, event_object, need_note, tombstone, update_note, urgent_need_note,
+};
 use crate::publish::{event_item, need_item, served_dates, update_item};
 use crate::{Inner, activities, discovery, inbox};
 
@@ -35,6 +38,9 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
         .route("/nodeinfo/2.1", get(discovery::nodeinfo))
         .route("/actor", get(instance_actor))
+        .route("/actor/followers", get(instance_followers))
+        .route("/actor/notes/new/{handle}", get(announcement))
+        .route("/actor/notes/urgent/{id}", get(urgent_need_post))
         .route("/inbox", post(inbox::shared_inbox))
         .route("/initiatives/{handle}", get(initiative_actor))
         .route("/initiatives/{handle}/inbox", post(inbox::actor_inbox))
@@ -48,6 +54,17 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/warnings/{id}", get(warning_object))
         .route("/directory", get(crate::backfill::directory))
         .layer(DefaultBodyLimit::max(body_limit))
+        // A bug that panics on what a remote server sent answers 500, not a dropped connection.
+        .layer(CatchPanicLayer::custom(
+            |panic: Box<dyn std::any::Any + Send>| {
+                let detail = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied());
+                tracing::error!(detail, "a federation handler panicked");
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            },
+        ))
         .with_state(inner)
 }
 
@@ -83,6 +100,7 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
             | "/.well-known/nodeinfo"
             | "/nodeinfo/2.1"
             | "/actor"
+            | "/actor/followers"
             | "/inbox"
             | "/directory"
     ) {
@@ -101,6 +119,8 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
             Some("inbox" | "outbox" | "followers" | "featured"),
             None,
         ) => true,
+        // The instance actor's posts exist only as ActivityPub; their `url` is the HTML page.
+        (Some("actor"), Some("notes"), Some(_), Some(_)) => true,
         (
             Some("initiatives" | "updates" | "needs" | "events" | "vouches" | "warnings"),
             Some(_),
@@ -270,7 +290,7 @@ async fn outbox(
             let followers = inner.urls.followers(i.handle.as_str());
             let chunk: Vec<Value> = items
                 .iter()
-                .skip((page - 1) * PAGE_SIZE)
+                .skip((page - 1).saturating_mul(PAGE_SIZE))
                 .take(PAGE_SIZE)
                 .map(|o| strip_context(activities::create(&actor, &followers, o.clone())))
                 .collect();
@@ -280,7 +300,8 @@ async fn outbox(
                 "partOf": id,
                 "orderedItems": chunk,
             });
-            if page * PAGE_SIZE < items.len() {
+            // Saturating: `page` comes from the query string.
+            if page.saturating_mul(PAGE_SIZE) < items.len() {
                 doc["next"] = json!(format!("{id}?page={}", page + 1));
             }
             activities::with_context(doc)
@@ -294,6 +315,65 @@ fn strip_context(mut v: Value) -> Value {
         map.remove("@context");
     }
     v
+}
+
+/// Only the count, as for initiatives.
+async fn instance_followers(State(inner): State<Arc<Inner>>) -> Response {
+    match inner
+        .fed
+        .follower_count(LocalActor::Instance, hromada_store::FollowerState::Accepted)
+        .await
+    {
+        Ok(total) => ap_json(
+            StatusCode::OK,
+            &activities::with_context(json!({
+                "id": inner.urls.instance_followers(),
+                "type": "OrderedCollection",
+                "totalItems": total,
+            })),
+        ),
+        Err(e) => store_failed(e),
+    }
+}
+
+/// The post that went out when a local initiative was first published.
+async fn announcement(State(inner): State<Arc<Inner>>, Path(handle): Path<String>) -> Response {
+    let i = match local_initiative(&inner, &handle).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    match inner.fed.published_mark(i.id).await {
+        Ok(Some(mark)) => {
+            let note = announcement_note(
+                &inner.urls,
+                &inner.settings.node_name,
+                &i,
+                mark.published_at,
+            );
+            ap_json(StatusCode::OK, &activities::with_context(note))
+        }
+        Ok(None) => json_error(StatusCode::NOT_FOUND, "no such note"),
+        Err(e) => store_failed(e),
+    }
+}
+
+/// The post that went out when an urgent need was added.
+async fn urgent_need_post(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
+    let id = match parse_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let need = match inner.store.need_by_id(id).await {
+        Ok(Some(n)) if n.urgency.is_urgent() => n,
+        Ok(_) => return json_error(StatusCode::NOT_FOUND, "no such note"),
+        Err(e) => return store_failed(e),
+    };
+    let i = match initiative_of(&inner, need.initiative_id).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let note = urgent_need_note(&inner.urls, &i, &need, need.created_at);
+    ap_json(StatusCode::OK, &activities::with_context(note))
 }
 
 /// Only the count: who follows a solidarity initiative is not published.

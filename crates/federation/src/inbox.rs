@@ -36,6 +36,9 @@ use crate::{Inner, activities, peers};
 
 /// Longest remote HTML kept for maintainers.
 const MAX_CONTENT: usize = 20_000;
+/// Most of our own actors or objects looked up for one activity (mentions, a report's objects):
+/// a signed activity can name thousands in its 1 MiB, and each lookup may be a query.
+pub(crate) const MAX_LOCAL_LOOKUPS: usize = 50;
 
 pub(crate) async fn shared_inbox(
     State(inner): State<Arc<Inner>>,
@@ -553,9 +556,10 @@ async fn addressed_items(
                 .filter_map(|t| t.get("href").and_then(Value::as_str)),
         );
     }
+    addressed.retain(|url| inner.urls.handle_of_actor(url).is_some());
     addressed.sort_unstable();
     addressed.dedup();
-    for url in addressed {
+    for url in addressed.into_iter().take(MAX_LOCAL_LOOKUPS) {
         if let Some((LocalActor::Initiative(initiative_id), ..)) = local_actor(inner, url).await?
             && !found.iter().any(|f| f.0 == initiative_id)
         {
@@ -605,7 +609,7 @@ async fn network(
 ) -> Result<Option<FedWrite>, Response> {
     let object = activity.get("object");
     match kind {
-        "Follow" if peers::is_peering_follow(inner, activity) => {
+        "Follow" if peers::is_peering_follow(inner, activity, actor) => {
             peers::on_follow(inner, activity, actor)
                 .await
                 .map(Some)

@@ -8,10 +8,12 @@
 //! connection held open for as long as the job runs (a pool connection lost to a network blip
 //! would silently drop an advisory lock), and shows admins and tests who runs what.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use hromada_store::Store;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -137,10 +139,20 @@ pub(crate) async fn run_rounds<Fut, E>(
         inner.settings.limits.lease,
     );
     loop {
-        let worked = match lease.run_while_held(round()).await {
-            Some(Ok(done)) => done > 0,
-            Some(Err(e)) => {
+        // A round works on what peers sent; should that still panic somewhere, the job goes on
+        // (after a pause) rather than stopping for good with the task.
+        let guarded = AssertUnwindSafe(round()).catch_unwind();
+        let worked = match lease.run_while_held(guarded).await {
+            Some(Ok(Ok(done))) => done > 0,
+            Some(Ok(Err(e))) => {
                 tracing::warn!(job, error = %e, "a round of the job failed");
+                false
+            }
+            Some(Err(_)) => {
+                tracing::error!(
+                    job,
+                    "a round of the job panicked; trying again after a pause"
+                );
                 false
             }
             None => false,

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use hromada_domain::update::MAX_PHOTOS;
 use hromada_domain::{
-    Event, Initiative, InitiativeInput, InitiativeStatus, Need, Photo, Update,
+    Event, Initiative, InitiativeInput, InitiativeStatus, Need, Photo, Update, ValidationErrors,
     markup::sanitize_html,
 };
 use hromada_store::StoreError;
@@ -26,8 +26,6 @@ use crate::{Inner, mirror};
 
 /// Longest Markdown taken from a remote listing (the domain's limit for descriptions).
 const MAX_MARKDOWN: usize = 20_000;
-/// Most beneficiaries taken from a remote event (the domain's limit for local ones).
-const MAX_BENEFICIARIES: usize = 20;
 
 /// The id a remote object gets here: derived from its URL, never equal to a local (v4) id.
 pub(crate) fn remote_id(url: &str) -> Uuid {
@@ -281,7 +279,7 @@ async fn take_object(
             let mut need: Need = serde_json::from_value(data).map_err(bad)?;
             need.id = remote_id(id);
             need.initiative_id = owner.id;
-            need.description = clip(&need.description);
+            refuse_invalid(need.validate())?;
             let need = &need;
             stored_once(|| async move {
                 match inner.store.need_by_id(need.id).await? {
@@ -303,7 +301,7 @@ async fn take_object(
             update.need_id = update
                 .need_id
                 .map(|n| remote_id(&format!("{origin_base}/needs/{n}")));
-            update.body = clip(&update.body);
+            refuse_invalid(update.validate())?;
             if inner.store.is_tombstoned(update.id).await? {
                 return Ok(Taken::default());
             }
@@ -342,8 +340,7 @@ async fn take_object(
             event.initiative_id = owner.id;
             // Beneficiaries are handles on the origin node; the store matches them against
             // that node's listings only.
-            event.beneficiaries.truncate(MAX_BENEFICIARIES);
-            event.description = clip(&event.description);
+            refuse_invalid(event.validate())?;
             let event = &event;
             stored_once(|| async move {
                 match inner.store.event_by_id(event.id).await? {
@@ -392,6 +389,14 @@ pub(crate) async fn ingest_tombstone(
 
 fn forged(id: &str) -> IngestError {
     IngestError::Forged(format!("{id} belongs to another listing"))
+}
+
+/// Refuses what a node of ours could not have made: the same rules as a local edit (lengths,
+/// links, time zones, dates the stores can keep).
+fn refuse_invalid(errors: ValidationErrors) -> Result<(), IngestError> {
+    errors
+        .into_result(())
+        .map_err(|e| IngestError::Invalid(e.summary()))
 }
 
 fn clip(markdown: &str) -> String {
@@ -452,6 +457,13 @@ async fn ingest_group(
         .map_err(|e| IngestError::Invalid(e.to_string()))?
         .validate()
         .map_err(|e| IngestError::Invalid(e.summary()))?;
+    let mut times = ValidationErrors::new();
+    times.time("created_at", &listing.created_at);
+    times.time("updated_at", &listing.updated_at);
+    if let Some(published) = &listing.published_at {
+        times.time("published_at", published);
+    }
+    refuse_invalid(times)?;
     let mut initiative = Initiative::submit(remote_id(id), valid, listing.created_at);
     initiative.origin = Some(origin.clone());
     initiative.status = listing.status;

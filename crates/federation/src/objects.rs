@@ -1,4 +1,5 @@
-//! Objects we publish: updates and needs as `Note`, solidarity events as `Event`.
+//! Objects we publish: updates and needs as `Note`, solidarity events as `Event`, and the
+//! instance actor's posts for accounts that follow the node.
 //!
 //! Content is HTML in the subset Mastodon keeps (p, a, br, ul/li, strong, em). Hashtags are
 //! `Hashtag` tags with a matching link in the content, so they are clickable and followable.
@@ -236,7 +237,7 @@ pub fn event_object(
     ));
     summary.push_str(&format!("<p>Organised by {}</p>", escape(&e.organiser)));
     let content = format!("{summary}{}", markdown_to_html(&e.description));
-    let tags = hashtags(&i.categories, &[]);
+    let tags = hashtags(&i.categories, &i.tags);
     let mut map = post(
         urls,
         i,
@@ -284,6 +285,73 @@ fn local_time(t: DateTime<Utc>, timezone: &str) -> String {
 }
 
 /// What a deleted object's URL serves (with status 410).
+/// The instance actor's post that a local initiative is new here (sent once, when it is first
+/// published; `published` is that moment).
+pub fn announcement_note(
+    urls: &Urls,
+    node_name: &str,
+    i: &Initiative,
+    published: DateTime<Utc>,
+) -> Value {
+    let actor = urls.actor(i.handle.as_str());
+    let content = format!(
+        r#"<p>New on {}: <a href="{actor}">{}</a></p><p>{}</p>"#,
+        escape(node_name),
+        escape(&i.name),
+        escape(&i.summary)
+    );
+    instance_note(
+        urls,
+        urls.announcement(i.handle.as_str()),
+        actor,
+        content,
+        published,
+    )
+}
+
+/// The instance actor's post about a new need of urgency high or critical.
+pub fn urgent_need_note(
+    urls: &Urls,
+    i: &Initiative,
+    need: &Need,
+    published: DateTime<Utc>,
+) -> Value {
+    let page = urls.need(need.id);
+    let content = format!(
+        r#"<p>Urgent need of <a href="{}">{}</a>: <a href="{page}">{}</a></p>"#,
+        urls.actor(i.handle.as_str()),
+        escape(&i.name),
+        escape(&need.title)
+    );
+    instance_note(
+        urls,
+        urls.urgent_need_post(need.id),
+        page,
+        content,
+        published,
+    )
+}
+
+fn instance_note(
+    urls: &Urls,
+    id: String,
+    url: String,
+    content: String,
+    published: DateTime<Utc>,
+) -> Value {
+    json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": urls.instance_actor(),
+        "url": url,
+        "to": [PUBLIC],
+        "cc": [urls.instance_followers()],
+        "published": rfc3339(published),
+        "content": content,
+        "tag": [{"type": "Hashtag", "name": "#Ukraine", "href": urls.tag("ukraine")}],
+    })
+}
+
 pub fn tombstone(id: &str, former_type: &str) -> Value {
     with_context(json!({"id": id, "type": "Tombstone", "formerType": former_type}))
 }

@@ -414,9 +414,15 @@ fn split_csv(line: &str) -> Vec<String> {
 
 // ---- the inbox side ----
 
-/// Whether a Follow is a node follow of our instance actor.
-pub(crate) fn is_peering_follow(inner: &Inner, follow: &Value) -> bool {
-    follow.get("peering").and_then(Value::as_bool) == Some(true)
+/// Whether a Follow is a node follow of our instance actor: marked so, and from another node's
+/// instance actor (an account on that host could sign one too).
+pub(crate) fn is_peering_follow(
+    inner: &Inner,
+    follow: &Value,
+    actor: &hromada_store::RemoteActor,
+) -> bool {
+    actor.kind == "Application"
+        && follow.get("peering").and_then(Value::as_bool) == Some(true)
         && crate::inbox::id_of(follow.get("object")) == Some(inner.urls.instance_actor().as_str())
 }
 

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::actors::{group, has_actor, publishes};
 use crate::network::{with_item, with_listing};
-use crate::objects::{event_object, need_note, update_note};
+use crate::objects::{announcement_note, event_object, need_note, update_note, urgent_need_note};
 use crate::urls::PUBLIC;
 use crate::{FederationError, Inner, activities, peers};
 
@@ -472,20 +472,9 @@ fn sync(
 }
 
 /// A post of the instance actor for fediverse accounts that follow the node.
-fn instance_post(write: &mut FedWrite, inner: &Inner, id: String, content: String) {
-    let me = inner.urls.instance_actor();
-    let followers = format!("{me}/followers");
-    let note = serde_json::json!({
-        "id": id,
-        "type": "Note",
-        "attributedTo": me,
-        "to": [PUBLIC],
-        "cc": [followers],
-        "published": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "content": content,
-        "tag": [{"type": "Hashtag", "name": "#Ukraine", "href": inner.urls.tag("ukraine")}],
-    });
-    let body = activities::create(&me, &followers, note);
+fn instance_post(write: &mut FedWrite, inner: &Inner, note: Value) {
+    let urls = &inner.urls;
+    let body = activities::create(&urls.instance_actor(), &urls.instance_followers(), note);
     write.activities.push(NewActivity {
         activity_id: body["id"].as_str().unwrap_or_default().to_string(),
         actor: LocalActor::Instance,
@@ -502,7 +491,6 @@ async fn plan_network(
     initiative: &Initiative,
     write: &mut FedWrite,
 ) -> Result<(), FederationError> {
-    use hromada_domain::markup::escape;
     let urls = &inner.urls;
     let targets = peers::peer_targets(inner, &[]).await?;
     let now = Utc::now();
@@ -528,13 +516,8 @@ async fn plan_network(
             if initiative.status == hromada_domain::InitiativeStatus::Published
                 && inner.fed.published_mark(initiative.id).await?.is_none()
             {
-                let content = format!(
-                    r#"<p>New on {}: <a href="{actor}">{}</a></p><p>{}</p>"#,
-                    escape(&inner.settings.node_name),
-                    escape(&initiative.name),
-                    escape(&initiative.summary)
-                );
-                instance_post(write, inner, format!("{actor}#announced"), content);
+                let note = announcement_note(urls, &inner.settings.node_name, initiative, now);
+                instance_post(write, inner, note);
                 write.published.push(PublishedMark {
                     object_id: initiative.id,
                     kind: ObjectKind::Initiative,
@@ -556,22 +539,10 @@ async fn plan_network(
                 sync(write, inner, id, "Update", object, targets);
             }
             if change.kind == ChangeKind::NeedCreated
-                && need.urgency >= hromada_domain::Urgency::High
+                && need.urgency.is_urgent()
                 && publishes(initiative)
             {
-                let actor = urls.actor(initiative.handle.as_str());
-                let content = format!(
-                    r#"<p>Urgent need of <a href="{actor}">{}</a>: <a href="{}">{}</a></p>"#,
-                    escape(&initiative.name),
-                    urls.need(need.id),
-                    escape(&need.title)
-                );
-                instance_post(
-                    write,
-                    inner,
-                    format!("{}#node", urls.need(need.id)),
-                    content,
-                );
+                instance_post(write, inner, urgent_need_note(urls, initiative, &need, now));
             }
         }
         ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {

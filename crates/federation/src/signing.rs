@@ -516,8 +516,13 @@ pub fn incoming_signature(
             map.insert(name.as_str().to_string(), value);
         }
     }
-    if !map.contains_key("signature") {
+    let Some(header) = map.get("signature") else {
         return Err(VerifyError::Missing);
+    };
+    if !timestamps_readable(header) {
+        return Err(VerifyError::Malformed(
+            "created or expires is not a time".into(),
+        ));
     }
     let mut config = Config::new()
         .set_expiration(window)
@@ -551,8 +556,8 @@ pub fn incoming_signature(
             .lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
     };
-    let window = window.as_secs() as i64;
-    let in_window = |at: i64| (now - at).abs() <= window;
+    let window = window.as_secs();
+    let in_window = |at: i64| now.abs_diff(at) <= window;
     match (field("date"), field("(created)")) {
         (None, None) => return Err(VerifyError::NotCovered("date".into())),
         (date, created) => {
@@ -580,6 +585,21 @@ pub fn incoming_signature(
         signing_string,
         signature,
     })
+}
+
+/// Whether the `created` and `expires` parameters, if any, are times the signature library can
+/// add its window to: it turns them into `SystemTime`s unchecked and would panic on a huge one.
+/// Parameters are split on commas as that library splits them.
+fn timestamps_readable(signature_header: &str) -> bool {
+    signature_header
+        .split(',')
+        .all(|param| match param.trim().split_once('=') {
+            Some(("created" | "expires", value)) => value
+                .trim_matches('"')
+                .parse::<u64>()
+                .is_ok_and(|seconds| seconds < 1 << 40),
+            _ => true,
+        })
 }
 
 /// All values of a header joined with ", " (as draft-cavage specifies for repeated headers).
@@ -678,6 +698,15 @@ mod tests {
         assert!(matches!(
             incoming_signature("POST", "/inbox", &hmac, true, now(), window),
             Err(VerifyError::Algorithm(_))
+        ));
+        // The signature library would panic adding its window to such a time.
+        let far = signed_headers(
+            &date,
+            r#"keyId="k",headers="(request-target) (created) digest",created="18446744073709551615",signature="AA==""#,
+        );
+        assert!(matches!(
+            incoming_signature("POST", "/inbox", &far, true, now(), window),
+            Err(VerifyError::Malformed(_))
         ));
         let garbage = signed_headers(&date, "garbage");
         assert!(matches!(

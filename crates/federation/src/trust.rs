@@ -904,7 +904,8 @@ pub(crate) async fn flag_report(
     objects: &[String],
 ) -> Result<Option<FedWrite>, Response> {
     let mut initiative_id = None;
-    for object in objects {
+    let ours = objects.iter().filter(|o| inner.urls.is_local(o));
+    for object in ours.take(crate::inbox::MAX_LOCAL_LOOKUPS) {
         if let Some(handle) = inner.urls.handle_of_actor(object) {
             if let Some(i) = inner
                 .store

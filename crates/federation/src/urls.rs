@@ -76,6 +76,21 @@ impl Urls {
         format!("{}/actor", self.base)
     }
 
+    /// Only its size is public, as for initiatives.
+    pub fn instance_followers(&self) -> String {
+        format!("{}/actor/followers", self.base)
+    }
+
+    /// The instance actor's post that a local initiative is new on this node.
+    pub fn announcement(&self, handle: &str) -> String {
+        format!("{}/actor/notes/new/{handle}", self.base)
+    }
+
+    /// The instance actor's post about an urgent need.
+    pub fn urgent_need_post(&self, need: Uuid) -> String {
+        format!("{}/actor/notes/urgent/{need}", self.base)
+    }
+
     pub fn update(&self, id: Uuid) -> String {
         format!("{}/updates/{id}", self.base)
     }

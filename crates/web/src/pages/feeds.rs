@@ -207,9 +207,10 @@ fn calendar(state: &WebState, name: &str, events: &[Event]) -> String {
     }
     let stamp = ics_time(&hromada_app::now());
     for e in events {
-        let end = e
-            .ends_at
-            .unwrap_or(e.starts_at + chrono::Duration::hours(2));
+        let end = e.ends_at.unwrap_or_else(|| {
+            let two_hours = e.starts_at.checked_add_signed(chrono::Duration::hours(2));
+            two_hours.unwrap_or(e.starts_at)
+        });
         let url = state.settings().url_for(&format!("/events/{}", e.id));
         let mut lines = vec![
             "BEGIN:VEVENT".to_string(),
