@@ -747,6 +747,40 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         let (_, _, events) = get(&client(), &mut Jar::default(), &node.url("/events")).await;
         assert!(events.contains("Spring concert (moved)"), "{backend:?}");
 
+        // Another initiative's event for the choir shows on its page, but is not offered for
+        // editing on the choir's dashboard (saving it would be refused).
+        let taras_user = node.app().user_by_username("taras").await.unwrap();
+        let moderator = node.app().user_by_username("mod").await.unwrap();
+        node.app()
+            .submit(Some(&taras_user), super::initiative("orchestra"))
+            .await
+            .unwrap();
+        node.app().approve(&moderator, "orchestra").await.unwrap();
+        let taras_user = node.app().user_by_username("taras").await.unwrap();
+        let benefit: hromada_domain::EventInput = serde_json::from_value(serde_json::json!({
+            "title": "Benefit for the choir", "starts_at": "2031-04-01T18:00:00Z",
+            "timezone": "Europe/Berlin", "organiser": "Orchestra",
+            "place": {"kind": "city", "city": "Berlin", "country": "DE"},
+            "beneficiaries": ["choir"]
+        }))
+        .unwrap();
+        let benefit = node
+            .app()
+            .add_event(&taras_user, "orchestra", benefit)
+            .await
+            .unwrap();
+        let (_, _, public) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/choir"),
+        )
+        .await;
+        assert!(public.contains("Benefit for the choir"));
+        let (_, _, dashboard) =
+            get(&client(), &mut petro, &node.url("/dashboard/choir/events")).await;
+        assert!(dashboard.contains(&edit_path));
+        assert!(!dashboard.contains(&format!("/dashboard/events/{}", benefit.id)));
+
         // Updates: corrected and deleted from the dashboard.
         let petro_user = node.app().user_by_username("petro").await.unwrap();
         let update = node
@@ -981,4 +1015,94 @@ async fn visit(node: &TestNode, path: &str) -> (u16, String) {
         .and_then(|l| l.to_str().ok())
         .unwrap_or_default();
     (status, location.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_need_form_shows_every_mistake_at_once() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "pumps").await;
+        let mut petro = sign_in(&node, "petro").await;
+        let csrf = token(&node, &mut petro, "/dashboard/pumps").await;
+        let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+            .date_naive()
+            .to_string();
+        let (status, _, html) = send(
+            &node,
+            &mut petro,
+            "/dashboard/pumps/needs",
+            &[
+                ("csrf", &csrf),
+                ("title", ""),
+                ("category", "equipment"),
+                ("target", "lots"),
+                ("currency", "грн"),
+                ("deadline", &yesterday),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{backend:?}");
+        // Each message links to its field's input.
+        for field in ["title", "target", "currency"] {
+            assert!(html.contains(&format!("href=\"#need-{field}\"")), "{field}");
+            assert!(html.contains(&format!("id=\"need-{field}\"")), "{field}");
+        }
+        assert!(
+            html.contains("href=\"#need-deadline\""),
+            "the deadline is checked too"
+        );
+
+        // Amounts as people write them.
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+            .date_naive()
+            .to_string();
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            "/dashboard/pumps/needs",
+            &[
+                ("csrf", &csrf),
+                ("title", "Water pump"),
+                ("category", "equipment"),
+                ("target", "10 000,50"),
+                ("currency", "UAH"),
+                ("deadline", &tomorrow),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303, "{backend:?}");
+        let needs = node
+            .app()
+            .initiative_detail(None, "pumps")
+            .await
+            .unwrap()
+            .needs;
+        assert_eq!(needs.len(), 1);
+        assert_eq!(needs[0].target.as_ref().unwrap().amount, 1_000_050);
+
+        // A session that ended while the form was open: after logging in, back to the page the
+        // form was on, not to the address it posts to (which answers nothing else).
+        petro.0.retain(|(name, _)| !name.contains("session"));
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("csrf", csrf.as_str()), ("title", "Hoses")])
+            .finish();
+        let r = client()
+            .post(node.url("/dashboard/pumps/needs"))
+            .header(reqwest::header::COOKIE, petro.header())
+            .header(reqwest::header::REFERER, node.url("/dashboard/pumps?x=1"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            r.headers()[LOCATION],
+            "/login?next=%2Fdashboard%2Fpumps%3Fx%3D1"
+        );
+    }
 }

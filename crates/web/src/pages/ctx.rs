@@ -2,6 +2,7 @@
 //! cookie), the CSRF token, and the node's settings. Also the cookies themselves.
 
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::Method;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use base64::Engine;
@@ -144,7 +145,9 @@ pub struct PageCtx {
     pub session: Option<TokenRecord>,
     pub csrf: String,
     csrf_token: CsrfToken,
-    /// Path and query of this request, for the language switcher's way back.
+    /// Path and query of the page to come back to (after logging in, switching the language):
+    /// this request's for a GET; for a form post, the page the form was on (its same-origin
+    /// `Referer`), since the address a form posts to answers nothing else.
     pub path: String,
     pub node_name: String,
     pub secure: bool,
@@ -212,10 +215,16 @@ where
             session,
             csrf: csrf_token.value.clone(),
             csrf_token,
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or("/".to_string(), |p| p.as_str().to_string()),
+            path: if matches!(parts.method, Method::GET | Method::HEAD) {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/".to_string(), |p| p.as_str().to_string())
+            } else {
+                header_value("referer")
+                    .and_then(|r| same_origin_path(&r, &origin))
+                    .unwrap_or_else(|| "/".to_string())
+            },
             node_name: settings.node_name.clone(),
             secure,
             origin,
@@ -225,9 +234,32 @@ where
     }
 }
 
+/// The path and query of `url` when it is on `origin`.
+fn same_origin_path(url: &str, origin: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    (url.origin().ascii_serialization() == origin).then(|| match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_post_comes_back_to_the_page_it_was_on() {
+        let origin = "https://node.example";
+        assert_eq!(
+            same_origin_path("https://node.example/dashboard/x?tab=1#needs", origin).as_deref(),
+            Some("/dashboard/x?tab=1")
+        );
+        assert_eq!(
+            same_origin_path("https://evil.example/dashboard/x", origin),
+            None
+        );
+        assert_eq!(same_origin_path("not a url", origin), None);
+    }
 
     #[test]
     fn cookies_are_found_and_tokens_checked() {

@@ -6,16 +6,17 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use hromada_app::AppError;
 use hromada_domain::Picture;
-use hromada_domain::money::parse_amount;
 use hromada_domain::{
-    Category, Currency, Initiative, LineItem, Money, NeedInput, NeedPatch, NeedStatus, Update,
-    UpdateInput, UpdateKind, Urgency, User,
+    Category, Currency, Initiative, LineItem, Money, Need, NeedInput, NeedPatch, NeedStatus,
+    Update, UpdateInput, UpdateKind, Urgency, User,
 };
 use uuid::Uuid;
 
 use super::ctx::PageCtx;
 use super::forms::{FormData, InitiativeForm};
-use super::render::{FieldErrors, PageError, PageResult, page, see_other};
+use super::render::{
+    FieldErrors, PageError, PageResult, page, see_other, typed_amount, typed_amount_text,
+};
 use super::views::{NeedView, initiative_path, media_path};
 use crate::media::MediaStore;
 use crate::state::WebState;
@@ -41,7 +42,7 @@ pub(crate) async fn list(State(state): State<WebState>, ctx: PageCtx) -> PageRes
             mine.push((
                 i.handle.to_string(),
                 i.name.clone(),
-                i.status.code().to_string(),
+                ctx.t.tr(&format!("status.{}", i.status.code())).to_string(),
             ));
         }
     }
@@ -343,7 +344,7 @@ pub(crate) async fn post_update(
             if row.what.trim().is_empty() && row.amount.trim().is_empty() {
                 continue;
             }
-            let amount = parse_amount(&row.amount.replace(',', "."));
+            let amount = typed_amount(&row.amount);
             let currency = Currency::parse(&row.currency);
             match (amount, currency) {
                 (Ok(amount), Ok(currency)) => {
@@ -526,11 +527,7 @@ pub(crate) async fn save_need(
     let (initiative, _) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
     let status = serde_json::from_value::<NeedStatus>(serde_json::json!(form.get("status"))).ok();
     let patch = NeedPatch {
-        raised: Some(
-            form.get("raised")
-                .replace([' ', '\u{a0}'], "")
-                .replace(',', "."),
-        ),
+        raised: Some(typed_amount_text(form.get("raised"))),
         status,
         ..Default::default()
     };
@@ -574,20 +571,18 @@ pub(crate) async fn add_need(
         urgency: form.get("urgency").into(),
         deadline: form.get("deadline").into(),
     };
-    let mut errors = FieldErrors::default();
+    let mut errors = FieldErrors::with_anchor_prefix("need-");
     let target = match n.target.trim() {
         "" => None,
-        raw => match (
-            parse_amount(&raw.replace(',', ".")),
-            Currency::parse(&n.currency),
-        ) {
+        raw => match (typed_amount(raw), Currency::parse(&n.currency)) {
             (Ok(amount), Ok(currency)) => Some(Money { amount, currency }),
-            (Err(_), _) => {
-                errors.add("target", t.tr("error.invalid_amount"));
-                None
-            }
-            (_, Err(_)) => {
-                errors.add("currency", t.tr("error.invalid_currency"));
+            (amount, currency) => {
+                if amount.is_err() {
+                    errors.add("target", t.tr("error.invalid_amount"));
+                }
+                if currency.is_err() {
+                    errors.add("currency", t.tr("error.invalid_currency"));
+                }
                 None
             }
         },
@@ -602,30 +597,35 @@ pub(crate) async fn add_need(
             }
         },
     };
-    if errors.is_empty() {
-        let input = NeedInput {
-            title: n.title.clone(),
-            description: n.description.clone(),
-            category: n.category.clone(),
-            target,
-            raised: None,
-            deadline,
-            urgency: Urgency::from_code(&n.urgency).unwrap_or(Urgency::Normal),
-        };
+    let input = NeedInput {
+        title: n.title.clone(),
+        description: n.description.clone(),
+        category: n.category.clone(),
+        target,
+        raised: None,
+        deadline,
+        urgency: Urgency::from_code(&n.urgency).unwrap_or(Urgency::Normal),
+    };
+    // The rest of the form is checked too, so every mistake shows at once.
+    let checked = if errors.is_empty() {
         match state.app().add_need(&user, &handle, input).await {
             Ok(_) => return Ok(see_other(&back(i.handle.as_str(), "need", "needs"))),
-            Err(AppError::Invalid(v)) => {
-                errors = FieldErrors::from_validation(t, &v, |p| {
-                    Some(if p.starts_with("target") {
-                        "target".into()
-                    } else {
-                        p.to_string()
-                    })
-                });
-            }
+            Err(AppError::Invalid(v)) => v,
             Err(e) => return Err(ctx.fail(e)),
         }
-    }
+    } else {
+        Need::new(Uuid::nil(), i.id, input, hromada_app::now())
+            .err()
+            .unwrap_or_default()
+    };
+    let from_domain = FieldErrors::from_validation(t, &checked, |p| {
+        Some(if p.starts_with("target") {
+            "target".into()
+        } else {
+            p.to_string()
+        })
+    });
+    errors.items.extend(from_domain.items);
     let mut p = DashboardPage::new(ctx, &i, &needs);
     p.n = n;
     p.new_need_errors = errors;

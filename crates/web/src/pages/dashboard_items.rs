@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use hromada_app::{AppError, InitiativeDetail};
-use hromada_domain::money::{format_amount, parse_amount};
+use hromada_domain::money::format_amount;
 use hromada_domain::{
     Currency, Event, EventInput, EventPatch, EventPlace, LineItem, Money, Update, UpdateKind, User,
 };
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::ctx::PageCtx;
 use super::dashboard::ItemRow;
 use super::forms::FormData;
-use super::render::{FieldErrors, PageError, PageResult, date, page, see_other};
+use super::render::{FieldErrors, PageError, PageResult, date, page, see_other, typed_amount};
 use super::views::initiative_path;
 use crate::state::WebState;
 
@@ -234,7 +234,14 @@ impl EventsPage {
             handle: detail.initiative.handle.to_string(),
             path: initiative_path(&detail.initiative),
             new: EventForm::blank(&detail.initiative.name),
-            events: detail.events.iter().map(EventForm::from_event).collect(),
+            // Events of others that raise funds for this initiative show on its page; only its
+            // own can be edited here.
+            events: detail
+                .events
+                .iter()
+                .filter(|e| e.initiative_id == detail.initiative.id)
+                .map(EventForm::from_event)
+                .collect(),
             errors_for: String::new(),
             errors: FieldErrors::default(),
             saved: None,
@@ -526,10 +533,7 @@ pub(crate) async fn edit_post(
             if row.what.trim().is_empty() && row.amount.trim().is_empty() {
                 continue;
             }
-            match (
-                parse_amount(&row.amount.replace(',', ".")),
-                Currency::parse(&row.currency),
-            ) {
+            match (typed_amount(&row.amount), Currency::parse(&row.currency)) {
                 (Ok(amount), Ok(currency)) => items.push(LineItem {
                     what: row.what.clone(),
                     amount: Money { amount, currency },

@@ -567,6 +567,32 @@ pub fn method_key(kind: &str) -> &'static str {
     }
 }
 
+/// The locale key of a contact kind's name.
+pub fn contact_key(kind: &str) -> &'static str {
+    match kind {
+        "email" => "contact.email",
+        "phone" => "contact.phone",
+        "signal" => "contact.signal",
+        "telegram" => "contact.telegram",
+        "matrix" => "contact.matrix",
+        "instagram" => "contact.instagram",
+        "facebook" => "contact.facebook",
+        "fediverse" => "contact.fediverse",
+        "website" => "contact.website",
+        _ => "contact.other",
+    }
+}
+
+/// The locale key of a funding platform's name.
+pub fn platform_key(platform: &str) -> &'static str {
+    match platform {
+        "liberapay" => "platform.liberapay",
+        "open_collective" => "platform.open_collective",
+        "patreon" => "platform.patreon",
+        _ => "contact.other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

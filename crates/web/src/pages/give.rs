@@ -7,11 +7,10 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use hromada_domain::money::parse_amount;
 use hromada_store::SearchQuery;
 
 use super::ctx::PageCtx;
-use super::render::{FieldErrors, PageResult, amount, ok};
+use super::render::{FieldErrors, PageResult, amount, ok, typed_amount};
 use super::views::{Card, MethodView};
 use crate::state::WebState;
 
@@ -55,7 +54,7 @@ pub fn split(total: i64, n: usize) -> Vec<i64> {
 
 /// A percentage with at most two decimals, as basis points (`2.5` → 250), within (0, 100].
 pub fn parse_share(raw: &str) -> Option<i64> {
-    let bp = parse_amount(&raw.trim().replace(',', ".")).ok()?;
+    let bp = typed_amount(raw).ok()?;
     (bp > 0 && bp <= 10_000).then_some(bp)
 }
 
@@ -118,7 +117,7 @@ pub(crate) async fn give(
     let mut errors = FieldErrors::default();
     let mut total = None;
     if asked {
-        let income_minor = parse_amount(&income.replace([' ', '\u{a0}'], "").replace(',', "."))
+        let income_minor = typed_amount(&income)
             .ok()
             .filter(|v| *v > 0 && *v <= MAX_INCOME_MINOR);
         if income_minor.is_none() {

@@ -184,9 +184,19 @@ impl PageCtx {
 #[derive(Debug, Clone, Default)]
 pub struct FieldErrors {
     pub items: Vec<(String, String)>,
+    /// Put before a field's name to make its input's id, on pages where two forms have fields of
+    /// the same name (`need-` + `title` → `need-title`).
+    anchor_prefix: &'static str,
 }
 
 impl FieldErrors {
+    pub fn with_anchor_prefix(anchor_prefix: &'static str) -> Self {
+        Self {
+            anchor_prefix,
+            ..Self::default()
+        }
+    }
+
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.items.push((field.into(), message.into()));
     }
@@ -236,8 +246,21 @@ impl FieldErrors {
 
     /// The id of a field's input: `dm0.iban` → `dm0-iban` (ids avoid dots for CSS's sake).
     pub fn anchor(&self, field: &str) -> String {
-        field.replace('.', "-")
+        format!("{}{}", self.anchor_prefix, field.replace('.', "-"))
     }
+}
+
+/// An amount as people type it (`10 000`, `1 500,50`), read as the domain reads amounts: the
+/// spaces that group thousands dropped, a decimal comma taken as a point. `1,500` stays an
+/// error rather than becoming 1.5.
+pub fn typed_amount(raw: &str) -> Result<i64, String> {
+    hromada_domain::money::parse_amount(&typed_amount_text(raw))
+}
+
+/// [`typed_amount`]'s normal form, for inputs the domain parses itself.
+pub fn typed_amount_text(raw: &str) -> String {
+    raw.replace([' ', '\u{a0}', '\u{202f}', '\u{2009}'], "")
+        .replace(',', ".")
 }
 
 /// `8350000` minor units → `83 500` (or `83 500.50`), with a narrow no-break space between
