@@ -270,10 +270,14 @@ async fn network_on(backend: Backend) {
     let on_a = copy(&a, "new-listing", &c).await.unwrap();
     assert_eq!(on_a.summary, fresh.summary);
 
-    // An edit.
-    let patch: InitiativePatch =
-        serde_json::from_value(json!({"name": "Generators for Izium"})).unwrap();
-    c.app().edit(&c_admin, "new-listing", patch).await.unwrap();
+    // An edit, with new payment details: when they changed travels with the listing.
+    let patch: InitiativePatch = serde_json::from_value(json!({
+        "name": "Generators for Izium",
+        "donation_methods": [{"kind": "jar", "url": "https://send.monobank.ua/jar/izium"}]
+    }))
+    .unwrap();
+    let edited = c.app().edit(&c_admin, "new-listing", patch).await.unwrap();
+    assert!(edited.payment_changed_at.is_some());
     for (n, label) in [(&b, "B"), (&a, "A")] {
         until(&format!("the edit reaches {label}"), || async {
             copy(n, "new-listing", &c)
@@ -281,6 +285,11 @@ async fn network_on(backend: Backend) {
                 .is_some_and(|i| i.name == "Generators for Izium")
         })
         .await;
+        let copied = copy(n, "new-listing", &c).await.unwrap();
+        assert_eq!(
+            copied.payment_changed_at, edited.payment_changed_at,
+            "{label}"
+        );
     }
 
     // A need and its progress.

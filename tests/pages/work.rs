@@ -159,6 +159,51 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             !public.contains("/moderation/initiatives/"),
             "no forms for visitors"
         );
+        let mut english = Jar::default();
+        english.0.push(("hromada_lang".into(), "en".into()));
+        let (_, _, public) = get(&client(), &mut english, &node.url(page)).await;
+        assert!(
+            public.contains("We delivered supplies"),
+            "the page in English"
+        );
+        assert!(!public.contains("Payment details were added"));
+
+        // New payment details after the vouch: donors are told, and so is whoever reads it.
+        let petro_user = node.app().user_by_username("petro").await.unwrap();
+        let same_jar_monthly: hromada_domain::InitiativePatch =
+            serde_json::from_value(serde_json::json!({"donation_methods": [
+                {"kind": "jar", "url": "https://send.monobank.ua/jar/TEST", "recurring": false}
+            ]}))
+            .unwrap();
+        node.app()
+            .edit(&petro_user, "medics", same_jar_monthly)
+            .await
+            .unwrap();
+        let (_, _, public) = get(&client(), &mut english, &node.url(page)).await;
+        assert!(
+            !public.contains("Payment details were added"),
+            "same account"
+        );
+        let new_iban: hromada_domain::InitiativePatch =
+            serde_json::from_value(serde_json::json!({"donation_methods": [
+                {"kind": "jar", "url": "https://send.monobank.ua/jar/ELSEWHERE"}
+            ]}))
+            .unwrap();
+        node.app()
+            .edit(&petro_user, "medics", new_iban)
+            .await
+            .unwrap();
+        let (_, _, public) = get(&client(), &mut english, &node.url(page)).await;
+        assert!(
+            public.contains("Payment details were added on"),
+            "{backend:?}"
+        );
+        assert!(public.contains("Given before the payment details changed on"));
+        let (_, _, log) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert!(
+            log.contains("змінено: додано платіжні реквізити"),
+            "in the moderators' log"
+        );
         // Search by trust status.
         let (_, _, found) = get(
             &client(),

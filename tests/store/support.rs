@@ -112,6 +112,7 @@ pub fn initiative(handle: &str) -> Initiative {
         created_at: t - Duration::days(3),
         updated_at: t,
         published_at: Some(t - Duration::days(2)),
+        payment_changed_at: Some(t),
     }
 }
 

@@ -289,13 +289,18 @@ impl App {
         patch: InitiativePatch,
     ) -> AppResult<Initiative> {
         let mut initiative = self.find_editable(by, handle).await?;
+        let payment_changed_before = initiative.payment_changed_at;
         initiative.apply(patch, now())?;
-        let audit = AuditEntry::new(
+        let mut audit = AuditEntry::new(
             initiative.updated_at,
             Some(&by.username),
             AuditAction::Edited,
             initiative.handle.as_str(),
         );
+        // Moderators reading the log see the edit that can redirect donations.
+        if initiative.payment_changed_at != payment_changed_before {
+            audit = audit.with_details(serde_json::json!({"payment_details": "added"}));
+        }
         self.store
             .update_initiative(&initiative, Some(&audit))
             .await?;

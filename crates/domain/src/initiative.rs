@@ -112,6 +112,11 @@ pub struct Initiative {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When its donation methods last changed after it was first published. Donors are told,
+    /// and a vouch given before then did not see these details: a taken-over account's first
+    /// move is to swap the IBAN.
+    #[serde(default)]
+    pub payment_changed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Initiative {
@@ -142,6 +147,7 @@ impl Initiative {
             created_at: now,
             updated_at: now,
             published_at: None,
+            payment_changed_at: None,
         }
     }
 
@@ -202,6 +208,17 @@ impl Initiative {
         self.languages = v.languages;
         self.website = v.website;
         self.contacts = v.contacts;
+        // A new destination for money, not a new label or a monthly option, is what donors and
+        // vouchers must hear about.
+        let new_destination = v.donation_methods.iter().any(|m| {
+            !self
+                .donation_methods
+                .iter()
+                .any(|old| old.details == m.details)
+        });
+        if self.published_at.is_some() && new_destination {
+            self.payment_changed_at = Some(now);
+        }
         self.donation_methods = v.donation_methods;
         self.discoverable = v.discoverable;
         self.manually_approves_followers = v.manually_approves_followers;
@@ -600,6 +617,44 @@ mod tests {
         i.apply(ok, Utc::now()).unwrap();
         assert_eq!(i.summary, "New summary");
         assert_eq!(i.handle.as_str(), "kharkiv-medics");
+    }
+
+    #[test]
+    fn changed_payment_details_of_a_published_initiative_are_dated() {
+        let mut i = Initiative::submit(Uuid::nil(), sample().validate().unwrap(), Utc::now());
+        let jar: DonationMethod = serde_json::from_value(serde_json::json!(
+            {"kind": "jar", "url": "https://send.monobank.ua/jar/other"}
+        ))
+        .unwrap();
+        let swap = |jar: &DonationMethod| InitiativePatch {
+            donation_methods: Some(vec![jar.clone()]),
+            ..Default::default()
+        };
+        // Before publication nobody relied on them yet.
+        i.apply(swap(&jar), Utc::now()).unwrap();
+        assert_eq!(i.payment_changed_at, None);
+        i.change_status(InitiativeStatus::Published, Utc::now())
+            .unwrap();
+        let other_edit = InitiativePatch {
+            summary: Some("New summary".into()),
+            ..Default::default()
+        };
+        i.apply(other_edit, Utc::now()).unwrap();
+        assert_eq!(i.payment_changed_at, None, "only the payment details count");
+        let mut monthly = jar.clone();
+        monthly.recurring = !monthly.recurring;
+        i.apply(swap(&monthly), Utc::now()).unwrap();
+        assert_eq!(
+            i.payment_changed_at, None,
+            "the same account, now monthly too"
+        );
+        let elsewhere: DonationMethod = serde_json::from_value(serde_json::json!(
+            {"kind": "jar", "url": "https://send.monobank.ua/jar/elsewhere"}
+        ))
+        .unwrap();
+        let at = Utc::now();
+        i.apply(swap(&elsewhere), at).unwrap();
+        assert_eq!(i.payment_changed_at, Some(at));
     }
 
     #[test]

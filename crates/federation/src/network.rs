@@ -72,6 +72,8 @@ pub(crate) struct Listing {
     updated_at: DateTime<Utc>,
     #[serde(default)]
     published_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    payment_changed_at: Option<DateTime<Utc>>,
 }
 
 pub(crate) fn listing(i: &Initiative) -> Value {
@@ -92,6 +94,7 @@ pub(crate) fn listing(i: &Initiative) -> Value {
         "created_at": i.created_at,
         "updated_at": i.updated_at,
         "published_at": i.published_at,
+        "payment_changed_at": i.payment_changed_at,
     })
 }
 
@@ -460,8 +463,13 @@ async fn ingest_group(
     let mut times = ValidationErrors::new();
     times.time("created_at", &listing.created_at);
     times.time("updated_at", &listing.updated_at);
-    if let Some(published) = &listing.published_at {
-        times.time("published_at", published);
+    for (field, time) in [
+        ("published_at", &listing.published_at),
+        ("payment_changed_at", &listing.payment_changed_at),
+    ] {
+        if let Some(time) = time {
+            times.time(field, time);
+        }
     }
     refuse_invalid(times)?;
     let mut initiative = Initiative::submit(remote_id(id), valid, listing.created_at);
@@ -469,6 +477,7 @@ async fn ingest_group(
     initiative.status = listing.status;
     initiative.updated_at = listing.updated_at;
     initiative.published_at = listing.published_at;
+    initiative.payment_changed_at = listing.payment_changed_at;
     initiative.description = sanitize_markdown(&initiative.description);
     let (initiative, origin) = (&initiative, &origin);
     let stored = stored_once(|| async move {

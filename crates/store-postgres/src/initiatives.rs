@@ -27,9 +27,9 @@ fn insert_sql() -> String {
             id, handle, origin, name, summary, description, categories, tags, regions, region_codes,
             languages, website, contacts, donation_methods, takes_recurring, status, discoverable,
             manually_approves_followers, submitter_contact, rejection_reason, created_at,
-            updated_at, published_at, search, avatar, header
+            updated_at, published_at, search, avatar, header, payment_changed_at
         ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT}, $28, $29)"
+                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT}, $28, $29, $30)"
     )
 }
 
@@ -41,7 +41,7 @@ fn update_sql() -> String {
             contacts = $13, donation_methods = $14, takes_recurring = $15, status = $16,
             discoverable = $17, manually_approves_followers = $18, submitter_contact = $19,
             rejection_reason = $20, created_at = $21, updated_at = $22, published_at = $23,
-            search = {SEARCH_DOCUMENT}, avatar = $28, header = $29
+            search = {SEARCH_DOCUMENT}, avatar = $28, header = $29, payment_changed_at = $30
         WHERE id = $1"
     )
 }
@@ -51,7 +51,7 @@ pub(crate) const COLUMNS: &str = "
     i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
     i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
     i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
-    i.updated_at, i.published_at, i.avatar, i.header";
+    i.updated_at, i.published_at, i.avatar, i.header, i.payment_changed_at";
 
 fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
     let categories: Vec<String> = i.categories.iter().map(|c| c.code().to_string()).collect();
@@ -92,6 +92,7 @@ fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
         .bind(i.description.to_lowercase())
         .bind(i.avatar.as_ref().map(Json))
         .bind(i.header.as_ref().map(Json))
+        .bind(i.payment_changed_at)
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.
@@ -310,6 +311,7 @@ pub(crate) struct InitiativeRow {
     published_at: Option<DateTime<Utc>>,
     avatar: Option<Json<Photo>>,
     header: Option<Json<Photo>>,
+    payment_changed_at: Option<DateTime<Utc>>,
 }
 
 impl InitiativeRow {
@@ -349,6 +351,7 @@ impl InitiativeRow {
             published_at: self.published_at,
             avatar: self.avatar.map(|a| a.0),
             header: self.header.map(|h| h.0),
+            payment_changed_at: self.payment_changed_at,
         })
     }
 }

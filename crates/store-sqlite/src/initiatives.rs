@@ -22,8 +22,8 @@ const INSERT: &str = "
         id, handle, origin, name, summary, description, categories, tags, regions, languages,
         website, contacts, donation_methods, takes_recurring, status, discoverable,
         manually_approves_followers, submitter_contact, rejection_reason, created_at, updated_at,
-        published_at, avatar, header, search_facets
-    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+        published_at, avatar, header, search_facets, payment_changed_at
+    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 
 const UPDATE: &str = "
     UPDATE initiatives SET
@@ -32,7 +32,7 @@ const UPDATE: &str = "
         donation_methods = ?13, takes_recurring = ?14, status = ?15, discoverable = ?16,
         manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
         created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24,
-        search_facets = ?25
+        search_facets = ?25, payment_changed_at = ?26
     WHERE id = ?1";
 
 /// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
@@ -40,7 +40,7 @@ pub(crate) const COLUMNS: &str = "
     i.id, i.handle, i.origin, i.name, i.summary, i.description, i.categories, i.tags, i.regions,
     i.languages, i.website, i.contacts, i.donation_methods, i.status, i.discoverable,
     i.manually_approves_followers, i.submitter_contact, i.rejection_reason, i.created_at,
-    i.updated_at, i.published_at, i.avatar, i.header";
+    i.updated_at, i.published_at, i.avatar, i.header, i.payment_changed_at";
 
 fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<SqliteQuery<'q>> {
     let categories: Vec<&str> = i.categories.iter().map(|c| c.code()).collect();
@@ -69,7 +69,8 @@ fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<Sql
         .bind(opt_ts(i.published_at))
         .bind(i.avatar.as_ref().map(json).transpose()?)
         .bind(i.header.as_ref().map(json).transpose()?)
-        .bind(crate::search::facets(i)))
+        .bind(crate::search::facets(i))
+        .bind(opt_ts(i.payment_changed_at)))
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.
@@ -334,6 +335,7 @@ pub(crate) struct InitiativeRow {
     published_at: Option<String>,
     avatar: Option<String>,
     header: Option<String>,
+    payment_changed_at: Option<String>,
 }
 
 impl InitiativeRow {
@@ -363,6 +365,7 @@ impl InitiativeRow {
             published_at: row.get("published_at")?,
             avatar: row.get("avatar")?,
             header: row.get("header")?,
+            payment_changed_at: row.get("payment_changed_at")?,
         })
     }
 
@@ -405,6 +408,7 @@ impl InitiativeRow {
             published_at: parse_opt_ts(self.published_at)?,
             avatar: self.avatar.map(|a| parse_json(&a, "avatar")).transpose()?,
             header: self.header.map(|h| parse_json(&h, "header")).transpose()?,
+            payment_changed_at: parse_opt_ts(self.payment_changed_at)?,
         })
     }
 }

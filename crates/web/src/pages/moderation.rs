@@ -155,7 +155,11 @@ async fn queue_page(
             (
                 a.at.format("%Y-%m-%d %H:%M").to_string(),
                 a.actor.unwrap_or_else(|| "—".into()),
-                a.action.code().to_string(),
+                if a.details["payment_details"] == "added" {
+                    t.tr("audit.payment_details_added").to_string()
+                } else {
+                    t.named("audit", a.action.code()).to_string()
+                },
                 match a.reason {
                     Some(r) => format!("{} ({r})", a.subject),
                     None => a.subject,

@@ -384,6 +384,8 @@ pub struct InitiativeView {
     /// `/media/…` of the avatar and of the header picture.
     pub avatar: Option<String>,
     pub header: Option<String>,
+    /// When payment details were added, if that was in the last 90 days.
+    pub payment_changed: Option<String>,
 }
 
 impl InitiativeView {
@@ -421,6 +423,10 @@ impl InitiativeView {
             updated: super::render::date(&i.updated_at),
             avatar: i.avatar.as_ref().map(super::views::media_path),
             header: i.header.as_ref().map(super::views::media_path),
+            payment_changed: i
+                .payment_changed_at
+                .filter(|at| *at > hromada_app::now() - chrono::Duration::days(90))
+                .map(|at| super::render::date(&at)),
         }
     }
 }
@@ -513,7 +519,7 @@ pub(crate) async fn initiative_page(
                 .trust
                 .reasons
                 .iter()
-                .map(|r| ReasonView::new(&t, r))
+                .map(|r| ReasonView::new(&t, r, detail.initiative.payment_changed_at))
                 .collect(),
             website_check: trust.website_check.as_ref().map(WebsiteCheckView::new),
             moderate,

@@ -4,7 +4,7 @@
 use hromada_domain::markup::markdown_to_html;
 use hromada_domain::{
     Contact, ContactKind, DonationKind, DonationMethod, Event, EventPlace, FundingPlatform,
-    Initiative, InitiativeStatus, Need, NeedStatus, Region, Update, UpdateKind, Urgency,
+    Initiative, InitiativeStatus, Need, NeedStatus, Region, Timestamp, Update, UpdateKind, Urgency,
 };
 
 use hromada_domain::trust::{
@@ -87,10 +87,13 @@ pub struct ReasonView {
     pub counts: bool,
     /// Issued by this node's moderators and still active: they may withdraw it.
     pub ours_active: bool,
+    /// For a vouch given before the payment details last changed: when they changed.
+    pub before_payment_change: Option<String>,
 }
 
 impl ReasonView {
-    pub fn new(t: &Translator, r: &TrustReason) -> Self {
+    /// `payment_changed_at`: when the initiative's payment details last changed.
+    pub fn new(t: &Translator, r: &TrustReason, payment_changed_at: Option<Timestamp>) -> Self {
         let basis = match (r.basis, r.warning_reason) {
             (Some(b), _) => t.named("trust.basis", b.code()),
             (None, Some(w)) => t.named("trust.warning_reason", w.code()),
@@ -115,6 +118,9 @@ impl ReasonView {
                 .map(|at| (date(&at), r.withdrawal_reason.clone().unwrap_or_default())),
             counts: r.counts_toward.is_some(),
             ours_active: r.standing == Standing::ThisNode && r.withdrawn_at.is_none(),
+            before_payment_change: payment_changed_at
+                .filter(|changed| r.kind == StatementKind::Vouch && r.at < *changed)
+                .map(|changed| date(&changed)),
         }
     }
 }
