@@ -186,7 +186,7 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         );
         let new_iban: hromada_domain::InitiativePatch =
             serde_json::from_value(serde_json::json!({"donation_methods": [
-                {"kind": "jar", "url": "https://send.monobank.ua/jar/ELSEWHERE"}
+                {"kind": "jar", "url": "https://send.monobank.ua/jar/ELSEWHERE", "recurring": true}
             ]}))
             .unwrap();
         node.app()
@@ -279,6 +279,11 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             "a withdrawn vouch still leads to where its withdrawal is explained"
         );
 
+        let (_, _, give) = get(&client(), &mut Jar::default(), &node.url("/give")).await;
+        assert!(
+            give.contains("value=\"medics\""),
+            "offered for monthly giving"
+        );
         // A warning disputes it.
         let (status, _, _) = send(
             &node,
@@ -294,6 +299,9 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         assert_eq!(status, 303);
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"disputed\""));
+        // No longer offered for monthly giving.
+        let (_, _, give) = get(&client(), &mut Jar::default(), &node.url("/give")).await;
+        assert!(!give.contains("value=\"medics\""), "{backend:?}");
         let (_, _, html) = get(&client(), &mut moderator, &node.url(page)).await;
         let form = "name=\"kind\" value=\"warning\">\n<input type=\"hidden\" name=\"id\" value=\"";
         let id_at = html.find(form).expect("the warning's withdraw form") + form.len();
@@ -873,11 +881,31 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         )
         .await;
         assert!(public.contains("We sang in Lviv and Kyiv."));
-        let (status, _, _) = send(
+        // Deleting asks for a confirmation first.
+        let (status, _, html) = send(
             &node,
             &mut petro,
             &format!("{path}/delete"),
             &[("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains(&format!("confirm-{}-err", update.id)));
+        assert_eq!(
+            node.app()
+                .initiative_detail(None, "choir")
+                .await
+                .unwrap()
+                .updates
+                .len(),
+            1,
+            "nothing deleted yet"
+        );
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            &format!("{path}/delete"),
+            &[("csrf", &csrf), ("confirm", "yes")],
         )
         .await;
         assert_eq!(status, 303);

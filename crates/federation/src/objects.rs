@@ -284,7 +284,6 @@ fn local_time(t: DateTime<Utc>, timezone: &str) -> String {
     }
 }
 
-/// What a deleted object's URL serves (with status 410).
 /// The instance actor's post that a local initiative is new here (sent once, when it is first
 /// published; `published` is that moment).
 pub fn announcement_note(
@@ -309,7 +308,8 @@ pub fn announcement_note(
     )
 }
 
-/// The instance actor's post about a new need of urgency high or critical.
+/// The instance actor's post about a new need of urgency high or critical. Its `published` is
+/// the need's creation, so the note served later is the note sent (it goes out at once).
 pub fn urgent_need_note(
     urls: &Urls,
     i: &Initiative,
@@ -352,6 +352,7 @@ fn instance_note(
     })
 }
 
+/// What a deleted object's URL serves (with status 410).
 pub fn tombstone(id: &str, former_type: &str) -> Value {
     with_context(json!({"id": id, "type": "Tombstone", "formerType": former_type}))
 }

@@ -542,7 +542,11 @@ async fn plan_network(
                 && need.urgency.is_urgent()
                 && publishes(initiative)
             {
-                instance_post(write, inner, urgent_need_note(urls, initiative, &need, now));
+                instance_post(
+                    write,
+                    inner,
+                    urgent_need_note(urls, initiative, &need, need.created_at),
+                );
             }
         }
         ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {

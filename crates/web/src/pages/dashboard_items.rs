@@ -585,6 +585,14 @@ pub(crate) async fn delete_post(
         return Err(ctx.csrf_failed());
     }
     let (user, update, detail) = editable_update(&state, &ctx, &id).await?;
+    // A deletion reaches followers' servers and cannot be undone: one tap is not enough.
+    if form.get("confirm") != "yes" {
+        let mut p = PostsPage::new(ctx, &detail);
+        p.errors_for = update.id.to_string();
+        p.errors
+            .add("confirm", p.ctx.t.tr("dashboard.delete_post_confirm_needed"));
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p));
+    }
     state
         .app()
         .delete_update(&user, update.id)

@@ -98,11 +98,16 @@ pub(crate) async fn give(
         )
         .await
         .map_err(|e| ctx.fail(e))?;
+    let cards = super::public::cards(&state, &ctx, &page.items).await?;
+    // Monthly giving is a standing commitment: initiatives a trusted collective warns about
+    // are left out (their page still explains why).
     let mut choices: Vec<Choice> = page
         .items
         .iter()
-        .map(|i| Choice {
-            card: Card::new(&t, i),
+        .zip(cards)
+        .filter(|(_, card)| card.trust.as_ref().is_none_or(|b| b.level != "disputed"))
+        .map(|(i, card)| Choice {
+            card,
             picked: picks.contains(&i.handle.to_string()),
             methods: i
                 .donation_methods

@@ -228,6 +228,8 @@ struct SearchPage {
     total: String,
     prev: Option<String>,
     next: Option<String>,
+    /// For a page past the last result: the way back to the first.
+    first_page: Option<String>,
 }
 
 const PER_PAGE: u32 = 20;
@@ -252,6 +254,7 @@ async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: Str
     let prev = (form.page > 1).then(|| form.page_link(form.page - 1));
     let next = (u64::from(form.page) < pages).then(|| form.page_link(form.page + 1));
     let results = cards(&state, &ctx, &page.items).await?;
+    let first_page = (results.is_empty() && page.total > 0).then(|| form.page_link(1));
     Ok(ok(&SearchPage {
         form,
         title,
@@ -263,6 +266,7 @@ async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: Str
         },
         prev,
         next,
+        first_page,
         ctx,
     }))
 }
