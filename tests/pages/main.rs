@@ -353,6 +353,52 @@ async fn uploaded_photos_lose_their_metadata_on_every_backend() {
             r.text().await.unwrap()
         );
 
+        // A delayed report is read in Kyiv time unless another zone is given.
+        let delayed = |zone: &'static str| {
+            multipart_with(
+                boundary,
+                &[
+                    ("csrf", &token),
+                    ("kind", "news"),
+                    ("body", "Held back for safety."),
+                    ("publish_at", "2031-01-15T10:00"),
+                    ("publish_tz", zone),
+                ],
+                "no_file",
+                b"",
+            )
+        };
+        let post = |body: Vec<u8>| {
+            c.post(node.url("/dashboard/photo-test/updates"))
+                .header(COOKIE, jar.header())
+                .header(
+                    CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+        };
+        let r = post(delayed("Mars/Olympus")).await.unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"publish_tz-err\""));
+        let r = post(delayed("Europe/Kyiv")).await.unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+        let petro = app.user_by_username("petro").await.unwrap();
+        let seen_by_petro = app
+            .initiative_detail(Some(&petro), "photo-test")
+            .await
+            .unwrap();
+        let scheduled = &seen_by_petro.updates[0];
+        assert_eq!(
+            scheduled.body, "Held back for safety.",
+            "the newest publish_at first"
+        );
+        assert_eq!(
+            scheduled.publish_at.to_rfc3339(),
+            "2031-01-15T08:00:00+00:00",
+            "10:00 in Kyiv (UTC+2 in January)"
+        );
+
         // Read back through the store: the photo survived the round trip through the database.
         let detail = app.initiative_detail(None, "photo-test").await.unwrap();
         let photo = &detail.updates[0].photos[0];

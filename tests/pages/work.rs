@@ -1179,3 +1179,70 @@ async fn a_new_need_form_shows_every_mistake_at_once() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_change_their_own_password() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        let (status, location, _) = send(&node, &mut Jar::default(), "/account", &[]).await;
+        assert_eq!(status, 405, "{location}");
+        let (status, headers, _) = get(&client(), &mut Jar::default(), &node.url("/account")).await;
+        assert_eq!(status, 303, "signed out: to the login page");
+        assert_eq!(headers[LOCATION], "/login?next=%2Faccount");
+
+        let mut petro = sign_in(&node, "petro").await;
+        let csrf = token(&node, &mut petro, "/account").await;
+        let change = |current: &'static str, new: &'static str, again: &'static str| {
+            [
+                ("csrf", csrf.clone()),
+                ("current_password", current.to_string()),
+                ("new_password", new.to_string()),
+                ("new_password_again", again.to_string()),
+            ]
+        };
+        for (form, field) in [
+            (
+                change(
+                    "wrong password!",
+                    "a new long passphrase",
+                    "a new long passphrase",
+                ),
+                "current_password",
+            ),
+            (
+                change(
+                    super::PASSWORD,
+                    "a new long passphrase",
+                    "another one entirely",
+                ),
+                "new_password_again",
+            ),
+            (change(super::PASSWORD, "short", "short"), "new_password"),
+        ] {
+            let (status, _, html) =
+                send(&node, &mut petro, "/account/password", &as_refs(&form)).await;
+            assert_eq!(status, 422, "{field}");
+            assert!(html.contains(&format!("id=\"{field}-err\"")), "{field}");
+        }
+        // Nothing changed yet: the old password still works.
+        node.app().login("petro", super::PASSWORD).await.unwrap();
+
+        let form = change(
+            super::PASSWORD,
+            "a new long passphrase",
+            "a new long passphrase",
+        );
+        let (status, location, _) =
+            send(&node, &mut petro, "/account/password", &as_refs(&form)).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/account?saved=password")
+        );
+        assert!(node.app().login("petro", super::PASSWORD).await.is_err());
+        node.app()
+            .login("petro", "a new long passphrase")
+            .await
+            .unwrap();
+    }
+}

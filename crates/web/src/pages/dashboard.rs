@@ -62,6 +62,8 @@ pub struct UpdateForm {
     pub body: String,
     pub need_id: String,
     pub publish_at: String,
+    /// The zone `publish_at` is read in (Kyiv unless the maintainer says otherwise).
+    pub publish_tz: String,
     pub alt: String,
     pub items: Vec<ItemRow>,
 }
@@ -73,6 +75,7 @@ impl UpdateForm {
             body: String::new(),
             need_id: String::new(),
             publish_at: String::new(),
+            publish_tz: super::dashboard_items::DEFAULT_TIMEZONE.to_string(),
             alt: String::new(),
             items: (0..4)
                 .map(|i| ItemRow {
@@ -327,6 +330,7 @@ pub(crate) async fn post_update(
     u.body = form.get("body").to_string();
     u.need_id = form.get("need_id").to_string();
     u.publish_at = form.get("publish_at").to_string();
+    u.publish_tz = form.get("publish_tz").trim().to_string();
     u.alt = form.get("alt").to_string();
     for row in u.items.iter_mut() {
         row.what = form.get(&format!("{}.what", row.p)).to_string();
@@ -373,11 +377,16 @@ pub(crate) async fn post_update(
             }
         },
     };
+    // Read in the maintainer's zone: a report held back for safety must not go out hours early.
     let publish_at = match u.publish_at.trim() {
         "" => None,
-        raw => match chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
-            Ok(local) => Some(local.and_utc()),
-            Err(_) => {
+        _ if u.publish_tz.parse::<chrono_tz::Tz>().is_err() => {
+            errors.add("publish_tz", t.tr("error.invalid_timezone"));
+            None
+        }
+        raw => match super::dashboard_items::from_local_field(raw, &u.publish_tz) {
+            Some(at) => Some(at),
+            None => {
                 errors.add("publish_at", t.tr("error.invalid"));
                 None
             }

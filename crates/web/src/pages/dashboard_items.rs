@@ -38,7 +38,7 @@ async fn editable(
     Ok((user, detail))
 }
 
-const DEFAULT_TIMEZONE: &str = "Europe/Kyiv";
+pub(crate) const DEFAULT_TIMEZONE: &str = "Europe/Kyiv";
 const FORM_TIME: &str = "%Y-%m-%dT%H:%M";
 
 /// A time as a `datetime-local` field shows it: in the event's own time zone.
@@ -49,9 +49,9 @@ fn local_field(at: &DateTime<Utc>, timezone: &str) -> String {
     }
 }
 
-/// A `datetime-local` value read in the event's time zone. An unknown zone reads it as UTC
+/// A `datetime-local` value read in the event's (or a delayed update's) time zone. An unknown zone reads it as UTC
 /// (the zone field gets its own error).
-fn from_local_field(raw: &str, timezone: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn from_local_field(raw: &str, timezone: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(raw.trim(), FORM_TIME).ok()?;
     match timezone.trim().parse::<chrono_tz::Tz>() {
         Ok(tz) => tz
@@ -589,8 +589,10 @@ pub(crate) async fn delete_post(
     if form.get("confirm") != "yes" {
         let mut p = PostsPage::new(ctx, &detail);
         p.errors_for = update.id.to_string();
-        p.errors
-            .add("confirm", p.ctx.t.tr("dashboard.delete_post_confirm_needed"));
+        p.errors.add(
+            "confirm",
+            p.ctx.t.tr("dashboard.delete_post_confirm_needed"),
+        );
         return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p));
     }
     state

@@ -21,6 +21,7 @@ pub(crate) mod give;
 pub mod i18n;
 pub(crate) mod inbox;
 pub(crate) mod moderation;
+pub(crate) mod own_account;
 pub(crate) mod public;
 pub(crate) mod render;
 pub(crate) mod report;
@@ -87,6 +88,8 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/submit", get(account::submit_form).post(account::submit))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/account", get(own_account::show))
+        .route("/account/password", post(own_account::change_password))
         .route("/dashboard", get(dashboard::list))
         .route("/dashboard/{handle}", get(dashboard::show))
         .route("/dashboard/{handle}/profile", post(dashboard::save_profile))
