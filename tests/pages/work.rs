@@ -1246,3 +1246,52 @@ async fn people_change_their_own_password() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_for_a_need_shows_on_the_need_page() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "stretchers").await;
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        let need: hromada_domain::NeedInput = serde_json::from_value(
+            serde_json::json!({"title": "Stretchers", "category": "medical"}),
+        )
+        .unwrap();
+        let need = node
+            .app()
+            .add_need(&petro, "stretchers", need)
+            .await
+            .unwrap();
+        let report = node
+            .app()
+            .post_update(
+                &petro,
+                "stretchers",
+                UpdateInput {
+                    kind: UpdateKind::News,
+                    body: "Four stretchers bought and handed over.".into(),
+                    need_id: Some(need.id),
+                    photos: Vec::new(),
+                    publish_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _, page) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url(&format!("/needs/{}", need.id)),
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert!(page.contains("Four stretchers bought and handed over."));
+        let (_, _, page) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url(&format!("/updates/{}", report.id)),
+        )
+        .await;
+        assert!(page.contains(&format!("href=\"/needs/{}\"", need.id)));
+    }
+}

@@ -598,6 +598,8 @@ struct ItemPage {
     initiative: String,
     path: String,
     need: Option<NeedView>,
+    /// On a need's page: the updates and reports about it.
+    about_need: Vec<UpdateView>,
     update: Option<UpdateView>,
     event: Option<EventView>,
 }
@@ -614,11 +616,25 @@ pub(crate) async fn need(
     let id = parse_id(&ctx, &id)?;
     let (i, need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
     let view = NeedView::new(&ctx.t, &need);
+    // The initiative's public updates are cached as one document; those about this need are
+    // picked from it.
+    let detail = state
+        .app()
+        .initiative_detail(None, &hromada_app::acct(&i))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let about_need = detail
+        .updates
+        .iter()
+        .filter(|u| u.need_id == Some(need.id))
+        .map(|u| UpdateView::new(&ctx.t, u))
+        .collect();
     Ok(ok(&ItemPage {
         title: need.title.clone(),
         initiative: i.name.clone(),
         path: initiative_path(&i),
         need: Some(view),
+        about_need,
         update: None,
         event: None,
         ctx,
@@ -649,6 +665,7 @@ pub(crate) async fn update(
         initiative: i.name.clone(),
         path: initiative_path(&i),
         need: None,
+        about_need: Vec::new(),
         update: Some(UpdateView::new(&ctx.t, &update)),
         event: None,
         ctx,
@@ -671,6 +688,7 @@ pub(crate) async fn event(
         initiative: i.name.clone(),
         path: initiative_path(&i),
         need: None,
+        about_need: Vec::new(),
         update: None,
         event: Some(EventView::new(&ctx.t, &event)),
         ctx,

@@ -418,6 +418,8 @@ pub struct UpdateView {
     pub items: Vec<(String, String)>,
     pub totals: Vec<String>,
     pub photos: Vec<PhotoView>,
+    /// The page of the need it reports on, if any.
+    pub need: Option<String>,
 }
 
 impl UpdateView {
@@ -456,6 +458,7 @@ impl UpdateView {
                     height: p.height,
                 })
                 .collect(),
+            need: u.need_id.map(|id| format!("/needs/{id}")),
         }
     }
 }
