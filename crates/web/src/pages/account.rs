@@ -26,6 +26,8 @@ struct SubmitPage {
 pub(crate) async fn submit_form(ctx: PageCtx, RawQuery(query): RawQuery) -> PageResult {
     let done = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "submitted")
+        // Only a handle is echoed, not whatever a crafted link puts there.
+        .filter(|(_, v)| hromada_domain::Handle::parse(v).is_ok())
         .map(|(_, v)| v.into_owned());
     Ok(ok(&SubmitPage {
         f: InitiativeForm::empty(&ctx.t),
