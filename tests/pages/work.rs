@@ -1286,6 +1286,11 @@ async fn a_report_for_a_need_shows_on_the_need_page() {
         .await;
         assert_eq!(status, 200, "{backend:?}");
         assert!(page.contains("Four stretchers bought and handed over."));
+        assert_eq!(
+            page.matches(">Stretchers<").count(),
+            1,
+            "one heading for the need"
+        );
         let (_, _, page) = get(
             &client(),
             &mut Jar::default(),

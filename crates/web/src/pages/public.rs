@@ -615,7 +615,10 @@ pub(crate) async fn need(
 ) -> PageResult {
     let id = parse_id(&ctx, &id)?;
     let (i, need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
-    let view = NeedView::new(&ctx.t, &need);
+    let view = NeedView {
+        own_page: true,
+        ..NeedView::new(&ctx.t, &need)
+    };
     // The initiative's public updates are cached as one document; those about this need are
     // picked from it.
     let detail = state

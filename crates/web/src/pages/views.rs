@@ -358,6 +358,8 @@ pub struct NeedView {
     /// The raw amounts for the maintainer's form.
     pub raised_plain: String,
     pub deadline: Option<String>,
+    /// Shown on its own page, under the page's heading: no heading of its own.
+    pub own_page: bool,
 }
 
 pub fn urgency_label(t: &Translator, u: Urgency) -> &'static str {
@@ -398,6 +400,7 @@ impl NeedView {
             target: n.target.as_ref().map(|m| money(t, m.amount, &m.currency)),
             raised_plain: hromada_domain::money::format_amount(n.raised),
             deadline: n.deadline.map(|d| d.format("%Y-%m-%d").to_string()),
+            own_page: false,
         }
     }
 }
