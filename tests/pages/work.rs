@@ -41,17 +41,17 @@ async fn token(node: &TestNode, jar: &mut Jar, path: &str) -> String {
     csrf_of(&html)
 }
 
-/// Posts a form and returns the status, the `Location` and the page (empty after a redirect).
-async fn send(
+/// A form post from a browser with `jar`'s cookies, ready to send.
+fn form_post(
     node: &TestNode,
-    jar: &mut Jar,
+    jar: &Jar,
     path: &str,
     form: &[(&str, &str)],
-) -> (u16, String, String) {
+) -> reqwest::RequestBuilder {
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
-    let r = client()
+    client()
         .post(node.url(path))
         .header(reqwest::header::COOKIE, jar.header())
         .header(
@@ -59,9 +59,16 @@ async fn send(
             "application/x-www-form-urlencoded",
         )
         .body(body)
-        .send()
-        .await
-        .unwrap();
+}
+
+/// Posts a form and returns the status, the `Location` and the page (empty after a redirect).
+async fn send(
+    node: &TestNode,
+    jar: &mut Jar,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    let r = form_post(node, jar, path, form).send().await.unwrap();
     jar.take(r.headers());
     let status = r.status().as_u16();
     let location = r
@@ -170,13 +177,15 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
 
         // New payment details after the vouch: donors are told, and so is whoever reads it.
         let petro_user = node.app().user_by_username("petro").await.unwrap();
-        let same_jar_monthly: hromada_domain::InitiativePatch =
-            serde_json::from_value(serde_json::json!({"donation_methods": [
-                {"kind": "jar", "url": "https://send.monobank.ua/jar/TEST", "recurring": false}
-            ]}))
-            .unwrap();
-        node.app()
-            .edit(&petro_user, "medics", same_jar_monthly)
+        let only_jar = |url: &str, recurring: bool| {
+            let patch: hromada_domain::InitiativePatch =
+                serde_json::from_value(serde_json::json!({"donation_methods": [
+                    {"kind": "jar", "url": url, "recurring": recurring}
+                ]}))
+                .unwrap();
+            node.app().edit(&petro_user, "medics", patch)
+        };
+        only_jar("https://send.monobank.ua/jar/TEST", false)
             .await
             .unwrap();
         let (_, _, public) = get(&client(), &mut english, &node.url(page)).await;
@@ -184,13 +193,7 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             !public.contains("Payment details were added"),
             "same account"
         );
-        let new_iban: hromada_domain::InitiativePatch =
-            serde_json::from_value(serde_json::json!({"donation_methods": [
-                {"kind": "jar", "url": "https://send.monobank.ua/jar/ELSEWHERE", "recurring": true}
-            ]}))
-            .unwrap();
-        node.app()
-            .edit(&petro_user, "medics", new_iban)
+        only_jar("https://send.monobank.ua/jar/ELSEWHERE", true)
             .await
             .unwrap();
         let (_, _, public) = get(&client(), &mut english, &node.url(page)).await;
@@ -1157,18 +1160,9 @@ async fn a_new_need_form_shows_every_mistake_at_once() {
         // A session that ended while the form was open: after logging in, back to the page the
         // form was on, not to the address it posts to (which answers nothing else).
         petro.0.retain(|(name, _)| !name.contains("session"));
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([("csrf", csrf.as_str()), ("title", "Hoses")])
-            .finish();
-        let r = client()
-            .post(node.url("/dashboard/pumps/needs"))
-            .header(reqwest::header::COOKIE, petro.header())
+        let form = [("csrf", csrf.as_str()), ("title", "Hoses")];
+        let r = form_post(&node, &petro, "/dashboard/pumps/needs", &form)
             .header(reqwest::header::REFERER, node.url("/dashboard/pumps?x=1"))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(body)
             .send()
             .await
             .unwrap();
