@@ -111,6 +111,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::name_and_tags_rank_above_summary_and_description,
         search::ranks_by_the_fields_holding_every_word_then_newest,
         search::prefixes_of_any_length,
+        search::inflected_forms_find_each_other,
         search::syntax_characters_are_plain_text,
         search::filters_by_category_and_region,
         search::filters_by_status,

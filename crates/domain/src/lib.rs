@@ -16,6 +16,7 @@ pub mod markup;
 pub mod money;
 pub mod need;
 pub mod region;
+pub mod search;
 pub mod trust;
 pub mod update;
 pub mod user;

@@ -84,17 +84,24 @@ impl SearchQuery {
         )
     }
 
-    /// Splits the text into search terms: words of letters and digits, lower-cased, at most 8.
-    /// Both backends match each term as a prefix, so "медик" finds "медики".
+    /// Splits the text into search terms: words of letters and digits, lower-cased and cut to
+    /// their stem ([`hromada_domain::search::stem`]), each once, at most 8. Both backends match
+    /// each term as a prefix, so "медик" finds "медики" and "аптечка" finds "аптечки".
     pub fn terms(&self) -> Vec<String> {
-        self.text
+        let mut terms: Vec<String> = Vec::new();
+        for word in self
+            .text
             .as_deref()
             .unwrap_or("")
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
-            .map(|w| w.to_lowercase())
-            .take(8)
-            .collect()
+        {
+            let term = hromada_domain::search::stem(&word.to_lowercase()).to_string();
+            if !terms.contains(&term) && terms.len() < 8 {
+                terms.push(term);
+            }
+        }
+        terms
     }
 }
 
@@ -255,12 +262,12 @@ mod tests {
     #[test]
     fn terms_and_paging() {
         let q = SearchQuery {
-            text: Some("Харків, medics!  генератор".into()),
+            text: Some("Харкові, medics!  генератор генератори".into()),
             page: 3,
             per_page: 500,
             ..Default::default()
         };
-        assert_eq!(q.terms(), ["харків", "medics", "генератор"]);
+        assert_eq!(q.terms(), ["харк", "medic", "генератор"]);
         assert_eq!(q.limit_offset(), (100, 200));
     }
 }

@@ -1,0 +1,80 @@
+//! How a searched word is matched: by its stem, as a prefix.
+//!
+//! Both stores match each search term as a prefix of indexed words, so cutting a common
+//! inflectional ending off a term makes it find the word's other forms: "аптечка" searches
+//! `аптечк*`, which finds "аптечки" and "аптечками"; "generators" searches `generator*`.
+//! This is a light stemmer on purpose: one ending, the longest that leaves a stem of at least
+//! [`MIN_STEM`] letters, and no rewriting of the stem, so the index needs no stemming at all
+//! (it stores words as written) and a term never matches less than it did unstemmed.
+
+/// Letters a stem keeps at least: shorter prefixes match too many unrelated words.
+const MIN_STEM: usize = 4;
+
+/// Ukrainian noun, adjective and verb endings, longest first.
+const UKRAINIAN: &[&str] = &[
+    "ння", "ами", "ями", "ові", "еві", "єві", "ого", "ому", "ими", "іми", "ати", "яти", "ити",
+    "іти", "ють", "ять", "уть", "ах", "ях", "ам", "ям", "ом", "ем", "єм", "ів", "їв", "ою", "ею",
+    "єю", "ий", "ій", "ої", "их", "іх", "им", "ім", "ти", "а", "я", "о", "е", "є", "у", "ю", "і",
+    "ї", "и", "ь", "й",
+];
+
+/// English plural and verb endings, longest first.
+const ENGLISH: &[&str] = &["ing", "ies", "es", "ed", "s", "y"];
+
+/// The part of a lower-cased word that a search matches as a prefix.
+pub fn stem(word: &str) -> &str {
+    let endings = match word.chars().last() {
+        Some(c) if c.is_ascii_lowercase() => ENGLISH,
+        Some('а'..='я' | 'є' | 'і' | 'ї' | 'ґ') => UKRAINIAN,
+        _ => return word,
+    };
+    endings
+        .iter()
+        .filter_map(|ending| word.strip_suffix(ending))
+        .find(|stem| stem.chars().count() >= MIN_STEM && stem.chars().all(char::is_alphabetic))
+        .unwrap_or(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stem;
+
+    #[test]
+    fn forms_of_a_word_share_a_stem() {
+        for (forms, stemmed) in [
+            (
+                &["аптечка", "аптечки", "аптечку", "аптечками"][..],
+                "аптечк",
+            ),
+            (&["генератор", "генератори", "генераторів"], "генератор"),
+            (&["медичний", "медична", "медичні", "медичного"], "медичн"),
+            (&["generator", "generators"], "generator"),
+            (&["supply", "supplies"], "suppl"),
+        ] {
+            for form in forms {
+                assert_eq!(stem(form), stemmed, "{form}");
+                assert!(form.starts_with(stemmed), "a stem is a prefix: {form}");
+            }
+        }
+    }
+
+    #[test]
+    fn short_words_and_codes_stay_whole() {
+        // Cutting these would leave prefixes that match unrelated words.
+        for word in [
+            "ліки",
+            "їжа",
+            "львів",
+            "київ",
+            "help",
+            "cars",
+            "ua",
+            "2022",
+            "b2b",
+            "x",
+        ] {
+            assert_eq!(stem(word), word);
+        }
+        assert_eq!(stem(""), "");
+    }
+}
