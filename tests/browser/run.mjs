@@ -242,7 +242,9 @@ await step('a form error keeps what was typed', async () => {
   await page.locator('#handle-err').waitFor();
   await page.locator('#dm0-iban-err').filter({ hasText: 'This IBAN is not valid' }).waitFor();
   // The summary on top links to each field at fault.
-  await page.locator('[role=alert] a[href="#dm0-iban"]').click();
+  const summary = page.locator('[role=alert] a[href="#dm0-iban"]');
+  assert.match(await summary.innerText(), /^Donation method 1: This IBAN is not valid/);
+  await summary.click();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'dm0-iban');
   await shot(page, 'submit-errors-phone-en');
   await page.close();

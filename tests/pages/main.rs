@@ -118,6 +118,7 @@ fn initiative(handle: &str) -> InitiativeInput {
         "summary": "Testing photo uploads",
         "categories": ["medical"],
         "regions": [{"kind": "ukraine", "oblast": "kharkiv"}],
+        "languages": ["uk", "crh", "xq"],
         "donation_methods": [{"kind": "jar", "url": "https://send.monobank.ua/jar/TEST", "recurring": true}]
     }))
     .unwrap()
@@ -326,24 +327,43 @@ async fn uploaded_photos_lose_their_metadata_on_every_backend() {
         let upload = jpeg_with_gps();
         assert!(upload.windows(6).any(|w| w == b"SpyCam"));
         let boundary = "hromada-test-boundary";
-        let r = c
-            .post(node.url("/dashboard/photo-test/updates"))
-            .header(COOKIE, jar.header())
-            .header(
-                CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(multipart(
-                boundary,
-                &[
-                    ("csrf", &token),
-                    ("kind", "news"),
-                    ("body", "Delivered today."),
-                    ("alt", "A blue square"),
-                ],
-                &upload,
-            ))
-            .send()
+        let send_update = |body: Vec<u8>| {
+            c.post(node.url("/dashboard/photo-test/updates"))
+                .header(COOKIE, jar.header())
+                .header(
+                    CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+        };
+        // A post that needs correcting keeps its photo: the form lists it, ticked, and it is
+        // not sent again.
+        let fields = |text: &'static str| {
+            [
+                ("csrf", token.clone()),
+                ("kind", "news".to_string()),
+                ("body", text.to_string()),
+                ("alt", "A blue square".to_string()),
+            ]
+        };
+        let with_photo = fields("");
+        let with_photo: Vec<(&str, &str)> =
+            with_photo.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = send_update(multipart(boundary, &with_photo, &upload))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422, "{backend:?}: the text is missing");
+        let html = r.text().await.unwrap();
+        let marker = "name=\"kept\" value=\"";
+        let kept_at = html.find(marker).expect("the photo is kept") + marker.len();
+        let kept = html[kept_at..kept_at + 36].to_string();
+        assert!(html[kept_at..].starts_with(&format!("{kept}\" checked")));
+        let mut corrected: Vec<(&str, &str)> = Vec::new();
+        let text = fields("Delivered today.");
+        corrected.extend(text.iter().map(|(k, v)| (*k, v.as_str())));
+        corrected.push(("kept", &kept));
+        let r = send_update(multipart_with(boundary, &corrected, "no_file", b""))
             .await
             .unwrap();
         assert_eq!(
@@ -352,6 +372,15 @@ async fn uploaded_photos_lose_their_metadata_on_every_backend() {
             "{backend:?}: {}",
             r.text().await.unwrap()
         );
+        // A name the node never made is refused, and nothing is posted.
+        let mut forged = corrected.clone();
+        forged.pop();
+        forged.push(("kept", "../../etc/passwd"));
+        let r = send_update(multipart_with(boundary, &forged, "no_file", b""))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"photos-err\""));
 
         // A delayed report is read in Kyiv time unless another zone is given.
         let delayed = |zone: &'static str| {
@@ -368,20 +397,10 @@ async fn uploaded_photos_lose_their_metadata_on_every_backend() {
                 b"",
             )
         };
-        let post = |body: Vec<u8>| {
-            c.post(node.url("/dashboard/photo-test/updates"))
-                .header(COOKIE, jar.header())
-                .header(
-                    CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(body)
-                .send()
-        };
-        let r = post(delayed("Mars/Olympus")).await.unwrap();
+        let r = send_update(delayed("Mars/Olympus")).await.unwrap();
         assert_eq!(r.status().as_u16(), 422);
         assert!(r.text().await.unwrap().contains("id=\"publish_tz-err\""));
-        let r = post(delayed("Europe/Kyiv")).await.unwrap();
+        let r = send_update(delayed("Europe/Kyiv")).await.unwrap();
         assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
         let petro = app.user_by_username("petro").await.unwrap();
         let seen_by_petro = app

@@ -86,12 +86,42 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         users(&node).await;
         published(&node, "medics").await;
         let page = "/initiatives/medics";
+        let petro_user = node.app().user_by_username("petro").await.unwrap();
+        let need: hromada_domain::NeedInput = serde_json::from_value(serde_json::json!(
+            {"title": "Tourniquets for the crews", "category": "medical", "urgency": "critical"}
+        ))
+        .unwrap();
+        node.app()
+            .add_need(&petro_user, "medics", need)
+            .await
+            .unwrap();
+        let urgent_on_home = || async {
+            let (_, _, home) = get(&client(), &mut Jar::default(), &node.url("/")).await;
+            let at = home.find("Tourniquets for the crews")?;
+            let card = &home[at..];
+            Some(card[..card.find("</li>\n</ul>").unwrap_or(card.len())].to_string())
+        };
+        let card = urgent_on_home()
+            .await
+            .expect("an urgent need on the home page");
+        assert!(
+            card.contains("data-trust=\"unverified\""),
+            "{backend:?}: {card}"
+        );
 
         // A maintainer sees no moderation forms and may not use them.
         let mut petro = sign_in(&node, "petro").await;
         let (_, _, html) = get(&client(), &mut petro, &node.url(page)).await;
         assert!(!html.contains("/moderation/initiatives/medics/vouch"));
         assert!(html.contains("data-trust=\"unverified\""), "{backend:?}");
+        assert!(html.contains("<dd>українська, кримськотатарська, xq</dd>"));
+        let trust_box = &html[html.find("<section id=\"trust\"").unwrap()..];
+        let trust_box = &trust_box[..trust_box.find("</section>").unwrap()];
+        assert_eq!(
+            trust_box.matches("не поручився").count(),
+            1,
+            "the trust box says once that nobody vouched: {trust_box}"
+        );
         let csrf = csrf_of(&html);
         let vouch = [
             ("csrf", csrf.as_str()),
@@ -159,6 +189,8 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         );
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"verified\""), "{backend:?}");
+        let card = urgent_on_home().await.expect("still on the home page");
+        assert!(card.contains("data-trust=\"verified\""), "{card}");
         assert!(public.contains("We delivered supplies with them since 2022."));
         let collective = node.base_url.trim_start_matches("http://");
         assert!(public.contains(collective), "who vouched is named");
@@ -173,10 +205,13 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             public.contains("We delivered supplies"),
             "the page in English"
         );
+        assert!(
+            public.contains("<dd>Ukrainian, Crimean Tatar, xq</dd>"),
+            "languages by name, an unknown code as given"
+        );
         assert!(!public.contains("Payment details were added"));
 
         // New payment details after the vouch: donors are told, and so is whoever reads it.
-        let petro_user = node.app().user_by_username("petro").await.unwrap();
         let only_jar = |url: &str, recurring: bool| {
             let patch: hromada_domain::InitiativePatch =
                 serde_json::from_value(serde_json::json!({"donation_methods": [
@@ -302,9 +337,10 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
         assert_eq!(status, 303);
         let (_, _, public) = get(&client(), &mut Jar::default(), &node.url(page)).await;
         assert!(public.contains("data-trust=\"disputed\""));
-        // No longer offered for monthly giving.
+        // No longer offered for monthly giving, nor its needs on the home page.
         let (_, _, give) = get(&client(), &mut Jar::default(), &node.url("/give")).await;
         assert!(!give.contains("value=\"medics\""), "{backend:?}");
+        assert_eq!(urgent_on_home().await, None, "{backend:?}");
         let (_, _, html) = get(&client(), &mut moderator, &node.url(page)).await;
         let form = "name=\"kind\" value=\"warning\">\n<input type=\"hidden\" name=\"id\" value=\"";
         let id_at = html.find(form).expect("the warning's withdraw form") + form.len();
@@ -748,6 +784,11 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
             send(&node, &mut petro, "/dashboard/choir/events", &as_refs(&bad)).await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(html.contains("new-title-err") && html.contains("new-timezone-err"));
+        for field in ["title", "timezone"] {
+            // The summary's links lead to the new event's inputs.
+            assert!(html.contains(&format!("href=\"#new-{field}\"")), "{field}");
+            assert!(html.contains(&format!("id=\"new-{field}\"")), "{field}");
+        }
         assert!(
             html.contains("value=\"Mars/Olympus\"")
                 && html.contains("Songs for the front-line medics.")
@@ -1127,6 +1168,10 @@ async fn a_new_need_form_shows_every_mistake_at_once() {
         assert!(
             html.contains("href=\"#need-deadline\""),
             "the deadline is checked too"
+        );
+        assert!(
+            html.contains("href=\"#need-title\">Що потрібно: "),
+            "the summary names each field"
         );
 
         // Amounts as people write them.

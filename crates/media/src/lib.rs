@@ -197,7 +197,15 @@ impl MediaStore {
     /// The local copy of a photo fetched from another server, if it was mirrored before.
     /// Remote media URLs name their content (they never change), so one copy per URL is kept.
     pub async fn mirrored(&self, source_url: &str) -> Option<Photo> {
-        let name = mirror_name(source_url);
+        self.stored(mirror_name(source_url), "").await
+    }
+
+    /// A photo stored earlier under `name` (an upload kept while its form is corrected),
+    /// made fresh for the sweep; `None` if there is no such file.
+    pub async fn stored(&self, name: String, alt: &str) -> Option<Photo> {
+        if !Photo::is_valid_name(&name) {
+            return None;
+        }
         let path = self.dir.join(&name);
         let (width, height) = tokio::task::spawn_blocking(move || {
             touch(&path);
@@ -207,7 +215,7 @@ impl MediaStore {
         .ok()??;
         Some(Photo {
             name,
-            alt: String::new(),
+            alt: alt.trim().chars().take(1_500).collect(),
             width,
             height,
         })

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use super::ctx::PageCtx;
 use super::forms::{FormData, InitiativeForm};
 use super::render::{
-    FieldErrors, PageError, PageResult, page, see_other, typed_amount, typed_amount_text,
+    FieldErrors, NEED_LABELS, PageError, PageResult, page, see_other, typed_amount,
+    typed_amount_text,
 };
 use super::views::{NeedView, initiative_path, media_path};
 use crate::media::MediaStore;
@@ -66,6 +67,9 @@ pub struct UpdateForm {
     pub publish_tz: String,
     pub alt: String,
     pub items: Vec<ItemRow>,
+    /// Photos uploaded with a post that had to be corrected: kept, so they need not be sent
+    /// again over a slow connection (the form lists them, ticked).
+    pub kept: Vec<String>,
 }
 
 impl UpdateForm {
@@ -85,6 +89,7 @@ impl UpdateForm {
                     currency: "UAH".into(),
                 })
                 .collect(),
+            kept: Vec::new(),
         }
     }
 }
@@ -332,6 +337,7 @@ pub(crate) async fn post_update(
     u.publish_at = form.get("publish_at").to_string();
     u.publish_tz = form.get("publish_tz").trim().to_string();
     u.alt = form.get("alt").to_string();
+    u.kept = form.all("kept").into_iter().map(String::from).collect();
     for row in u.items.iter_mut() {
         row.what = form.get(&format!("{}.what", row.p)).to_string();
         row.amount = form.get(&format!("{}.amount", row.p)).to_string();
@@ -424,26 +430,44 @@ pub(crate) async fn post_update(
             p => Some(p.to_string()),
         }
     };
-    if photos.len() > hromada_domain::update::MAX_PHOTOS {
+    if u.kept.len() + photos.len() > hromada_domain::update::MAX_PHOTOS {
         errors.add("photos", t.tr("error.too_many"));
     }
-    // Check the text before touching the photos, so a typo costs no upload processing.
     if errors.is_empty()
         && let Err(v) = Update::new(Uuid::nil(), i.id, input.clone(), hromada_app::now())
     {
         errors = FieldErrors::from_validation(t, &v, map_field);
     }
-    if errors.is_empty() {
-        let media = MediaStore::new(&state.settings().media_dir);
-        for bytes in photos {
-            match media.save_upload(bytes, &u.alt).await {
-                Ok(photo) => input.photos.push(photo),
-                Err(e) => {
-                    errors.add("photos", t.tr(&format!("error.{}", e.code())));
-                    break;
-                }
-            }
+    // New photos are stored even when the text needs correcting: the form then keeps them,
+    // and a volunteer on a slow connection does not send them twice. The media sweep leaves
+    // them a day to be used.
+    let too_many = errors.has("photos");
+    let media = MediaStore::new(&state.settings().media_dir);
+    let mut failures = Vec::new();
+    for name in std::mem::take(&mut u.kept) {
+        match media.stored(name, &u.alt).await {
+            Some(photo) => input.photos.push(photo),
+            None => failures.push("error.invalid_photo".to_string()),
         }
+    }
+    for bytes in photos.into_iter().filter(|_| !too_many) {
+        match media.save_upload(bytes, &u.alt).await {
+            Ok(photo) => input.photos.push(photo),
+            Err(e) => failures.push(format!("error.{}", e.code())),
+        }
+    }
+    // The same file chosen twice is one photo (names are content hashes).
+    let mut seen = std::collections::HashSet::new();
+    input.photos.retain(|photo| seen.insert(photo.name.clone()));
+    u.kept = input
+        .photos
+        .iter()
+        .map(|photo| photo.name.clone())
+        .collect();
+    failures.sort();
+    failures.dedup();
+    for key in failures {
+        errors.add("photos", t.tr(&key));
     }
     if errors.is_empty() {
         match state.app().post_update(&user, &handle, input).await {
@@ -580,7 +604,7 @@ pub(crate) async fn add_need(
         urgency: form.get("urgency").into(),
         deadline: form.get("deadline").into(),
     };
-    let mut errors = FieldErrors::with_anchor_prefix("need-");
+    let mut errors = FieldErrors::default().of_form("need-", NEED_LABELS);
     let target = match n.target.trim() {
         "" => None,
         raw => match (typed_amount(raw), Currency::parse(&n.currency)) {

@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::ctx::PageCtx;
 use super::dashboard::ItemRow;
 use super::forms::FormData;
-use super::render::{FieldErrors, PageError, PageResult, date, page, see_other, typed_amount};
+use super::render::{
+    EVENT_LABELS, FieldErrors, PageError, PageResult, date, page, see_other, typed_amount,
+};
 use super::views::initiative_path;
 use crate::state::WebState;
 
@@ -266,7 +268,7 @@ impl EventsPage {
         } else if let Some(slot) = self.events.iter_mut().find(|e| e.p == f.p) {
             *slot = f;
         }
-        self.errors = errors;
+        self.errors = errors.of_form(format!("{}-", self.errors_for), EVENT_LABELS);
         page(StatusCode::UNPROCESSABLE_ENTITY, &self)
     }
 }

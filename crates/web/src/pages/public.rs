@@ -141,6 +141,8 @@ pub struct UrgentNeed {
     pub need: NeedView,
     pub initiative: String,
     pub path: String,
+    pub trust: Option<TrustBadge>,
+    pub paused: bool,
 }
 
 #[derive(Template)]
@@ -154,27 +156,12 @@ struct HomePage {
     description: String,
 }
 
+/// How many urgent needs the home page shows.
+const HOME_URGENT: usize = 6;
+
 pub(crate) async fn home(State(state): State<WebState>, ctx: PageCtx) -> PageResult {
     let t = ctx.t;
-    let store = state.app().store();
-    let mut urgent = Vec::new();
-    let needs = store
-        .urgent_needs(Urgency::High, 6)
-        .await
-        .map_err(|e| ctx.fail(e.into()))?;
-    for need in needs {
-        if let Some(i) = store
-            .initiative_by_id(need.initiative_id)
-            .await
-            .map_err(|e| ctx.fail(e.into()))?
-        {
-            urgent.push(UrgentNeed {
-                need: NeedView::new(&t, &need),
-                initiative: i.name.clone(),
-                path: initiative_path(&i),
-            });
-        }
-    }
+    let urgent = urgent_needs(&state, &ctx).await?;
     let recent = state
         .app()
         .search(
@@ -197,6 +184,53 @@ pub(crate) async fn home(State(state): State<WebState>, ctx: PageCtx) -> PageRes
         description: state.settings().node_description.clone(),
         ctx,
     }))
+}
+
+/// The most urgent open needs, each with its initiative's trust badge. The home page is the
+/// first thing a donor sees, so needs of initiatives a trusted collective warns about are
+/// left out here (as on "give regularly"); their own pages still explain why.
+async fn urgent_needs(state: &WebState, ctx: &PageCtx) -> Result<Vec<UrgentNeed>, PageError> {
+    let store = state.app().store();
+    let fail = |e: hromada_store::StoreError| ctx.fail(e.into());
+    // Twice as many as shown, so that leaving some out still fills the list.
+    let needs = store
+        .urgent_needs(Urgency::High, 2 * HOME_URGENT as u32)
+        .await
+        .map_err(fail)?;
+    let mut initiatives: Vec<Initiative> = Vec::new();
+    for need in &needs {
+        if !initiatives.iter().any(|i| i.id == need.initiative_id)
+            && let Some(i) = store
+                .initiative_by_id(need.initiative_id)
+                .await
+                .map_err(fail)?
+        {
+            initiatives.push(i);
+        }
+    }
+    let trust = state
+        .app()
+        .trust_of_many(&initiatives)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(needs
+        .iter()
+        .filter_map(|need| {
+            let i = initiatives.iter().find(|i| i.id == need.initiative_id)?;
+            let trust = trust.get(&i.id).map(|t| TrustBadge::new(&ctx.t, &t.trust));
+            if trust.as_ref().is_some_and(|b| b.level == "disputed") {
+                return None;
+            }
+            Some(UrgentNeed {
+                need: NeedView::new(&ctx.t, need),
+                initiative: i.name.clone(),
+                path: initiative_path(i),
+                trust,
+                paused: i.status == InitiativeStatus::Paused,
+            })
+        })
+        .take(HOME_URGENT)
+        .collect())
 }
 
 /// Upcoming events with the path of their page.
@@ -406,7 +440,15 @@ impl InitiativeView {
             categories: i.categories.iter().map(|c| t.category(c.code())).collect(),
             tags: i.tags.clone(),
             regions: i.regions.iter().map(|r| region_label(t, r)).collect(),
-            languages: i.languages.join(", "),
+            languages: i
+                .languages
+                .iter()
+                .map(|code| match t.named("language", code) {
+                    "" => code.as_str(),
+                    name => name,
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             website: i.website.clone(),
             contacts: i.contacts.iter().map(|c| ContactView::new(t, c)).collect(),
             methods: i

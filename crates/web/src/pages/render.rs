@@ -180,21 +180,117 @@ impl PageCtx {
     }
 }
 
+/// The locale keys of form fields' labels, by field name, so that an error summary names the
+/// field each message is about. Rows of repeated fields (`region0.city`) are named by their row.
+pub type FieldLabels = &'static [(&'static str, &'static str)];
+
+/// The fields of the forms that show an error summary: an initiative's profile and submission,
+/// a post, a report, the trust policy and one's password.
+pub const FORM_LABELS: FieldLabels = &[
+    ("handle", "form.handle"),
+    ("name", "form.name"),
+    ("summary", "form.summary"),
+    ("description", "form.description"),
+    ("categories", "form.categories"),
+    ("tags", "form.tags"),
+    ("languages", "form.languages"),
+    ("website", "form.website"),
+    ("submitter_contact", "form.submitter_contact"),
+    ("body", "dashboard.body"),
+    ("need_id", "dashboard.for_need"),
+    ("photos", "dashboard.photos"),
+    ("items", "dashboard.items"),
+    ("publish_at", "dashboard.publish_at"),
+    ("publish_tz", "dashboard.publish_tz"),
+    ("category", "report.category_label"),
+    ("reason", "report.reason_label"),
+    ("contact", "report.contact_label"),
+    ("threshold", "about.threshold"),
+    ("trusted", "about.trusted"),
+    ("ignored", "about.ignored"),
+    ("note", "admin.policy_note"),
+    ("current_password", "account.current_password"),
+    ("new_password", "account.new_password"),
+    ("new_password_again", "account.new_password_again"),
+];
+
+/// The new-need form's fields.
+pub const NEED_LABELS: FieldLabels = &[
+    ("title", "dashboard.need_title"),
+    ("description", "form.description"),
+    ("category", "search.category"),
+    ("target", "dashboard.target"),
+    ("currency", "form.currency"),
+    ("urgency", "dashboard.urgency"),
+    ("deadline", "dashboard.deadline"),
+];
+
+/// An event's fields.
+pub const EVENT_LABELS: FieldLabels = &[
+    ("title", "event.title_label"),
+    ("description", "form.description"),
+    ("starts_at", "event.starts"),
+    ("ends_at", "event.ends_label"),
+    ("timezone", "event.timezone"),
+    ("venue", "event.venue"),
+    ("city", "event.city"),
+    ("country", "event.country"),
+    ("url", "event.url"),
+    ("organiser", "event.organiser_label"),
+    ("beneficiaries", "event.beneficiaries_label"),
+];
+
 /// Field errors of a form, keyed by the form's own field names, in the visitor's language.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FieldErrors {
     pub items: Vec<(String, String)>,
     /// Put before a field's name to make its input's id, on pages where two forms have fields of
     /// the same name (`need-` + `title` → `need-title`).
-    anchor_prefix: &'static str,
+    anchor_prefix: String,
+    labels: FieldLabels,
+}
+
+impl Default for FieldErrors {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            anchor_prefix: String::new(),
+            labels: FORM_LABELS,
+        }
+    }
 }
 
 impl FieldErrors {
-    pub fn with_anchor_prefix(anchor_prefix: &'static str) -> Self {
-        Self {
-            anchor_prefix,
-            ..Self::default()
+    /// For a form whose inputs' ids start with `anchor_prefix` and whose fields `labels` names.
+    pub fn of_form(mut self, anchor_prefix: impl Into<String>, labels: FieldLabels) -> Self {
+        self.anchor_prefix = anchor_prefix.into();
+        self.labels = labels;
+        self
+    }
+
+    /// What the summary calls a field: its label (without the hint in brackets), or for a
+    /// field in a row of repeated fields, the row's name ("Region 2").
+    pub fn label(&self, t: &Translator, field: &str) -> Option<String> {
+        let rows = [
+            ("region", "form.region_n"),
+            ("contact", "form.contact_n"),
+            ("dm", "form.method_n"),
+            ("item", "dashboard.item_n"),
+        ];
+        if let Some((row, _)) = field.split_once('.') {
+            return rows.iter().find_map(|(prefix, key)| {
+                let n: usize = row.strip_prefix(prefix)?.parse().ok()?;
+                Some(t.tr1(key, n + 1))
+            });
         }
+        let key = self.labels.iter().find(|(f, _)| *f == field)?.1;
+        let label = t.tr(key);
+        Some(
+            label
+                .split_once(" (")
+                .map_or(label, |(short, _)| short)
+                .to_string(),
+        )
     }
 
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
@@ -318,6 +414,30 @@ mod tests {
         assert_eq!(amount(&en, 100_050), "1\u{202f}000.50");
         assert_eq!(amount(&uk, 100_050), "1\u{202f}000,50");
         assert_eq!(amount(&en, 99), "0.99");
+    }
+
+    #[test]
+    fn error_summaries_name_the_field() {
+        let en = Lang::from_code("en").unwrap().t();
+        let errors = FieldErrors::default();
+        assert_eq!(errors.label(&en, "summary").as_deref(), Some("Summary"));
+        assert_eq!(
+            errors.label(&en, "region1.city").as_deref(),
+            Some("Region 2")
+        );
+        assert_eq!(
+            errors.label(&en, "dm0.iban").as_deref(),
+            Some("Donation method 1")
+        );
+        assert_eq!(errors.label(&en, "no_such_field"), None);
+        let event = FieldErrors::default().of_form("new-", EVENT_LABELS);
+        assert_eq!(event.anchor("starts_at"), "new-starts_at");
+        for lang in ["en", "uk"] {
+            let t = Lang::from_code(lang).unwrap().t();
+            for (field, key) in FORM_LABELS.iter().chain(NEED_LABELS).chain(EVENT_LABELS) {
+                assert!(t.has(key), "{lang}: the label of {field} ({key})");
+            }
+        }
     }
 
     #[test]
