@@ -322,6 +322,19 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             give.contains("value=\"medics\""),
             "offered for monthly giving"
         );
+        // A figure that cannot be read: the summary names the field and links to it.
+        let (status, _, give) = get(
+            &client(),
+            &mut english,
+            &node.url("/give?pick=medics&income=lots&currency=EUR&share=5"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            give.contains("<a href=\"#income\">Your monthly income: "),
+            "{give}"
+        );
+        assert!(give.contains("id=\"income\""));
         // A warning disputes it.
         let (status, _, _) = send(
             &node,

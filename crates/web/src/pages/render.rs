@@ -185,7 +185,7 @@ impl PageCtx {
 pub type FieldLabels = &'static [(&'static str, &'static str)];
 
 /// The fields of the forms that show an error summary: an initiative's profile and submission,
-/// a post, a report, the trust policy and one's password.
+/// a post, a report, the trust policy, one's password and the monthly-giving calculator.
 pub const FORM_LABELS: FieldLabels = &[
     ("handle", "form.handle"),
     ("name", "form.name"),
@@ -212,6 +212,9 @@ pub const FORM_LABELS: FieldLabels = &[
     ("current_password", "account.current_password"),
     ("new_password", "account.new_password"),
     ("new_password_again", "account.new_password_again"),
+    ("pick", "give.pick"),
+    ("income", "give.income"),
+    ("custom", "give.custom"),
 ];
 
 /// The new-need form's fields.
