@@ -11,5 +11,5 @@ mod node;
 mod unread_body;
 
 pub use config::{Config, ConfigError, Settings};
-pub use node::{RunningNode, StartError, Stores, federation_of, open_store, start};
+pub use node::{RunningNode, StartError, Stores, federation_of, open_store, sqlite_file, start};
 pub use unread_body::close_when_body_unread;

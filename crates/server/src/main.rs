@@ -72,6 +72,14 @@ enum AdminTopic {
     },
     /// The delivery queue per remote host.
     Queue,
+    /// Copy the SQLite database, consistent, to a new file while the node keeps running.
+    /// Keep it together with <data_dir>/media and the configuration; PostgreSQL is backed up
+    /// with pg_dump instead.
+    Backup {
+        /// The file to write (must not exist yet), e.g. /var/backups/hromada-2026-11-29.db.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -161,6 +169,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Admin { config, command } => {
             let settings = load(&config)?;
             init_logging("warn");
+            if let AdminTopic::Backup { to } = command {
+                return back_up(&settings, &to).await;
+            }
             let stores = open_store(&settings.config.database_url)
                 .await
                 .map_err(Failure::runtime)?;
@@ -180,9 +191,45 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         .map_err(Failure::runtime)?;
                     network_cli::peer(fed, command).await
                 }
+                AdminTopic::Backup { .. } => Ok(()),
             }
         }
     }
+}
+
+/// `hromada admin backup`: the database as it is (not migrated first, so a backup taken before
+/// an upgrade restores the version that wrote it).
+async fn back_up(settings: &Settings, to: &std::path::Path) -> Result<(), Failure> {
+    let url = &settings.config.database_url;
+    if !url.starts_with("sqlite:") {
+        return Err(Failure::usage(
+            "this node's database is PostgreSQL: back it up with pg_dump, e.g. \
+             `pg_dump --format=custom --file=hromada.dump DATABASE`",
+        ));
+    }
+    match hromada_server::sqlite_file(url) {
+        Some(file) if file.is_file() => {}
+        _ => {
+            return Err(Failure::usage(format!(
+                "there is no database at {url} to back up (is database_url right?)"
+            )));
+        }
+    }
+    let store = hromada_store_sqlite::SqliteStore::connect(url)
+        .await
+        .map_err(Failure::runtime)?;
+    store.back_up_into(to).await.map_err(|e| match e {
+        hromada_store::StoreError::Conflict(why) => Failure::usage(why),
+        other => Failure::runtime(other),
+    })?;
+    let size = std::fs::metadata(to).map_or(0, |m| m.len());
+    out!(
+        "database copied to {} ({:.1} MB); keep it with {} and the configuration",
+        to.display(),
+        size as f64 / 1e6,
+        settings.config.data_dir.join("media").display()
+    );
+    Ok(())
 }
 
 fn load(arg: &ConfigArg) -> Result<Settings, Failure> {

@@ -78,16 +78,18 @@ pub async fn open_store(database_url: &str) -> Result<Stores, StartError> {
     }
 }
 
-/// The directory a `sqlite://dir/file.db` URL points into, so it can be created first.
-fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+/// The file a `sqlite://dir/file.db` URL names; `None` for an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<&std::path::Path> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next()?;
-    if path.is_empty() || path == ":memory:" {
-        return None;
-    }
-    std::path::Path::new(path)
+    (!path.is_empty() && path != ":memory:").then(|| std::path::Path::new(path))
+}
+
+/// The directory a `sqlite://dir/file.db` URL points into, so it can be created first.
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    sqlite_file(url)?
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.to_path_buf())

@@ -333,6 +333,31 @@ fn admin_commands_then_serve_then_sigterm() {
     let (status, _) = get_with(&format!("{base}/api/v1/auth/me"), Some(&token)).unwrap();
     assert_eq!(status, 401, "a revoked token no longer works");
 
+    // A backup while the node serves: a database another node can start on, with the accounts.
+    let backup = dir.path().join("backup.db");
+    let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("database copied to"));
+    let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
+    assert_clear_failure(&out, 2, "already exists");
+    let out = hromada(&["admin", "list-users"])
+        .env(
+            "HROMADA_DATABASE_URL",
+            format!("sqlite://{}", backup.display()),
+        )
+        .env("HROMADA_DATA_DIR", dir.path().join("restored"))
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "olena\tmoderator\n");
+    let missing = hromada(&["admin", "backup", "--to", "/tmp/never-written.db"])
+        .env("HROMADA_DATABASE_URL", "sqlite:///nonexistent/h.db")
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .output()
+        .unwrap();
+    assert_clear_failure(&missing, 2, "there is no database at");
+
     let status = terminate(&mut node);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }

@@ -199,6 +199,28 @@ impl SqliteStore {
 
     /// The pool for reads and single-statement writes of other crates' tables. Multi-statement
     /// writes should use [`SqliteStore::begin_write`] instead.
+    /// Writes a consistent copy of the whole database to `path`, a file that must not exist
+    /// yet, while the node keeps serving: `VACUUM INTO` copies one snapshot, so a write made
+    /// meanwhile is either wholly in the copy or not at all. The copy is a plain SQLite file
+    /// (no WAL to go with it) that a node can be started on as it is.
+    pub async fn back_up_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; a backup never overwrites a file",
+                path.display()
+            )));
+        }
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Database(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(target)
+            .execute(&self.readers)
+            .await
+            .map(drop)
+            .map_err(|e| StoreError::Database(format!("could not write {target}: {e}")))
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
     }
@@ -523,6 +545,25 @@ mod tests {
             SqliteStore::connect("mysql://x").await,
             Err(StoreError::Database(_))
         ));
+    }
+
+    /// What docs/DEPLOYMENT.md promises about going back to an older version.
+    #[tokio::test]
+    async fn an_older_version_refuses_a_database_a_newer_one_migrated() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations
+                 (version, description, success, checksum, execution_time)
+             VALUES (99999, 'from a newer version', 1, x'00', 0)",
+        )
+        .execute(store.writer())
+        .await
+        .unwrap();
+        match store.migrate().await {
+            Err(StoreError::Database(message)) => assert!(message.contains("99999"), "{message}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 
     #[tokio::test]
