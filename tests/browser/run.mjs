@@ -480,6 +480,22 @@ await step('screenshots of the main pages, phone and desktop', async () => {
   await ctx.close();
 });
 
+await step('no page is wider than a phone (wide tables scroll inside the page)', async () => {
+  const ctx = await context({ locale: 'en-GB', viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': 'en' } });
+  const page = await ctx.newPage();
+  await login(page, 'admin');
+  for (const path of ['/', '/initiatives/kharkiv-medics', '/give', '/events', '/about', '/transparency', '/submit',
+    '/dashboard/kharkiv-medics', '/moderation', '/admin', '/admin/peers', '/admin/queue', '/admin/trust']) {
+    const res = await page.goto(`${BASE}${path}`);
+    assert.equal(res.status(), 200, path);
+    const [wide, room] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(wide <= room, `${path} is ${wide}px wide on a ${room}px screen`);
+  }
+  await page.goto(`${BASE}/moderation`);
+  await shot(page, 'moderation-phone-en');
+  await ctx.close();
+});
+
 await step('the initiative page transfers at most 40 KB (HTML + CSS, compressed)', async () => {
   const ctx = await context({ viewport: PHONE });
   const page = await ctx.newPage();
