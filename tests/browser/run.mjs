@@ -330,12 +330,20 @@ await step('a maintainer posts an update with a photo whose GPS position is gone
   await need.getByLabel('Raised so far').fill('90000');
   await Promise.all([page.waitForURL(/saved=need/), need.getByRole('button', { name: 'Save' }).click()]);
   await page.getByRole('status').filter({ hasText: 'The need was saved.' }).waitFor();
+  // A need's other fields are behind "Change the need", closed until opened.
+  const stretchers = page.locator('form[action^="/dashboard/needs/"]').filter({ hasText: 'Stretchers' });
+  const urgency = stretchers.getByLabel('Urgency');
+  assert.ok(!(await urgency.isVisible()), 'closed at first');
+  await stretchers.getByText('Change the need').click();
+  await urgency.selectOption('high');
+  await Promise.all([page.waitForURL(/saved=need/), stretchers.getByRole('button', { name: 'Save' }).click()]);
   await page.fill('#dm0-label', 'Monobank jar (edited in the browser)');
   await Promise.all([page.waitForURL(/saved=profile/), page.getByRole('button', { name: 'Save the profile' }).click()]);
   await page.getByRole('status').filter({ hasText: 'The profile was saved.' }).waitFor();
   await page.goto(`${BASE}/initiatives/kharkiv-medics`);
   await page.getByText('Monobank jar (edited in the browser)').waitFor();
   await page.getByText(/90\s000\sUAH of 120\s000\sUAH raised/).first().waitFor();
+  await page.locator('.need', { hasText: 'Stretchers' }).getByText('Urgent', { exact: true }).waitFor();
   await ctx.close();
 });
 

@@ -1352,3 +1352,85 @@ async fn a_report_for_a_need_shows_on_the_need_page() {
         assert!(page.contains(&format!("href=\"/needs/{}\"", need.id)));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintainers_change_a_need_after_posting_it() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "tyres").await;
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        let need: hromada_domain::NeedInput = serde_json::from_value(serde_json::json!({
+            "title": "Tyres", "category": "other",
+            "target": {"amount": "28000", "currency": "UAH"}
+        }))
+        .unwrap();
+        let need = node.app().add_need(&petro, "tyres", need).await.unwrap();
+        let id = need.id.to_string();
+        let mut jar = sign_in(&node, "petro").await;
+        let csrf = token(&node, &mut jar, "/dashboard/tyres").await;
+        let path = format!("/dashboard/needs/{id}");
+        let day = |days| {
+            (chrono::Utc::now() + chrono::Duration::days(days))
+                .date_naive()
+                .to_string()
+        };
+        let (tomorrow, yesterday) = (day(1), day(-1));
+        let form = |target: &'static str, deadline: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("raised", "9 000".to_string()),
+                ("status", "open".to_string()),
+                ("title", "Winter tyres for the second van".to_string()),
+                ("description", "Four, 215/65 R16.".to_string()),
+                ("category", "evacuation".to_string()),
+                ("target", target.to_string()),
+                ("currency", "UAH".to_string()),
+                ("urgency", "critical".to_string()),
+                ("deadline", deadline.to_string()),
+            ]
+        };
+
+        // Mistakes: every one shown at once, linked from the summary, typed values kept, the
+        // form open, nothing saved.
+        let (status, _, html) =
+            send(&node, &mut jar, &path, &as_refs(&form("lots", &yesterday))).await;
+        assert_eq!(status, 422, "{backend:?}");
+        for field in ["target", "deadline"] {
+            assert!(html.contains(&format!("href=\"#{id}-{field}\"")), "{field}");
+            assert!(html.contains(&format!("id=\"{id}-{field}\"")), "{field}");
+        }
+        assert!(html.contains("<details open>"));
+        assert!(
+            html.contains("value=\"lots\"") && html.contains("Winter tyres for the second van")
+        );
+        let (_, stored) = node.app().public_need(need.id).await.unwrap();
+        assert_eq!(stored, need, "nothing changed");
+
+        let (status, location, _) =
+            send(&node, &mut jar, &path, &as_refs(&form("30 000", &tomorrow))).await;
+        assert_eq!(
+            (status, location),
+            (303, format!("/dashboard/tyres?saved=need#n-{id}"))
+        );
+        let (_, stored) = node.app().public_need(need.id).await.unwrap();
+        assert_eq!(stored.title, "Winter tyres for the second van");
+        assert_eq!(stored.urgency, hromada_domain::Urgency::Critical);
+        assert_eq!(stored.category, hromada_domain::Category::Evacuation);
+        assert_eq!(stored.target.map(|m| m.amount), Some(3_000_000));
+        assert_eq!(stored.raised, 900_000);
+        assert_eq!(stored.deadline.map(|d| d.to_string()), Some(tomorrow));
+
+        // A form with only the amount raised and the status (as before) leaves the rest.
+        let (status, _, _) = send(
+            &node,
+            &mut jar,
+            &path,
+            &[("csrf", &csrf), ("raised", "12000"), ("status", "funded")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, after) = node.app().public_need(need.id).await.unwrap();
+        assert_eq!((after.raised, after.title), (1_200_000, stored.title));
+    }
+}

@@ -117,28 +117,19 @@ impl Need {
             created_at: now,
             updated_at: now,
         };
-        // An old need may keep a deadline that has passed; a new one cannot start with one.
-        let deadline_passed = input.deadline.is_some_and(|d| d < now.date_naive());
-        let mut errors = need
-            .apply(
-                NeedPatch {
-                    title: Some(input.title),
-                    description: Some(input.description),
-                    category: Some(input.category),
-                    target: Some(input.target),
-                    raised: input.raised,
-                    deadline: Some(input.deadline),
-                    urgency: Some(input.urgency),
-                    status: None,
-                },
-                now,
-            )
-            .err()
-            .unwrap_or_default();
-        if deadline_passed {
-            errors.add("deadline", "deadline_passed", "must not be in the past");
-        }
-        errors.into_result(())?;
+        need.apply(
+            NeedPatch {
+                title: Some(input.title),
+                description: Some(input.description),
+                category: Some(input.category),
+                target: Some(input.target),
+                raised: input.raised,
+                deadline: Some(input.deadline),
+                urgency: Some(input.urgency),
+                status: None,
+            },
+            now,
+        )?;
         Ok(need)
     }
 
@@ -181,6 +172,10 @@ impl Need {
             }
         }
         if let Some(d) = patch.deadline {
+            // An old need may keep a deadline that has passed; one set now cannot be past.
+            if d != self.deadline && d.is_some_and(|d| d < now.date_naive()) {
+                e.add("deadline", "deadline_passed", "must not be in the past");
+            }
             next.deadline = d;
         }
         if let Some(u) = patch.urgency {
@@ -311,5 +306,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(need.progress_percent(), Some(100));
+    }
+
+    #[test]
+    fn a_deadline_set_now_cannot_be_past_but_an_old_one_may_stay() {
+        let created = Utc::now() - chrono::Duration::days(30);
+        let input: NeedInput = serde_json::from_value(serde_json::json!({
+            "title": "Tyres", "category": "evacuation",
+            "deadline": (created + chrono::Duration::days(7)).date_naive()
+        }))
+        .unwrap();
+        let mut need = Need::new(Uuid::nil(), Uuid::nil(), input.clone(), created).unwrap();
+        // Today the deadline has passed: other fields can still be changed, the deadline kept.
+        let now = Utc::now();
+        let kept = NeedPatch {
+            title: Some("Winter tyres".into()),
+            deadline: Some(need.deadline),
+            urgency: Some(Urgency::Critical),
+            ..Default::default()
+        };
+        need.apply(kept, now).unwrap();
+        assert_eq!(need.title, "Winter tyres");
+        let yesterday = (now - chrono::Duration::days(1)).date_naive();
+        let moved = NeedPatch {
+            deadline: Some(Some(yesterday)),
+            ..Default::default()
+        };
+        let refused = need.apply(moved, now).unwrap_err();
+        assert_eq!(refused.errors[0].code, "deadline_passed");
+        assert!(Need::new(Uuid::nil(), Uuid::nil(), input, now).is_err());
     }
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::ctx::PageCtx;
 use super::forms::{FormData, InitiativeForm};
+use super::i18n::Translator;
 use super::render::{
     FieldErrors, NEED_LABELS, PageError, PageResult, page, see_other, typed_amount,
     typed_amount_text,
@@ -94,7 +95,7 @@ impl UpdateForm {
     }
 }
 
-/// The new-need form's values.
+/// A need form's values, as typed: the new-need form, or the one of a need being edited.
 #[derive(Default)]
 pub struct NeedForm {
     pub title: String,
@@ -104,6 +105,86 @@ pub struct NeedForm {
     pub currency: String,
     pub urgency: String,
     pub deadline: String,
+    /// Only for an existing need.
+    pub raised: String,
+    pub status: String,
+}
+
+impl NeedForm {
+    fn read(form: &FormData) -> Self {
+        NeedForm {
+            title: form.get("title").into(),
+            description: form.get("description").into(),
+            category: form.get("category").into(),
+            target: form.get("target").into(),
+            currency: form.get("currency").into(),
+            urgency: form.get("urgency").into(),
+            deadline: form.get("deadline").into(),
+            raised: form.get("raised").into(),
+            status: form.get("status").into(),
+        }
+    }
+
+    fn of(need: &Need) -> Self {
+        let plain = hromada_domain::money::format_amount;
+        NeedForm {
+            title: need.title.clone(),
+            description: need.description.clone(),
+            category: need.category.code().into(),
+            target: need
+                .target
+                .as_ref()
+                .map(|m| plain(m.amount))
+                .unwrap_or_default(),
+            currency: need
+                .target
+                .as_ref()
+                .map_or("UAH", |m| m.currency.as_str())
+                .into(),
+            urgency: need.urgency.code().into(),
+            deadline: need.deadline.map(|d| d.to_string()).unwrap_or_default(),
+            raised: plain(need.raised),
+            status: need.status.code().into(),
+        }
+    }
+
+    /// The target and the deadline as the domain takes them; what cannot be read is told in
+    /// `errors` (an empty target or deadline is none).
+    fn target_and_deadline(
+        &self,
+        t: &Translator,
+        errors: &mut FieldErrors,
+    ) -> (Option<Money>, Option<chrono::NaiveDate>) {
+        let target = match self.target.trim() {
+            "" => None,
+            raw => match (typed_amount(raw), Currency::parse(&self.currency)) {
+                (Ok(amount), Ok(currency)) => Some(Money { amount, currency }),
+                (amount, currency) => {
+                    if amount.is_err() {
+                        errors.add("target", t.tr("error.invalid_amount"));
+                    }
+                    if currency.is_err() {
+                        errors.add("currency", t.tr("error.invalid_currency"));
+                    }
+                    None
+                }
+            },
+        };
+        let deadline = match self.deadline.trim() {
+            "" => None,
+            raw => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .inspect_err(|_| errors.add("deadline", t.tr("error.invalid")))
+                .ok(),
+        };
+        (target, deadline)
+    }
+}
+
+/// A need on the dashboard: how it shows, and its form.
+pub struct NeedEdit {
+    pub view: NeedView,
+    pub form: NeedForm,
+    pub errors: FieldErrors,
 }
 
 #[derive(Template)]
@@ -118,8 +199,7 @@ struct DashboardPage {
     is_submit: bool,
     u: UpdateForm,
     update_errors: FieldErrors,
-    needs: Vec<NeedView>,
-    need_errors: (String, FieldErrors),
+    needs: Vec<NeedEdit>,
     n: NeedForm,
     new_need_errors: FieldErrors,
     saved: Option<&'static str>,
@@ -145,8 +225,14 @@ impl DashboardPage {
             is_submit: false,
             u: UpdateForm::empty(),
             update_errors: FieldErrors::default(),
-            needs: needs.iter().map(|n| NeedView::new(&t, n)).collect(),
-            need_errors: (String::new(), FieldErrors::default()),
+            needs: needs
+                .iter()
+                .map(|n| NeedEdit {
+                    view: NeedView::new(&t, n),
+                    form: NeedForm::of(n),
+                    errors: FieldErrors::default().of_form(format!("{}-", n.id), NEED_LABELS),
+                })
+                .collect(),
             n: NeedForm {
                 currency: "UAH".into(),
                 urgency: "normal".into(),
@@ -174,14 +260,6 @@ impl DashboardPage {
             ("avatar", self.avatar.as_deref(), "dashboard.avatar"),
             ("header", self.header.as_deref(), "dashboard.header"),
         ]
-    }
-
-    pub fn need_error(&self, id: &str, field: &str) -> String {
-        if self.need_errors.0 == id {
-            self.need_errors.1.get(field)
-        } else {
-            String::new()
-        }
     }
 }
 
@@ -557,31 +635,52 @@ pub(crate) async fn save_need(
     }
     let user = ctx.require_user()?.clone();
     let id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
-    let (initiative, _) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
-    let status = serde_json::from_value::<NeedStatus>(serde_json::json!(form.get("status"))).ok();
+    let (initiative, mut need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
+    let t = ctx.t;
+    let n = NeedForm::read(&form);
+    let mut errors = FieldErrors::default().of_form(format!("{id}-"), NEED_LABELS);
+    let (target, deadline) = n.target_and_deadline(&t, &mut errors);
+    // Fields the form did not send, or that could not be read, stay as they are.
+    let given = |field: &str| form.0.iter().any(|(k, _)| k == field) && !errors.has(field);
     let patch = NeedPatch {
-        raised: Some(typed_amount_text(form.get("raised"))),
-        status,
-        ..Default::default()
+        title: given("title").then(|| n.title.clone()),
+        description: given("description").then(|| n.description.clone()),
+        category: given("category").then(|| n.category.clone()),
+        target: (given("target") && !errors.has("currency")).then_some(target),
+        raised: given("raised").then(|| typed_amount_text(&n.raised)),
+        deadline: given("deadline").then_some(deadline),
+        urgency: Urgency::from_code(&n.urgency),
+        status: serde_json::from_value::<NeedStatus>(serde_json::json!(n.status)).ok(),
     };
-    match state.app().edit_need(&user, id, patch).await {
-        Ok(_) => Ok(see_other(&back(
-            initiative.handle.as_str(),
-            "need",
-            &format!("n-{id}"),
-        ))),
-        Err(AppError::Invalid(v)) => {
-            let (_, i, needs) = editable(&state, &ctx, initiative.handle.as_str()).await?;
-            let t = ctx.t;
-            let errors = FieldErrors::from_validation(t, &v, |p| {
-                Some(p.split('.').next().unwrap_or(p).to_string())
-            });
-            let mut p = DashboardPage::new(ctx, &i, &needs);
-            p.need_errors = (id.to_string(), errors);
-            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+    // The rest of the form is checked too, so every mistake shows at once.
+    let checked = if errors.is_empty() {
+        match state.app().edit_need(&user, id, patch).await {
+            Ok(_) => {
+                return Ok(see_other(&back(
+                    initiative.handle.as_str(),
+                    "need",
+                    &format!("n-{id}"),
+                )));
+            }
+            Err(AppError::Invalid(v)) => v,
+            Err(e) => return Err(ctx.fail(e)),
         }
-        Err(e) => Err(ctx.fail(e)),
+    } else {
+        need.apply(patch, hromada_app::now())
+            .err()
+            .unwrap_or_default()
+    };
+    let from_domain = FieldErrors::from_validation(t, &checked, |p| {
+        Some(p.split('.').next().unwrap_or(p).to_string())
+    });
+    errors.items.extend(from_domain.items);
+    let (_, i, needs) = editable(&state, &ctx, initiative.handle.as_str()).await?;
+    let mut p = DashboardPage::new(ctx, &i, &needs);
+    if let Some(edit) = p.needs.iter_mut().find(|e| e.view.id == id.to_string()) {
+        edit.form = n;
+        edit.errors = errors;
     }
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 
 pub(crate) async fn add_need(
@@ -595,41 +694,9 @@ pub(crate) async fn add_need(
     }
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
-    let n = NeedForm {
-        title: form.get("title").into(),
-        description: form.get("description").into(),
-        category: form.get("category").into(),
-        target: form.get("target").into(),
-        currency: form.get("currency").into(),
-        urgency: form.get("urgency").into(),
-        deadline: form.get("deadline").into(),
-    };
+    let n = NeedForm::read(&form);
     let mut errors = FieldErrors::default().of_form("need-", NEED_LABELS);
-    let target = match n.target.trim() {
-        "" => None,
-        raw => match (typed_amount(raw), Currency::parse(&n.currency)) {
-            (Ok(amount), Ok(currency)) => Some(Money { amount, currency }),
-            (amount, currency) => {
-                if amount.is_err() {
-                    errors.add("target", t.tr("error.invalid_amount"));
-                }
-                if currency.is_err() {
-                    errors.add("currency", t.tr("error.invalid_currency"));
-                }
-                None
-            }
-        },
-    };
-    let deadline = match n.deadline.trim() {
-        "" => None,
-        raw => match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.add("deadline", t.tr("error.invalid"));
-                None
-            }
-        },
-    };
+    let (target, deadline) = n.target_and_deadline(&t, &mut errors);
     let input = NeedInput {
         title: n.title.clone(),
         description: n.description.clone(),

@@ -217,8 +217,10 @@ pub const FORM_LABELS: FieldLabels = &[
     ("custom", "give.custom"),
 ];
 
-/// The new-need form's fields.
+/// A need's fields (new or edited).
 pub const NEED_LABELS: FieldLabels = &[
+    ("raised", "dashboard.raised"),
+    ("status", "dashboard.need_status"),
     ("title", "dashboard.need_title"),
     ("description", "form.description"),
     ("category", "search.category"),

@@ -355,8 +355,6 @@ pub struct NeedView {
     pub percent: Option<u8>,
     pub raised: String,
     pub target: Option<String>,
-    /// The raw amounts for the maintainer's form.
-    pub raised_plain: String,
     pub deadline: Option<String>,
     /// Shown on its own page, under the page's heading: no heading of its own.
     pub own_page: bool,
@@ -398,7 +396,6 @@ impl NeedView {
                 None => amount(t, n.raised),
             },
             target: n.target.as_ref().map(|m| money(t, m.amount, &m.currency)),
-            raised_plain: hromada_domain::money::format_amount(n.raised),
             deadline: n.deadline.map(|d| d.format("%Y-%m-%d").to_string()),
             own_page: false,
         }
