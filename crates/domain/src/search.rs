@@ -4,8 +4,9 @@
 //! inflectional ending off a term makes it find the word's other forms: "аптечка" searches
 //! `аптечк*`, which finds "аптечки" and "аптечками"; "generators" searches `generator*`.
 //! This is a light stemmer on purpose: one ending, the longest that leaves a stem of at least
-//! [`MIN_STEM`] letters, and no rewriting of the stem, so the index needs no stemming at all
-//! (it stores words as written) and a term never matches less than it did unstemmed.
+//! [`MIN_STEM`] letters, then a syllable whose vowel alternates between forms (Харків /
+//! Харкова), and no rewriting of the stem, so the index needs no stemming at all (it stores
+//! words as written) and a term never matches less than it did unstemmed.
 
 /// Letters a stem keeps at least: shorter prefixes match too many unrelated words.
 const MIN_STEM: usize = 4;
@@ -21,18 +22,29 @@ const UKRAINIAN: &[&str] = &[
 /// English plural and verb endings, longest first.
 const ENGLISH: &[&str] = &["ing", "ies", "es", "ed", "s", "y"];
 
+/// The last syllable of a Ukrainian stem whose vowel alternates between a word's forms:
+/// Харків / Харкова, Чернігів / Чернігова, Миколаїв / Миколаєва.
+const ALTERNATING: &[&str] = &["ов", "ев", "єв"];
+
 /// The part of a lower-cased word that a search matches as a prefix.
 pub fn stem(word: &str) -> &str {
-    let endings = match word.chars().last() {
-        Some(c) if c.is_ascii_lowercase() => ENGLISH,
-        Some('а'..='я' | 'є' | 'і' | 'ї' | 'ґ') => UKRAINIAN,
+    let (endings, alternating) = match word.chars().last() {
+        Some(c) if c.is_ascii_lowercase() => (ENGLISH, &[][..]),
+        Some('а'..='я' | 'є' | 'і' | 'ї' | 'ґ') => (UKRAINIAN, ALTERNATING),
         _ => return word,
     };
-    endings
+    let long_enough =
+        |stem: &&str| stem.chars().count() >= MIN_STEM && stem.chars().all(char::is_alphabetic);
+    let stem = endings
         .iter()
         .filter_map(|ending| word.strip_suffix(ending))
-        .find(|stem| stem.chars().count() >= MIN_STEM && stem.chars().all(char::is_alphabetic))
-        .unwrap_or(word)
+        .find(long_enough)
+        .unwrap_or(word);
+    alternating
+        .iter()
+        .filter_map(|syllable| stem.strip_suffix(syllable))
+        .find(long_enough)
+        .unwrap_or(stem)
 }
 
 #[cfg(test)]
@@ -50,6 +62,10 @@ mod tests {
             (&["медичний", "медична", "медичні", "медичного"], "медичн"),
             (&["generator", "generators"], "generator"),
             (&["supply", "supplies"], "suppl"),
+            // Place names whose vowel alternates: the nominative and the other cases meet.
+            (&["харків", "харкова", "харкові"], "харк"),
+            (&["чернігів", "чернігова", "чернігові"], "черніг"),
+            (&["миколаїв", "миколаєва"], "микола"),
         ] {
             for form in forms {
                 assert_eq!(stem(form), stemmed, "{form}");
