@@ -1843,4 +1843,43 @@ async fn node_news(backend: Backend) {
     ] {
         assert_eq!(get_ap(&node.url(&path)).await.status(), 404, "{path}");
     }
+
+    // A need that becomes urgent later is announced then, once, dated by that edit.
+    let edit = |patch: Value| {
+        let patch: hromada_domain::NeedPatch = serde_json::from_value(patch).unwrap();
+        node.app.edit_need(&node.moderator, calm.id, patch)
+    };
+    // Notes carry whole seconds: let one pass, so that the edit's second is not the creation's.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    edit(json!({"urgency": "critical"})).await.unwrap();
+    let note_id = node.url(&format!("/actor/notes/urgent/{}", calm.id));
+    let escalated = news(note_id.clone()).await;
+    let published: chrono::DateTime<chrono::Utc> =
+        escalated["published"].as_str().unwrap().parse().unwrap();
+    assert!(
+        published > calm.created_at,
+        "dated by the edit, not the creation"
+    );
+    edit(json!({"title": "Winter tyres"})).await.unwrap();
+    // Another urgent need after it: once its post has arrived, the edit's turn has passed.
+    let later: hromada_domain::NeedInput = serde_json::from_value(
+        json!({"title": "Stretchers", "category": "medical", "urgency": "high"}),
+    )
+    .unwrap();
+    let later = node
+        .app
+        .add_need(&node.moderator, "pokrovsk-evac", later)
+        .await
+        .unwrap();
+    news(node.url(&format!("/actor/notes/urgent/{}", later.id))).await;
+    node.until("every delivery is done", || async {
+        node.federation.queue_report().await.unwrap().pending == 0
+    })
+    .await;
+    let creates = remote
+        .received()
+        .into_iter()
+        .filter(|r| r.kind() == "Create" && r.activity["object"]["id"] == note_id.as_str())
+        .count();
+    assert_eq!(creates, 1, "announced once");
 }

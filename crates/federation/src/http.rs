@@ -23,6 +23,7 @@ use crate::doc_cache::Document;
 use crate::network::with_listing;
 use crate::objects::{
     announcement_note, event_object, need_note, tombstone, update_note, urgent_need_note,
+    urgent_post_id,
 };
 use crate::publish::{event_item, need_item, served_dates, update_item};
 use crate::{Inner, activities, discovery, inbox};
@@ -357,7 +358,7 @@ async fn announcement(State(inner): State<Arc<Inner>>, Path(handle): Path<String
     }
 }
 
-/// The post that went out when an urgent need was added.
+/// The post that went out when a need was added urgent or became urgent.
 async fn urgent_need_post(State(inner): State<Arc<Inner>>, Path(raw): Path<String>) -> Response {
     let id = match parse_id(&raw) {
         Ok(id) => id,
@@ -372,7 +373,13 @@ async fn urgent_need_post(State(inner): State<Arc<Inner>>, Path(raw): Path<Strin
         Ok(i) => i,
         Err(r) => return r,
     };
-    let note = urgent_need_note(&inner.urls, &i, &need, need.created_at);
+    // When it went out; a need made urgent before these posts were recorded went out at its
+    // creation.
+    let published = match inner.fed.published_mark(urgent_post_id(need.id)).await {
+        Ok(mark) => mark.map_or(need.created_at, |m| m.published_at),
+        Err(e) => return store_failed(e),
+    };
+    let note = urgent_need_note(&inner.urls, &i, &need, published);
     ap_json(StatusCode::OK, &activities::with_context(note))
 }
 

@@ -11,6 +11,7 @@ use hromada_domain::{
     Category, Event, EventPlace, Initiative, Need, NeedStatus, Update, UpdateKind,
 };
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use crate::activities::with_context;
 use crate::urls::{PUBLIC, Urls};
@@ -308,8 +309,18 @@ pub fn announcement_note(
     )
 }
 
-/// The instance actor's post about a new need of urgency high or critical. Its `published` is
-/// the need's creation, so the note served later is the note sent (it goes out at once).
+/// The key of the record ([`hromada_store::PublishedMark`]) that the instance actor's post
+/// about an urgent need went out, and when: one per need, derived from its id.
+pub fn urgent_post_id(need_id: uuid::Uuid) -> uuid::Uuid {
+    let digest = sha2::Sha256::digest(format!("hromada-urgent-post:{need_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// The instance actor's post about a need of urgency high or critical, `published` when it went
+/// out (the need's creation, or the edit that made it urgent), as recorded, so the note served
+/// later is the note sent.
 pub fn urgent_need_note(
     urls: &Urls,
     i: &Initiative,

@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use crate::actors::{group, has_actor, publishes};
 use crate::network::{with_item, with_listing};
-use crate::objects::{announcement_note, event_object, need_note, update_note, urgent_need_note};
+use crate::objects::{
+    announcement_note, event_object, need_note, update_note, urgent_need_note, urgent_post_id,
+};
 use crate::urls::PUBLIC;
 use crate::{FederationError, Inner, activities, peers};
 
@@ -483,6 +485,41 @@ fn instance_post(write: &mut FedWrite, inner: &Inner, note: Value) {
     });
 }
 
+/// The instance actor's post about an urgent need, once per need: when it is added urgent, or
+/// when an edit first makes it urgent. Then `published` is the moment of that edit, so that the
+/// post shows as new in followers' timelines, not under the need's creation weeks ago.
+async fn announce_urgent(
+    inner: &Inner,
+    write: &mut FedWrite,
+    initiative: &Initiative,
+    need: &hromada_domain::Need,
+    kind: ChangeKind,
+) -> Result<(), FederationError> {
+    let object_id = urgent_post_id(need.id);
+    let posted = write.published.iter().any(|m| m.object_id == object_id)
+        || inner.fed.published_mark(object_id).await?.is_some();
+    if posted {
+        return Ok(());
+    }
+    let at = match kind {
+        ChangeKind::NeedCreated => need.created_at,
+        _ => Utc::now(),
+    };
+    instance_post(
+        write,
+        inner,
+        urgent_need_note(&inner.urls, initiative, need, at),
+    );
+    write.published.push(PublishedMark {
+        object_id,
+        kind: ObjectKind::UrgentNeed,
+        initiative_id: initiative.id,
+        published_at: at,
+        deleted: false,
+    });
+    Ok(())
+}
+
 /// What a change of a local listing means for peers (directory data, signed by the instance
 /// actor) and for fediverse accounts following the node (new initiatives, urgent needs).
 async fn plan_network(
@@ -538,15 +575,8 @@ async fn plan_network(
                 let id = format!("{}#sync/{seq}", urls.need(need.id));
                 sync(write, inner, id, "Update", object, targets);
             }
-            if change.kind == ChangeKind::NeedCreated
-                && need.urgency.is_urgent()
-                && publishes(initiative)
-            {
-                instance_post(
-                    write,
-                    inner,
-                    urgent_need_note(urls, initiative, &need, need.created_at),
-                );
+            if need.urgency.is_urgent() && publishes(initiative) {
+                announce_urgent(inner, write, initiative, &need, change.kind).await?;
             }
         }
         ChangeKind::UpdateCreated | ChangeKind::UpdateEdited => {

@@ -194,6 +194,9 @@ pub enum ObjectKind {
     Event,
     /// An initiative announced to the instance actor's fediverse followers when first published.
     Initiative,
+    /// The instance actor's post about a need that became urgent; its object id is derived
+    /// from the need's (one post per need, whenever it first became urgent).
+    UrgentNeed,
 }
 
 impl ObjectKind {
@@ -203,13 +206,20 @@ impl ObjectKind {
             ObjectKind::Need => "need",
             ObjectKind::Event => "event",
             ObjectKind::Initiative => "initiative",
+            ObjectKind::UrgentNeed => "urgent_need",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Update, Self::Need, Self::Event, Self::Initiative]
-            .into_iter()
-            .find(|k| k.code() == code)
+        [
+            Self::Update,
+            Self::Need,
+            Self::Event,
+            Self::Initiative,
+            Self::UrgentNeed,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
     }
 }
 
