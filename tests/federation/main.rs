@@ -1844,14 +1844,22 @@ async fn node_news(backend: Backend) {
         assert_eq!(get_ap(&node.url(&path)).await.status(), 404, "{path}");
     }
 
-    // A need that becomes urgent later is announced then, once, dated by that edit.
-    let edit = |patch: Value| {
+    // A need announced by a version that kept no record of its post: an edit records it and
+    // sends nothing again.
+    node.sql("DELETE FROM fed_published WHERE kind = 'urgent_need'")
+        .await;
+    let edit = |id, patch: Value| {
         let patch: hromada_domain::NeedPatch = serde_json::from_value(patch).unwrap();
-        node.app.edit_need(&node.moderator, calm.id, patch)
+        node.app.edit_need(&node.moderator, id, patch)
     };
+    edit(need.id, json!({"title": "Diesel for the evacuation van"}))
+        .await
+        .unwrap();
+
+    // A need that becomes urgent later is announced then, once, dated by that edit.
     // Notes carry whole seconds: let one pass, so that the edit's second is not the creation's.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    edit(json!({"urgency": "critical"})).await.unwrap();
+    edit(calm.id, json!({"urgency": "critical"})).await.unwrap();
     let note_id = node.url(&format!("/actor/notes/urgent/{}", calm.id));
     let escalated = news(note_id.clone()).await;
     let published: chrono::DateTime<chrono::Utc> =
@@ -1860,7 +1868,9 @@ async fn node_news(backend: Backend) {
         published > calm.created_at,
         "dated by the edit, not the creation"
     );
-    edit(json!({"title": "Winter tyres"})).await.unwrap();
+    edit(calm.id, json!({"title": "Winter tyres"}))
+        .await
+        .unwrap();
     // Another urgent need after it: once its post has arrived, the edit's turn has passed.
     let later: hromada_domain::NeedInput = serde_json::from_value(
         json!({"title": "Stretchers", "category": "medical", "urgency": "high"}),
@@ -1876,10 +1886,16 @@ async fn node_news(backend: Backend) {
         node.federation.queue_report().await.unwrap().pending == 0
     })
     .await;
-    let creates = remote
-        .received()
-        .into_iter()
-        .filter(|r| r.kind() == "Create" && r.activity["object"]["id"] == note_id.as_str())
-        .count();
-    assert_eq!(creates, 1, "announced once");
+    let creates = |id: &str| {
+        remote
+            .received()
+            .into_iter()
+            .filter(|r| r.kind() == "Create" && r.activity["object"]["id"] == id)
+            .count()
+    };
+    assert_eq!(creates(&note_id), 1, "announced once");
+    let first = node.url(&format!("/actor/notes/urgent/{}", need.id));
+    assert_eq!(creates(&first), 1, "not again after the upgrade");
+    let served: Value = get_ap(&first).await.json().await.unwrap();
+    assert_eq!(served["published"], urgent["published"]);
 }

@@ -55,6 +55,15 @@ pub fn test_settings(base_url: &str) -> FederationSettings {
 }
 
 impl FedNode {
+    /// Runs one statement on the node's database.
+    pub async fn sql(&self, sql: &str) {
+        match &self._db {
+            Db::Sqlite(db) => db.execute(sql).await,
+            Db::Postgres(db) => db.execute(sql).await,
+        }
+        .unwrap();
+    }
+
     pub async fn start(backend: Backend) -> FedNode {
         Self::start_with(backend, true).await
     }

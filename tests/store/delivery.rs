@@ -123,10 +123,13 @@ pub async fn fan_out_queues_each_delivery_inbox_once(store: &dyn Store, fed: &dy
         activities: vec![to_followers(local, "https://me.example/a/1")],
         ..Default::default()
     };
+    assert!(!fed.is_sent("https://me.example/a/1").await.unwrap());
     assert_eq!(
         fed.apply(&write).await.unwrap(),
         WriteOutcome::Applied { deliveries: 50 }
     );
+    assert!(fed.is_sent("https://me.example/a/1").await.unwrap());
+    assert!(!fed.is_sent("https://me.example/a/2").await.unwrap());
 
     let at = now();
     let claimed = fed

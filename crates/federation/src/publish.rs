@@ -501,15 +501,19 @@ async fn announce_urgent(
     if posted {
         return Ok(());
     }
-    let at = match kind {
+    let mut at = match kind {
         ChangeKind::NeedCreated => need.created_at,
         _ => Utc::now(),
     };
-    instance_post(
-        write,
-        inner,
-        urgent_need_note(&inner.urls, initiative, need, at),
-    );
+    let note = urgent_need_note(&inner.urls, initiative, need, at);
+    let create_id = format!("{}#create", note["id"].as_str().unwrap_or_default());
+    if inner.fed.is_sent(&create_id).await? {
+        // Posted at its creation by a version that kept no record: record that, instead of
+        // sending again under an id that is taken.
+        at = need.created_at;
+    } else {
+        instance_post(write, inner, note);
+    }
     write.published.push(PublishedMark {
         object_id,
         kind: ObjectKind::UrgentNeed,

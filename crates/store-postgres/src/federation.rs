@@ -677,6 +677,16 @@ impl FederationStore for PgStore {
         Ok(row.map(|r| r.0).unwrap_or(0))
     }
 
+    async fn is_sent(&self, activity_id: &str) -> StoreResult<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1::bigint FROM fed_activities WHERE activity_id = $1")
+                .bind(activity_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row.is_some())
+    }
+
     async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>> {
         let row: Option<(String, Uuid, DateTime<Utc>, bool)> = sqlx::query_as(
             "SELECT kind, initiative_id, published_at, deleted FROM fed_published WHERE object_id = $1",

@@ -701,6 +701,8 @@ pub trait FederationStore: Send + Sync + 'static {
     /// The last change-feed `seq` turned into activities (0 at first).
     async fn feed_cursor(&self) -> StoreResult<i64>;
     async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>>;
+    /// Whether an outgoing activity with this id is kept (sent, or waiting to be).
+    async fn is_sent(&self, activity_id: &str) -> StoreResult<bool>;
     /// Scheduled posts due at `now`, earliest first.
     async fn due_scheduled(
         &self,

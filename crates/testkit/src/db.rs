@@ -49,6 +49,12 @@ impl SqliteDb {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Runs one statement, to put the database in a state only an older version could leave.
+    pub async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        let done = sqlx::raw_sql(sql).execute(self.store.writer()).await;
+        done.map(drop).map_err(|e| statement_failed(sql, e))
+    }
 }
 
 pub async fn fresh_sqlite() -> Result<SqliteDb, StoreError> {
@@ -93,6 +99,16 @@ impl PostgresDb {
     pub fn federation(&self) -> Arc<dyn FederationStore> {
         self.store.clone()
     }
+
+    /// Runs one statement, to put the database in a state only an older version could leave.
+    pub async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        let done = sqlx::raw_sql(sql).execute(self.store.pool()).await;
+        done.map(drop).map_err(|e| statement_failed(sql, e))
+    }
+}
+
+fn statement_failed(sql: &str, e: sqlx::Error) -> StoreError {
+    StoreError::Database(format!("`{sql}` failed: {e}"))
 }
 
 /// Runs one statement on the test server's maintenance database (e.g. to take a test
