@@ -630,13 +630,12 @@ impl FederationStore for SqliteStore {
     }
 
     async fn is_received(&self, activity_id: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM fed_received WHERE activity_id = ?1")
-                .bind(activity_id)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db_err)?;
-        Ok(row.is_some())
+        has_row(
+            self.pool(),
+            "SELECT 1 FROM fed_received WHERE activity_id = ?1",
+            activity_id,
+        )
+        .await
     }
 
     async fn inbox_items(
@@ -681,13 +680,12 @@ impl FederationStore for SqliteStore {
     }
 
     async fn is_sent(&self, activity_id: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM fed_activities WHERE activity_id = ?1")
-                .bind(activity_id)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db_err)?;
-        Ok(row.is_some())
+        has_row(
+            self.pool(),
+            "SELECT 1 FROM fed_activities WHERE activity_id = ?1",
+            activity_id,
+        )
+        .await
     }
 
     async fn published_mark(&self, object_id: Uuid) -> StoreResult<Option<PublishedMark>> {
@@ -1337,4 +1335,14 @@ impl FederationStore for SqliteStore {
         query.execute(&mut *tx).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
+}
+
+/// Whether `sql` (a `SELECT 1 … WHERE … = <key>`) finds a row.
+async fn has_row(pool: &sqlx::SqlitePool, sql: &str, key: &str) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(sql)
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(row.is_some())
 }
