@@ -1871,6 +1871,12 @@ async fn node_news(backend: Backend) {
     edit(calm.id, json!({"title": "Winter tyres"}))
         .await
         .unwrap();
+    // Made less urgent, the need keeps its post where followers' servers may fetch it; raised
+    // again, it is not posted again.
+    edit(calm.id, json!({"urgency": "normal"})).await.unwrap();
+    let served: Value = get_ap(&note_id).await.json().await.unwrap();
+    assert_eq!(served["published"], escalated["published"]);
+    edit(calm.id, json!({"urgency": "high"})).await.unwrap();
     // Another urgent need after it: once its post has arrived, the edit's turn has passed.
     let later: hromada_domain::NeedInput = serde_json::from_value(
         json!({"title": "Stretchers", "category": "medical", "urgency": "high"}),

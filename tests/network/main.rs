@@ -400,6 +400,16 @@ async fn network_on(backend: Backend) {
         .add_need(&c_admin, "doomed-listing", need_input)
         .await
         .unwrap();
+    let (status, body) = api(
+        &c,
+        &c_token,
+        "POST",
+        "/initiatives/doomed-listing/vouches",
+        Some(json!({"statement": "We know them", "basis": "checked_receipts"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let doomed_vouch = body["vouch"]["id"].as_str().unwrap().to_string();
     let mut copies = Vec::new();
     for (n, label) in [(&b, "B"), (&a, "A")] {
         until_or_explain(
@@ -477,6 +487,12 @@ async fn network_on(backend: Backend) {
     assert_eq!(
         (status, tombstone["formerType"].clone()),
         (410, json!("Note"))
+    );
+    // C's own vouch for it went with it.
+    let (status, tombstone) = ap(c.url(&format!("/vouches/{doomed_vouch}"))).await;
+    assert_eq!(
+        (status, tombstone["type"].clone()),
+        (410, json!("Tombstone"))
     );
     let page = client()
         .get(c.url("/initiatives/doomed-listing"))

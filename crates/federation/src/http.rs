@@ -178,7 +178,12 @@ async fn local_initiative(inner: &Inner, handle: &str) -> Result<Initiative, Res
 }
 
 /// 410 with a tombstone for an object id that was deleted, else 404.
-async fn missing_object(inner: &Inner, id: Uuid, url: String, former_type: &str) -> Response {
+pub(crate) async fn missing_object(
+    inner: &Inner,
+    id: Uuid,
+    url: String,
+    former_type: &str,
+) -> Response {
     match inner.store.is_tombstoned(id).await {
         Ok(true) => ap_json(StatusCode::GONE, &tombstone(&url, former_type)),
         Ok(false) => json_error(StatusCode::NOT_FOUND, "no such object"),
@@ -365,19 +370,21 @@ async fn urgent_need_post(State(inner): State<Arc<Inner>>, Path(raw): Path<Strin
         Err(r) => return r,
     };
     let need = match inner.store.need_by_id(id).await {
-        Ok(Some(n)) if n.urgency.is_urgent() => n,
-        Ok(_) => return json_error(StatusCode::NOT_FOUND, "no such note"),
+        Ok(Some(n)) => n,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such note"),
+        Err(e) => return store_failed(e),
+    };
+    // When it went out. A post stays what it was when its need is made less urgent later; a
+    // need made urgent before these posts were recorded went out at its creation.
+    let published = match inner.fed.published_mark(urgent_post_id(need.id)).await {
+        Ok(Some(mark)) => mark.published_at,
+        Ok(None) if need.urgency.is_urgent() => need.created_at,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no such note"),
         Err(e) => return store_failed(e),
     };
     let i = match initiative_of(&inner, need.initiative_id).await {
         Ok(i) => i,
         Err(r) => return r,
-    };
-    // When it went out; a need made urgent before these posts were recorded went out at its
-    // creation.
-    let published = match inner.fed.published_mark(urgent_post_id(need.id)).await {
-        Ok(mark) => mark.map_or(need.created_at, |m| m.published_at),
-        Err(e) => return store_failed(e),
     };
     let note = urgent_need_note(&inner.urls, &i, &need, published);
     ap_json(StatusCode::OK, &activities::with_context(note))

@@ -259,7 +259,12 @@ pub(crate) async fn serve(inner: &Inner, kind: &str, raw: &str) -> Response {
     };
     let said = match found {
         Ok(Some(s)) if s.local() => s,
-        Ok(_) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        Ok(Some(_)) => return json_error(StatusCode::NOT_FOUND, "no such object"),
+        // Gone with the initiative it was about.
+        Ok(None) => {
+            let url = format!("{}/{kind}/{id}", inner.urls.base());
+            return crate::http::missing_object(inner, id, url, "Note").await;
+        }
         Err(e) => return unavailable(e),
     };
     if said.withdrawn().is_some() {

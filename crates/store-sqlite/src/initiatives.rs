@@ -176,18 +176,19 @@ pub(crate) async fn delete(
         return Err(StoreError::NotFound);
     };
     let now = chrono::Utc::now();
-    for (table, kind) in [
-        ("needs", "need"),
-        ("updates", "update"),
-        ("events", "event"),
+    for (table, kind, only) in [
+        ("needs", "'need'", ""),
+        ("updates", "'update'", ""),
+        ("events", "'event'", ""),
+        // This node's own vouches and warnings about it are served as gone too.
+        ("trust_statements", "kind", " AND local = 1"),
     ] {
         sqlx::query(&format!(
             "INSERT INTO tombstones (id, kind, deleted_at)
-             SELECT id, ?2, ?3 FROM {table} WHERE initiative_id = ?1
+             SELECT id, {kind}, ?2 FROM {table} WHERE initiative_id = ?1{only}
              ON CONFLICT (id) DO NOTHING"
         ))
         .bind(&key)
-        .bind(kind)
         .bind(ts(now))
         .execute(&mut *tx)
         .await
