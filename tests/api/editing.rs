@@ -321,6 +321,25 @@ pub async fn needs_updates_and_events(backend: Backend) {
     api.delete(&format!("/api/v1/updates/{news_id}"), Some(&maintainer))
         .await
         .expect_error(404, "not_found");
+    // Who changed a need or an update, and who deleted one, is in the audit log; refused
+    // changes left nothing there.
+    let audit = api.get("/api/v1/audit", Some(&moderator)).await.expect(200);
+    let done_to = |subject: String| -> Vec<(String, String)> {
+        audit.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["subject"] == subject.as_str())
+            .map(|e| (e["action"].to_string(), e["actor"].to_string()))
+            .collect()
+    };
+    let by_olena = |action: &str| (format!("\"{action}\""), "\"olena\"".to_string());
+    assert_eq!(done_to(format!("need {need_id}")), [by_olena("edited")]);
+    assert_eq!(
+        done_to(format!("update {news_id}")),
+        [by_olena("deleted"), by_olena("edited")],
+        "newest first"
+    );
 
     // Events, raising funds for another initiative of the node.
     let event = api

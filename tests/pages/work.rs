@@ -1432,5 +1432,13 @@ async fn maintainers_change_a_need_after_posting_it() {
         assert_eq!(status, 303);
         let (_, after) = node.app().public_need(need.id).await.unwrap();
         assert_eq!((after.raised, after.title), (1_200_000, stored.title));
+
+        // Moderators see who changed it, linked to the need, once per saved change.
+        let mut moderator = sign_in(&node, "mod").await;
+        let (_, _, log) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        // (The moderator reads Ukrainian: "змінено" is "edited".)
+        let entry =
+            format!("<td>petro</td><td>змінено</td><td><a href=\"/needs/{id}\">need {id}</a>");
+        assert_eq!(log.matches(&entry).count(), 2, "{backend:?}: {log}");
     }
 }

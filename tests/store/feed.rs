@@ -27,12 +27,12 @@ pub async fn change_feed_order_and_contents(store: &dyn Store) {
     i.summary = "Changed".into();
     store.update_initiative(&i, None).await.unwrap();
     n.status = NeedStatus::Funded;
-    store.update_need(&n).await.unwrap();
+    store.update_need(&n, None).await.unwrap();
     u.body = "Hello again".into();
-    store.update_update(&u).await.unwrap();
+    store.update_update(&u, None).await.unwrap();
     e.cancelled = true;
     store.update_event(&e, None).await.unwrap();
-    store.delete_update(u.id).await.unwrap();
+    store.delete_update(u.id, None).await.unwrap();
     // Writes the public does not see are not in the feed.
     let someone = user("feed-user", Role::Maintainer);
     store.insert_user(&someone, None).await.unwrap();
@@ -202,12 +202,12 @@ pub async fn conflicting_writes_leave_no_trace(store: &dyn Store) {
     ));
     assert!(matches!(
         store
-            .update_need(&need(i.id, "x", Urgency::Low, NeedStatus::Open))
+            .update_need(&need(i.id, "x", Urgency::Low, NeedStatus::Open), None)
             .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.update_update(&news(i.id, "x", now())).await,
+        store.update_update(&news(i.id, "x", now()), None).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
@@ -217,7 +217,7 @@ pub async fn conflicting_writes_leave_no_trace(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete_update(Uuid::new_v4()).await,
+        store.delete_update(Uuid::new_v4(), None).await,
         Err(StoreError::NotFound)
     ));
     let entry = audit(AuditAction::TokenRevoked, "nothing");

@@ -62,12 +62,12 @@ pub async fn update_and_missing(store: &dyn Store) {
     n.title = "Пальне для генератора".into();
     n.deadline = None;
     n.updated_at = now() + Duration::seconds(5);
-    store.update_need(&n).await.unwrap();
+    store.update_need(&n, None).await.unwrap();
     assert_eq!(store.need_by_id(n.id).await.unwrap(), Some(n.clone()));
 
     let stranger = need(i.id, "Never stored", Urgency::Low, NeedStatus::Open);
     assert!(matches!(
-        store.update_need(&stranger).await,
+        store.update_need(&stranger, None).await,
         Err(StoreError::NotFound)
     ));
     let kinds: Vec<ChangeKind> = all_changes(store)

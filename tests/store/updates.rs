@@ -97,12 +97,12 @@ pub async fn edit_and_missing(store: &dyn Store) {
         }],
     };
     u.updated_at = now() + Duration::seconds(1);
-    store.update_update(&u).await.unwrap();
+    store.update_update(&u, None).await.unwrap();
     assert_eq!(store.update_by_id(u.id).await.unwrap(), Some(u.clone()));
 
     let stranger = news(i.id, "never stored", now());
     assert!(matches!(
-        store.update_update(&stranger).await,
+        store.update_update(&stranger, None).await,
         Err(StoreError::NotFound)
     ));
     let last = all_changes(store).await.pop().unwrap();
@@ -121,7 +121,7 @@ pub async fn delete_leaves_tombstone(store: &dyn Store) {
     store.insert_update(&kept).await.unwrap();
     assert!(!store.is_tombstoned(doomed.id).await.unwrap());
 
-    store.delete_update(doomed.id).await.unwrap();
+    store.delete_update(doomed.id, None).await.unwrap();
     assert_eq!(store.update_by_id(doomed.id).await.unwrap(), None);
     assert!(store.is_tombstoned(doomed.id).await.unwrap());
     assert!(!store.is_tombstoned(kept.id).await.unwrap());
@@ -136,7 +136,7 @@ pub async fn delete_leaves_tombstone(store: &dyn Store) {
 
     assert!(
         matches!(
-            store.delete_update(doomed.id).await,
+            store.delete_update(doomed.id, None).await,
             Err(StoreError::NotFound)
         ),
         "deleted twice"

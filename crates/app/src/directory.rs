@@ -458,7 +458,8 @@ impl App {
             .ok_or(AppError::NotFound("need"))?;
         self.check_owner(by, need.initiative_id).await?;
         need.apply(patch, now())?;
-        self.store.update_need(&need).await?;
+        let audit = edited(by, format!("need {}", need.id));
+        self.store.update_need(&need, Some(&audit)).await?;
         Ok(need)
     }
 
@@ -503,7 +504,8 @@ impl App {
             .ok_or(AppError::NotFound("update"))?;
         self.check_owner(by, update.initiative_id).await?;
         update.edit(body, kind, now())?;
-        self.store.update_update(&update).await?;
+        let audit = edited(by, format!("update {}", update.id));
+        self.store.update_update(&update, Some(&audit)).await?;
         Ok(update)
     }
 
@@ -514,7 +516,13 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("update"))?;
         self.check_owner(by, update.initiative_id).await?;
-        Ok(self.store.delete_update(update_id).await?)
+        let audit = AuditEntry::new(
+            now(),
+            Some(&by.username),
+            AuditAction::Deleted,
+            format!("update {update_id}"),
+        );
+        Ok(self.store.delete_update(update_id, Some(&audit)).await?)
     }
 
     pub async fn add_event(&self, by: &User, handle: &str, input: EventInput) -> AppResult<Event> {
@@ -541,12 +549,7 @@ impl App {
         self.check_owner(by, event.initiative_id).await?;
         event.apply(patch, now())?;
         self.check_beneficiaries(&event).await?;
-        let audit = AuditEntry::new(
-            now(),
-            Some(&by.username),
-            AuditAction::Edited,
-            format!("event {}", event.id),
-        );
+        let audit = edited(by, format!("event {}", event.id));
         self.store.update_event(&event, Some(&audit)).await?;
         Ok(event)
     }
@@ -638,6 +641,11 @@ impl App {
         }
         Ok(self.store.audit_log(limit.clamp(1, 500), offset).await?)
     }
+}
+
+/// The audit entry naming who changed one of an initiative's items (`need {id}` and so on).
+fn edited(by: &User, subject: String) -> AuditEntry {
+    AuditEntry::new(now(), Some(&by.username), AuditAction::Edited, subject)
 }
 
 /// Only local listings can be changed here, and only by their maintainers and moderators.

@@ -19,7 +19,7 @@ pub enum AuditAction {
     PasswordReset,
     TokenCreated,
     TokenRevoked,
-    /// A local initiative was deleted as a whole.
+    /// A local initiative was deleted as a whole, or one of its updates.
     Deleted,
     /// An admin disabled an account: it cannot sign in, and its sessions and tokens stop working.
     UserDisabled,

@@ -290,7 +290,7 @@ async fn take_object(
                     Some(old) if !settle.replaces(old.updated_at, need.updated_at) => {
                         return Ok(Taken::kept(old.updated_at, need.updated_at));
                     }
-                    Some(_) => inner.store.update_need(need).await?,
+                    Some(_) => inner.store.update_need(need, None).await?,
                     None => inner.store.insert_need(need).await?,
                 };
                 Ok(Taken::stored(need.updated_at, false))
@@ -330,7 +330,7 @@ async fn take_object(
                     ..update.clone()
                 };
                 match old {
-                    Some(_) => inner.store.update_update(&local).await?,
+                    Some(_) => inner.store.update_update(&local, None).await?,
                     None => inner.store.insert_update(&local).await?,
                 }
                 Ok(Taken::stored(update.updated_at, pictures_missing))
@@ -383,7 +383,7 @@ pub(crate) async fn ingest_tombstone(
             if owner.and_then(|o| o.origin) != authority(object_id) {
                 return Err(forged(object_id));
             }
-            inner.store.delete_update(id).await?;
+            inner.store.delete_update(id, None).await?;
             Ok(true)
         }
         None => Ok(false),

@@ -1,7 +1,7 @@
 //! Needs of initiatives, and the list of urgent ones across the directory.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hromada_domain::{Category, Currency, Money, Need, NeedStatus, Urgency};
+use hromada_domain::{AuditEntry, Category, Currency, Money, Need, NeedStatus, Urgency};
 use hromada_store::{ChangeKind, StoreError, StoreResult};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -66,7 +66,11 @@ pub(crate) async fn insert(store: &PgStore, need: &Need) -> StoreResult<()> {
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn update(store: &PgStore, need: &Need) -> StoreResult<()> {
+pub(crate) async fn update(
+    store: &PgStore,
+    need: &Need,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let done = bind_fields(sqlx::query(UPDATE), need)
         .execute(&mut *tx)
@@ -77,7 +81,7 @@ pub(crate) async fn update(store: &PgStore, need: &Need) -> StoreResult<()> {
     }
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::NeedUpdated, need.id, need.initiative_id)),
     )
     .await?;

@@ -2,7 +2,7 @@
 //! tombstone.
 
 use chrono::{DateTime, Utc};
-use hromada_domain::{LineItem, Photo, Update, UpdateKind};
+use hromada_domain::{AuditEntry, LineItem, Photo, Update, UpdateKind};
 use hromada_store::{ChangeKind, StoreError, StoreResult};
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -62,7 +62,11 @@ pub(crate) async fn insert(store: &PgStore, u: &Update) -> StoreResult<()> {
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn update(store: &PgStore, u: &Update) -> StoreResult<()> {
+pub(crate) async fn update(
+    store: &PgStore,
+    u: &Update,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let done = bind_fields(sqlx::query(UPDATE), u)
         .execute(&mut *tx)
@@ -73,14 +77,18 @@ pub(crate) async fn update(store: &PgStore, u: &Update) -> StoreResult<()> {
     }
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::UpdateEdited, u.id, u.initiative_id)),
     )
     .await?;
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn delete(store: &PgStore, update_id: Uuid) -> StoreResult<()> {
+pub(crate) async fn delete(
+    store: &PgStore,
+    update_id: Uuid,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let initiative_id: Option<Uuid> =
         sqlx::query_scalar("DELETE FROM updates WHERE id = $1 RETURNING initiative_id")
@@ -92,7 +100,7 @@ pub(crate) async fn delete(store: &PgStore, update_id: Uuid) -> StoreResult<()> 
     feed::add_tombstone(&mut tx, update_id, "update", Utc::now()).await?;
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::UpdateDeleted, update_id, initiative_id)),
     )
     .await?;

@@ -306,8 +306,8 @@ impl Store for SqliteStore {
         needs::insert(self, need).await
     }
 
-    async fn update_need(&self, need: &Need) -> StoreResult<()> {
-        needs::update(self, need).await
+    async fn update_need(&self, need: &Need, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        needs::update(self, need, audit).await
     }
 
     async fn need_by_id(&self, id: Uuid) -> StoreResult<Option<Need>> {
@@ -326,12 +326,12 @@ impl Store for SqliteStore {
         updates::insert(self, update).await
     }
 
-    async fn update_update(&self, update: &Update) -> StoreResult<()> {
-        updates::update(self, update).await
+    async fn update_update(&self, update: &Update, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        updates::update(self, update, audit).await
     }
 
-    async fn delete_update(&self, id: Uuid) -> StoreResult<()> {
-        updates::delete(self, id).await
+    async fn delete_update(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()> {
+        updates::delete(self, id, audit).await
     }
 
     async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>> {

@@ -2,7 +2,7 @@
 //! tombstone.
 
 use chrono::{DateTime, Utc};
-use hromada_domain::{LineItem, Update, UpdateKind};
+use hromada_domain::{AuditEntry, LineItem, Update, UpdateKind};
 use hromada_store::{ChangeKind, StoreError, StoreResult};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -61,7 +61,11 @@ pub(crate) async fn insert(store: &SqliteStore, u: &Update) -> StoreResult<()> {
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn update(store: &SqliteStore, u: &Update) -> StoreResult<()> {
+pub(crate) async fn update(
+    store: &SqliteStore,
+    u: &Update,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     let done = bind_fields(sqlx::query(UPDATE), u)?
         .execute(&mut *tx)
@@ -72,14 +76,18 @@ pub(crate) async fn update(store: &SqliteStore, u: &Update) -> StoreResult<()> {
     }
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::UpdateEdited, u.id, u.initiative_id)),
     )
     .await?;
     tx.commit().await.map_err(db_err)
 }
 
-pub(crate) async fn delete(store: &SqliteStore, update_id: Uuid) -> StoreResult<()> {
+pub(crate) async fn delete(
+    store: &SqliteStore,
+    update_id: Uuid,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     let initiative_id: Option<String> =
         sqlx::query_scalar("DELETE FROM updates WHERE id = ?1 RETURNING initiative_id")
@@ -91,7 +99,7 @@ pub(crate) async fn delete(store: &SqliteStore, update_id: Uuid) -> StoreResult<
     feed::add_tombstone(&mut tx, update_id, "update", Utc::now()).await?;
     feed::record(
         &mut tx,
-        None,
+        audit,
         Some((ChangeKind::UpdateDeleted, update_id, initiative_id)),
     )
     .await?;

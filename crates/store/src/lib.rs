@@ -85,7 +85,8 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     // ---- needs ----
 
     async fn insert_need(&self, need: &Need) -> StoreResult<()>;
-    async fn update_need(&self, need: &Need) -> StoreResult<()>;
+    /// Replaces a need; `audit` is written in the same transaction.
+    async fn update_need(&self, need: &Need, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn need_by_id(&self, id: Uuid) -> StoreResult<Option<Need>>;
     /// All needs of an initiative: open first, then by urgency (highest first), then newest.
     async fn needs_of(&self, initiative_id: Uuid) -> StoreResult<Vec<Need>>;
@@ -99,9 +100,10 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     // ---- updates ----
 
     async fn insert_update(&self, update: &Update) -> StoreResult<()>;
-    async fn update_update(&self, update: &Update) -> StoreResult<()>;
+    /// Replaces an update; `audit` is written in the same transaction.
+    async fn update_update(&self, update: &Update, audit: Option<&AuditEntry>) -> StoreResult<()>;
     /// Deletes an update, leaving a tombstone so its id is never reused.
-    async fn delete_update(&self, id: Uuid) -> StoreResult<()>;
+    async fn delete_update(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>>;
     /// Updates of an initiative, newest `publish_at` first. With `published_before`, only those
     /// published by then (the public view); without, also those scheduled for later.

@@ -93,10 +93,19 @@ struct QueuePage {
     pending: Vec<Pending>,
     done: Option<&'static str>,
     reject_error: (String, String),
-    audit: Vec<(String, String, String, String)>,
+    /// When, who, what, the subject's page if it has one, the subject.
+    audit: Vec<(String, String, String, Option<String>, String)>,
     reports: Vec<ReportRow>,
     closed: Vec<ReportRow>,
     report_error: ReportError,
+}
+
+/// The page of the need, update or event an audit entry is about, while it exists.
+fn item_page(entry: &hromada_domain::AuditEntry) -> Option<String> {
+    let (kind, id) = entry.subject.split_once(' ')?;
+    let kept = entry.action != hromada_domain::AuditAction::Deleted;
+    (kept && matches!(kind, "need" | "update" | "event") && id.parse::<Uuid>().is_ok())
+        .then(|| format!("/{kind}s/{id}"))
 }
 
 fn require_moderator(ctx: &PageCtx) -> Result<hromada_domain::User, PageError> {
@@ -152,6 +161,7 @@ async fn queue_page(
         .map_err(|e| ctx.fail(e))?
         .into_iter()
         .map(|a| {
+            let page = item_page(&a);
             (
                 a.at.format("%Y-%m-%d %H:%M").to_string(),
                 a.actor.unwrap_or_else(|| "—".into()),
@@ -160,6 +170,7 @@ async fn queue_page(
                 } else {
                     t.named("audit", a.action.code()).to_string()
                 },
+                page,
                 match a.reason {
                     Some(r) => format!("{} ({r})", a.subject),
                     None => a.subject,
