@@ -44,9 +44,7 @@ pub(crate) async fn submit(
     ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     match count(&state, Limited::Submission, ip, ctx.user.as_ref()).await {
         Ok(Ok(())) => {}
         Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
@@ -111,9 +109,7 @@ pub(crate) async fn login(
     ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let username = form.get("username").trim().to_string();
     let next = local_path(form.get("next"))
         .unwrap_or("/dashboard")
@@ -176,9 +172,7 @@ pub(crate) async fn logout(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     if let (Some(user), Some(session)) = (&ctx.user, &ctx.session) {
         // Revoked, not just forgotten: a copied cookie stops working too.
         if let Err(e) = state.app().revoke_token(Some(user), session.id).await {

@@ -173,9 +173,7 @@ pub(crate) async fn follow(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     require_admin(&ctx)?;
     let fed = federation(&state, &ctx)?;
     let domain = form.get("domain");
@@ -201,9 +199,7 @@ pub(crate) async fn unfollow(
     Path(domain): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     require_admin(&ctx)?;
     let fed = federation(&state, &ctx)?;
     fed.unfollow_peer(&domain)
@@ -219,9 +215,7 @@ pub(crate) async fn answer(
     Path(domain): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     require_admin(&ctx)?;
     let fed = federation(&state, &ctx)?;
     let accept = form.get("accept") == "1";
@@ -240,9 +234,7 @@ pub(crate) async fn block(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     require_admin(&ctx)?;
     let fed = federation(&state, &ctx)?;
     let (domain, reason) = (form.get("domain"), form.get("reason").trim());
@@ -270,9 +262,7 @@ pub(crate) async fn unblock(
     Path(domain): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     require_admin(&ctx)?;
     let fed = federation(&state, &ctx)?;
     if !fed
@@ -343,9 +333,7 @@ pub(crate) async fn save_trust_policy(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let admin = require_admin(&ctx)?;
     let t = ctx.t;
     let f = PolicyForm {

@@ -307,9 +307,7 @@ pub(crate) async fn delete(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     if !user.is_moderator() {
         return Err(ctx.forbidden());
@@ -337,9 +335,7 @@ pub(crate) async fn save_profile(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let f = InitiativeForm::from_form(&t, &form);
@@ -403,9 +399,7 @@ pub(crate) async fn post_update(
             ));
         }
     };
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let mut u = UpdateForm::empty();
@@ -581,9 +575,7 @@ pub(crate) async fn save_picture(
             ));
         }
     };
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let mut errors = FieldErrors::default();
@@ -630,9 +622,7 @@ pub(crate) async fn save_need(
     Path(id): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = ctx.require_user()?.clone();
     let id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
     let (initiative, mut need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
@@ -689,9 +679,7 @@ pub(crate) async fn add_need(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let n = NeedForm::read(&form);

@@ -298,9 +298,7 @@ pub(crate) async fn add_event(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, detail) = editable(&state, &ctx, &handle).await?;
     let f = EventForm::from_form("new", &form);
     let errors = match f.to_input(&ctx) {
@@ -325,9 +323,7 @@ pub(crate) async fn edit_event(
     Path(id): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = ctx.require_user()?.clone();
     let event_id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
     let event = state
@@ -518,9 +514,7 @@ pub(crate) async fn edit_post(
     Path(id): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, update, detail) = editable_update(&state, &ctx, &id).await?;
     let t = ctx.t;
     let mut kept = PostForm::new(&update);
@@ -583,9 +577,7 @@ pub(crate) async fn delete_post(
     Path(id): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let (user, update, detail) = editable_update(&state, &ctx, &id).await?;
     // A deletion reaches followers' servers and cannot be undone: one tap is not enough.
     if form.get("confirm") != "yes" {

@@ -156,9 +156,7 @@ pub(crate) async fn answer(
     Path((handle, id, answer)): Path<(String, String, String)>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let accept = match answer.as_str() {
         "accept" => true,
         "reject" => false,

@@ -244,9 +244,7 @@ pub(crate) async fn approve(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     state
         .app()
@@ -262,9 +260,7 @@ pub(crate) async fn reject(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     match state.app().reject(&user, &handle, form.get("reason")).await {
         Ok(_) => Ok(see_other("/moderation?done=rejected")),
@@ -285,9 +281,7 @@ pub(crate) async fn close_report(
     Path(id): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     let report_id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
     let text = form.get("resolution");
@@ -427,9 +421,7 @@ pub(crate) async fn create_user(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let admin = require_admin(&ctx)?;
     let role = Role::from_code(form.get("role")).unwrap_or(Role::Maintainer);
     let t = ctx.t;
@@ -460,9 +452,7 @@ pub(crate) async fn add_maintainer(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let admin = require_admin(&ctx)?;
     let t = ctx.t;
     let (username, handle) = (form.get("username"), form.get("handle"));
@@ -495,9 +485,7 @@ pub(crate) async fn reset_password(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let admin = require_admin(&ctx)?;
     let t = ctx.t;
     let username = form.get("username");
@@ -526,9 +514,7 @@ pub(crate) async fn set_disabled(
     ctx: PageCtx,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let admin = require_admin(&ctx)?;
     let disabled = form.get("disabled") == "true";
     state

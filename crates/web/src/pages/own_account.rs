@@ -38,9 +38,7 @@ pub(crate) async fn change_password(
     ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = ctx.require_user()?.clone();
     let t = ctx.t;
     let (new, again) = (form.get("new_password"), form.get("new_password_again"));

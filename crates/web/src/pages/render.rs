@@ -125,8 +125,13 @@ impl PageCtx {
         response
     }
 
-    pub fn csrf_failed(&self) -> PageError {
-        self.error_page(StatusCode::FORBIDDEN, "error.csrf", "error.csrf_text")
+    /// Refuses a form that does not carry this visitor's CSRF token, or comes from another site.
+    pub fn check_csrf(&self, form: &super::forms::FormData) -> Result<(), PageError> {
+        if self.csrf_ok(form.get("csrf")) {
+            Ok(())
+        } else {
+            Err(self.error_page(StatusCode::FORBIDDEN, "error.csrf", "error.csrf_text"))
+        }
     }
 
     /// Sends visitors who are not signed in to the login page, and back here afterwards.

@@ -81,9 +81,7 @@ pub(crate) async fn send(
     ClientIp(ip): ClientIp,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     match count(&state, Limited::Report, ip, ctx.user.as_ref()).await {
         Ok(Ok(())) => {}
         Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),

@@ -177,9 +177,7 @@ pub(crate) async fn vouch(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     let node = this_node(&state, &ctx)?;
     let mut kept = TrustForm::new(&ctx.t);
@@ -207,9 +205,7 @@ pub(crate) async fn warn(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     let node = this_node(&state, &ctx)?;
     let mut kept = TrustForm::new(&ctx.t);
@@ -238,9 +234,7 @@ pub(crate) async fn withdraw(
     Path(handle): Path<String>,
     form: FormData,
 ) -> PageResult {
-    if !ctx.csrf_ok(form.get("csrf")) {
-        return Err(ctx.csrf_failed());
-    }
+    ctx.check_csrf(&form)?;
     let user = require_moderator(&ctx)?;
     let id = Uuid::parse_str(form.get("id")).map_err(|_| ctx.not_found())?;
     let reason = form.get("reason");
