@@ -1440,5 +1440,24 @@ async fn maintainers_change_a_need_after_posting_it() {
         let entry =
             format!("<td>petro</td><td>змінено</td><td><a href=\"/needs/{id}\">need {id}</a>");
         assert_eq!(log.matches(&entry).count(), 2, "{backend:?}: {log}");
+
+        // Twenty entries a page: older ones are a link away, not pushed out of sight.
+        for raised in 1..=20 {
+            let patch = serde_json::from_value(serde_json::json!({"raised": raised.to_string()}));
+            node.app()
+                .edit_need(&petro, need.id, patch.unwrap())
+                .await
+                .unwrap();
+        }
+        let linked = format!("<a href=\"/needs/{id}\">");
+        let (_, _, newest) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert_eq!(newest.matches(&linked).count(), 20);
+        assert!(newest.contains("href=\"/moderation?log=2#log\""));
+        assert!(!newest.contains("href=\"/moderation?log=0#log\""));
+        let (_, _, older) = get(&client(), &mut moderator, &node.url("/moderation?log=2")).await;
+        assert_eq!(older.matches(&entry).count(), 2, "the form's two saves");
+        assert!(older.contains("href=\"/moderation?log=1#log\""));
+        let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation?log=x")).await;
+        assert_eq!(status, 200, "an unreadable page number shows the newest");
     }
 }

@@ -21,6 +21,8 @@ use crate::state::WebState;
 /// Open reports shown in the queue, and closed ones looked up for the "recently closed" list.
 const REPORTS_SHOWN: u32 = 100;
 const CLOSED_SHOWN: usize = 10;
+/// Audit log entries per page of `/moderation`.
+const LOG_PAGE: u32 = 20;
 
 pub struct Pending {
     pub card: Card,
@@ -95,6 +97,9 @@ struct QueuePage {
     reject_error: (String, String),
     /// When, who, what, the subject's page if it has one, the subject.
     audit: Vec<(String, String, String, Option<String>, String)>,
+    /// Which page of the audit log is shown (from 1), and whether older entries follow.
+    log_page: u32,
+    log_more: bool,
     reports: Vec<ReportRow>,
     closed: Vec<ReportRow>,
     report_error: ReportError,
@@ -119,6 +124,7 @@ fn require_moderator(ctx: &PageCtx) -> Result<hromada_domain::User, PageError> {
 async fn queue_page(
     state: &WebState,
     ctx: PageCtx,
+    log_page: u32,
     done: Option<&'static str>,
     reject_error: (String, String),
     report_error: ReportError,
@@ -154,11 +160,15 @@ async fn queue_page(
             website: i.website.clone().unwrap_or_default(),
         })
         .collect();
-    let audit = state
+    // One more than shown tells whether there are older entries.
+    let mut entries = state
         .app()
-        .audit_log(&user, 20, 0)
+        .audit_log(&user, LOG_PAGE + 1, (log_page - 1).saturating_mul(LOG_PAGE))
         .await
-        .map_err(|e| ctx.fail(e))?
+        .map_err(|e| ctx.fail(e))?;
+    let log_more = entries.len() > LOG_PAGE as usize;
+    entries.truncate(LOG_PAGE as usize);
+    let audit = entries
         .into_iter()
         .map(|a| {
             let page = item_page(&a);
@@ -209,6 +219,8 @@ async fn queue_page(
             done,
             reject_error,
             audit,
+            log_page,
+            log_more,
             reports,
             closed,
             report_error,
@@ -221,6 +233,11 @@ pub(crate) async fn queue(
     ctx: PageCtx,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let log_page = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "log")
+        .and_then(|(_, v)| v.parse::<u32>().ok())
+        .unwrap_or(1)
+        .max(1);
     let done = match query.as_deref().unwrap_or("") {
         q if q.contains("done=approved") => Some(ctx.t.tr("moderation.approved")),
         q if q.contains("done=rejected") => Some(ctx.t.tr("moderation.rejected")),
@@ -231,6 +248,7 @@ pub(crate) async fn queue(
     queue_page(
         &state,
         ctx,
+        log_page,
         done,
         (String::new(), String::new()),
         ReportError::default(),
@@ -267,7 +285,15 @@ pub(crate) async fn reject(
         Err(AppError::Invalid(v)) => {
             let errors = FieldErrors::from_validation(ctx.t, &v, |p| Some(p.to_string()));
             let message = errors.get("reason");
-            queue_page(&state, ctx, None, (handle, message), ReportError::default()).await
+            queue_page(
+                &state,
+                ctx,
+                1,
+                None,
+                (handle, message),
+                ReportError::default(),
+            )
+            .await
         }
         Err(e) => Err(ctx.fail(e)),
     }
@@ -308,6 +334,7 @@ pub(crate) async fn close_report(
             queue_page(
                 &state,
                 ctx,
+                1,
                 None,
                 (String::new(), String::new()),
                 report_error,
