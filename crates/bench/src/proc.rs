@@ -1,6 +1,7 @@
 //! Processes under test: starting `hromada serve` and the bare servers as child processes,
 //! reading their memory and CPU time from `/proc`, and stopping them.
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -58,6 +59,11 @@ impl Server {
     /// User + system CPU time the process has used so far.
     pub fn cpu(&self) -> Duration {
         cpu_time(self.pid())
+    }
+
+    /// CPU time so far by thread name ([`cpu_by_thread`]).
+    pub fn cpu_by_thread(&self) -> BTreeMap<String, Duration> {
+        cpu_by_thread(self.pid())
     }
 
     /// The kernel's part of [`Server::cpu`].
@@ -141,7 +147,33 @@ pub fn cpu_time(pid: u32) -> Duration {
 /// utime and stime of a process apart: the kernel's part includes, on loopback, the receiver's
 /// TCP input that the sender's `write` runs (this kernel does not account softirq time apart).
 pub fn user_and_system_time(pid: u32) -> (Duration, Duration) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_times(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// CPU time (user + system) of a process's threads by name, with a trailing number cut so that
+/// `hromada-delivery-0` and `-1` count together (the kernel keeps a name's first 15 bytes:
+/// `hromada-deliver`, `sqlx-sqlite-wor`). Threads that ended are not counted.
+pub fn cpu_by_thread(pid: u32) -> BTreeMap<String, Duration> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let name = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map_or("?", |(name, _)| name)
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let (user, system) = stat_times(&stat);
+        *by_name.entry(name.to_string()).or_default() += user + system;
+    }
+    by_name
+}
+
+fn stat_times(stat: &str) -> (Duration, Duration) {
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
