@@ -112,6 +112,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::ranks_by_the_fields_holding_every_word_then_newest,
         search::prefixes_of_any_length,
         search::inflected_forms_find_each_other,
+        search::found_by_the_places_they_work_in,
         search::syntax_characters_are_plain_text,
         search::filters_by_category_and_region,
         search::filters_by_status,
@@ -230,5 +231,63 @@ fn main() {
         });
         trials.push(trial.with_ignored_flag(postgres.is_none()));
     }
+    trials.push(Trial::test(
+        "sqlite::search::older_listings_get_their_place_words",
+        || upgrade(Backend::Sqlite),
+    ));
+    let url = postgres.clone();
+    let trial = Trial::test(
+        "postgres::search::older_listings_get_their_place_words",
+        move || match &url {
+            Some(url) => upgrade(Backend::Postgres(url)),
+            None => Err(format!("{POSTGRES_URL_VAR} is not set").into()),
+        },
+    );
+    trials.push(trial.with_ignored_flag(postgres.is_none()));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The place words of listings stored before they existed: emptied by SQL, written again by
+/// migrating the same database once more, as a node does when it starts after an upgrade.
+fn upgrade(backend: Backend<'_>) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        match backend {
+            Backend::Sqlite | Backend::SqliteInMemory => {
+                let db = fresh_sqlite().await.map_err(|e| e.to_string())?;
+                let forget =
+                    db.execute("UPDATE initiatives SET search_places = '', search_version = 0");
+                let reopen = db.store.migrate();
+                search::older_listings_get_their_place_words(
+                    &*db.store(),
+                    async { forget.await.unwrap() },
+                    async { reopen.await.unwrap() },
+                )
+                .await;
+            }
+            Backend::Postgres(url) => {
+                let db = fresh_postgres(url).await.map_err(|e| e.to_string())?;
+                // The document as it was: the tags without place words.
+                let forget = db.execute(
+                    "UPDATE initiatives SET search_version = 0, search =
+                         setweight(to_tsvector('simple', lower(name)), 'A') ||
+                         setweight(to_tsvector('simple', array_to_string(tags, ' ')), 'B') ||
+                         setweight(to_tsvector('simple', lower(summary)), 'C') ||
+                         setweight(to_tsvector('simple', lower(description)), 'D')",
+                );
+                let reopen = db.store.migrate();
+                search::older_listings_get_their_place_words(
+                    &*db.store(),
+                    async { forget.await.unwrap() },
+                    async { reopen.await.unwrap() },
+                )
+                .await;
+            }
+        }
+        Ok(())
+    })
 }

@@ -1,4 +1,7 @@
-//! Search: Ukrainian and English words, prefixes, AND, ranking, every filter, pages.
+//! Search: Ukrainian and English words, prefixes, AND, ranking, place names, every filter,
+//! pages.
+
+use std::future::Future;
 
 use chrono::Duration;
 use hromada_domain::{
@@ -99,6 +102,127 @@ pub async fn inflected_forms_find_each_other(store: &dyn Store) {
     }
     // One ending at most: a different word sharing the first letters is not found.
     assert!(found(store, text("медитація")).await.is_empty());
+}
+
+fn working_in(handle: &str, name: &str, description: &str, region: Region) -> Initiative {
+    Initiative {
+        regions: vec![region],
+        ..listing(handle, name, "", description, &[])
+    }
+}
+
+/// Listings whose text never names their place, and one that names a place it does not work in.
+pub(crate) async fn places(store: &dyn Store) {
+    insert_all(
+        store,
+        &[
+            working_in(
+                "odesa-law",
+                "Правова допомога",
+                "Free legal advice.",
+                Region::Ukraine {
+                    oblast: Oblast::Odesa,
+                    city: None,
+                },
+            ),
+            working_in(
+                "izium-repairs",
+                "Ремонтна бригада",
+                "Roofs and windows.",
+                Region::Ukraine {
+                    oblast: Oblast::Kharkiv,
+                    city: Some("Izium".into()),
+                },
+            ),
+            working_in(
+                "kyiv-generators",
+                "Генератори для лікарень",
+                "",
+                Region::Ukraine {
+                    oblast: Oblast::KyivCity,
+                    city: None,
+                },
+            ),
+            working_in(
+                "berlin-kitchen",
+                "Soli Kitchen",
+                "",
+                Region::Abroad {
+                    country: "DE".into(),
+                    city: Some("Berlin".into()),
+                },
+            ),
+            working_in(
+                "mentions-odesa",
+                "Shelter",
+                "Колись ми працювали в Одесі.",
+                Region::Ukraine {
+                    oblast: Oblast::Lviv,
+                    city: None,
+                },
+            ),
+        ],
+    )
+    .await;
+}
+
+pub async fn found_by_the_places_they_work_in(store: &dyn Store) {
+    places(store).await;
+    // The city, its other forms and spellings, the colloquial and the official region names.
+    for word in ["Odessa", "Odesa", "Одещина", "Одеська"] {
+        assert_eq!(found(store, text(word)).await, ["odesa-law"], "{word}");
+    }
+    for word in ["Харків", "Харкові", "Kharkiv", "Харківщині", "Izium"] {
+        assert_eq!(found(store, text(word)).await, ["izium-repairs"], "{word}");
+    }
+    for word in ["Київ", "Києві", "Kiev", "Kyiv"] {
+        assert_eq!(
+            found(store, text(word)).await,
+            ["kyiv-generators"],
+            "{word}"
+        );
+    }
+    assert_eq!(found(store, text("Berlin")).await, ["berlin-kitchen"]);
+    assert!(
+        found(store, text("DE")).await.is_empty(),
+        "a country code is not a word"
+    );
+    // A place counts like the name: working there ranks above mentioning it.
+    for word in ["Одеса", "Одесі"] {
+        assert_eq!(
+            found(store, text(word)).await,
+            ["odesa-law", "mentions-odesa"],
+            "{word}"
+        );
+    }
+    assert_eq!(
+        found(store, text("генератори Київ")).await,
+        ["kyiv-generators"]
+    );
+    assert!(found(store, text("генератори Одеса")).await.is_empty());
+}
+
+/// After an upgrade the store finds older listings by their places too: `forget` leaves the
+/// rows as a version before place words did, `reopen` migrates the database again.
+pub async fn older_listings_get_their_place_words<F, R>(store: &dyn Store, forget: F, reopen: R)
+where
+    F: Future<Output = ()>,
+    R: Future<Output = ()>,
+{
+    places(store).await;
+    forget.await;
+    assert!(
+        found(store, text("Odessa")).await.is_empty(),
+        "the rows are as an older version left them"
+    );
+    reopen.await;
+    assert_eq!(found(store, text("Odessa")).await, ["odesa-law"]);
+    assert_eq!(found(store, text("Izium")).await, ["izium-repairs"]);
+    assert_eq!(
+        found(store, text("Правова")).await,
+        ["odesa-law"],
+        "the rest of the document is as before"
+    );
 }
 
 pub async fn every_term_is_required(store: &dyn Store) {

@@ -129,6 +129,8 @@ pub fn listing(
         summary: summary.into(),
         description: description.into(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
+        // Found by its words alone: place names are words too.
+        regions: Vec::new(),
         ..initiative(handle)
     }
 }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::validation::ValidationErrors;
 
 macro_rules! oblasts {
-    ($($variant:ident => $code:literal, $en:literal, $uk:literal;)*) => {
+    ($($variant:ident => $code:literal, $en:literal, $uk:literal, $places:literal;)*) => {
         /// Ukraine's oblasts, plus Kyiv and Sevastopol cities and Crimea.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum Oblast { $(#[serde(rename = $code)] $variant,)* }
@@ -19,6 +19,11 @@ macro_rules! oblasts {
             pub fn code(self) -> &'static str { match self { $(Oblast::$variant => $code,)* } }
             pub fn name_en(self) -> &'static str { match self { $(Oblast::$variant => $en,)* } }
             pub fn name_uk(self) -> &'static str { match self { $(Oblast::$variant => $uk,)* } }
+            /// Names a donor may search for the oblast by, besides its own: its centre (with
+            /// the case forms whose stem the search cannot reach from the nominative, as
+            /// Львів / Львова), its colloquial name (Харківщина) and English spellings,
+            /// older ones included (Kiev, Odessa) because donors abroad still type them.
+            pub fn place_names(self) -> &'static str { match self { $(Oblast::$variant => $places,)* } }
             pub fn from_code(code: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|o| o.code() == code)
             }
@@ -27,33 +32,33 @@ macro_rules! oblasts {
 }
 
 oblasts! {
-    Cherkasy => "cherkasy", "Cherkasy oblast", "Черкаська область";
-    Chernihiv => "chernihiv", "Chernihiv oblast", "Чернігівська область";
-    Chernivtsi => "chernivtsi", "Chernivtsi oblast", "Чернівецька область";
-    Crimea => "crimea", "Autonomous Republic of Crimea", "Автономна Республіка Крим";
-    Dnipropetrovsk => "dnipropetrovsk", "Dnipropetrovsk oblast", "Дніпропетровська область";
-    Donetsk => "donetsk", "Donetsk oblast", "Донецька область";
-    IvanoFrankivsk => "ivano-frankivsk", "Ivano-Frankivsk oblast", "Івано-Франківська область";
-    Kharkiv => "kharkiv", "Kharkiv oblast", "Харківська область";
-    Kherson => "kherson", "Kherson oblast", "Херсонська область";
-    Khmelnytskyi => "khmelnytskyi", "Khmelnytskyi oblast", "Хмельницька область";
-    Kirovohrad => "kirovohrad", "Kirovohrad oblast", "Кіровоградська область";
-    Kyiv => "kyiv", "Kyiv oblast", "Київська область";
-    KyivCity => "kyiv-city", "Kyiv (city)", "Київ (місто)";
-    Luhansk => "luhansk", "Luhansk oblast", "Луганська область";
-    Lviv => "lviv", "Lviv oblast", "Львівська область";
-    Mykolaiv => "mykolaiv", "Mykolaiv oblast", "Миколаївська область";
-    Odesa => "odesa", "Odesa oblast", "Одеська область";
-    Poltava => "poltava", "Poltava oblast", "Полтавська область";
-    Rivne => "rivne", "Rivne oblast", "Рівненська область";
-    Sevastopol => "sevastopol", "Sevastopol (city)", "Севастополь (місто)";
-    Sumy => "sumy", "Sumy oblast", "Сумська область";
-    Ternopil => "ternopil", "Ternopil oblast", "Тернопільська область";
-    Vinnytsia => "vinnytsia", "Vinnytsia oblast", "Вінницька область";
-    Volyn => "volyn", "Volyn oblast", "Волинська область";
-    Zakarpattia => "zakarpattia", "Zakarpattia oblast", "Закарпатська область";
-    Zaporizhzhia => "zaporizhzhia", "Zaporizhzhia oblast", "Запорізька область";
-    Zhytomyr => "zhytomyr", "Zhytomyr oblast", "Житомирська область";
+    Cherkasy => "cherkasy", "Cherkasy oblast", "Черкаська область", "Черкаси Черкащина Cherkasy";
+    Chernihiv => "chernihiv", "Chernihiv oblast", "Чернігівська область", "Чернігів Чернігівщина Chernihiv";
+    Chernivtsi => "chernivtsi", "Chernivtsi oblast", "Чернівецька область", "Чернівці Буковина Chernivtsi";
+    Crimea => "crimea", "Autonomous Republic of Crimea", "Автономна Республіка Крим", "Крим Сімферополь Сімферополя Crimea Simferopol";
+    Dnipropetrovsk => "dnipropetrovsk", "Dnipropetrovsk oblast", "Дніпропетровська область", "Дніпро Дніпропетровщина Дніпропетровськ Dnipro Dnipropetrovsk";
+    Donetsk => "donetsk", "Donetsk oblast", "Донецька область", "Донецьк Донеччина Донбас Donetsk Donbas";
+    IvanoFrankivsk => "ivano-frankivsk", "Ivano-Frankivsk oblast", "Івано-Франківська область", "Івано-Франківськ Прикарпаття Ivano-Frankivsk";
+    Kharkiv => "kharkiv", "Kharkiv oblast", "Харківська область", "Харків Харківщина Kharkiv Kharkov";
+    Kherson => "kherson", "Kherson oblast", "Херсонська область", "Херсон Херсонщина Kherson";
+    Khmelnytskyi => "khmelnytskyi", "Khmelnytskyi oblast", "Хмельницька область", "Хмельницький Хмельниччина Khmelnytskyi";
+    Kirovohrad => "kirovohrad", "Kirovohrad oblast", "Кіровоградська область", "Кропивницький Кіровоградщина Kropyvnytskyi";
+    Kyiv => "kyiv", "Kyiv oblast", "Київська область", "Київ Києва Київщина Kyiv Kiev";
+    KyivCity => "kyiv-city", "Kyiv (city)", "Київ (місто)", "Київ Києва Kyiv Kiev";
+    Luhansk => "luhansk", "Luhansk oblast", "Луганська область", "Луганськ Луганщина Донбас Luhansk Donbas";
+    Lviv => "lviv", "Lviv oblast", "Львівська область", "Львів Львова Львівщина Lviv Lvov";
+    Mykolaiv => "mykolaiv", "Mykolaiv oblast", "Миколаївська область", "Миколаїв Миколаївщина Mykolaiv Nikolaev";
+    Odesa => "odesa", "Odesa oblast", "Одеська область", "Одеса Одещина Odesa Odessa";
+    Poltava => "poltava", "Poltava oblast", "Полтавська область", "Полтава Полтавщина Poltava";
+    Rivne => "rivne", "Rivne oblast", "Рівненська область", "Рівне Рівненщина Rivne";
+    Sevastopol => "sevastopol", "Sevastopol (city)", "Севастополь (місто)", "Севастополь Севастополя Крим Sevastopol Crimea";
+    Sumy => "sumy", "Sumy oblast", "Сумська область", "Суми Сумах Сумщина Sumy";
+    Ternopil => "ternopil", "Ternopil oblast", "Тернопільська область", "Тернопіль Тернополя Тернопільщина Ternopil";
+    Vinnytsia => "vinnytsia", "Vinnytsia oblast", "Вінницька область", "Вінниця Вінниччина Vinnytsia";
+    Volyn => "volyn", "Volyn oblast", "Волинська область", "Луцьк Волинь Lutsk";
+    Zakarpattia => "zakarpattia", "Zakarpattia oblast", "Закарпатська область", "Ужгород Закарпаття Uzhhorod Transcarpathia";
+    Zaporizhzhia => "zaporizhzhia", "Zaporizhzhia oblast", "Запорізька область", "Запоріжжя Zaporizhzhia Zaporizhia Zaporozhye";
+    Zhytomyr => "zhytomyr", "Zhytomyr oblast", "Житомирська область", "Житомир Житомирщина Zhytomyr";
 }
 
 /// A region an initiative works in: an oblast of Ukraine, or a country abroad (ISO 3166-1 alpha-2).
@@ -79,6 +84,22 @@ impl Region {
         match self {
             Region::Ukraine { oblast, .. } => oblast.code(),
             Region::Abroad { .. } => "abroad",
+        }
+    }
+
+    /// The words a search finds the region by: the oblast's names in both languages and
+    /// [`Oblast::place_names`], and the city as given (abroad, only the city: a country
+    /// code as a word would match unrelated two-letter prefixes).
+    pub fn search_words(&self) -> String {
+        let city = self.city().unwrap_or_default();
+        match self {
+            Region::Ukraine { oblast, .. } => format!(
+                "{} {} {} {city}",
+                oblast.name_uk(),
+                oblast.name_en(),
+                oblast.place_names()
+            ),
+            Region::Abroad { .. } => city.to_string(),
         }
     }
 
@@ -170,6 +191,27 @@ mod tests {
         assert_eq!(r.filter_code(), "kharkiv");
         assert_eq!(r.label_uk(), "Izium, Харківська область");
         assert_eq!(Oblast::ALL.len(), 27);
+    }
+
+    #[test]
+    fn a_region_is_found_by_its_centre_and_the_city_given() {
+        let izium = Region::Ukraine {
+            oblast: Oblast::Kharkiv,
+            city: Some("Izium".into()),
+        };
+        let words = izium.search_words();
+        for word in ["Харківська", "Kharkiv", "Харків", "Харківщина", "Izium"]
+        {
+            assert!(words.split(' ').any(|w| w == word), "{word} in {words:?}");
+        }
+        let berlin = Region::Abroad {
+            country: "DE".into(),
+            city: Some("Berlin".into()),
+        };
+        assert_eq!(berlin.search_words(), "Berlin");
+        for oblast in Oblast::ALL {
+            assert!(!oblast.place_names().is_empty(), "{oblast:?}");
+        }
     }
 
     #[test]

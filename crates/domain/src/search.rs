@@ -8,6 +8,25 @@
 //! Харкова), and no rewriting of the stem, so the index needs no stemming at all (it stores
 //! words as written) and a term never matches less than it did unstemmed.
 
+use crate::Region;
+
+/// Changes whenever [`place_words`] would give other words for the same regions (new names,
+/// new spellings): each store then writes the place words of the listings it holds again
+/// when it opens, so older listings are found by them too.
+pub const PLACE_WORDS_VERSION: i32 = 1;
+
+/// What a search finds a listing by besides its own text: the names of the places it works
+/// in (`Region::search_words`), so that "Одеса" finds a listing in Odesa oblast whose text
+/// never names the city, and "Львів" one whose text only says "у Львові". Indexed with the
+/// name and tags: where a listing works is as telling as what it calls itself.
+pub fn place_words(regions: &[Region]) -> String {
+    regions
+        .iter()
+        .map(Region::search_words)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Letters a stem keeps at least: shorter prefixes match too many unrelated words.
 const MIN_STEM: usize = 4;
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use hromada_domain::{
     AuditEntry, Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Photo,
-    Region,
+    Region, search,
 };
 use hromada_store::{ChangeKind, DeletedInitiative, DeletedKey, StoreError, StoreResult};
 use sqlx::FromRow;
@@ -15,10 +15,32 @@ use crate::codec::{PgQuery, known};
 use crate::error::{db_err, write_err};
 use crate::feed;
 
-/// The weighted search document, from binds `$24`–`$27` (lower-cased by [`bind_fields`]).
-const SEARCH_DOCUMENT: &str = "
-    setweight(to_tsvector('simple', $24), 'A') || setweight(to_tsvector('simple', $25), 'B') ||
-    setweight(to_tsvector('simple', $26), 'C') || setweight(to_tsvector('simple', $27), 'D')";
+/// The weighted search document from the four texts of [`search_texts`], bound from `$first`.
+pub(crate) fn search_document(first: usize) -> String {
+    let [a, b, c, d] = [first, first + 1, first + 2, first + 3];
+    format!(
+        "setweight(to_tsvector('simple', ${a}), 'A') || setweight(to_tsvector('simple', ${b}), 'B') ||
+         setweight(to_tsvector('simple', ${c}), 'C') || setweight(to_tsvector('simple', ${d}), 'D')"
+    )
+}
+
+/// What the search document weighs: the name (A), the tags and place names (B), the summary
+/// (C) and the description (D). Lower-cased here rather than in SQL: PostgreSQL's
+/// lower-casing follows the database locale and leaves Cyrillic as it is under the C locale.
+pub(crate) fn search_texts(
+    name: &str,
+    tags: &[String],
+    regions: &[Region],
+    summary: &str,
+    description: &str,
+) -> [String; 4] {
+    [
+        name.to_lowercase(),
+        format!("{} {}", tags.join(" "), search::place_words(regions)).to_lowercase(),
+        summary.to_lowercase(),
+        description.to_lowercase(),
+    ]
+}
 
 /// Columns in bind order: `$1` is the id, the rest follow [`bind_fields`].
 fn insert_sql() -> String {
@@ -27,9 +49,10 @@ fn insert_sql() -> String {
             id, handle, origin, name, summary, description, categories, tags, regions, region_codes,
             languages, website, contacts, donation_methods, takes_recurring, status, discoverable,
             manually_approves_followers, submitter_contact, rejection_reason, created_at,
-            updated_at, published_at, search, avatar, header, payment_changed_at
+            updated_at, published_at, search, avatar, header, payment_changed_at, search_version
         ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                  $19, $20, $21, $22, $23, {SEARCH_DOCUMENT}, $28, $29, $30)"
+                  $19, $20, $21, $22, $23, {}, $28, $29, $30, $31)",
+        search_document(24)
     )
 }
 
@@ -41,8 +64,10 @@ fn update_sql() -> String {
             contacts = $13, donation_methods = $14, takes_recurring = $15, status = $16,
             discoverable = $17, manually_approves_followers = $18, submitter_contact = $19,
             rejection_reason = $20, created_at = $21, updated_at = $22, published_at = $23,
-            search = {SEARCH_DOCUMENT}, avatar = $28, header = $29, payment_changed_at = $30
-        WHERE id = $1"
+            search = {}, avatar = $28, header = $29, payment_changed_at = $30,
+            search_version = $31
+        WHERE id = $1",
+        search_document(24)
     )
 }
 
@@ -60,8 +85,8 @@ fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
         .iter()
         .map(|r| r.filter_code().to_string())
         .collect();
-    // Lower-cased here rather than in SQL: PostgreSQL's lower-casing follows the database
-    // locale and leaves Cyrillic as it is under the C locale.
+    let [name, tags, summary, description] =
+        search_texts(&i.name, &i.tags, &i.regions, &i.summary, &i.description);
     query
         .bind(i.id)
         .bind(i.handle.as_str())
@@ -86,13 +111,14 @@ fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
         .bind(i.created_at)
         .bind(i.updated_at)
         .bind(i.published_at)
-        .bind(i.name.to_lowercase())
-        .bind(i.tags.join(" ").to_lowercase())
-        .bind(i.summary.to_lowercase())
-        .bind(i.description.to_lowercase())
+        .bind(name)
+        .bind(tags)
+        .bind(summary)
+        .bind(description)
         .bind(i.avatar.as_ref().map(Json))
         .bind(i.header.as_ref().map(Json))
         .bind(i.payment_changed_at)
+        .bind(search::PLACE_WORDS_VERSION)
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.

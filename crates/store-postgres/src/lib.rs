@@ -97,7 +97,15 @@ impl PgStore {
             .await
             .map_err(|e| {
                 StoreError::Database(format!("could not migrate the PostgreSQL database: {e}"))
-            })
+            })?;
+        let refreshed = search::refresh_place_words(self).await?;
+        if refreshed > 0 {
+            tracing::info!(
+                listings = refreshed,
+                "wrote the place names search finds listings by"
+            );
+        }
+        Ok(())
     }
 
     /// The connection pool, for other crates' own tables and queries.

@@ -1,18 +1,70 @@
 //! Searching initiatives: `tsvector` matching with filters, counts capped at
 //! [`SearchQuery::COUNT_CAP`], and ranking by where the words are (migration 0013): every word
-//! in the name or tags (`search_title`), then in the name, tags or summary (`search_head`), then
+//! in the name, tags or place names (`search_title`; migration 0019), then there or in the
+//! summary (`search_head`), then
 //! anywhere (`search`); newest update first within a tier. Each tier is one indexed query that
 //! stops after the page, so no document is read just to be ranked. A sample of the first heap
 //! pages, read in physical order, proves counts beyond the cap for frequent words and tells
 //! which tiers are worth looking for among the newest listings.
 
+use hromada_domain::{Region, search};
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::db_err;
-use crate::initiatives::{COLUMNS, InitiativeRow};
+use crate::initiatives::{COLUMNS, InitiativeRow, search_document, search_texts};
+
+/// Listings whose search documents are written again per transaction.
+const PLACES_BATCH: i64 = 500;
+
+/// Writes the search documents of the listings stored with an older version of the place words
+/// (every listing right after migration 0019), a batch per transaction; returns how many. A
+/// listing whose stored regions cannot be read gets none and is logged. Several processes opening at once write the same documents, which is harmless.
+pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
+    let sql = format!(
+        "UPDATE initiatives SET search = {}, search_version = $6 WHERE id = $1",
+        search_document(2)
+    );
+    let mut refreshed = 0;
+    loop {
+        let mut tx = store.begin().await?;
+        type Row = (Uuid, String, Vec<String>, String, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, name, tags, regions::text, summary, description FROM initiatives
+             WHERE search_version < $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(search::PLACE_WORDS_VERSION)
+        .bind(PLACES_BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if rows.is_empty() {
+            return Ok(refreshed);
+        }
+        for (id, name, tags, regions, summary, description) in &rows {
+            // One unreadable row must not keep the node from starting: it goes without.
+            let regions: Vec<Region> = serde_json::from_str(regions).unwrap_or_else(|e| {
+                tracing::warn!(initiative = %id, error = %e, "no place words for this listing");
+                Vec::new()
+            });
+            let [a, b, c, d] = search_texts(name, tags, &regions, summary, description);
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .bind(d)
+                .bind(search::PLACE_WORDS_VERSION)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        refreshed += rows.len() as u64;
+    }
+}
 
 /// A `to_tsquery` text requiring every term as a word prefix: `'медик':* & 'gen':*`. Each term
 /// is quoted (quotes and backslashes escaped), so whatever the user typed (`!`, `|`, `(`, `:`)

@@ -1,7 +1,7 @@
 //! Initiatives: their rows, the filter tables search uses, and lookups by id and handle.
 //! (The full-text index follows the rows through triggers; see the migration.)
 
-use hromada_domain::AuditEntry;
+use hromada_domain::{AuditEntry, search};
 use hromada_domain::{
     Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
 };
@@ -22,8 +22,8 @@ const INSERT: &str = "
         id, handle, origin, name, summary, description, categories, tags, regions, languages,
         website, contacts, donation_methods, takes_recurring, status, discoverable,
         manually_approves_followers, submitter_contact, rejection_reason, created_at, updated_at,
-        published_at, avatar, header, search_facets, payment_changed_at
-    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+        published_at, avatar, header, search_facets, payment_changed_at, search_places, search_version
+    ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)";
 
 const UPDATE: &str = "
     UPDATE initiatives SET
@@ -32,7 +32,7 @@ const UPDATE: &str = "
         donation_methods = ?13, takes_recurring = ?14, status = ?15, discoverable = ?16,
         manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
         created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24,
-        search_facets = ?25, payment_changed_at = ?26
+        search_facets = ?25, payment_changed_at = ?26, search_places = ?27, search_version = ?28
     WHERE id = ?1";
 
 /// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
@@ -70,7 +70,9 @@ fn bind_fields<'q>(query: SqliteQuery<'q>, i: &'q Initiative) -> StoreResult<Sql
         .bind(i.avatar.as_ref().map(json).transpose()?)
         .bind(i.header.as_ref().map(json).transpose()?)
         .bind(crate::search::facets(i))
-        .bind(opt_ts(i.payment_changed_at)))
+        .bind(opt_ts(i.payment_changed_at))
+        .bind(search::place_words(&i.regions))
+        .bind(search::PLACE_WORDS_VERSION))
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.

@@ -194,7 +194,15 @@ impl SqliteStore {
             .await
             .map_err(|e| {
                 StoreError::Database(format!("could not migrate the SQLite database: {e}"))
-            })
+            })?;
+        let refreshed = search::refresh_place_words(self).await?;
+        if refreshed > 0 {
+            tracing::info!(
+                listings = refreshed,
+                "wrote the place names search finds listings by"
+            );
+        }
+        Ok(())
     }
 
     /// The pool for reads and single-statement writes of other crates' tables. Multi-statement

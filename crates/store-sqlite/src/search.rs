@@ -1,28 +1,34 @@
 //! Searching initiatives: FTS5 queries find the words and the filters together (the filters
 //! are tokens of the `search_facets` column, see migration 0010), count at most
 //! [`SearchQuery::COUNT_CAP`] matches, and rank by where the words are (migration 0013): every
-//! word in the name or tags, then in the name, tags or summary, then anywhere; newest first
+//! word in the name, tags or place names (migration 0019), then there or in the summary, then
+//! anywhere; newest first
 //! within a tier. Each tier is a lazy walk of its own full-text table that stops after the
 //! page, so a word in most listings costs about what a rare one does. Only the page's rows
 //! are read in full. The statements run on search readers (see `reader.rs`): a ranked search's
 //! count and page at once on two, a search without words on one.
 
 use hromada_domain::trust::TrustLevel;
-use hromada_domain::{Initiative, InitiativeStatus};
+use hromada_domain::{Initiative, InitiativeStatus, Region, search};
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use crate::SqliteStore;
+use crate::codec::parse_json;
+use crate::error::db_err;
 use crate::initiatives::{COLUMNS, InitiativeRow};
 use crate::reader::read_err;
 
 /// The full-text tables a ranked search walks, best tier first, and the columns of each that
 /// hold text (the rest are facets). Each tier's matches include the previous tier's.
 const TIERS: [(&str, &str); 3] = [
-    ("initiatives_fts_title", "name tags"),
-    ("initiatives_fts_head", "name tags summary"),
-    ("initiatives_fts", "name tags summary description"),
+    ("initiatives_fts_title", "name tags search_places"),
+    ("initiatives_fts_head", "name tags summary search_places"),
+    (
+        "initiatives_fts",
+        "name tags summary description search_places",
+    ),
 ];
 
 /// The table that holds every indexed column: counting and pages without words use it.
@@ -57,6 +63,51 @@ pub(crate) fn facets(i: &Initiative) -> String {
     tokens.extend(i.categories.iter().map(|c| token("fcategory", c.code())));
     tokens.extend(i.regions.iter().map(|r| token("fregion", r.filter_code())));
     tokens.join(" ")
+}
+
+/// Listings whose place words are written again per transaction.
+const PLACES_BATCH: i64 = 500;
+
+/// Writes the place words of the listings stored with an older version of them (every listing
+/// right after migration 0019), a batch per transaction; returns how many. A listing whose
+/// stored regions cannot be read gets none and is logged, so one bad row cannot keep a node
+/// from starting.
+pub(crate) async fn refresh_place_words(store: &SqliteStore) -> StoreResult<u64> {
+    let mut refreshed = 0;
+    loop {
+        let mut tx = store.begin_write().await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, regions FROM initiatives WHERE search_version < ?1 LIMIT ?2",
+        )
+        .bind(search::PLACE_WORDS_VERSION)
+        .bind(PLACES_BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if rows.is_empty() {
+            return Ok(refreshed);
+        }
+        for (id, regions) in &rows {
+            let words = match parse_json::<Vec<Region>>(regions, "regions") {
+                Ok(regions) => search::place_words(&regions),
+                Err(e) => {
+                    tracing::warn!(initiative = %id, error = %e, "no place words for this listing");
+                    String::new()
+                }
+            };
+            sqlx::query(
+                "UPDATE initiatives SET search_places = ?2, search_version = ?3 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(words)
+            .bind(search::PLACE_WORDS_VERSION)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        refreshed += rows.len() as u64;
+    }
 }
 
 /// The user's words, each quoted and matched as a word prefix in the text `columns`, so that
