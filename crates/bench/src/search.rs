@@ -50,6 +50,10 @@ fn classes() -> Vec<Class> {
             query: text("izium"),
         },
         Class {
+            name: "place `Харків` (an oblast's centre)",
+            query: text("Харків"),
+        },
+        Class {
             name: "hot term + category medical",
             query: SearchQuery {
                 category: Some(Category::Medical),
