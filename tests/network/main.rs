@@ -594,18 +594,21 @@ async fn network_on(backend: Backend) {
             .is_some_and(|i| i.summary == "After the block")
     })
     .await;
-    // B's relay of that edit must have been answered by A before the block is lifted: one
-    // arriving after would rightly be taken.
-    until("B's relay of the edit has been answered by A", || async {
-        let (_, queue) = api(&b, &b_token, "GET", "/admin/queue", None).await;
-        queue["hosts"].as_array().is_some_and(|hosts| {
-            hosts
-                .iter()
-                .filter(|h| h["host"] == authority(&a))
-                .all(|h| h["pending"].as_u64() == Some(0))
+    // B's relay of that edit, and C's own delivery of it (A still follows C; it refuses C at
+    // the door), must have been answered by A before the block is lifted: one arriving after
+    // would rightly be taken.
+    for (sender, token) in [(&b, &b_token), (&c, &c_token)] {
+        until("the edit's deliveries to A have been answered", || async {
+            let (_, queue) = api(sender, token, "GET", "/admin/queue", None).await;
+            queue["hosts"].as_array().is_some_and(|hosts| {
+                hosts
+                    .iter()
+                    .filter(|h| h["host"] == authority(&a))
+                    .all(|h| h["pending"].as_u64() == Some(0))
+            })
         })
-    })
-    .await;
+        .await;
+    }
     let (status, _) = api(
         &a,
         &a_token,

@@ -173,14 +173,18 @@ enum Backend<'a> {
     Postgres(&'a str),
 }
 
-/// Runs one case on a fresh database of the given backend.
-fn run(case: Case, backend: Backend<'_>) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The runtime a trial runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    runtime.block_on(async {
+        .map_err(|e| format!("cannot start a runtime: {e}").into())
+}
+
+/// Runs one case on a fresh database of the given backend.
+fn run(case: Case, backend: Backend<'_>) -> Result<(), Failed> {
+    runtime()?.block_on(async {
         match backend {
             Backend::Sqlite => {
                 let db = fresh_sqlite()
@@ -250,12 +254,7 @@ fn main() {
 /// The place words of listings stored before they existed: emptied by SQL, written again by
 /// migrating the same database once more, as a node does when it starts after an upgrade.
 fn upgrade(backend: Backend<'_>) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         match backend {
             Backend::Sqlite | Backend::SqliteInMemory => {
                 let db = fresh_sqlite().await.map_err(|e| e.to_string())?;

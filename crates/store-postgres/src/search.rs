@@ -21,7 +21,8 @@ const PLACES_BATCH: i64 = 500;
 
 /// Writes the search documents of the listings stored with an older version of the place words
 /// (every listing right after migration 0019), a batch per transaction; returns how many. A
-/// listing whose stored regions cannot be read gets none and is logged. Several processes opening at once write the same documents, which is harmless.
+/// listing whose stored regions cannot be read gets none and is logged. Processes opening at
+/// once share the work: each skips the rows another one holds.
 pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
     let sql = format!(
         "UPDATE initiatives SET search = {}, search_version = $6 WHERE id = $1",
