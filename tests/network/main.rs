@@ -594,9 +594,9 @@ async fn network_on(backend: Backend) {
             .is_some_and(|i| i.summary == "After the block")
     })
     .await;
-    // B's relay of that edit, and C's own delivery of it (A still follows C; it refuses C at
-    // the door), must have been answered by A before the block is lifted: one arriving after
-    // would rightly be taken.
+    // B's relay of that edit, and C's own delivery of it (C still counts A among its followers;
+    // A refuses it at the door), must have been answered by A before the block is lifted: one
+    // arriving after would rightly be taken.
     for (sender, token) in [(&b, &b_token), (&c, &c_token)] {
         until("the edit's deliveries to A have been answered", || async {
             let (_, queue) = api(sender, token, "GET", "/admin/queue", None).await;
