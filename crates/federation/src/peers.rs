@@ -90,8 +90,8 @@ pub(crate) async fn is_blocked(inner: &Inner, host: &str) -> Result<bool, PeerEr
         .any(|b| host_matches_domain(host, &b.domain)))
 }
 
-fn queue(inner: &Inner, write: &mut FedWrite, body: Value, inbox: &str) {
-    let _ = inner;
+/// Queues `body`, sent by the instance actor, to one inbox with the rest of `write`.
+fn queue(write: &mut FedWrite, body: Value, inbox: &str) {
     write.activities.push(NewActivity {
         activity_id: body["id"].as_str().unwrap_or_default().to_string(),
         actor: hromada_store::LocalActor::Instance,
@@ -139,7 +139,7 @@ pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerErr
         "peering": true,
     }));
     let mut write = FedWrite::default();
-    queue(inner, &mut write, body, &inbox);
+    queue(&mut write, body, &inbox);
     inner
         .fed
         .insert_peer(&Peer::new(&domain, &actor.id, &inbox))
@@ -223,7 +223,7 @@ pub(crate) async fn unfollow(inner: &Inner, raw: &str) -> Result<u64, PeerError>
             "object": {"id": follow_id, "type": "Follow", "actor": me, "object": peer.actor_id},
         }));
         let mut write = FedWrite::default();
-        queue(inner, &mut write, body, &peer.inbox.clone());
+        queue(&mut write, body, &peer.inbox.clone());
         inner.fed.apply(&write).await?;
         inner.queued.notify_one();
     }
@@ -450,7 +450,7 @@ pub(crate) async fn on_follow(
             activity,
             &Uuid::new_v4().to_string(),
         );
-        queue(inner, &mut write, accept, &inbox);
+        queue(&mut write, accept, &inbox);
     } else {
         update.incoming = Some(Some(PeerState::Pending));
     }
@@ -479,7 +479,7 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
     let kind = if accept { "Accept" } else { "Reject" };
     let body = activities::answer_follow(kind, &me, &follow, &Uuid::new_v4().to_string());
     let mut write = FedWrite::default();
-    queue(inner, &mut write, body, &peer.inbox.clone());
+    queue(&mut write, body, &peer.inbox.clone());
     // Only the follow that was shown to the admin: another process may have seen it undone.
     let update = if accept {
         PeerUpdate {
