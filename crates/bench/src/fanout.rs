@@ -2,12 +2,13 @@
 //! followers' servers are loopback sinks in this process (one listener port per host) that
 //! count what arrives and answer 202. Held against the bare RSA signing rate of the
 //! implementation the node signs with (aws-lc-rs), per CPU-second on both sides (the sinks
-//! share the cores with the node), next to a bare signed fan-out built here with the same
-//! library (one thread per core signing and POSTing with keep-alive), run in its own process and
-//! measured the same way, so the table shows what the least code reaches on this machine; the
-//! `rsa` crate's rate is shown for reference.
+//! share the cores with the node), next to two bare signed fan-outs built here with the same
+//! library (one thread per core signing and POSTing with keep-alive, once with reqwest as the
+//! node does, once on raw hyper connections), each run in its own process and measured the same
+//! way, so the table shows what the least code reaches on this machine and what the node's
+//! client costs; the `rsa` crate's rate is shown for reference.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -17,6 +18,10 @@ use axum::Router;
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -78,14 +83,38 @@ async fn start_sinks(n: usize, seen: Arc<Seen>) -> anyhow::Result<Vec<u16>> {
     Ok(ports)
 }
 
+/// The HTTP client of a bare signed fan-out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BareClient {
+    /// A keep-alive `reqwest::Client` per thread: the client the node's delivery lanes use.
+    Reqwest,
+    /// Raw hyper HTTP/1.1 connections kept per port on each thread (no pool, timeout,
+    /// redirect or proxy layer): the least code that sends a POST and reuses its connection.
+    Hyper,
+}
+
+impl BareClient {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Reqwest => "reqwest keep-alive, the node's client",
+            Self::Hyper => "raw hyper keep-alive connections, the least client code",
+        }
+    }
+}
+
 /// The bare signed fan-out, run by `hromada-bench bare-fanout` in its own process so that its
 /// CPU is counted like the node's (the sinks stay in this one): signs like the node does
 /// (draft-cavage over request-target, host, date, digest; the digest once, as the node does per
-/// activity) with aws-lc-rs and POSTs with a keep-alive reqwest client, `in_flight` at a time,
-/// on one thread per core that signs and sends its own share of the hosts (each with a
-/// single-threaded runtime and a client of its own, as the node's delivery lanes). Prints
+/// activity) with aws-lc-rs and POSTs with `client`, `in_flight` at a time, on one thread per
+/// core that signs and sends its own share of the hosts (each with a single-threaded runtime
+/// and connections of its own, as the node's delivery lanes). Prints
 /// `delivered cpu_ns system_ns wall_ns`.
-pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyhow::Result<()> {
+pub async fn bare_sender(
+    ports: &[u16],
+    count: usize,
+    in_flight: usize,
+    client: BareClient,
+) -> anyhow::Result<()> {
     anyhow::ensure!(!ports.is_empty(), "no sink ports");
     let key = Arc::new(sig::RemoteActor::generate(0)?);
     let body = bytes::Bytes::from_static(br#"{"@context":"https://www.w3.org/ns/activitystreams","type":"Create","id":"http://localhost/x","actor":"http://localhost/a","object":{"type":"Note","content":"bench"}}"#);
@@ -111,14 +140,15 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
                     .enable_all()
                     .build()?;
                 runtime.block_on(async move {
-                    let client = reqwest::Client::builder()
+                    let reqwest = reqwest::Client::builder()
                         .timeout(Duration::from_secs(10))
                         .build()?;
+                    let connections: Connections = Arc::default();
                     let next = Arc::new(AtomicU64::new(0));
                     let mut tasks = tokio::task::JoinSet::new();
                     for _ in 0..per_lane {
-                        let (client, body, digest, key) =
-                            (client.clone(), body.clone(), digest.clone(), key.clone());
+                        let (reqwest, connections) = (reqwest.clone(), connections.clone());
+                        let (body, digest, key) = (body.clone(), digest.clone(), key.clone());
                         let (ports, work, next, delivered) =
                             (ports.clone(), work.clone(), next.clone(), delivered.clone());
                         tasks.spawn(async move {
@@ -128,7 +158,8 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
                                     break;
                                 }
                                 let n = work[i];
-                                let host = format!("localhost:{}", ports[n % ports.len()]);
+                                let port = ports[n % ports.len()];
+                                let host = format!("localhost:{port}");
                                 let path = format!("/inbox/bare-{n}");
                                 let date = httpdate::fmt_http_date(SystemTime::now());
                                 let signing = format!(
@@ -141,16 +172,37 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
                                     r#"keyId="http://localhost/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="{}""#,
                                     BASE64.encode(signature)
                                 );
-                                let sent = client
-                                    .post(format!("http://{host}{path}"))
-                                    .header("date", date)
-                                    .header("digest", &*digest)
-                                    .header("signature", header)
-                                    .header("content-type", "application/activity+json")
-                                    .body(body.clone())
-                                    .send()
-                                    .await;
-                                if sent.is_ok_and(|r| r.status().is_success()) {
+                                let headers = [
+                                    ("date", date.as_str()),
+                                    ("digest", &*digest),
+                                    ("signature", header.as_str()),
+                                    ("content-type", "application/activity+json"),
+                                ];
+                                let delivered_ok = match client {
+                                    BareClient::Reqwest => {
+                                        let mut post = reqwest.post(format!("http://{host}{path}"));
+                                        for (name, value) in headers {
+                                            post = post.header(name, value);
+                                        }
+                                        let sent = post.body(body.clone()).send().await;
+                                        sent.is_ok_and(|r| r.status().is_success())
+                                    }
+                                    BareClient::Hyper => {
+                                        let mut post = http::Request::post(path).header("host", host);
+                                        for (name, value) in headers {
+                                            post = post.header(name, value);
+                                        }
+                                        let Ok(request) = post.body(Full::new(body.clone())) else {
+                                            continue;
+                                        };
+                                        let sent = raw_post(&connections, port, request);
+                                        // Bounded as reqwest's requests are.
+                                        tokio::time::timeout(Duration::from_secs(10), sent)
+                                            .await
+                                            .unwrap_or(false)
+                                    }
+                                };
+                                if delivered_ok {
                                     delivered.fetch_add(1, Ordering::Relaxed);
                                 }
                             }
@@ -180,6 +232,49 @@ pub async fn bare_sender(ports: &[u16], count: usize, in_flight: usize) -> anyho
     Ok(())
 }
 
+/// A bare sender thread's idle raw connections, by sink port.
+type Connections = Arc<std::sync::Mutex<HashMap<u16, Vec<SendRequest<Full<Bytes>>>>>>;
+
+/// POSTs `request` on an idle connection to `port` (or a new one) and keeps the connection
+/// for the next; whether the sink answered 2xx.
+async fn raw_post(
+    connections: &Connections,
+    port: u16,
+    request: http::Request<Full<Bytes>>,
+) -> bool {
+    let idle = connections
+        .lock()
+        .ok()
+        .and_then(|mut c| c.get_mut(&port).and_then(Vec::pop));
+    let mut sender = match idle {
+        Some(sender) => sender,
+        None => {
+            let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                return false;
+            };
+            let _ = stream.set_nodelay(true);
+            let Ok((sender, connection)) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+            else {
+                return false;
+            };
+            tokio::spawn(connection);
+            sender
+        }
+    };
+    let Ok(response) = sender.send_request(request).await else {
+        return false;
+    };
+    let answered = response.status().is_success();
+    if response.into_body().collect().await.is_err() {
+        return false;
+    }
+    if let Ok(mut c) = connections.lock() {
+        c.entry(port).or_default().push(sender);
+    }
+    answered
+}
+
 /// What the bare sender process did while sending: deliveries, CPU time (and the kernel's
 /// part of it), wall time.
 struct BareRun {
@@ -190,7 +285,7 @@ struct BareRun {
 }
 
 /// Runs the bare sender (this executable, `bare-fanout`) against the sinks and reads its line.
-async fn bare_fanout(ports: &[u16], count: usize) -> anyhow::Result<BareRun> {
+async fn bare_fanout(ports: &[u16], count: usize, client: BareClient) -> anyhow::Result<BareRun> {
     let exe = std::env::current_exe().context("locating hromada-bench")?;
     let ports = ports
         .iter()
@@ -207,6 +302,11 @@ async fn bare_fanout(ports: &[u16], count: usize) -> anyhow::Result<BareRun> {
                 &count.to_string(),
                 "--in-flight",
                 "16",
+                "--client",
+                match client {
+                    BareClient::Reqwest => "reqwest",
+                    BareClient::Hyper => "hyper",
+                },
             ])
             .stdin(std::process::Stdio::null())
             .stderr(std::process::Stdio::inherit())
@@ -292,14 +392,21 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
     for f in &followers {
         // The least code doing the same: as many deliveries to the same hosts, so both see
         // the same mix of new and reused connections, right before the node's turn.
-        let bare = bare_fanout(&ports[..ports.len().min(f.count)], f.count).await?;
-        let bare_per_cpu = bare.delivered as f64 / bare.cpu.as_secs_f64().max(1e-9);
-        rows.push(
+        // Per CPU-s, by the node's own client.
+        let mut bare_like_node = f64::NAN;
+        for client in [BareClient::Reqwest, BareClient::Hyper] {
+            let bare = bare_fanout(&ports[..ports.len().min(f.count)], f.count, client).await?;
+            let bare_per_cpu = bare.delivered as f64 / bare.cpu.as_secs_f64().max(1e-9);
+            if client == BareClient::Reqwest {
+                bare_like_node = bare_per_cpu;
+            }
+            rows.push(
             Row::new(
                 "fan-out",
                 format!(
-                    "baseline: bare signed fan-out in its own process to {} shared inboxes (one thread per core signing and sending its hosts' share with aws-lc-rs and reqwest keep-alive, 16 in flight)",
-                    grouped(f.count as f64)
+                    "baseline: bare signed fan-out in its own process to {} shared inboxes (one thread per core signing and sending its hosts' share with aws-lc-rs, {}, 16 in flight)",
+                    grouped(f.count as f64),
+                    client.describe()
                 ),
                 format!("{} deliveries per sender CPU-s", grouped(bare_per_cpu)),
             )
@@ -313,6 +420,7 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
                 bare.system.as_secs_f64() * 1000.0 / bare.delivered.max(1) as f64,
             )),
         );
+        }
         seen.reset().await;
         let (cpu0, system0, threads0) = (real.cpu(), real.system_cpu(), real.cpu_by_thread());
         let t0 = Instant::now();
@@ -342,7 +450,7 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
         let delivered = seen.count.load(Ordering::SeqCst);
         let cpu = real.cpu().saturating_sub(cpu0);
         let system = real.system_cpu().saturating_sub(system0);
-        let threads = thread_shares(&threads0, &real.cpu_by_thread());
+        let shares = thread_shares(&threads0, &real.cpu_by_thread());
         let first = *seen.first.lock().await;
         let last = *seen.last.lock().await;
         let (start_latency, sending) = match (first, last) {
@@ -368,9 +476,9 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
             )
             .ratio(ratio)
             .note(format!(
-                "ratio: per server CPU-s against the bare signatures per CPU-s ({}); {:.0} % of the bare signed fan-out per CPU-s; throughput {} deliveries/s = {:.0} % of the {threads}-thread bare sign rate; {delivered}/{} delivered; first {:.0} ms after the API call, all in {:.2} s; {:.3} ms of server CPU per delivery, {:.3} ms of it in the kernel; by thread: {threads}",
+                "ratio: per server CPU-s against the bare signatures per CPU-s ({}); {:.0} % of the bare signed fan-out with reqwest per CPU-s; throughput {} deliveries/s = {:.0} % of the {threads}-thread bare sign rate; {delivered}/{} delivered; first {:.0} ms after the API call, all in {:.2} s; {:.3} ms of server CPU per delivery, {:.3} ms of it in the kernel; by thread: {shares}",
                 grouped(per_core),
-                per_cpu / bare_per_cpu * 100.0,
+                per_cpu / bare_like_node * 100.0,
                 grouped(rate),
                 throughput_ratio * 100.0,
                 f.count,

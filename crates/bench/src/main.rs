@@ -100,6 +100,8 @@ enum Command {
         count: usize,
         #[arg(long, default_value_t = 16)]
         in_flight: usize,
+        #[arg(long, value_enum, default_value_t = fanout::BareClient::Reqwest)]
+        client: fanout::BareClient,
     },
 }
 
@@ -161,9 +163,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ports,
         count,
         in_flight,
+        client,
     } = &cli.command
     {
-        return fanout::bare_sender(ports, *count, *in_flight).await;
+        return fanout::bare_sender(ports, *count, *in_flight, *client).await;
     }
     if let Command::Load {
         url,
