@@ -140,8 +140,11 @@ pub async fn bare_sender(
                     .enable_all()
                     .build()?;
                 runtime.block_on(async move {
+                    // `localhost` without asking the system resolver on each new connection,
+                    // as the node's caching resolver and the raw connections do not.
                     let reqwest = reqwest::Client::builder()
                         .timeout(Duration::from_secs(10))
+                        .resolve("localhost", std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
                         .build()?;
                     let connections: Connections = Arc::default();
                     let next = Arc::new(AtomicU64::new(0));
