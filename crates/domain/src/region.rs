@@ -61,6 +61,57 @@ oblasts! {
     Zhytomyr => "zhytomyr", "Zhytomyr oblast", "Житомирська область", "Житомир Житомирщина Zhytomyr";
 }
 
+impl Oblast {
+    /// The names donors abroad type for the oblast's place, where they differ from the
+    /// Ukrainian and English ones: German, Polish, Czech, French and Russian, the languages of
+    /// the largest communities that give to Ukrainian initiatives directly. A name with
+    /// diacritics comes a second time without them, as it is often typed (SQLite's index folds
+    /// them, PostgreSQL's does not). Words that are also common words elsewhere are left out
+    /// (Polish "Luck" for Łuck).
+    pub fn names_abroad(self) -> &'static str {
+        match self {
+            Oblast::Cherkasy => "Tscherkassy Czerkasy Čerkasy Cerkasy Tcherkassy Черкассы",
+            Oblast::Chernihiv => {
+                "Tschernihiw Czernihów Czernihow Černihiv Cernihiv Tchernihiv Чернигов"
+            }
+            Oblast::Chernivtsi => {
+                "Czernowitz Tscherniwzi Bukowina Czerniowce Černovice Cernovice Tchernivtsi Черновцы Буковина"
+            }
+            Oblast::Crimea => "Krim Krym Crimée Crimee Symferopol Крым Симферополь",
+            Oblast::Dnipropetrovsk => {
+                "Dnjepr Dniepr Dniepropetrowsk Dněpr Dnepr Днепр Днепропетровск"
+            }
+            Oblast::Donetsk => "Donezk Donbass Donieck Doněck Doneck Донецк Донбасс",
+            Oblast::IvanoFrankivsk => "Iwano-Frankiwsk Ивано-Франковск",
+            Oblast::Kharkiv => "Charkiw Charków Charkow Charkov Харьков",
+            Oblast::Kherson => "Cherson Chersoń",
+            Oblast::Khmelnytskyi => "Chmelnyzkyj Chmielnicki Chmelnyckyj Khmelnytsky Хмельницкий",
+            Oblast::Kirovohrad => {
+                "Kropywnyzkyj Kropywnycki Kropyvnyckyj Kirovograd Кропивницкий Кировоград"
+            }
+            Oblast::Kyiv | Oblast::KyivCity => "Kiew Kijów Kijow Kyjev Киев",
+            Oblast::Luhansk => "Donbass Ługańsk Lugansk Louhansk Луганск Донбасс",
+            Oblast::Lviv => "Lemberg Lwiw Lwów Lwow Львов",
+            Oblast::Mykolaiv => "Mykolajiw Mikołajów Mikolajow Mykolajiv Mykolaïv Николаев",
+            Oblast::Odesa => "Oděsa Одесса",
+            Oblast::Poltava => "Poltawa Połtawa",
+            Oblast::Rivne => "Riwne Równe Rowne Rovno Ровно",
+            Oblast::Sevastopol => "Sewastopol Sébastopol Sebastopol Krim Krym Крым",
+            Oblast::Sumy => "Soumy Сумы",
+            Oblast::Ternopil => "Tarnopol Тернополь",
+            Oblast::Vinnytsia => "Winnyzja Winnica Vinnycja Винница",
+            Oblast::Volyn => "Wolhynien Luzk Wołyń Wolyn Łuck Volyň Волынь Луцк",
+            Oblast::Zakarpattia => {
+                "Transkarpatien Uschhorod Zakarpacie Użhorod Uzhorod Užhorod Oujhorod Transcarpatie Закарпатье"
+            }
+            Oblast::Zaporizhzhia => {
+                "Saporischschja Zaporoże Zaporoze Záporoží Zaporozi Zaporijia Запорожье"
+            }
+            Oblast::Zhytomyr => "Schytomyr Żytomierz Zytomierz Žytomyr Zytomyr Jytomyr",
+        }
+    }
+}
+
 /// A region an initiative works in: an oblast of Ukraine, or a country abroad (ISO 3166-1 alpha-2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -87,17 +138,18 @@ impl Region {
         }
     }
 
-    /// The words a search finds the region by: the oblast's names in both languages and
-    /// [`Oblast::place_names`], and the city as given (abroad, only the city: a country
+    /// The words a search finds the region by: the oblast's names in both languages,
+    /// [`Oblast::place_names`] and [`Oblast::names_abroad`], and the city as given (abroad, only the city: a country
     /// code as a word would match unrelated two-letter prefixes).
     pub fn search_words(&self) -> String {
         let city = self.city().unwrap_or_default();
         match self {
             Region::Ukraine { oblast, .. } => format!(
-                "{} {} {} {city}",
+                "{} {} {} {} {city}",
                 oblast.name_uk(),
                 oblast.name_en(),
-                oblast.place_names()
+                oblast.place_names(),
+                oblast.names_abroad()
             ),
             Region::Abroad { .. } => city.to_string(),
         }
@@ -200,8 +252,17 @@ mod tests {
             city: Some("Izium".into()),
         };
         let words = izium.search_words();
-        for word in ["Харківська", "Kharkiv", "Харків", "Харківщина", "Izium"]
-        {
+        for word in [
+            "Харківська",
+            "Kharkiv",
+            "Харків",
+            "Харківщина",
+            "Charkiw",
+            "Charków",
+            "Charkow",
+            "Харьков",
+            "Izium",
+        ] {
             assert!(words.split(' ').any(|w| w == word), "{word} in {words:?}");
         }
         let berlin = Region::Abroad {
@@ -211,6 +272,7 @@ mod tests {
         assert_eq!(berlin.search_words(), "Berlin");
         for oblast in Oblast::ALL {
             assert!(!oblast.place_names().is_empty(), "{oblast:?}");
+            assert!(!oblast.names_abroad().is_empty(), "{oblast:?}");
         }
     }
 

@@ -13,7 +13,7 @@ use crate::Region;
 /// Changes whenever [`place_words`] would give other words for the same regions (new names,
 /// new spellings): each store then writes the place words of the listings it holds again
 /// when it opens, so older listings are found by them too.
-pub const PLACE_WORDS_VERSION: i32 = 1;
+pub const PLACE_WORDS_VERSION: i32 = 2;
 
 /// What a search finds a listing by besides its own text: the names of the places it works
 /// in (`Region::search_words`), so that "Одеса" finds a listing in Odesa oblast whose text
