@@ -139,8 +139,8 @@ impl Region {
     }
 
     /// The words a search finds the region by: the oblast's names in both languages,
-    /// [`Oblast::place_names`] and [`Oblast::names_abroad`], and the city as given (abroad, only the city: a country
-    /// code as a word would match unrelated two-letter prefixes).
+    /// [`Oblast::place_names`] and [`Oblast::names_abroad`], and the city as given (abroad,
+    /// only the city: a country code as a word would match unrelated two-letter prefixes).
     pub fn search_words(&self) -> String {
         let city = self.city().unwrap_or_default();
         match self {

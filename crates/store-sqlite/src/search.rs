@@ -70,9 +70,8 @@ const PLACES_BATCH: i64 = 500;
 
 /// Writes the place words of the listings stored with an older version of them (every listing
 /// right after migration 0019), a batch per transaction, then merges the search indexes they
-/// left fragmented; returns how many. A listing whose
-/// stored regions cannot be read gets none and is logged, so one bad row cannot keep a node
-/// from starting.
+/// left fragmented; returns how many. A listing whose stored regions cannot be read gets none
+/// and is logged, so one bad row cannot keep a node from starting.
 pub(crate) async fn refresh_place_words(store: &SqliteStore) -> StoreResult<u64> {
     let mut refreshed = 0;
     loop {
@@ -119,7 +118,7 @@ pub(crate) async fn refresh_place_words(store: &SqliteStore) -> StoreResult<u64>
 /// Merges each full-text index into one segment. Rewriting many rows leaves every word's
 /// entries spread over many segments, old and new, until FTS5's gradual merging catches up,
 /// and searches read them all: after the place words of 100,000 listings were rewritten,
-/// hot-term searches took twice as long; merged (17 s at that size, once), they are as fast as
+/// hot-term searches took twice as long; merged (17 s at that size, once), they are faster than
 /// on a freshly filled index (docs/benchmarks.md, "Session 18").
 async fn merge_search_indexes(store: &SqliteStore) -> StoreResult<()> {
     let started = std::time::Instant::now();
