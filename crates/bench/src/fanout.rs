@@ -395,7 +395,7 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
     for f in &followers {
         // The least code doing the same: as many deliveries to the same hosts, so both see
         // the same mix of new and reused connections, right before the node's turn.
-        // Per CPU-s, by the node's own client.
+        // The reqwest sender's deliveries per CPU-s: the client the node sends with.
         let mut bare_like_node = f64::NAN;
         for client in [BareClient::Reqwest, BareClient::Hyper] {
             let bare = bare_fanout(&ports[..ports.len().min(f.count)], f.count, client).await?;
@@ -404,25 +404,25 @@ pub async fn run(hromada: &std::path::Path, plan: &Plan) -> anyhow::Result<Vec<R
                 bare_like_node = bare_per_cpu;
             }
             rows.push(
-            Row::new(
-                "fan-out",
-                format!(
-                    "baseline: bare signed fan-out in its own process to {} shared inboxes (one thread per core signing and sending its hosts' share with aws-lc-rs, {}, 16 in flight)",
-                    grouped(f.count as f64),
-                    client.describe()
-                ),
-                format!("{} deliveries per sender CPU-s", grouped(bare_per_cpu)),
-            )
-            .ratio(bare_per_cpu / per_core)
-            .note(format!(
-                "ratio: per sender CPU-s against the bare signatures per CPU-s, as the node is judged (what the least code reaches on this machine); {}/{} delivered; {} deliveries/s; {:.3} ms of sender CPU per delivery, {:.3} ms of it in the kernel",
-                bare.delivered,
-                f.count,
-                grouped(bare.delivered as f64 / bare.wall.as_secs_f64().max(1e-9)),
-                bare.cpu.as_secs_f64() * 1000.0 / bare.delivered.max(1) as f64,
-                bare.system.as_secs_f64() * 1000.0 / bare.delivered.max(1) as f64,
-            )),
-        );
+                Row::new(
+                    "fan-out",
+                    format!(
+                        "baseline: bare signed fan-out in its own process to {} shared inboxes (one thread per core signing and sending its hosts' share with aws-lc-rs, {}, 16 in flight)",
+                        grouped(f.count as f64),
+                        client.describe()
+                    ),
+                    format!("{} deliveries per sender CPU-s", grouped(bare_per_cpu)),
+                )
+                .ratio(bare_per_cpu / per_core)
+                .note(format!(
+                    "ratio: per sender CPU-s against the bare signatures per CPU-s, as the node is judged (what the least code reaches on this machine); {}/{} delivered; {} deliveries/s; {:.3} ms of sender CPU per delivery, {:.3} ms of it in the kernel",
+                    bare.delivered,
+                    f.count,
+                    grouped(bare.delivered as f64 / bare.wall.as_secs_f64().max(1e-9)),
+                    bare.cpu.as_secs_f64() * 1000.0 / bare.delivered.max(1) as f64,
+                    bare.system.as_secs_f64() * 1000.0 / bare.delivered.max(1) as f64,
+                )),
+            );
         }
         seen.reset().await;
         let (cpu0, system0, threads0) = (real.cpu(), real.system_cpu(), real.cpu_by_thread());
