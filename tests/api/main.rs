@@ -19,6 +19,7 @@ mod openapi;
 mod pictures;
 mod submissions;
 mod support;
+mod upkeep;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,6 +70,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         limits::api_tokens_expire_and_say_so,
         limits::health_check_fails_while_the_database_is_gone_and_recovers,
         limits::upload_413_names_the_upload_limit,
+        upkeep::search_index_is_merged_daily,
     ]
 }
 

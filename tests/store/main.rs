@@ -125,6 +125,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::without_text_newest_update_first,
         search::edits_are_searchable,
         search::counts_stop_at_the_cap_and_filters_apply_first,
+        search::merging_the_index_changes_no_result,
         needs::round_trip_with_and_without_target,
         needs::update_and_missing,
         needs::open_first_then_urgency_then_newest,

@@ -1036,3 +1036,46 @@ pub async fn counts_stop_at_the_cap_and_filters_apply_first(store: &dyn Store) {
         "the last page holds the oldest"
     );
 }
+
+/// Merging the search index (daily, in steps) changes no result, ends, and finds nothing left
+/// to do once done.
+pub async fn merging_the_index_changes_no_result(store: &dyn Store) {
+    for n in 0..30 {
+        let mut i = listing(
+            &format!("bakery-{n:02}"),
+            &format!("Bakery {n}"),
+            "Bread for everyone",
+            "Хліб для всіх.",
+            &["bread"],
+        );
+        store.insert_initiative(&i, None).await.unwrap();
+        if n % 3 == 0 {
+            i.summary = "Генератори замість хліба".into();
+            store.update_initiative(&i, None).await.unwrap();
+        }
+    }
+    let queries = [
+        text("bread"),
+        text("хліб"),
+        text("генератори"),
+        SearchQuery::default(),
+    ];
+    let mut before = Vec::new();
+    for q in &queries {
+        before.push(found(store, q.clone()).await);
+    }
+    assert_eq!(before[2].len(), 10);
+
+    let mut steps = 0;
+    while store.merge_search_index(steps == 0).await.unwrap() {
+        steps += 1;
+        assert!(steps < 10_000, "merging does not end");
+    }
+    for (q, before) in queries.iter().zip(before) {
+        assert_eq!(found(store, q.clone()).await, before, "{q:?}");
+    }
+    assert!(
+        !store.merge_search_index(true).await.unwrap(),
+        "a merged index has nothing left to merge"
+    );
+}

@@ -53,6 +53,10 @@ struct Cli {
     /// (filling 100k listings takes minutes; useful while tuning search).
     #[arg(long, global = true)]
     keep_search_db: Option<PathBuf>,
+    /// Search SQLite's index as filled, without the merge a node does at start and then daily
+    /// (the worst a node sees: right after a bulk import, until that merge).
+    #[arg(long, global = true)]
+    search_unmerged: bool,
     /// Also write the Markdown table to this file.
     #[arg(long, global = true)]
     out: Option<PathBuf>,
@@ -221,6 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             per_class: if q { 20 } else { 200 },
             class_time: secs(10, 2),
             keep: cli.keep_search_db.clone(),
+            unmerged: cli.search_unmerged,
         };
         record("search (SQLite)", search::sqlite(&plan).await);
         if cli.postgres != "none" {

@@ -158,6 +158,8 @@ pub struct Plan {
     pub class_time: Duration,
     /// Keep the databases (SQLite in this directory) and reuse them when already filled.
     pub keep: Option<std::path::PathBuf>,
+    /// Search SQLite's index as filled, without the merge a node does at start and daily.
+    pub unmerged: bool,
 }
 
 /// Fills the store unless a kept database already holds the listings; returns listings/s
@@ -359,8 +361,31 @@ pub async fn sqlite(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         )
         .note("4 concurrent `insert_initiative` calls (one writer)"),
     ];
+    if plan.unmerged {
+        eprintln!("search: leaving the index as filled (--search-unmerged)");
+    } else {
+        rows.push(merge(&stores.directory).await?);
+    }
     rows.extend(measure("SQLite", &stores.directory, &bare, plan, "search").await?);
     Ok(rows)
+}
+
+/// Merges the index as a node does at start and then daily (`search_merge.rs`), without its
+/// pauses between steps.
+async fn merge(store: &Arc<dyn Store>) -> anyhow::Result<Row> {
+    eprintln!("search: merging the index…");
+    let started = Instant::now();
+    let mut steps = 0;
+    while store.merge_search_index(steps == 0).await? {
+        steps += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(Row::new(
+        "search",
+        "SQLite: the node's merge of the index",
+        format!("{steps} steps, {seconds:.1} s"),
+    )
+    .note("what a node does at start and daily; none when a kept index is merged already"))
 }
 
 /// Creates a fresh database on the server at `server_url`, runs, and drops it again.

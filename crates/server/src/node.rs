@@ -217,6 +217,11 @@ pub async fn start(
         federation.lease_holder().to_string(),
         shutdown.clone(),
     );
+    let search_merge = crate::search_merge::spawn(
+        stores.directory.clone(),
+        federation.lease_holder().to_string(),
+        shutdown.clone(),
+    );
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -226,7 +231,7 @@ pub async fn start(
         .with_graceful_shutdown(async move { stop.cancelled().await })
         .await;
         // The workers saw the same cancellation; wait so no delivery is cut off mid-write.
-        let _ = tokio::join!(workers, website_checks, media_sweep);
+        let _ = tokio::join!(workers, website_checks, media_sweep, search_merge);
         served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");

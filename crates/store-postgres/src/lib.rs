@@ -176,6 +176,10 @@ impl Store for PgStore {
         search::search(self, query).await
     }
 
+    async fn merge_search_index(&self, _start: bool) -> StoreResult<bool> {
+        Ok(false)
+    }
+
     async fn insert_need(&self, need: &Need) -> StoreResult<()> {
         needs::insert(self, need).await
     }

@@ -310,6 +310,10 @@ impl Store for SqliteStore {
         search::search(self, query).await
     }
 
+    async fn merge_search_index(&self, start: bool) -> StoreResult<bool> {
+        search::merge_step(self, start).await
+    }
+
     async fn insert_need(&self, need: &Need) -> StoreResult<()> {
         needs::insert(self, need).await
     }

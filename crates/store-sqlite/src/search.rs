@@ -135,6 +135,45 @@ async fn merge_search_indexes(store: &SqliteStore) -> StoreResult<()> {
     Ok(())
 }
 
+/// Index pages each full-text table writes in one step of [`merge_step`]: at 100,000 listings
+/// a step holds the writer for tens of milliseconds, the first one for up to half a second.
+const MERGE_STEP_PAGES: i64 = 200;
+
+/// One step of merging every full-text table into one segment, with FTS5's `merge` command:
+/// a negative amount first puts all segments on one level so that all are merged (the first
+/// step), a positive one goes on with the merge begun even when writes add segments
+/// meanwhile. Each table's step is a transaction of its own, so other writes go in between.
+/// A step that did no work changes at most one row, which is how its end is known.
+pub(crate) async fn merge_step(store: &SqliteStore, start: bool) -> StoreResult<bool> {
+    let pages = if start {
+        -MERGE_STEP_PAGES
+    } else {
+        MERGE_STEP_PAGES
+    };
+    let mut worked = false;
+    for (table, _) in TIERS {
+        let mut conn = store.writer.acquire().await.map_err(db_err)?;
+        let changes = "SELECT total_changes()";
+        let before: i64 = sqlx::query_scalar(changes)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO {table}({table}, rank) VALUES ('merge', ?1)"
+        ))
+        .bind(pages)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        let after: i64 = sqlx::query_scalar(changes)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        worked |= after - before >= 2;
+    }
+    Ok(worked)
+}
+
 /// The user's words, each quoted and matched as a word prefix in the text `columns`, so that
 /// whatever was typed (`"`, `*`, `(`, `OR`, `NEAR`, `-`) is searched for as text, never parsed
 /// as syntax, and never finds a facet.

@@ -81,6 +81,12 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     ) -> StoreResult<Option<DeletedInitiative>>;
     /// Full-text search with filters, ranked, paginated.
     async fn search_initiatives(&self, query: &SearchQuery) -> StoreResult<SearchPage>;
+    /// One short step of merging the search index back into one piece: `start` begins merging
+    /// everything, later steps go on with it; `true` while a step found work, `false` once
+    /// nothing is left. On SQLite every write adds a segment to each full-text index, FTS5
+    /// merges them only a few at a time, and a search reads every segment; PostgreSQL's GIN
+    /// indexes need no such upkeep (always `false`).
+    async fn merge_search_index(&self, start: bool) -> StoreResult<bool>;
 
     // ---- needs ----
 

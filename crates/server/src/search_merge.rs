@@ -1,0 +1,68 @@
+//! Search index upkeep: on SQLite, merges the full-text indexes back into one segment each,
+//! because a search reads every segment and FTS5 merges the ones each write adds only a few at
+//! a time; at 100,000 listings an index that grew by single writes searched at p50 0.92–1.25
+//! ms, merged at 0.51–0.76 ms (docs/benchmarks.md, "Session 19"). Runs at start and then
+//! daily, in one process of the node (the one that takes the day's lease), in short steps with
+//! pauses, so requests and deliveries keep the writer. A merged index makes it a no-op, and on
+//! PostgreSQL it is one anyway.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use hromada_store::{Store, StoreResult};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const EVERY: Duration = Duration::from_secs(86_400);
+/// Between two steps the writer is left to everything else.
+const PAUSE: Duration = Duration::from_millis(50);
+
+pub(crate) fn spawn(
+    store: Arc<dyn Store>,
+    holder: String,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = merge_if_due(store.as_ref(), &holder, &shutdown).await {
+                tracing::warn!(error = %e, "merging the search index failed; trying again tomorrow");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(EVERY) => {}
+            }
+        }
+    })
+}
+
+/// Merges unless another process of the node did within the day (it holds the lease).
+async fn merge_if_due(
+    store: &dyn Store,
+    holder: &str,
+    shutdown: &CancellationToken,
+) -> StoreResult<()> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(EVERY).unwrap_or_default();
+    if !store.take_lease("search-merge", holder, now, until).await? {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut steps = 0;
+    while store.merge_search_index(steps == 0).await? {
+        steps += 1;
+        tokio::select! {
+            // Stopped midway: what was merged stays merged.
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(PAUSE) => {}
+        }
+    }
+    if steps > 0 {
+        tracing::info!(
+            steps,
+            seconds = started.elapsed().as_secs_f32(),
+            "merged the search index"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Upkeep a node does by itself: its search index merged at start and then daily.
+
+use std::time::{Duration, Instant};
+
+use hromada_domain::Role;
+use hromada_testkit::Backend;
+
+use crate::support::Api;
+
+const JOB: &str = "search-merge";
+
+/// The segments of each of SQLite's full-text tables: FTS5 stores a segment's pages under
+/// rowids whose bits from the 37th up hold the segment's id (0: the table's own records).
+async fn segments(database_url: &str) -> Vec<i64> {
+    let pool = sqlx::SqlitePool::connect(database_url).await.unwrap();
+    let mut counts = Vec::new();
+    for table in [
+        "initiatives_fts_title",
+        "initiatives_fts_head",
+        "initiatives_fts",
+    ] {
+        let sql = format!("SELECT count(DISTINCT id >> 37) FROM {table}_data WHERE id >> 37 > 0");
+        counts.push(sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap());
+    }
+    pool.close().await;
+    counts
+}
+
+/// One process of the node merges the search index when it starts and then daily (the day's
+/// lease says which and when): on SQLite the segments that single writes left become one per
+/// full-text table, and search finds what it found before.
+pub async fn search_index_is_merged_daily(backend: Backend) {
+    let mut api = Api::start(backend).await;
+    let moderator = api.user("moderator", Role::Moderator).await;
+    for n in 0..20 {
+        api.published(&format!("medics-{n:02}"), &moderator).await;
+    }
+    let query = "q=generators&per_page=50";
+    let before = api.search(query, None).await.expect(200).json;
+    assert_eq!(before["total"], 20, "{before}");
+    let sqlite = backend == Backend::Sqlite;
+    let url = api.node.database_url().to_string();
+    if sqlite {
+        let unmerged = segments(&url).await;
+        assert!(unmerged.iter().all(|&s| s > 1), "{unmerged:?}");
+    }
+
+    // A day later: the lease the merge at start took has run out.
+    let lease = api.node.store().job_lease(JOB).await.unwrap();
+    let first = lease
+        .expect("the merge at start takes the day's lease")
+        .holder;
+    api.node.store().release_lease(JOB, &first).await.unwrap();
+    api.node.restart().await;
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lease = api.node.store().job_lease(JOB).await.unwrap();
+        let taken = lease.is_some_and(|l| l.holder != first);
+        // PostgreSQL has no segments to merge: the restarted process taking the lease is all.
+        let left = if sqlite {
+            segments(&url).await
+        } else {
+            vec![1, 1, 1]
+        };
+        if taken && left == [1, 1, 1] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not merged: lease taken again {taken}, segments {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = api.search(query, None).await.expect(200).json;
+    assert_eq!(after, before);
+}
