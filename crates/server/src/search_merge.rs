@@ -60,7 +60,7 @@ async fn merge_if_due(
     if steps > 0 {
         tracing::info!(
             steps,
-            seconds = started.elapsed().as_secs_f32(),
+            milliseconds = started.elapsed().as_millis(),
             "merged the search index"
         );
     }
