@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 mod media_sweep;
 mod node;
+mod periodic;
 mod search_merge;
 mod unread_body;
 

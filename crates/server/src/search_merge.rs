@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use hromada_store::{Store, StoreResult};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -23,30 +22,18 @@ pub(crate) fn spawn(
     holder: String,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = merge_if_due(store.as_ref(), &holder, &shutdown).await {
-                tracing::warn!(error = %e, "merging the search index failed; trying again tomorrow");
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(EVERY) => {}
-            }
+    let (job_store, stop) = (store.clone(), shutdown.clone());
+    crate::periodic::spawn("search-merge", EVERY, store, holder, shutdown, move || {
+        let (store, stop) = (job_store.clone(), stop.clone());
+        async move {
+            merge(store.as_ref(), &stop)
+                .await
+                .map_err(|e| e.to_string())
         }
     })
 }
 
-/// Merges unless another process of the node did within the day (it holds the lease).
-async fn merge_if_due(
-    store: &dyn Store,
-    holder: &str,
-    shutdown: &CancellationToken,
-) -> StoreResult<()> {
-    let now = Utc::now();
-    let until = now + chrono::Duration::from_std(EVERY).unwrap_or_default();
-    if !store.take_lease("search-merge", holder, now, until).await? {
-        return Ok(());
-    }
+async fn merge(store: &dyn Store, shutdown: &CancellationToken) -> StoreResult<()> {
     let started = Instant::now();
     let mut steps = 0;
     while store.merge_search_index(steps == 0).await? {
