@@ -6,7 +6,7 @@ use hromada_testkit::Backend;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{Api, submission};
+use crate::support::{Api, send_oversized, send_with_length, submission};
 
 pub async fn errors_are_json_with_fitting_statuses(backend: Backend) {
     let api = Api::start(backend).await;
@@ -111,61 +111,6 @@ pub async fn oversized_bodies_get_413_and_nothing_is_stored(backend: Backend) {
         .await
         .expect(200);
     assert_eq!(all.handles(), ["ours"]);
-}
-
-/// Sends a request whose body is over the limit over a plain socket, reading the answer while
-/// writing (as a careful client does: the node answers 413 and closes without reading the
-/// rest, and a client that only reads after writing everything may see the reset instead of
-/// the answer). Returns the status and the raw response text.
-async fn send_oversized(addr: std::net::SocketAddr, head: String, body: Vec<u8>) -> (u16, String) {
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let mut socket = std::net::TcpStream::connect(addr).unwrap();
-        socket
-            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-            .unwrap();
-        let mut reader = socket.try_clone().unwrap();
-        let read = std::thread::spawn(move || {
-            let mut response = Vec::new();
-            let _ = reader.read_to_end(&mut response);
-            response
-        });
-        socket.write_all(head.as_bytes()).unwrap();
-        for piece in body.chunks(8 * 1024) {
-            // The server may answer and close before everything is sent.
-            if socket.write_all(piece).is_err() {
-                break;
-            }
-        }
-        let response = read.join().unwrap();
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, text)
-    })
-    .await
-    .unwrap()
-}
-
-/// A JSON request with a declared length (`Content-Length`).
-async fn send_with_length(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &serde_json::Value,
-) -> (u16, String) {
-    let body = body.to_string().into_bytes();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         {auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    send_oversized(addr, head, body).await
 }
 
 /// A JSON POST of `chunks` chunks of `size` bytes with chunked transfer encoding (no declared
