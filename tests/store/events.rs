@@ -73,7 +73,16 @@ pub async fn publisher_and_beneficiary_events(store: &dyn Store) {
         origin: Some("peer.example".into()),
         ..initiative("peer-pub")
     };
-    for i in [&a, &b, &c, &remote_a, &remote_pub] {
+    // Publishers no moderator has let through: their events reach no one else's page.
+    let pending = Initiative {
+        status: InitiativeStatus::Pending,
+        ..initiative("soli-pending")
+    };
+    let rejected = Initiative {
+        status: InitiativeStatus::Rejected,
+        ..initiative("soli-rejected")
+    };
+    for i in [&a, &b, &c, &remote_a, &remote_pub, &pending, &rejected] {
         store.insert_initiative(i, None).await.unwrap();
     }
     let t = now();
@@ -90,7 +99,17 @@ pub async fn publisher_and_beneficiary_events(store: &dyn Store) {
         beneficiaries: handles(&["soli-a"]),
         ..event(remote_pub.id, "by-peer-for-a", t + Duration::days(3), None)
     };
-    for e in [&by_a, &by_b_for_a, &by_c_for_b, &by_peer_for_a] {
+    let unlisted: Vec<Event> = [&pending, &rejected]
+        .iter()
+        .map(|p| Event {
+            beneficiaries: handles(&["soli-a"]),
+            ..event(p.id, &format!("by-{}-for-a", p.handle), t, None)
+        })
+        .collect();
+    for e in [&by_a, &by_b_for_a, &by_c_for_b, &by_peer_for_a]
+        .into_iter()
+        .chain(&unlisted)
+    {
         store.insert_event(e).await.unwrap();
     }
 
@@ -104,6 +123,11 @@ pub async fn publisher_and_beneficiary_events(store: &dyn Store) {
         ["by-b-for-a", "by-c-for-b"]
     );
     assert_eq!(titles(store.events_of(c.id).await.unwrap()), ["by-c-for-b"]);
+    assert_eq!(
+        titles(store.events_of(pending.id).await.unwrap()),
+        ["by-soli-pending-for-a"],
+        "its own events, for its maintainers"
+    );
     assert_eq!(
         titles(store.events_of(remote_a.id).await.unwrap()),
         ["by-peer-for-a"],

@@ -101,8 +101,9 @@ pub(crate) async fn by_id(store: &PgStore, event_id: Uuid) -> StoreResult<Option
         .transpose()
 }
 
-/// Events the initiative published, and events of initiatives on its node that name it as a
-/// beneficiary (handles are only unique per node, hence the origin check); soonest first.
+/// Events the initiative published, and events of listed (published or paused) initiatives on
+/// its node that name it as a beneficiary (handles are only unique per node, hence the origin
+/// check; an unlisted publisher's events were seen by no moderator); soonest first.
 pub(crate) async fn of(store: &PgStore, initiative_id: Uuid) -> StoreResult<Vec<Event>> {
     sqlx::query_as::<_, EventRow>(&format!(
         "{SELECT} WHERE e.initiative_id = $1
@@ -111,7 +112,8 @@ pub(crate) async fn of(store: &PgStore, initiative_id: Uuid) -> StoreResult<Vec<
                 FROM initiatives me
                 JOIN events be ON be.beneficiaries @> ARRAY[me.handle]
                 JOIN initiatives publisher ON publisher.id = be.initiative_id
-                WHERE me.id = $1 AND publisher.origin IS NOT DISTINCT FROM me.origin)
+                WHERE me.id = $1 AND publisher.origin IS NOT DISTINCT FROM me.origin
+                  AND publisher.status IN ('published', 'paused'))
          ORDER BY e.starts_at, e.id"
     ))
     .bind(initiative_id)

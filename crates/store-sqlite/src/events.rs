@@ -117,8 +117,9 @@ pub(crate) async fn by_id(store: &SqliteStore, event_id: Uuid) -> StoreResult<Op
         .transpose()
 }
 
-/// Events the initiative published, and events of initiatives on its node that name it as a
-/// beneficiary (handles are only unique per node, hence the origin check); soonest first.
+/// Events the initiative published, and events of listed (published or paused) initiatives on
+/// its node that name it as a beneficiary (handles are only unique per node, hence the origin
+/// check; an unlisted publisher's events were seen by no moderator); soonest first.
 pub(crate) async fn of(store: &SqliteStore, initiative_id: Uuid) -> StoreResult<Vec<Event>> {
     sqlx::query_as::<_, EventRow>(&format!(
         "{SELECT} WHERE e.initiative_id = ?1
@@ -128,7 +129,8 @@ pub(crate) async fn of(store: &SqliteStore, initiative_id: Uuid) -> StoreResult<
                 JOIN event_beneficiaries b ON b.handle = me.handle
                 JOIN events pe ON pe.id = b.event_id
                 JOIN initiatives publisher ON publisher.id = pe.initiative_id
-                WHERE me.id = ?1 AND publisher.origin IS me.origin)
+                WHERE me.id = ?1 AND publisher.origin IS me.origin
+                  AND publisher.status IN ('published', 'paused'))
          ORDER BY e.starts_at, e.id"
     ))
     .bind(id(initiative_id))
