@@ -713,7 +713,9 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
         assert_eq!((status, location.as_str()), (303, "/admin?done=enabled"));
         assert!(node.app().login("petro", PASSWORD).await.is_ok());
 
-        // A new password for someone who lost theirs.
+        // A new password for someone who lost theirs (or whose account was taken over):
+        // whatever was signed in with the old one is signed out.
+        let mut petro = sign_in(&node, "petro").await;
         let (status, _, html) = send(
             &node,
             &mut admin,
@@ -758,6 +760,10 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
                 .is_ok()
         );
         assert!(node.app().login("petro", PASSWORD).await.is_err());
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/dashboard")).await;
+        assert_eq!(status, 303, "petro's old session is over");
+        let (status, _, _) = get(&client(), &mut admin, &node.url("/admin")).await;
+        assert_eq!(status, 200, "the admin's own session goes on");
     }
 }
 
@@ -1244,6 +1250,8 @@ async fn people_change_their_own_password() {
         assert_eq!(headers[LOCATION], "/login?next=%2Faccount");
 
         let mut petro = sign_in(&node, "petro").await;
+        // The same account signed in on another device.
+        let mut left_open = sign_in(&node, "petro").await;
         let csrf = token(&node, &mut petro, "/account").await;
         let change = |current: &'static str, new: &'static str, again: &'static str| {
             [
@@ -1296,6 +1304,12 @@ async fn people_change_their_own_password() {
             .login("petro", "a new long passphrase")
             .await
             .unwrap();
+        // The session it was changed in goes on; every other one is signed out.
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/account")).await;
+        assert_eq!(status, 200);
+        let (status, headers, _) = get(&client(), &mut left_open, &node.url("/account")).await;
+        assert_eq!(status, 303, "the other device is signed out");
+        assert_eq!(headers[LOCATION], "/login?next=%2Faccount");
     }
 }
 

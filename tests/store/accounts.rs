@@ -141,11 +141,34 @@ pub async fn maintainer_links(store: &dyn Store) {
 pub async fn password_and_disabled(store: &dyn Store) {
     let u = user("rotating", Role::Moderator);
     store.insert_user(&u, None).await.unwrap();
+    // Two sessions and a script's token, and someone else's: the change keeps only the
+    // session it was made in.
+    let other = user("bystander", Role::Maintainer);
+    store.insert_user(&other, None).await.unwrap();
+    let (here, elsewhere, script) = (
+        token(u.id, "here"),
+        token(u.id, "elsewhere"),
+        token(u.id, "script"),
+    );
+    let theirs = token(other.id, "theirs");
+    for t in [&here, &elsewhere, &script, &theirs] {
+        store.insert_token(t, None).await.unwrap();
+    }
     let entry = audit(AuditAction::PasswordReset, "rotating");
     store
-        .set_password_hash(u.id, "$argon2id$new", Some(&entry))
+        .set_password_hash(u.id, "$argon2id$new", Some(here.id), Some(&entry))
         .await
         .unwrap();
+    let live =
+        |hash: &'static str| async move { store.live_token(hash, now()).await.unwrap().is_some() };
+    assert!(live("here").await && live("theirs").await);
+    assert!(!live("elsewhere").await && !live("script").await);
+    // Reset by an admin or on the command line: no session of the account is kept.
+    store
+        .set_password_hash(u.id, "$argon2id$new", None, None)
+        .await
+        .unwrap();
+    assert!(!live("here").await && live("theirs").await);
     let disabled = audit(AuditAction::UserDisabled, "rotating");
     store
         .set_user_disabled(u.id, true, Some(&disabled))
@@ -165,7 +188,7 @@ pub async fn password_and_disabled(store: &dyn Store) {
     let orphan_entry = audit(AuditAction::PasswordReset, "nobody");
     assert!(matches!(
         store
-            .set_password_hash(missing, "x", Some(&orphan_entry))
+            .set_password_hash(missing, "x", None, Some(&orphan_entry))
             .await,
         Err(StoreError::NotFound)
     ));

@@ -91,12 +91,15 @@ impl App {
         Ok(self.store.list_users().await?)
     }
 
-    /// Sets a new password. Admins may reset anyone's (`by = None` is the command line).
+    /// Sets a new password and signs the account out everywhere but in `keep`, the session
+    /// the change was made in (whoever knew the old password loses what it opened). Admins
+    /// may reset anyone's (`by = None` is the command line).
     pub async fn reset_password(
         &self,
         by: Option<&User>,
         username: &str,
         password: &str,
+        keep: Option<Uuid>,
     ) -> AppResult<()> {
         let user = self.user_by_username(username).await?;
         if let Some(actor) = by
@@ -117,7 +120,7 @@ impl App {
         );
         Ok(self
             .store
-            .set_password_hash(user.id, &hash, Some(&audit))
+            .set_password_hash(user.id, &hash, keep, Some(&audit))
             .await?)
     }
 

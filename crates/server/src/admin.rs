@@ -20,7 +20,8 @@ pub enum AdminCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Set a new password for an account, read from standard input.
+    /// Set a new password for an account, read from standard input; its sessions and API
+    /// tokens are revoked.
     ResetPassword {
         #[arg(long)]
         username: String,
@@ -124,10 +125,10 @@ pub async fn run(
         }
         AdminCommand::ResetPassword { username, .. } => {
             let password = read_password().map_err(Failure::usage)?;
-            app.reset_password(None, &username, &password)
+            app.reset_password(None, &username, &password, None)
                 .await
                 .map_err(failed)?;
-            out!("password of {username} changed");
+            out!("password of {username} changed; its sessions and API tokens are revoked");
         }
         AdminCommand::DisableUser { username } => {
             app.set_user_disabled(None, &username, true)

@@ -157,6 +157,7 @@ pub(crate) async fn set_password_hash(
     store: &PgStore,
     user_id: Uuid,
     hash: &str,
+    keep: Option<Uuid>,
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
@@ -169,6 +170,16 @@ pub(crate) async fn set_password_hash(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    sqlx::query(
+        "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL
+             AND id IS DISTINCT FROM $3",
+    )
+    .bind(user_id)
+    .bind(Utc::now())
+    .bind(keep)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
 }

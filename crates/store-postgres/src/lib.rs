@@ -269,9 +269,10 @@ impl Store for PgStore {
         &self,
         user_id: Uuid,
         hash: &str,
+        keep: Option<Uuid>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
-        accounts::set_password_hash(self, user_id, hash, audit).await
+        accounts::set_password_hash(self, user_id, hash, keep, audit).await
     }
 
     async fn set_user_disabled(

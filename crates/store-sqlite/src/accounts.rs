@@ -164,6 +164,7 @@ pub(crate) async fn set_password_hash(
     store: &SqliteStore,
     user_id: Uuid,
     hash: &str,
+    keep: Option<Uuid>,
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
@@ -176,6 +177,15 @@ pub(crate) async fn set_password_hash(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    sqlx::query(
+        "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3",
+    )
+    .bind(id(user_id))
+    .bind(ts(Utc::now()))
+    .bind(keep.map(id))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
 }

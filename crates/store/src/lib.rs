@@ -147,10 +147,13 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<User>>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Sets a new password hash and revokes every live token of the user but `keep` (the
+    /// session the change was made in): whoever held the old password is signed out.
     async fn set_password_hash(
         &self,
         user_id: Uuid,
         hash: &str,
+        keep: Option<Uuid>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
     async fn set_user_disabled(

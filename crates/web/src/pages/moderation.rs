@@ -519,7 +519,12 @@ pub(crate) async fn reset_password(
     let mut errors = FieldErrors::default();
     match state
         .app()
-        .reset_password(Some(&admin), username, form.get("password"))
+        .reset_password(
+            Some(&admin),
+            username,
+            form.get("password"),
+            ctx.session.as_ref().map(|s| s.id),
+        )
         .await
     {
         Ok(()) => return Ok(see_other("/admin?done=password#password")),

@@ -66,7 +66,12 @@ pub(crate) async fn change_password(
     if errors.is_empty() {
         match state
             .app()
-            .reset_password(Some(&user), &user.username, new)
+            .reset_password(
+                Some(&user),
+                &user.username,
+                new,
+                ctx.session.as_ref().map(|s| s.id),
+            )
             .await
         {
             Ok(()) => return Ok(see_other("/account?saved=password")),
