@@ -664,7 +664,7 @@ pub(crate) async fn save_need(
         Some(p.split('.').next().unwrap_or(p).to_string())
     });
     errors.items.extend(from_domain.items);
-    let (_, i, needs) = editable(&state, &ctx, initiative.handle.as_str()).await?;
+    let (_, i, needs) = editable(&state, &ctx, &hromada_app::acct(&initiative)).await?;
     let mut p = DashboardPage::new(ctx, &i, &needs);
     if let Some(edit) = p.needs.iter_mut().find(|e| e.view.id == id.to_string()) {
         edit.form = n;

@@ -340,7 +340,7 @@ pub(crate) async fn edit_event(
         .await
         .map_err(|e| ctx.fail(e.into()))?
         .ok_or_else(|| ctx.not_found())?;
-    let (_, detail) = editable(&state, &ctx, initiative.handle.as_str()).await?;
+    let (_, detail) = editable(&state, &ctx, &hromada_app::acct(&initiative)).await?;
     let f = EventForm::from_form(&id, &form);
     let errors = match f.to_input(&ctx) {
         Ok(input) => {
@@ -504,7 +504,7 @@ async fn editable_update(
         .await
         .map_err(|e| ctx.fail(e.into()))?
         .ok_or_else(|| ctx.not_found())?;
-    let (user, detail) = editable(state, ctx, initiative.handle.as_str()).await?;
+    let (user, detail) = editable(state, ctx, &hromada_app::acct(&initiative)).await?;
     Ok((user, update, detail))
 }
 
