@@ -692,6 +692,177 @@ async fn inbox_kinds(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_accounts_delete_is_honoured_after_its_profile_is_gone() {
+    for backend in backends() {
+        deleted_account(backend).await;
+    }
+}
+
+/// Mastodon sends a deleted account's `Delete` once its profile answers 410, so the key to
+/// check it with is the one we had, however old: a refetch can only say "gone".
+async fn deleted_account(backend: Backend) {
+    // Every cached profile is due for a refetch a moment after it was fetched.
+    let node = FedNode::start_adjusted(backend, true, |s| {
+        s.limits.actor_refresh = Duration::from_millis(500);
+    })
+    .await;
+    let remote = FakeRemote::start().await;
+    let initiative = node.initiative("lviv-generators").await;
+    let inbox = node.url("/inbox");
+    let (alice, bob) = (remote.actor_id("alice"), remote.actor_id("bob"));
+    for who in [&alice, &bob] {
+        let f = follow(
+            who,
+            &node.actor_url("lviv-generators"),
+            &format!("{who}/f/1"),
+        );
+        assert_eq!(
+            remote
+                .post_signed(who, &inbox, f.to_string().as_bytes())
+                .await
+                .0,
+            202
+        );
+    }
+    assert_eq!(node.follower_ids(&initiative).await.len(), 2);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    remote.delete_actor("alice");
+    remote.delete_actor("bob");
+
+    // A gone account's Delete signed with another key, or any other activity of it, changes
+    // nothing.
+    remote.rotate_key();
+    let forged =
+        json!({"id": format!("{bob}#delete"), "type": "Delete", "actor": bob, "object": bob});
+    assert_eq!(
+        remote
+            .post_signed(&bob, &inbox, forged.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    remote.rotate_key();
+    let unrelated = json!({"id": format!("{bob}#delete-note"), "type": "Delete", "actor": bob,
+        "object": format!("{bob}/statuses/1")});
+    assert_eq!(
+        remote
+            .post_signed(&bob, &inbox, unrelated.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    assert_eq!(node.follower_ids(&initiative).await.len(), 2);
+
+    let delete =
+        json!({"id": format!("{alice}#delete"), "type": "Delete", "actor": alice, "object": alice});
+    assert_eq!(
+        remote
+            .post_signed(&alice, &inbox, delete.to_string().as_bytes())
+            .await
+            .0,
+        202
+    );
+    assert_eq!(node.follower_ids(&initiative).await, [bob]);
+    assert!(node.fed_store.remote_actor(&alice).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peers_directory_is_read_once_and_a_peer_that_is_down_is_not_hammered() {
+    for backend in backends() {
+        backfill_bounds(backend).await;
+    }
+}
+
+/// A peer's directory served by the test: its pages link 1 → 2 → 3 → 1 (a buggy or hostile
+/// peer), or, while `down`, every page answers 503. Counts the pages served.
+async fn looping_directory(down: bool) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let (count, page_base) = (served.clone(), base.clone());
+    let app = axum::Router::new().route(
+        "/directory",
+        axum::routing::get(
+            move |axum::extract::Query(q): axum::extract::Query<
+                std::collections::HashMap<String, u32>,
+            >| {
+                let (count, base) = (count.clone(), page_base.clone());
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    if down {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                    let page = q.get("page").copied().unwrap_or(1);
+                    let doc = json!({"type": "OrderedCollectionPage",
+                        "id": format!("{base}/directory?page={page}"), "orderedItems": [],
+                        "next": format!("{base}/directory?page={}", page % 3 + 1)});
+                    (
+                        [("content-type", "application/activity+json")],
+                        doc.to_string(),
+                    )
+                        .into_response()
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, served)
+}
+
+async fn backfill_bounds(backend: Backend) {
+    use std::sync::atomic::Ordering;
+    // The test calls each round itself; a failed page waits a poll interval before it is
+    // asked again, longer than this test runs.
+    let node = FedNode::start_adjusted(backend, false, |s| {
+        s.limits.poll_interval = Duration::from_secs(60);
+    })
+    .await;
+    let (looping, looping_pages) = looping_directory(false).await;
+    let (down, down_pages) = looping_directory(true).await;
+    for base in [&looping, &down] {
+        let mut peer = hromada_store::Peer::new(
+            base.trim_start_matches("http://"),
+            &format!("{base}/actor"),
+            &format!("{base}/inbox"),
+        );
+        peer.outgoing = Some(hromada_store::PeerState::Accepted);
+        peer.backfill_next = Some(format!("{base}/directory?page=1"));
+        node.fed_store.save_peer(&peer).await.unwrap();
+    }
+    let next_page = |base: &str| {
+        let domain = base.trim_start_matches("http://").to_string();
+        let store = node.fed_store.clone();
+        async move { store.peer(&domain).await.unwrap().unwrap().backfill_next }
+    };
+    for _ in 0..6 {
+        node.federation.backfill_step().await.unwrap();
+    }
+    // Each page once: the link back to page 1 ends the backfill.
+    assert_eq!(looping_pages.load(Ordering::SeqCst), 3);
+    assert_eq!(next_page(&looping).await, None);
+    // Followed anew, the peer's backfill starts over and reads every page again.
+    let restart = hromada_store::PeerUpdate {
+        backfill_next: Some(Some(format!("{looping}/directory?page=1"))),
+        ..Default::default()
+    };
+    let domain = looping.trim_start_matches("http://");
+    node.fed_store.update_peer(domain, &restart).await.unwrap();
+    for _ in 0..4 {
+        node.federation.backfill_step().await.unwrap();
+    }
+    assert_eq!(looping_pages.load(Ordering::SeqCst), 6);
+    assert_eq!(next_page(&looping).await, None);
+    // Asked once, then left alone until its retry is due; the page is kept for then.
+    assert_eq!(down_pages.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        next_page(&down).await,
+        Some(format!("{down}/directory?page=1"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_inbox_post_is_handled_to_its_end_when_the_sender_hangs_up() {
     for backend in backends() {
         sender_hangs_up(backend).await;

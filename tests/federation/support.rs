@@ -70,6 +70,15 @@ impl FedNode {
 
     /// `workers: false` leaves publishing and delivery to the test.
     pub async fn start_with(backend: Backend, workers: bool) -> FedNode {
+        Self::start_adjusted(backend, workers, |_| {}).await
+    }
+
+    /// [`FedNode::start_with`], with [`test_settings`] changed by `adjust` first.
+    pub async fn start_adjusted(
+        backend: Backend,
+        workers: bool,
+        adjust: impl FnOnce(&mut FederationSettings),
+    ) -> FedNode {
         let (db, store, fed_store): (Db, Arc<dyn Store>, Arc<dyn FederationStore>) = match backend {
             Backend::Sqlite => {
                 let db = fresh_sqlite().await.unwrap();
@@ -90,10 +99,11 @@ impl FedNode {
             .create_user(None, "moderator", Role::Moderator, "test-password-123")
             .await
             .unwrap();
-        let federation =
-            Federation::new(test_settings(&base_url), store.clone(), fed_store.clone())
-                .await
-                .unwrap();
+        let mut settings = test_settings(&base_url);
+        adjust(&mut settings);
+        let federation = Federation::new(settings, store.clone(), fed_store.clone())
+            .await
+            .unwrap();
         let mut node = FedNode {
             base_url,
             app,

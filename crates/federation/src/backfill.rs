@@ -5,7 +5,11 @@
 //! backfill (restart, crash, peer down) continues where it stopped. It runs beside the
 //! delivery workers, one page at a time, so thousands of listings never hold up requests.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::collections::hash_map::{DefaultHasher, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -32,6 +36,89 @@ use crate::{Inner, activities};
 const PAGE_SIZE: u32 = 10;
 /// Recent updates carried per initiative.
 const UPDATES_PER_LISTING: u32 = 50;
+/// Most pages read of one peer's directory (a million listings at our page size); a peer
+/// whose pages never end is not followed further.
+const MAX_PAGES: usize = 100_000;
+/// Longest wait before trying again a peer whose page could not be fetched (or the
+/// deliveries' `retry_max`, when shorter).
+const MAX_RETRY: Duration = Duration::from_secs(3600);
+
+/// What this process saw of each peer's backfill. A peer whose `next` links back to a page
+/// read before would otherwise be fetched round after round at full speed, and one that is
+/// down would be asked every poll interval for as long as it is down.
+#[derive(Default)]
+pub(crate) struct Progress {
+    peers: Mutex<HashMap<String, PeerProgress>>,
+}
+
+#[derive(Default)]
+struct PeerProgress {
+    /// Hashes of the page URLs read.
+    read: HashSet<u64>,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+impl Progress {
+    fn with<T>(&self, domain: &str, f: impl FnOnce(&mut PeerProgress) -> T) -> Option<T> {
+        let mut peers = self.peers.lock().ok()?;
+        Some(f(peers.entry(domain.to_string()).or_default()))
+    }
+
+    /// Whether `url`, the peer's next page, is to be fetched now (not while a retry is
+    /// pending). A page read before is a backfill started anew (the peer was followed again,
+    /// or saving the page's successor failed): what was read before no longer counts.
+    fn due(&self, domain: &str, url: &str) -> bool {
+        self.with(domain, |p| {
+            if p.read.contains(&hash(url)) {
+                p.read.clear();
+            }
+            p.retry_at.is_none_or(|at| at <= Instant::now())
+        })
+        .unwrap_or(true)
+    }
+
+    /// Counts a failed fetch; the next try waits twice as long as the last, from `first`.
+    fn failed(&self, domain: &str, first: Duration, max: Duration) {
+        self.with(domain, |p| {
+            p.failures = p.failures.saturating_add(1);
+            let wait = first.saturating_mul(2u32.saturating_pow(p.failures - 1));
+            p.retry_at = Some(Instant::now() + wait.min(max));
+        });
+    }
+
+    /// Records `read` and judges the page it links to: `None` when it was read before, or
+    /// when the peer's directory grew beyond [`MAX_PAGES`].
+    fn next(&self, domain: &str, read: &str, next: Option<String>) -> Option<String> {
+        let verdict = self.with(domain, |p| {
+            p.failures = 0;
+            p.retry_at = None;
+            p.read.insert(hash(read));
+            match next {
+                Some(n) if p.read.contains(&hash(&n)) => Err("links back to a page read before"),
+                Some(_) if p.read.len() >= MAX_PAGES => Err("has more pages than are followed"),
+                other => Ok(other),
+            }
+        });
+        match verdict {
+            Some(Ok(Some(n))) => return Some(n),
+            Some(Err(why)) => {
+                tracing::warn!(peer = %domain, page = %read, "the peer's directory {why}; its backfill ends here");
+            }
+            Some(Ok(None)) | None => {}
+        }
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.remove(domain);
+        }
+        None
+    }
+}
+
+fn hash(url: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    url.hash(&mut h);
+    h.finish()
+}
 
 #[derive(Deserialize)]
 pub(crate) struct PageQuery {
@@ -148,12 +235,13 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
 
 /// Fetches one page for each peer with a backfill due; returns how many pages were read.
 pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError> {
+    let progress = &inner.backfill;
     let mut pages = 0;
     for peer in inner.fed.peers().await? {
         let Some(url) = peer.backfill_next.clone() else {
             continue;
         };
-        if peer.outgoing != Some(PeerState::Accepted) {
+        if peer.outgoing != Some(PeerState::Accepted) || !progress.due(&peer.domain, &url) {
             continue;
         }
         if !same_origin(&url, &peer.actor_id) {
@@ -164,8 +252,11 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
         let fetched = match inner.fetcher.get(&url).await {
             Ok(f) => f,
             Err(e) => {
-                // Kept for the next round; the peer may be restarting.
+                // Kept for a later round; the peer may be restarting.
                 tracing::info!(peer = %peer.domain, error = %e, "backfill page not fetched; will retry");
+                let limits = &inner.settings.limits;
+                let longest = limits.retry_max.min(MAX_RETRY);
+                progress.failed(&peer.domain, limits.poll_interval, longest);
                 continue;
             }
         };
@@ -192,6 +283,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
                 doc.get("next").and_then(Value::as_str).map(String::from)
             }
         };
+        let next = progress.next(&peer.domain, &url, next);
         save_next(inner, &peer.domain, &url, next).await?;
         pages += 1;
     }

@@ -137,8 +137,15 @@ async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> 
             tracing::info!(activity = %id, actor = %actor_id, reason = %why, "refused inbox post");
             return json_error(StatusCode::UNAUTHORIZED, &why);
         }
-        // The actor is gone (e.g. a deleted account's Delete): nothing of it is kept here.
-        Err(Refusal::Gone) => return accepted(),
+        // A deleted account's own Delete arrives after its profile answers 410 (Mastodon
+        // sends it then): signed with the key we had, it is its last word, and we forget it.
+        Err(Refusal::Gone(Some(known)))
+            if kind == "Delete" && id_of(activity.get("object")) == Some(actor_id) =>
+        {
+            (*known, false)
+        }
+        // Anything else from an actor that is gone: nothing of it is kept here.
+        Err(Refusal::Gone(_)) => return accepted(),
         Err(Refusal::Unavailable(why)) => return unavailable(why),
     };
 
@@ -204,7 +211,9 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 
 enum Refusal {
     Unauthorized(String),
-    Gone,
+    /// The actor's profile answers 410; with the actor as we knew it when the signature
+    /// verifies with the key we had.
+    Gone(Option<Box<RemoteActor>>),
     Unavailable(String),
 }
 
@@ -255,15 +264,25 @@ async fn verify(
         .remote_actor(inner.fed.as_ref(), actor_id)
         .await
         .map_err(|e| Refusal::Unavailable(e.to_string()))?;
-    if let Some(a) = cached.filter(|a| a.key_id == params.key_id && a.fetched_at > fresh_after) {
-        if check(inner, &a, &params).await? {
-            return Ok((a, false));
+    let stale = match cached.filter(|a| a.key_id == params.key_id) {
+        Some(a) if a.fetched_at > fresh_after => {
+            if check(inner, &a, &params).await? {
+                return Ok((a, false));
+            }
+            tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
+            None
         }
-        tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
-    }
+        stale => stale,
+    };
     let fetched = match inner.fetcher.actor(&params.key_id).await {
         Ok(a) => a,
-        Err(FetchError::Gone(_)) => return Err(Refusal::Gone),
+        Err(FetchError::Gone(_)) => {
+            let known = match stale {
+                Some(a) if check(inner, &a, &params).await? => Some(Box::new(a)),
+                _ => None,
+            };
+            return Err(Refusal::Gone(known));
+        }
         Err(e) => {
             return Err(Refusal::Unauthorized(format!(
                 "could not fetch the signing key: {e}"

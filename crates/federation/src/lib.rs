@@ -185,6 +185,8 @@ pub(crate) struct Inner {
     pub inbox_cache: inbox_cache::InboxCache,
     /// This process's name in the job leases.
     pub holder: String,
+    /// What this process saw of peers' backfills (pages read, failed fetches).
+    pub backfill: backfill::Progress,
 }
 
 /// A node's federation: routes and background workers. Cheap to clone.
@@ -257,6 +259,7 @@ impl Federation {
             docs: doc_cache::DocumentCache::default(),
             inbox_cache: inbox_cache::InboxCache::default(),
             holder: jobs::process_holder(),
+            backfill: Default::default(),
         };
         Self {
             inner: Arc::new(inner),

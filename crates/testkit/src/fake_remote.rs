@@ -63,6 +63,8 @@ struct Shared {
     /// without asking again (so a deleted actor's last `Delete` still verifies), and fetched
     /// anew only when it does not verify.
     known_keys: Mutex<std::collections::HashMap<String, String>>,
+    /// Actors whose accounts were deleted: their documents answer 410.
+    deleted: Mutex<std::collections::HashSet<String>>,
     http: reqwest::Client,
 }
 
@@ -97,6 +99,7 @@ impl FakeRemote {
             fail_with: Mutex::new(None),
             actor_delay: Mutex::new(Duration::ZERO),
             known_keys: Mutex::new(std::collections::HashMap::new()),
+            deleted: Mutex::new(std::collections::HashSet::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -180,6 +183,16 @@ impl FakeRemote {
     /// Makes actor documents take `delay` to be served.
     pub fn slow_actors(&self, delay: Duration) {
         *self.shared.actor_delay.lock().expect("lock") = delay;
+    }
+
+    /// Deletes the account `name`: its document answers 410 Gone from now on, as Mastodon's
+    /// do (its key still signs, as Mastodon signs the Delete it sends then).
+    pub fn delete_actor(&self, name: &str) {
+        self.shared
+            .deleted
+            .lock()
+            .expect("lock")
+            .insert(name.to_string());
     }
 
     /// Switches all actors to the server's other key (as after a key rotation).
@@ -325,6 +338,9 @@ fn sign(key: &RsaPrivateKey, signing_string: &str) -> String {
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
     let delay = *shared.actor_delay.lock().expect("lock");
     tokio::time::sleep(delay).await;
+    if shared.deleted.lock().expect("lock").contains(&name) {
+        return StatusCode::GONE.into_response();
+    }
     let id = format!("{}/users/{name}", shared.base_url);
     let key = &shared.keys[*shared.current_key.lock().expect("lock")];
     let pem = RsaPublicKey::from(key)
