@@ -1914,6 +1914,51 @@ async fn inbox_through_the_api(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_is_one_instance_actor() {
+    for backend in backends() {
+        one_instance_actor(backend).await;
+    }
+}
+
+/// A second service actor on a peer's host cannot take the peer over (its inbox and the trust
+/// placed in the peer follow the actor recorded for it).
+async fn one_instance_actor(backend: Backend) {
+    let node = FedNode::start(backend).await;
+    let remote = FakeRemote::start().await;
+    let instance = node.url("/actor");
+    let peering_follow = |actor: &str| {
+        let mut f = follow(actor, &instance, &format!("{actor}/follows/node"));
+        f["peering"] = json!(true);
+        f.to_string()
+    };
+    let theirs = remote.actor_id("instance");
+    let (status, body) = remote
+        .post_signed(
+            &theirs,
+            &node.url("/inbox"),
+            peering_follow(&theirs).as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let relay = remote.actor_id("relay");
+    let (status, body) = remote
+        .post_signed(
+            &relay,
+            &node.url("/inbox"),
+            peering_follow(&relay).as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let peers = node.fed_store.peers().await.unwrap();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].actor_id, theirs);
+    assert_eq!(
+        peers[0].incoming_follow_id,
+        Some(format!("{theirs}/follows/node"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fediverse_followers_of_the_node_get_its_news() {
     for backend in backends() {
         node_news(backend).await;

@@ -603,7 +603,14 @@ async fn addressed_items(
 }
 
 fn peer_failed(e: peers::PeerError) -> Response {
-    unavailable(e)
+    match e {
+        // Refused for good: a retry would be refused the same way.
+        peers::PeerError::Invalid(why) => {
+            tracing::info!(reason = %why, "refused a node follow");
+            json_error(StatusCode::FORBIDDEN, &why)
+        }
+        e => unavailable(e),
+    }
 }
 
 fn ingest_failed(e: IngestError) -> Response {

@@ -271,9 +271,23 @@ async fn take_object(
                 .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?
         }
     };
+    let taken = take_item(inner, item, id, &owner, owner_url, settle).await?;
+    // Only a peer that brought something valid counts as a source of the listing.
     if let Some(via) = via {
         inner.fed.add_listing_source(owner.id, via).await?;
     }
+    Ok(taken)
+}
+
+/// Stores a need, update or event of `owner`, whose id is `id`.
+async fn take_item(
+    inner: &Inner,
+    item: &Value,
+    id: &str,
+    owner: &Initiative,
+    owner_url: &str,
+    settle: Settle,
+) -> Result<Taken, IngestError> {
     let data = item.get("data").cloned().unwrap_or(Value::Null);
     let origin_base = base_of(id);
     let bad = |e: serde_json::Error| IngestError::Invalid(e.to_string());

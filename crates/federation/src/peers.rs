@@ -433,6 +433,16 @@ pub(crate) async fn on_follow(
     actor: &hromada_store::RemoteActor,
 ) -> Result<FedWrite, PeerError> {
     let domain = authority(&actor.id).unwrap_or_default();
+    // A node has one instance actor: another Application actor on the same host (a relay,
+    // say) must not take over the peer row, where inbox and trust follow the actor.
+    if let Some(known) = inner.fed.peer(&domain).await?
+        && known.actor_id != actor.id
+    {
+        return Err(PeerError::Invalid(format!(
+            "{domain} peers with this node as {}, not as {}",
+            known.actor_id, actor.id
+        )));
+    }
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
     let mut update = PeerUpdate {
         actor_id: Some(actor.id.clone()),

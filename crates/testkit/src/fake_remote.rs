@@ -347,7 +347,8 @@ async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> R
         .to_public_key_pem(LineEnding::LF)
         .expect("public key PEM");
     // `/users/instance` stands for the server's instance actor (as a Hromada node's `/actor`).
-    let kind = if name == INSTANCE_NAME {
+    // `/users/relay` is another service actor on the same server (a relay, say).
+    let kind = if name == INSTANCE_NAME || name == "relay" {
         "Application"
     } else {
         "Person"
