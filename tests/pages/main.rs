@@ -849,3 +849,67 @@ async fn moderators_delete_an_initiative_after_typing_its_handle() {
         ("deleted", "to-delete", Some("spam"))
     );
 }
+
+#[tokio::test]
+async fn the_remote_follow_link_shows_where_it_leads_unless_sent_by_our_form() {
+    let node = TestNode::spawn().await;
+    let app = node.app();
+    let moderator = app
+        .create_user(None, "mod", Role::Moderator, PASSWORD)
+        .await
+        .unwrap();
+    app.submit(Some(&moderator), initiative("followed"))
+        .await
+        .unwrap();
+    app.approve(&moderator, "followed").await.unwrap();
+    let url = node.url("/initiatives/followed/follow?server=%40me%40social.example");
+    let acct = format!(
+        "followed%40{}",
+        node.url("")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .replace(':', "%3A")
+    );
+    let target = format!("https://social.example/authorize_interaction?uri={acct}");
+
+    // Our own follow form (the browser says same-origin): on to the visitor's server at once.
+    let r = client()
+        .get(&url)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()[LOCATION], target.as_str());
+
+    // The same address from a link elsewhere, or a browser that does not say: a page naming
+    // the host, with a link there and one back.
+    for from in [Some("cross-site"), None] {
+        let mut request = client().get(&url);
+        if let Some(site) = from {
+            request = request.header("sec-fetch-site", site);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{from:?}");
+        assert!(r.headers().get(LOCATION).is_none());
+        let html = r.text().await.unwrap();
+        assert!(html.contains("social.example"), "{html}");
+        assert!(
+            html.contains(&format!("href=\"{}\"", target.replace('&', "&amp;"))),
+            "{html}"
+        );
+        assert!(html.contains("href=\"/initiatives/followed\""), "{html}");
+    }
+
+    // Nonsense for a server goes back to the form, wherever it came from.
+    let r = client()
+        .get(node.url("/initiatives/followed/follow?server=%20"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        r.headers()[LOCATION],
+        "/initiatives/followed?follow=invalid#follow"
+    );
+}

@@ -161,6 +161,12 @@ impl PageCtx {
         self.user.as_ref().is_some_and(User::is_moderator)
     }
 
+    /// Whether the browser says this request comes from a page of this node
+    /// (`Sec-Fetch-Site: same-origin`; browsers without it count as elsewhere).
+    pub fn came_from_our_pages(&self) -> bool {
+        self.sec_fetch_site.as_deref() == Some("same-origin")
+    }
+
     /// Whether a form post carries this visitor's CSRF token and comes from our own pages.
     pub fn csrf_ok(&self, sent: &str) -> bool {
         let same_origin = match (&self.request_origin, &self.sec_fetch_site) {

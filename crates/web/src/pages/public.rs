@@ -574,8 +574,20 @@ pub(crate) async fn initiative_page(
     ))
 }
 
+/// Where a remote follow goes, when the visitor did not come from our own follow form.
+#[derive(Template)]
+#[template(path = "leaving.html")]
+struct LeavingPage {
+    ctx: PageCtx,
+    host: String,
+    target: String,
+    back: String,
+}
+
 /// `GET /initiatives/{handle}/follow?server=…`: sends the visitor to their own server's
-/// interaction page, which asks them to confirm the follow. Nothing is stored here.
+/// interaction page, which asks them to confirm the follow. Nothing is stored here. Only our
+/// own follow form goes there at once: a link to this address from anywhere else could send
+/// people to any site under this node's name, so they are shown where it leads first.
 pub(crate) async fn remote_follow(
     State(state): State<WebState>,
     ctx: PageCtx,
@@ -599,9 +611,16 @@ pub(crate) async fn remote_follow(
     let host_part = i.origin.clone().unwrap_or_else(|| authority(&state));
     let acct = format!("{}@{host_part}", i.handle);
     let uri: String = url::form_urlencoded::byte_serialize(acct.as_bytes()).collect();
-    Ok(see_other(&format!(
-        "https://{host}/authorize_interaction?uri={uri}"
-    )))
+    let target = format!("https://{host}/authorize_interaction?uri={uri}");
+    if ctx.came_from_our_pages() {
+        return Ok(see_other(&target));
+    }
+    Ok(ok(&LeavingPage {
+        ctx,
+        host,
+        target,
+        back: initiative_path(i),
+    }))
 }
 
 /// The visitor's server from what they typed: `mastodon.social`, `https://mastodon.social/`,
