@@ -148,11 +148,25 @@ pub async fn purge_domain_takes_everything_of_it(store: &dyn Store, fed: &dyn Fe
         activities: vec![
             activity("https://me.example/a/1", "bad.example"),
             activity("https://me.example/a/2", "notbad.example"),
+            activity("https://me.example/a/3", "not-bad.example:8443"),
         ],
         ..Default::default()
     })
     .await
     .unwrap();
+
+    // `_` (allowed in domains) is a wildcard to SQL's LIKE: purging `not_bad.example` must
+    // leave `not-bad.example`'s subdomains and ports alone.
+    let lookalike = remote("lookalike", "m.not-bad.example");
+    store.insert_initiative(&lookalike, None).await.unwrap();
+    assert_eq!(fed.purge_domain("not_bad.example").await.unwrap(), 0);
+    assert!(
+        store
+            .initiative_by_id(lookalike.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     assert_eq!(fed.purge_domain("bad.example").await.unwrap(), 2);
     assert_eq!(store.initiative_by_id(theirs.id).await.unwrap(), None);
@@ -171,6 +185,10 @@ pub async fn purge_domain_takes_everything_of_it(store: &dyn Store, fed: &dyn Fe
     };
     assert_eq!(status_of("bad.example"), Some(DeliveryStatus::Cancelled));
     assert_eq!(status_of("notbad.example"), Some(DeliveryStatus::Pending));
+    assert_eq!(
+        status_of("not-bad.example:8443"),
+        Some(DeliveryStatus::Pending)
+    );
 }
 
 pub async fn unfollowing_forgets_what_only_that_peer_brought(

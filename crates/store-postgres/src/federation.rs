@@ -23,6 +23,8 @@ use crate::error::{db_err, write_err};
 
 /// SQL matching a host column against a domain bound as `$1`: the name itself (any port, or
 /// exactly when the domain names one) and its subdomains. Same rule as `host_matches_domain`.
+/// `_`, which domains may hold, is a wildcard to `LIKE`: escaped, so `a_b.example` never
+/// matches `a-b.example`.
 macro_rules! host_match {
     ($col:literal) => {
         concat!(
@@ -30,11 +32,11 @@ macro_rules! host_match {
             $col,
             " = $1 OR ",
             $col,
-            " LIKE $1 || ':%' OR ",
+            " LIKE replace($1, '_', '\\_') || ':%' ESCAPE '\\' OR ",
             $col,
-            " LIKE '%.' || $1 OR ",
+            " LIKE '%.' || replace($1, '_', '\\_') ESCAPE '\\' OR ",
             $col,
-            " LIKE '%.' || $1 || ':%')"
+            " LIKE '%.' || replace($1, '_', '\\_') || ':%' ESCAPE '\\')"
         )
     };
 }
@@ -964,11 +966,11 @@ impl FederationStore for PgStore {
         .await
         .map_err(db_err)?;
         // A host is `name` or `name:port`; the block covers the name and its subdomains.
-        sqlx::query(
+        sqlx::query(concat!(
             "UPDATE fed_deliveries SET status = 'cancelled', last_error = 'domain blocked', updated_at = $2
-             WHERE status = 'pending'
-               AND (host = $1 OR host LIKE $1 || ':%' OR host LIKE '%.' || $1 OR host LIKE '%.' || $1 || ':%')",
-        )
+             WHERE status = 'pending' AND ",
+            host_match!("host")
+        ))
         .bind(&domain)
         .bind(Utc::now())
         .execute(&mut *tx)
