@@ -399,8 +399,22 @@ async fn restart_delivers(backend: Backend) {
     assert_eq!(report.pending, 1, "{report:?}");
     assert_eq!(report.hosts[0].host, remote.host());
 
-    // A new process (new Federation, nothing in memory) sends it.
+    // A new process (new Federation, nothing in memory) whose database cannot give it the
+    // signing key for a while: the delivery waits and is tried again, never given up.
+    let queued_at = chrono::Utc::now();
+    node.sql("ALTER TABLE fed_actor_keys RENAME TO fed_actor_keys_away")
+        .await;
     node.restart(true).await;
+    node.until("the delivery is postponed", || async {
+        let report = node.federation.queue_report().await.unwrap();
+        report.pending == 1
+            && report.hosts[0]
+                .next_attempt_at
+                .is_some_and(|at| at > queued_at)
+    })
+    .await;
+    node.sql("ALTER TABLE fed_actor_keys_away RENAME TO fed_actor_keys")
+        .await;
     let note = node.url(&format!("/updates/{}", update.id));
     let create = remote
         .wait_for(WAIT, "Create after restart", |r| r.kind() == "Create")

@@ -58,6 +58,9 @@ enum Outcome {
     Blocked,
     /// The host failed after this delivery was claimed: wait for its probe without trying.
     Postponed(Probe),
+    /// Not sent for a passing reason of ours (the database, the key): try again soon, with
+    /// nothing held against the host.
+    Later(String),
 }
 
 struct Attempt {
@@ -82,6 +85,14 @@ type Probing = Arc<Mutex<HashMap<String, Probe>>>;
 struct Ready {
     key: SigningKey,
     body: OutgoingBody,
+}
+
+/// Why an activity could not be prepared.
+enum Unready {
+    /// The stored activity itself is unusable: sending it would never work.
+    Broken(String),
+    /// Its key could not be had just now.
+    Later(String),
 }
 
 pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
@@ -154,7 +165,7 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                         continue;
                     }
                 };
-                let mut ready: HashMap<String, Arc<Result<Ready, String>>> = HashMap::new();
+                let mut ready: HashMap<String, Arc<Result<Ready, Unready>>> = HashMap::new();
                 let mut jobs: Vec<Vec<Job>> = (0..lanes.count()).map(|_| Vec::new()).collect();
                 for d in batch {
                     let activity = match ready.get(&d.activity_id) {
@@ -185,6 +196,8 @@ pub(crate) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
                             let _claimed = claimed;
                             let outcome = if blocked {
                                 Outcome::Blocked
+                            } else if let Err(Unready::Later(why)) = activity.as_ref() {
+                                Outcome::Later(why.clone())
                             } else if let Some(probe) = waiting(&probing, &d.host, claimed_at) {
                                 Outcome::Postponed(probe)
                             } else {
@@ -275,18 +288,22 @@ async fn purge(inner: &Inner) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, String> {
+async fn prepare(inner: &Inner, d: &Delivery) -> Result<Ready, Unready> {
+    let broken = |why: String| Unready::Broken(why);
     let body: serde_json::Value =
-        serde_json::from_str(&d.body).map_err(|e| format!("stored activity: {e}"))?;
+        serde_json::from_str(&d.body).map_err(|e| broken(format!("stored activity: {e}")))?;
     let actor_id = body
         .get("actor")
         .and_then(|a| a.as_str())
-        .ok_or("stored activity has no actor")?
+        .ok_or_else(|| broken("stored activity has no actor".into()))?
         .to_string();
     if d.actor == LocalActor::Instance && actor_id != inner.urls.instance_actor() {
-        return Err("activity actor does not match its signer".into());
+        return Err(broken("activity actor does not match its signer".into()));
     }
-    let keypair = inner.keys.get(d.actor).await.map_err(|e| e.to_string())?;
+    let keypair = inner.keys.get(d.actor).await.map_err(|e| {
+        tracing::warn!(activity = %d.activity_id, error = %e, "the signing key could not be had; delivery postponed");
+        Unready::Later(e.to_string())
+    })?;
     Ok(Ready {
         key: SigningKey {
             key_id: Urls::key_id(&actor_id),
@@ -301,11 +318,13 @@ async fn send(
     inner: &Inner,
     lane: &Lane,
     d: &Delivery,
-    activity: &Result<Ready, String>,
+    activity: &Result<Ready, Unready>,
 ) -> SendOutcome {
     let ready = match activity {
         Ok(r) => r,
-        Err(why) => return SendOutcome::Refused(why.clone()),
+        Err(Unready::Broken(why) | Unready::Later(why)) => {
+            return SendOutcome::Refused(why.clone());
+        }
     };
     let inbox = match Url::parse(&d.inbox) {
         Ok(u) => u,
@@ -397,6 +416,14 @@ async fn settle(inner: &Inner, probing: &Probing, attempts: Vec<Attempt>) -> Fin
                 results.push((
                     d.claim(),
                     finish(DeliveryStatus::Pending, false, p.at, None, p.error),
+                ));
+                continue;
+            }
+            Outcome::Later(why) => {
+                let next = now + backoff(1, limits.retry_base, limits.retry_max);
+                results.push((
+                    d.claim(),
+                    finish(DeliveryStatus::Pending, false, next, None, Some(why)),
                 ));
                 continue;
             }
