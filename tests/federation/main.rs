@@ -1134,6 +1134,38 @@ async fn delayed_updates_go_out_when_due() {
         .await;
     assert!(chrono::Utc::now() >= due);
     assert_eq!(create.activity["object"]["id"], note);
+
+    // Planned while the listing is archived (when nothing of it goes out), due after it is
+    // listed again: it goes out then.
+    use hromada_domain::InitiativeStatus::{Archived, Published};
+    node.app
+        .set_status(&node.moderator, "front-report", Archived, None)
+        .await
+        .unwrap();
+    let due = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let input = serde_json::from_value(
+        json!({"kind": "news", "body": "Back next week.", "publish_at": due.to_rfc3339()}),
+    )
+    .unwrap();
+    let planned = node
+        .app
+        .post_update(&node.moderator, "front-report", input)
+        .await
+        .unwrap();
+    node.until("the publisher has seen the planned post", || async {
+        node.federation.published_everything().await.unwrap()
+    })
+    .await;
+    node.app
+        .set_status(&node.moderator, "front-report", Published, None)
+        .await
+        .unwrap();
+    let planned_note = node.url(&format!("/updates/{}", planned.id));
+    remote
+        .wait_for(WAIT, "the Create planned while archived", |r| {
+            r.kind() == "Create" && r.activity["object"]["id"] == planned_note.as_str()
+        })
+        .await;
 }
 
 /// The same flow through the real server (`hromada_server::start`, as `hromada serve` runs it):

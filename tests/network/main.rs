@@ -102,6 +102,12 @@ async fn queues_and_peers(nodes: &[(&str, &TestNode, &str)]) -> String {
 }
 
 async fn publish(n: &TestNode, moderator: &User, handle: &str) -> Initiative {
+    submit(n, handle).await;
+    n.app().approve(moderator, handle).await.unwrap()
+}
+
+/// Submits a listing anonymously; it waits for a moderator.
+async fn submit(n: &TestNode, handle: &str) {
     let input: InitiativeInput = serde_json::from_value(json!({
         "handle": handle,
         "name": format!("Initiative {handle}"),
@@ -118,7 +124,6 @@ async fn publish(n: &TestNode, moderator: &User, handle: &str) -> Initiative {
     }))
     .unwrap();
     n.app().submit(None, input).await.unwrap();
-    n.app().approve(moderator, handle).await.unwrap()
 }
 
 /// The remote copy of `handle` from `origin` on node `n`.
@@ -271,8 +276,22 @@ async fn network_on(backend: Backend) {
     let (_, local) = api(&b, &b_token, "GET", "/initiatives?origin=local", None).await;
     assert!(!local.to_string().contains("old-listing"));
 
-    // New on C: reaches B directly and A relayed.
-    let fresh = publish(&c, &c_admin, "new-listing").await;
+    // New on C, with a need added while it waited for a moderator (when no peer could see
+    // it): both reach B directly and A relayed.
+    submit(&c, "new-listing").await;
+    let early: NeedInput = serde_json::from_value(json!({
+        "title": "Sleeping bags", "category": "equipment", "urgency": "normal"
+    }))
+    .unwrap();
+    c.app()
+        .add_need(&c_admin, "new-listing", early)
+        .await
+        .unwrap();
+    until("C's publisher has seen the need", || async {
+        c.federation().published_everything().await.unwrap()
+    })
+    .await;
+    let fresh = c.app().approve(&c_admin, "new-listing").await.unwrap();
     until("the new listing reaches B", || async {
         copy(&b, "new-listing", &c).await.is_some()
     })
@@ -281,6 +300,21 @@ async fn network_on(backend: Backend) {
         copy(&a, "new-listing", &c).await.is_some()
     })
     .await;
+    for (n, label) in [(&b, "B"), (&a, "A")] {
+        until(
+            &format!("the need added while pending reaches {label}"),
+            || async {
+                let Some(i) = copy(n, "new-listing", &c).await else {
+                    return false;
+                };
+                needs(n, &i)
+                    .await
+                    .iter()
+                    .any(|n| n.title == "Sleeping bags")
+            },
+        )
+        .await;
+    }
     let on_a = copy(&a, "new-listing", &c).await.unwrap();
     assert_eq!(on_a.summary, fresh.summary);
 

@@ -197,6 +197,17 @@ async fn listing_with_objects(
     if let Value::Object(map) = &mut doc {
         map.remove("@context");
     }
+    doc["listingObjects"] = json!(listing_objects(inner, i).await?);
+    Ok(doc)
+}
+
+/// An initiative's needs, own events and most recent updates, as `listingItem` objects with
+/// their object URLs as ids.
+pub(crate) async fn listing_objects(
+    inner: &Inner,
+    i: &hromada_domain::Initiative,
+) -> Result<Vec<Value>, crate::FederationError> {
+    let urls = &inner.urls;
     let mut objects = Vec::new();
     for n in inner.store.needs_of(i.id).await? {
         let mark = inner.fed.published_mark(n.id).await?;
@@ -223,8 +234,7 @@ async fn listing_with_objects(
         let (p, e) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
         objects.push(update_item(update_note(urls, i, &u, p, e), &u));
     }
-    doc["listingObjects"] = json!(objects);
-    Ok(doc)
+    Ok(objects)
 }
 
 /// Pulls pages for every peer with a backfill due, until shut down.

@@ -320,6 +320,12 @@ impl Federation {
         publish::drain(&self.inner).await
     }
 
+    /// Whether the publisher has handled every change of the directory so far. For tests and
+    /// tools.
+    pub async fn published_everything(&self) -> Result<bool, StoreError> {
+        Ok(self.inner.fed.feed_cursor().await? >= self.inner.store.latest_change_seq().await?)
+    }
+
     /// Per-host state of the delivery queue.
     pub async fn queue_report(&self) -> Result<QueueReport, StoreError> {
         delivery::queue_report(self.inner.fed.as_ref()).await

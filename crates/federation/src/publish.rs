@@ -119,6 +119,25 @@ async fn plan(inner: &Inner, change: &Change, write: &mut FedWrite) -> Result<()
     let Some(initiative) = inner.store.initiative_by_id(change.initiative_id).await? else {
         return Ok(());
     };
+    // A post dated in the future goes on the schedule whatever the initiative's state (a
+    // pending one may be approved by then, an archived one listed again): `publish_due`
+    // decides when it is due.
+    if !publishes(&initiative)
+        && initiative.is_local()
+        && matches!(
+            change.kind,
+            ChangeKind::UpdateCreated | ChangeKind::UpdateEdited
+        )
+        && let Some(update) = inner.store.update_by_id(change.entity_id).await?
+        && update.publish_at > Utc::now()
+        && inner.fed.published_mark(update.id).await?.is_none()
+    {
+        write.schedule.push(ScheduledPost {
+            object_id: update.id,
+            initiative_id: initiative.id,
+            due_at: update.publish_at,
+        });
+    }
     if !has_actor(&initiative) {
         return Ok(());
     }
@@ -551,7 +570,7 @@ async fn plan_network(
                     format!("{actor}#listing/{seq}"),
                     "Update",
                     doc,
-                    targets,
+                    targets.clone(),
                 );
             }
             if initiative.status == hromada_domain::InitiativeStatus::Published
@@ -559,6 +578,16 @@ async fn plan_network(
             {
                 let note = announcement_note(urls, &inner.settings.node_name, initiative, now);
                 instance_post(write, inner, note);
+                // What it gathered while only this node saw it (pending) went to no peer.
+                if !targets.is_empty() {
+                    for object in crate::backfill::listing_objects(inner, initiative).await? {
+                        let Some(object_id) = object.get("id").and_then(Value::as_str) else {
+                            continue;
+                        };
+                        let id = format!("{object_id}#sync/{seq}");
+                        sync(write, inner, id, "Update", object, targets.clone());
+                    }
+                }
                 write.published.push(PublishedMark {
                     object_id: initiative.id,
                     kind: ObjectKind::Initiative,

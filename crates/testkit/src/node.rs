@@ -158,6 +158,11 @@ impl TestNode {
         self.app.store()
     }
 
+    /// The running node's federation.
+    pub fn federation(&self) -> &hromada_federation::Federation {
+        &self.running.as_ref().expect("a running node").federation
+    }
+
     /// `base_url` + `path` (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
