@@ -25,7 +25,10 @@ pub async fn change_feed_order_and_contents(store: &dyn Store) {
     let mut e = event(i.id, "Concert", now() + Duration::days(3), None);
     store.insert_event(&e).await.unwrap();
     i.summary = "Changed".into();
-    store.update_initiative(&i, None).await.unwrap();
+    store
+        .update_initiative(&i, i.updated_at, None)
+        .await
+        .unwrap();
     n.status = NeedStatus::Funded;
     store.update_need(&n, None).await.unwrap();
     u.body = "Hello again".into();
@@ -188,7 +191,9 @@ pub async fn conflicting_writes_leave_no_trace(store: &dyn Store) {
     let ghost = initiative("ghost");
     let entry = audit(AuditAction::Edited, "ghost");
     assert!(matches!(
-        store.update_initiative(&ghost, Some(&entry)).await,
+        store
+            .update_initiative(&ghost, ghost.updated_at, Some(&entry))
+            .await,
         Err(StoreError::NotFound)
     ));
     let mut renamed = initiative("other-atomic");
@@ -197,7 +202,9 @@ pub async fn conflicting_writes_leave_no_trace(store: &dyn Store) {
     renamed.handle = i.handle.clone();
     let entry = audit(AuditAction::Edited, "other-atomic");
     assert!(matches!(
-        store.update_initiative(&renamed, Some(&entry)).await,
+        store
+            .update_initiative(&renamed, renamed.updated_at, Some(&entry))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
@@ -251,7 +258,10 @@ pub async fn audit_is_written_with_its_change(store: &dyn Store) {
         at: submitted.at + Duration::seconds(1),
         ..audit(AuditAction::Approved, "audited")
     };
-    store.update_initiative(&i, Some(&approved)).await.unwrap();
+    store
+        .update_initiative(&i, i.updated_at, Some(&approved))
+        .await
+        .unwrap();
 
     assert_eq!(
         store.audit_log(10, 0).await.unwrap(),
@@ -323,7 +333,9 @@ pub async fn concurrent_writes_all_land_in_order(store: &dyn Store) {
             ..i.clone()
         };
         work.push(Box::pin(async move {
-            store.update_initiative(&edited, None).await
+            store
+                .update_initiative(&edited, edited.updated_at, None)
+                .await
         }));
     }
     for result in join_all(work).await {

@@ -2,7 +2,8 @@
 
 use chrono::Duration;
 use hromada_domain::{
-    Category, Contact, ContactKind, DonationKind, DonationMethod, InitiativeStatus, Oblast, Region,
+    Category, Contact, ContactKind, DonationKind, DonationMethod, Initiative, InitiativeStatus,
+    Oblast, Region,
 };
 use hromada_store::{SearchQuery, Store, StoreError};
 use uuid::Uuid;
@@ -117,7 +118,10 @@ pub async fn update_replaces_every_field(store: &dyn Store) {
     changed.rejection_reason = Some("kept for the record".into());
     changed.updated_at = t + Duration::seconds(1);
     changed.published_at = None;
-    store.update_initiative(&changed, None).await.unwrap();
+    store
+        .update_initiative(&changed, original.updated_at, None)
+        .await
+        .unwrap();
 
     assert_eq!(
         store.initiative_by_id(original.id).await.unwrap(),
@@ -145,10 +149,48 @@ pub async fn update_replaces_every_field(store: &dyn Store) {
     assert_eq!(found(store, by_region("kherson")).await, ["repair-brigade"]);
 }
 
+/// Two writers read the same version: the first write wins, the second is refused and
+/// changes nothing (a moderator archives while a maintainer's edit is on its way, two
+/// processes decide the same submission).
+pub async fn a_write_over_a_stale_read_conflicts(store: &dyn Store) {
+    let read = initiative("contested");
+    store.insert_initiative(&read, None).await.unwrap();
+    let archived = Initiative {
+        status: InitiativeStatus::Archived,
+        updated_at: read.updated_at + Duration::seconds(1),
+        ..read.clone()
+    };
+    store
+        .update_initiative(&archived, read.updated_at, None)
+        .await
+        .unwrap();
+    let edited = Initiative {
+        name: "Edited".into(),
+        updated_at: read.updated_at + Duration::seconds(2),
+        ..read.clone()
+    };
+    assert!(matches!(
+        store
+            .update_initiative(&edited, read.updated_at, None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.initiative_by_id(read.id).await.unwrap(),
+        Some(archived.clone())
+    );
+    // Read again, the edit goes through.
+    store
+        .update_initiative(&edited, archived.updated_at, None)
+        .await
+        .unwrap();
+    assert_eq!(store.initiative_by_id(read.id).await.unwrap(), Some(edited));
+}
+
 pub async fn update_of_missing_is_not_found(store: &dyn Store) {
     let i = initiative("never-stored");
     assert!(matches!(
-        store.update_initiative(&i, None).await,
+        store.update_initiative(&i, i.updated_at, None).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.initiative_by_id(i.id).await.unwrap(), None);
@@ -224,7 +266,9 @@ pub async fn update_into_a_taken_handle_conflicts(store: &dyn Store) {
     renamed.handle = first.handle.clone();
     renamed.name = "Renamed".into();
     assert!(matches!(
-        store.update_initiative(&renamed, None).await,
+        store
+            .update_initiative(&renamed, second.updated_at, None)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(

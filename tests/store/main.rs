@@ -100,6 +100,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         initiatives::remote_round_trip_and_lookup_by_origin,
         initiatives::update_replaces_every_field,
         initiatives::update_of_missing_is_not_found,
+        initiatives::a_write_over_a_stale_read_conflicts,
         initiatives::local_handles_are_unique,
         initiatives::remote_handles_are_unique_per_origin,
         initiatives::update_into_a_taken_handle_conflicts,

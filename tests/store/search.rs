@@ -655,12 +655,14 @@ pub async fn statuses_combine_with_words_and_filters(store: &dyn Store) {
         assert_eq!(handles_and_total(everything).await.1, 7, "{words:?}");
     }
 
+    let read_at = closing.updated_at;
     store
         .update_initiative(
             &Initiative {
                 status: InitiativeStatus::Archived,
                 ..closing
             },
+            read_at,
             None,
         )
         .await
@@ -913,7 +915,10 @@ pub async fn edits_are_searchable(store: &dyn Store) {
     i.summary = "Свіжий опис".into();
     i.description = "Зовсім інший текст.".into();
     i.tags = vec!["новийтег".into()];
-    store.update_initiative(&i, None).await.unwrap();
+    store
+        .update_initiative(&i, i.updated_at, None)
+        .await
+        .unwrap();
     assert!(
         found(store, text("old")).await.is_empty(),
         "the old words are gone from the index"
@@ -1051,7 +1056,10 @@ pub async fn merging_the_index_changes_no_result(store: &dyn Store) {
         store.insert_initiative(&i, None).await.unwrap();
         if n % 3 == 0 {
             i.summary = "Генератори замість хліба".into();
-            store.update_initiative(&i, None).await.unwrap();
+            store
+                .update_initiative(&i, i.updated_at, None)
+                .await
+                .unwrap();
         }
     }
     let queries = [

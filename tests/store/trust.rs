@@ -656,7 +656,10 @@ pub async fn website_checks_and_what_is_due(store: &dyn Store) {
         updated_at: now() + Duration::minutes(5),
         ..checked.clone()
     };
-    store.update_initiative(&edited, None).await.unwrap();
+    store
+        .update_initiative(&edited, checked.updated_at, None)
+        .await
+        .unwrap();
     assert!(
         store
             .website_checks_due(day_ago, 10)

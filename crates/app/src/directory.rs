@@ -169,7 +169,7 @@ impl App {
                 initiative.status.code()
             )));
         }
-        let at = now();
+        let (read_at, at) = (initiative.updated_at, now());
         initiative.change_status(next, at)?;
         initiative.rejection_reason = reason.map(String::from);
         let mut audit = AuditEntry::new(at, Some(&by.username), action, initiative.handle.as_str());
@@ -177,7 +177,7 @@ impl App {
             audit = audit.with_reason(reason);
         }
         self.store
-            .update_initiative(&initiative, Some(&audit))
+            .update_initiative(&initiative, read_at, Some(&audit))
             .await?;
         tracing::info!(handle = %initiative.handle, status = next.code(), by = %by.username, "submission decided");
         Ok(initiative)
@@ -263,8 +263,7 @@ impl App {
             )
             .into());
         }
-        let from = initiative.status;
-        let at = now();
+        let (from, read_at, at) = (initiative.status, initiative.updated_at, now());
         initiative.change_status(next, at)?;
         let mut audit = AuditEntry::new(
             at,
@@ -277,7 +276,7 @@ impl App {
             audit = audit.with_reason(reason.chars().take(1000).collect::<String>());
         }
         self.store
-            .update_initiative(&initiative, Some(&audit))
+            .update_initiative(&initiative, read_at, Some(&audit))
             .await?;
         Ok(initiative)
     }
@@ -289,7 +288,8 @@ impl App {
         patch: InitiativePatch,
     ) -> AppResult<Initiative> {
         let mut initiative = self.find_editable(by, handle).await?;
-        let payment_changed_before = initiative.payment_changed_at;
+        let (payment_changed_before, read_at) =
+            (initiative.payment_changed_at, initiative.updated_at);
         initiative.apply(patch, now())?;
         let mut audit = AuditEntry::new(
             initiative.updated_at,
@@ -302,7 +302,7 @@ impl App {
             audit = audit.with_details(serde_json::json!({"payment_details": "added"}));
         }
         self.store
-            .update_initiative(&initiative, Some(&audit))
+            .update_initiative(&initiative, read_at, Some(&audit))
             .await?;
         Ok(initiative)
     }
@@ -326,6 +326,7 @@ impl App {
                 "not a stored photo",
             )));
         }
+        let read_at = initiative.updated_at;
         initiative.set_picture(which, photo, now());
         let audit = AuditEntry::new(
             initiative.updated_at,
@@ -334,7 +335,7 @@ impl App {
             initiative.handle.as_str(),
         );
         self.store
-            .update_initiative(&initiative, Some(&audit))
+            .update_initiative(&initiative, read_at, Some(&audit))
             .await?;
         Ok(initiative)
     }

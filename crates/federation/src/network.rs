@@ -521,8 +521,15 @@ async fn ingest_group(
             header: header.and_then(Result::ok),
             ..initiative.clone()
         };
+        // Written only over the copy read above: a newer one stored meanwhile (its pictures
+        // took a while) makes this a `Conflict`, and the retry settles against it.
         match old {
-            Some(_) => inner.store.update_initiative(&local, None).await?,
+            Some(old) => {
+                inner
+                    .store
+                    .update_initiative(&local, old.updated_at, None)
+                    .await?
+            }
             None => inner.store.insert_initiative(&local, None).await?,
         }
         Ok(Taken::stored(initiative.updated_at, pictures_missing))

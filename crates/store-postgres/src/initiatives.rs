@@ -66,7 +66,7 @@ fn update_sql() -> String {
             rejection_reason = $20, created_at = $21, updated_at = $22, published_at = $23,
             search = {}, avatar = $28, header = $29, payment_changed_at = $30,
             search_version = $31
-        WHERE id = $1",
+        WHERE id = $1 AND updated_at = $32",
         search_document(24)
     )
 }
@@ -250,16 +250,26 @@ pub(crate) async fn deleted(
 pub(crate) async fn update(
     store: &PgStore,
     i: &Initiative,
+    read_at: DateTime<Utc>,
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let sql = update_sql();
     let done = bind_fields(sqlx::query(&sql), i)
+        .bind(read_at)
         .execute(&mut *tx)
         .await
         .map_err(|e| write_err(e, |c| conflict(i, c)))?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        let exists = sqlx::query("SELECT 1 FROM initiatives WHERE id = $1")
+            .bind(i.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        return Err(match exists {
+            Some(_) => StoreError::changed_meanwhile(&format!("initiative `{}`", i.handle)),
+            None => StoreError::NotFound,
+        });
     }
     feed::record(
         &mut tx,

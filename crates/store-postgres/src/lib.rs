@@ -144,9 +144,10 @@ impl Store for PgStore {
     async fn update_initiative(
         &self,
         initiative: &Initiative,
+        read_at: DateTime<Utc>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
-        initiatives::update(self, initiative, audit).await
+        initiatives::update(self, initiative, read_at, audit).await
     }
 
     async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>> {

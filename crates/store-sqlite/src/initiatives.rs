@@ -1,6 +1,7 @@
 //! Initiatives: their rows, the filter tables search uses, and lookups by id and handle.
 //! (The full-text index follows the rows through triggers; see the migration.)
 
+use chrono::{DateTime, Utc};
 use hromada_domain::{AuditEntry, search};
 use hromada_domain::{
     Category, Contact, DonationMethod, Handle, Initiative, InitiativeStatus, Region,
@@ -33,7 +34,7 @@ const UPDATE: &str = "
         manually_approves_followers = ?17, submitter_contact = ?18, rejection_reason = ?19,
         created_at = ?20, updated_at = ?21, published_at = ?22, avatar = ?23, header = ?24,
         search_facets = ?25, payment_changed_at = ?26, search_places = ?27, search_version = ?28
-    WHERE id = ?1";
+    WHERE id = ?1 AND updated_at = ?29";
 
 /// The columns [`InitiativeRow`] reads, for statements that call the table `i`.
 pub(crate) const COLUMNS: &str = "
@@ -247,15 +248,25 @@ pub(crate) async fn deleted(
 pub(crate) async fn update(
     store: &SqliteStore,
     i: &Initiative,
+    read_at: DateTime<Utc>,
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     let done = bind_fields(sqlx::query(UPDATE), i)?
+        .bind(ts(read_at))
         .execute(&mut *tx)
         .await
         .map_err(|e| write_err(e, |c| conflict(i, c)))?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        let exists = sqlx::query("SELECT 1 FROM initiatives WHERE id = ?1")
+            .bind(id(i.id))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        return Err(match exists {
+            Some(_) => StoreError::changed_meanwhile(&format!("initiative `{}`", i.handle)),
+            None => StoreError::NotFound,
+        });
     }
     write_facets(&mut tx, i).await?;
     feed::record(

@@ -278,9 +278,10 @@ impl Store for SqliteStore {
     async fn update_initiative(
         &self,
         initiative: &Initiative,
+        read_at: DateTime<Utc>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
-        initiatives::update(self, initiative, audit).await
+        initiatives::update(self, initiative, read_at, audit).await
     }
 
     async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>> {

@@ -40,6 +40,13 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// A compare-and-set write found the row changed since it was read.
+    pub fn changed_meanwhile(what: &str) -> Self {
+        StoreError::Conflict(format!("{what} was changed meanwhile; read it again"))
+    }
+}
+
 /// Everything a node keeps. All methods are atomic: each either fully happens or not at all.
 /// Trust storage ([`TrustStore`]) comes with it, so every holder of a store can reach it.
 #[async_trait]
@@ -56,10 +63,15 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         initiative: &Initiative,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
-    /// Replaces a stored initiative (matched by id) with this version, recording `audit`.
+    /// Replaces a stored initiative (matched by id) with this version, recording `audit`, if
+    /// the stored one is still the version the caller read (`read_at`: its `updated_at`).
+    /// `Conflict` when another write came in between (a moderator's decision, a second
+    /// process, a newer copy from its origin): nothing is written then. `NotFound` when it
+    /// is gone.
     async fn update_initiative(
         &self,
         initiative: &Initiative,
+        read_at: chrono::DateTime<chrono::Utc>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
     async fn initiative_by_id(&self, id: Uuid) -> StoreResult<Option<Initiative>>;
