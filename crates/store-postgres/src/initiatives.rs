@@ -141,6 +141,13 @@ pub(crate) async fn insert(
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
+    let sql = insert_sql();
+    bind_fields(sqlx::query(&sql), i)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
+    // Checked after the insert: an insert racing the deletion of the same handle waits for it
+    // on the unique index, and only a statement started after that sees the handle retired.
     if i.origin.is_none() {
         let retired = sqlx::query("SELECT 1 FROM deleted_initiatives WHERE handle = $1")
             .bind(i.handle.as_str())
@@ -151,11 +158,6 @@ pub(crate) async fn insert(
             return Err(StoreError::Conflict(conflict(i, "handle")));
         }
     }
-    let sql = insert_sql();
-    bind_fields(sqlx::query(&sql), i)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| write_err(e, |c| conflict(i, c)))?;
     feed::record(
         &mut tx,
         audit,
