@@ -508,12 +508,16 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
         if_incoming_follow_id: Some(follow_id),
         ..update
     };
+    // The answer is queued first: should recording the decision fail, the follow still shows
+    // as pending and the admin answers again (a second Accept is harmless), where the other
+    // order could record a decision whose answer never goes out. An answer to a follow undone
+    // meanwhile is ignored by its sender.
+    inner.fed.apply(&write).await?;
+    inner.queued.notify_one();
     if !inner.fed.update_peer(&domain, &update).await? {
         return Err(PeerError::NotPending(domain));
     }
     inner.fed.delete_peer_if_unfollowed(&domain).await?;
-    inner.fed.apply(&write).await?;
-    inner.queued.notify_one();
     Ok(())
 }
 
