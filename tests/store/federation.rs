@@ -81,6 +81,48 @@ pub async fn follow_requests_are_pending_follows_oldest_first(
         ids(fed.follow_requests(local, 10, 0).await.unwrap()),
         [1, 4].map(|n| format!("https://social.example/users/u{n}"))
     );
+
+    // A maintainer's Accept of a request that is still pending: the follow and the answer.
+    let answer = |n: u32, attempt: u32| FedWrite {
+        accept_follow: Some((local, format!("https://social.example/follows/{n}"))),
+        activities: vec![NewActivity {
+            activity_id: format!("https://me.example/accepts/{n}/{attempt}"),
+            actor: local,
+            body: "{}".into(),
+            audience: Audience::Inboxes(vec![Target {
+                host: "social.example".into(),
+                inbox: "https://social.example/inbox".into(),
+            }]),
+        }],
+        ..FedWrite::default()
+    };
+    fed.apply(&answer(1, 1)).await.unwrap();
+    assert_eq!(
+        ids(fed.follow_requests(local, 10, 0).await.unwrap()),
+        ["https://social.example/users/u4"]
+    );
+    // Withdrawn (Undo) after it was read, or answered already: nothing happens, no answer.
+    fed.apply(&FedWrite {
+        unfollow: vec![(local, "https://social.example/users/u4".into())],
+        ..FedWrite::default()
+    })
+    .await
+    .unwrap();
+    for n in [4, 1] {
+        assert!(matches!(
+            fed.apply(&answer(n, 2)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let again = format!("https://me.example/accepts/{n}/2");
+        assert!(!fed.is_sent(&again).await.unwrap(), "{again}");
+    }
+    assert!(
+        fed.follower(local, "https://social.example/users/u4")
+            .await
+            .unwrap()
+            .is_none(),
+        "a withdrawn follow does not come back"
+    );
 }
 
 pub async fn inbox_items_page_newest_first(store: &dyn Store, fed: &dyn FederationStore) {

@@ -42,14 +42,16 @@ pub(crate) async fn answer(
         }]),
     });
     if accept {
-        write.follow.push(hromada_store::Follower {
-            state: FollowerState::Accepted,
-            ..follower
-        });
+        write.accept_follow = Some((local, follower.follow_id));
     } else {
         write.unfollow.push((local, follower.actor_id));
     }
-    inner.fed.apply(&write).await?;
+    match inner.fed.apply(&write).await {
+        Ok(_) => {}
+        // Withdrawn (or answered in another process) since it was read: nothing to answer.
+        Err(hromada_store::StoreError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
     inner.queued.notify_one();
     Ok(true)
 }

@@ -381,6 +381,22 @@ pub(crate) async fn apply_in(
         let host = inbox_host(f.delivery_inbox());
         insert_follower(conn, f, &host).await?;
     }
+    if let Some((local, follow_id)) = &w.accept_follow {
+        let accepted = sqlx::query(
+            "UPDATE fed_followers SET state = 'accepted'
+             WHERE local_actor = ?1 AND follow_id = ?2 AND state = 'pending'",
+        )
+        .bind(local.key())
+        .bind(follow_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if accepted.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "the follow request was answered or withdrawn meanwhile".into(),
+            ));
+        }
+    }
     for (local, actor_id) in &w.unfollow {
         sqlx::query("DELETE FROM fed_followers WHERE local_actor = ?1 AND actor_id = ?2")
             .bind(local.key())

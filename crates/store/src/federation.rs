@@ -271,6 +271,10 @@ pub struct FedWrite {
     pub remote_actor: Option<RemoteActor>,
     /// Inserted, or replacing the follow of the same (local, actor).
     pub follow: Vec<Follower>,
+    /// A pending follow request (local actor, follow id) answered with an `Accept`: the write
+    /// is a `Conflict`, and nothing of it happens, unless the request is still pending (an
+    /// `Undo` may have withdrawn it since it was read).
+    pub accept_follow: Option<(LocalActor, String)>,
     pub unfollow: Vec<(LocalActor, String)>,
     /// A remote actor that was deleted: its follows and cached copy go.
     pub forget_actor: Option<String>,
