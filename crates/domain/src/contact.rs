@@ -67,18 +67,25 @@ impl Contact {
 }
 
 /// A deliberately loose check: one `@`, something before it, a dotted domain after it.
+/// A plain address `name@host.example`: nothing a link could hide in (no `/`, `:`, `?`, `#`,
+/// white space or control characters; the host only letters, digits, `-` and `.`).
 pub(crate) fn is_email(v: &str) -> bool {
-    match v.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !v.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
+    let Some((local, domain)) = v.split_once('@') else {
+        return false;
+    };
+    let local_ok = |c: char| {
+        !c.is_whitespace()
+            && !c.is_control()
+            && !matches!(c, '@' | '/' | ':' | '?' | '#' | '<' | '>' | '"' | '\\')
+    };
+    !local.is_empty()
+        && local.chars().all(local_ok)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]

@@ -156,8 +156,16 @@ impl DonationMethod {
                 check_web_url(&mut errors, "url", url);
             }
             DonationKind::Paypal { account } => {
-                let is_link = account.starts_with("https://paypal.me/")
-                    || account.starts_with("https://www.paypal.me/");
+                // Pages and the fediverse profile link to it: only PayPal's own host, parsed,
+                // so `https://paypal.me@evil.example/` or `https://evil.example/@x.y` fail.
+                let is_link = url::Url::parse(account).is_ok_and(|u| {
+                    u.scheme() == "https"
+                        && u.username().is_empty()
+                        && u.password().is_none()
+                        && u.port().is_none()
+                        && matches!(u.host_str(), Some("paypal.me" | "www.paypal.me"))
+                });
+                errors.max_len("account", account, 254);
                 if !is_email(account) && !is_link {
                     errors.add(
                         "account",
@@ -281,7 +289,25 @@ mod tests {
                 .is_empty()
         );
         assert!(
-            !method(r#"{"kind":"paypal","account":"nope"}"#)
+            method(r#"{"kind":"paypal","account":"https://www.paypal.me/kharkivmedics"}"#)
+                .validate()
+                .is_empty()
+        );
+        // Shown as a PayPal link: anything leading elsewhere is refused.
+        for bad in [
+            "nope",
+            "https://www.paypal.com@evil.example/x",
+            "https://evil.example/@pay.me",
+            "https://paypal.me.evil.example/x",
+            "http://paypal.me/x",
+            "give@example.org?cc=someone@evil.example",
+        ] {
+            let json = serde_json::json!({"kind": "paypal", "account": bad}).to_string();
+            assert!(!method(&json).validate().is_empty(), "{bad}");
+        }
+        // Links that name one host and lead to another are refused.
+        assert!(
+            !method(r#"{"kind":"jar","url":"https://send.monobank.ua@evil.example/jar/x"}"#)
                 .validate()
                 .is_empty()
         );

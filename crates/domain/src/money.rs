@@ -156,7 +156,9 @@ fn de_amount<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let text = match Raw::deserialize(d)? {
         Raw::Text(t) => t,
         Raw::Whole(n) => n.to_string(),
-        Raw::Float(f) => format!("{f:.2}"),
+        // As written (the shortest form that reads back the same): `1.234` is refused like the
+        // text "1.234", never rounded to 1.23.
+        Raw::Float(f) => f.to_string(),
     };
     parse_amount(&text).map_err(serde::de::Error::custom)
 }
@@ -193,5 +195,10 @@ mod tests {
             r#"{"amount":"250.50","currency":"UAH"}"#
         );
         assert!(serde_json::from_str::<Money>(r#"{"amount": "1", "currency": "XXY"}"#).is_err());
+        // A number is read as written, never rounded: three decimals are refused like text.
+        for bad in ["1.234", "-5", "1e20", "0.0001"] {
+            let json = format!(r#"{{"amount": {bad}, "currency": "UAH"}}"#);
+            assert!(serde_json::from_str::<Money>(&json).is_err(), "{bad}");
+        }
     }
 }

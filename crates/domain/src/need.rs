@@ -163,6 +163,16 @@ impl Need {
             }
         }
         if let Some(t) = patch.target {
+            // What was raised was counted in the old currency: it cannot just carry over.
+            let currency_changed = matches!((&self.target, &t),
+                (Some(old), Some(new)) if old.currency != new.currency);
+            if self.raised > 0 && currency_changed && patch.raised.is_none() {
+                e.add(
+                    "raised",
+                    "currency_changed",
+                    "the currency changed: give the amount raised in the new currency too",
+                );
+            }
             next.target = t;
         }
         if let Some(r) = patch.raised {
@@ -305,6 +315,20 @@ mod tests {
             Utc::now(),
         )
         .unwrap();
+        assert_eq!(need.progress_percent(), Some(100));
+
+        // A new currency: the amount raised must come in it too, or 50,000 UAH would read as
+        // 50,000 EUR.
+        let in_euros = |raised: Option<&str>| NeedPatch {
+            target: Some(Some(
+                serde_json::from_str(r#"{"amount": "1000", "currency": "EUR"}"#).unwrap(),
+            )),
+            raised: raised.map(String::from),
+            ..Default::default()
+        };
+        let refused = need.clone().apply(in_euros(None), Utc::now()).unwrap_err();
+        assert_eq!(refused.errors[0].code, "currency_changed");
+        need.apply(in_euros(Some("1100")), Utc::now()).unwrap();
         assert_eq!(need.progress_percent(), Some(100));
     }
 

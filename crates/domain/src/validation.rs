@@ -153,7 +153,8 @@ pub(crate) fn clean(value: &str) -> String {
     value.trim().to_string()
 }
 
-/// Checks a web link: absolute http(s) with a host.
+/// Checks a web link: absolute http(s) with a host, and nothing before it: in
+/// `https://send.monobank.ua@evil.example/` the browser goes to evil.example.
 pub(crate) fn check_web_url(
     errors: &mut ValidationErrors,
     field: &str,
@@ -164,6 +165,14 @@ pub(crate) fn check_web_url(
         return None;
     }
     match url::Url::parse(value.trim()) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            errors.add(
+                field,
+                "url_with_user",
+                "must not contain a user name or password (a part ending in @ before the host)",
+            );
+            None
+        }
         Ok(url) if (url.scheme() == "https" || url.scheme() == "http") && url.host().is_some() => {
             Some(url)
         }
