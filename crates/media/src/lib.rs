@@ -92,7 +92,9 @@ pub fn clean_photo_within(bytes: &[u8], max_side: u32) -> Result<CleanPhoto, Pho
     let mut limits = Limits::default();
     limits.max_image_width = Some(20_000);
     limits.max_image_height = Some(20_000);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    // 50 megapixels at 8 bits per channel fit; 16-bit ones (which phones do not take) could
+    // need 400 MB each.
+    limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
     let (w, h) = decoder.dimensions();
@@ -136,16 +138,23 @@ fn flatten_on_white(picture: DynamicImage) -> RgbImage {
 }
 
 /// Photos decoded at once in this process. A decoded photo takes ~3 bytes per pixel (36 MB
-/// for 12 megapixels, up to 150 MB at the pixel limit): uploads and copies of remote pictures
-/// arriving together wait their turn instead of adding up on a small server.
+/// for 12 megapixels, 150 MB at the pixel limit; the decoder refuses more than `max_alloc`):
+/// uploads and copies of remote pictures arriving together wait their turn instead of adding
+/// up on a small server.
 const DECODES_AT_ONCE: usize = 2;
 static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES_AT_ONCE);
 
 async fn clean_off_thread(bytes: Vec<u8>, max_side: u32) -> Result<CleanPhoto, PhotoError> {
-    let _turn = DECODES.acquire().await.map_err(|_| PhotoError::Storage)?;
-    tokio::task::spawn_blocking(move || clean_photo_within(&bytes, max_side))
-        .await
-        .map_err(|_| PhotoError::Unreadable)?
+    let turn = DECODES.acquire().await.map_err(|_| PhotoError::Storage)?;
+    // The turn goes with the decoding thread: when the request is dropped (its client gone),
+    // the decoding goes on, and so must the turn, or a client hanging up again and again
+    // would start any number of decodes at once.
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        clean_photo_within(&bytes, max_side)
+    })
+    .await
+    .map_err(|_| PhotoError::Unreadable)?
 }
 
 /// The local file name of a mirrored photo: made from its source URL, in the same shape as
@@ -243,9 +252,13 @@ impl MediaStore {
 
     async fn write(&self, name: &str, clean: &CleanPhoto) -> Result<(), PhotoError> {
         let path = self.dir.join(name);
-        if tokio::fs::metadata(&path).await.is_ok() {
-            // Stored again: fresh for the sweep, which may run between now and its use.
-            let _ = tokio::task::spawn_blocking(move || touch(&path)).await;
+        // Stored already: made fresh for the sweep, which may run between now and its use.
+        // When that fails (the sweep took it meanwhile), it is written anew.
+        let fresh = path.clone();
+        if tokio::task::spawn_blocking(move || touch(&fresh))
+            .await
+            .unwrap_or(false)
+        {
             return Ok(());
         }
         tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {

@@ -326,28 +326,37 @@ impl Config {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     ConfigError(format!("cannot read config file {}: {e}", path.display()))
                 })?;
+                // The error's full text names the line and shows it.
                 text.parse::<toml::Table>().map_err(|e| {
                     ConfigError(format!(
-                        "config file {} is not valid TOML: {}",
-                        path.display(),
-                        e.message()
+                        "config file {} is not valid TOML: {e}",
+                        path.display()
                     ))
                 })?
             }
             None => toml::Table::new(),
         };
-        let keys = Self::keys();
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
         for (name, value) in env {
             let Some(key) = name.strip_prefix("HROMADA_").map(str::to_ascii_lowercase) else {
                 continue;
             };
-            if keys.contains(&key) {
-                table.insert(key, env_value(&value));
+            // A text setting stays text even when it looks like a number (`HROMADA_NODE_NAME=2024`).
+            match defaults.get(&key) {
+                Some(toml::Value::String(_)) => {
+                    table.insert(key, toml::Value::String(value));
+                }
+                Some(_) => {
+                    table.insert(key, env_value(&value));
+                }
+                // Not a setting (the test suites' own HROMADA_TEST_* among them).
+                None => {}
             }
         }
         check_switches(&table)?;
+        // The error's full text names the setting.
         let config = Config::deserialize(table)
-            .map_err(|e| ConfigError(format!("invalid configuration: {}", e.message())))?;
+            .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
         config.check()
     }
 
@@ -465,15 +474,32 @@ fn env_value(raw: &str) -> toml::Value {
     }
 }
 
-/// Hides a password in a database URL for messages and logs.
+/// Hides a password in a database URL for messages and logs: in the user part, or as a
+/// `password=` parameter. A URL that does not parse (a password with a `/` in it makes the
+/// `url` crate read a port) is shown as its scheme only.
 pub fn redact(database_url: &str) -> String {
-    match Url::parse(database_url) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => database_url.to_string(),
+    let Ok(mut url) = Url::parse(database_url) else {
+        let scheme = database_url.split_once(':').map_or("", |(s, _)| s);
+        return format!("{scheme}:… (not shown: it does not parse as a URL)");
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
     }
+    if url.query_pairs().any(|(k, _)| k == "password") {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "password" {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 /// Makes sure the data directory exists and can be written, before anything is stored there.
@@ -675,5 +701,28 @@ mod tests {
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@db/h"), "postgres://u:***@db/h");
+        assert_eq!(
+            redact("postgres://u@db/h?sslmode=require&password=secret"),
+            "postgres://u@db/h?sslmode=require&password=***"
+        );
+        // A `/` in the password: not a URL the `url` crate reads, so nothing of it is shown.
+        let odd = redact("postgres://hromada:ab/cd@db/h");
+        assert!(!odd.contains("ab") && !odd.contains("cd@"), "{odd}");
+        assert_eq!(redact("sqlite:data/hromada.db"), "sqlite:data/hromada.db");
+    }
+
+    #[test]
+    fn text_settings_from_the_environment_stay_text_and_errors_name_the_setting() {
+        let s = Config::load(
+            None,
+            env(&[
+                ("HROMADA_NODE_NAME", "2024"),
+                ("HROMADA_ALLOW_PRIVATE_NETWORKS", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.config.node_name, "2024");
+        let e = Config::load(None, env(&[("HROMADA_MAX_BODY_BYTES", "lots")])).unwrap_err();
+        assert!(e.0.contains("max_body_bytes"), "{}", e.0);
     }
 }

@@ -1,6 +1,6 @@
 //! The media sweep: deletes the photos no listing or update names any more (pictures
 //! replaced, updates deleted, uploads never used), so a small VPS's disk does not fill up.
-//! Runs at start and then hourly, in one process of the node: the one that takes the hour's
+//! Runs hourly (at start when due), in one process of the node: the one that takes the hour's
 //! lease.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Jobs that run at start and then periodically, once per node: the process that takes the
+//! Jobs that run once per period per node (at start when due): the process that takes the
 //! period's lease (`job_leases`) runs it, so several processes on one database share the work.
 
 use std::sync::Arc;
@@ -10,7 +10,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Runs `job` at start and then every `every`, unless another process of the node ran it
-/// within that time (it holds the lease `name`). A failure is logged and tried again next time.
+/// within that time (it holds the lease `name`). Each process looks whether the job is due
+/// every 24th of the period (a minute at least), so a restart or a failure delays it by that
+/// much, not by a whole period; a failed run gives its lease up, to be tried again then.
 pub(crate) fn spawn<F, Fut>(
     name: &'static str,
     every: Duration,
@@ -23,21 +25,32 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
+    let look_every = (every / 24).max(Duration::from_secs(60)).min(every);
     tokio::spawn(async move {
         loop {
             let now = Utc::now();
             let until = now + chrono::Duration::from_std(every).unwrap_or_default();
-            let ran = match store.take_lease(name, &holder, now, until).await {
-                Ok(true) => job().await,
+            // `take_lease` renews a lease its holder has: ask first whether the period is over.
+            let due = store
+                .job_lease(name)
+                .await
+                .map(|lease| lease.is_none_or(|l| l.expires_at <= now));
+            let ran = match due {
+                Ok(true) => match store.take_lease(name, &holder, now, until).await {
+                    Ok(true) => job().await,
+                    Ok(false) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                },
                 Ok(false) => Ok(()),
                 Err(e) => Err(e.to_string()),
             };
             if let Err(e) = ran {
-                tracing::warn!(job = name, error = %e, "background job failed; trying again next time");
+                tracing::warn!(job = name, error = %e, "background job failed; trying again soon");
+                let _ = store.release_lease(name, &holder).await;
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(every) => {}
+                _ = tokio::time::sleep(look_every) => {}
             }
         }
     })

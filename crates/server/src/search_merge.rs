@@ -1,8 +1,8 @@
 //! Search index upkeep: on SQLite, merges the full-text indexes back into one segment each,
 //! because a search reads every segment and FTS5 merges the ones each write adds only a few at
 //! a time; at 100,000 listings an index that grew by single writes searched at p50 0.92–1.25
-//! ms, merged at 0.51–0.76 ms (docs/benchmarks.md, "Session 19"). Runs at start and then
-//! daily, in one process of the node (the one that takes the day's lease), in short steps with
+//! ms, merged at 0.51–0.76 ms (docs/benchmarks.md, "Session 19"). Runs daily (at start when
+//! due), in one process of the node (the one that takes the day's lease), in short steps with
 //! pauses, so requests and deliveries keep the writer. A merged index makes it a no-op, and on
 //! PostgreSQL it is one anyway.
 
