@@ -120,6 +120,17 @@ pub struct Initiative {
 }
 
 impl Initiative {
+    /// Whether `methods` send money somewhere these do not: a new destination, not a new label
+    /// or a monthly option, is what donors and vouchers must hear about.
+    pub fn gains_payment_destination(&self, methods: &[DonationMethod]) -> bool {
+        methods.iter().any(|m| {
+            !self
+                .donation_methods
+                .iter()
+                .any(|old| old.details == m.details)
+        })
+    }
+
     /// A fresh submission: pending until a moderator approves it.
     pub fn submit(id: Uuid, input: ValidInitiative, now: Timestamp) -> Self {
         let ValidInitiative(i) = input;
@@ -208,15 +219,7 @@ impl Initiative {
         self.languages = v.languages;
         self.website = v.website;
         self.contacts = v.contacts;
-        // A new destination for money, not a new label or a monthly option, is what donors and
-        // vouchers must hear about.
-        let new_destination = v.donation_methods.iter().any(|m| {
-            !self
-                .donation_methods
-                .iter()
-                .any(|old| old.details == m.details)
-        });
-        if self.published_at.is_some() && new_destination {
+        if self.published_at.is_some() && self.gains_payment_destination(&v.donation_methods) {
             self.payment_changed_at = Some(now);
         }
         self.donation_methods = v.donation_methods;

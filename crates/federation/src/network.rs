@@ -519,6 +519,7 @@ async fn ingest_group(
         let local = Initiative {
             avatar: avatar.and_then(Result::ok),
             header: header.and_then(Result::ok),
+            payment_changed_at: payment_changed_at(old.as_ref(), initiative),
             ..initiative.clone()
         };
         // Written only over the copy read above: a newer one stored meanwhile (its pictures
@@ -540,6 +541,21 @@ async fn ingest_group(
         Err(IngestError::Store(StoreError::Conflict(why))) => Err(IngestError::Invalid(why)),
         stored => stored,
     }
+}
+
+/// When a received copy's payment details changed, not on the origin's word alone: a
+/// destination new to the copy stored here dates from this version at the latest, and a date
+/// once known is never taken back (a taken-over origin could swap the IBAN and send none).
+fn payment_changed_at(stored: Option<&Initiative>, received: &Initiative) -> Option<DateTime<Utc>> {
+    let Some(stored) = stored else {
+        return received.payment_changed_at;
+    };
+    let gained = stored.published_at.is_some()
+        && stored.gains_payment_destination(&received.donation_methods);
+    received
+        .payment_changed_at
+        .max(gained.then_some(received.updated_at))
+        .max(stored.payment_changed_at)
 }
 
 /// Stores a remote object: `attempt` reads what is stored and writes this copy over it, or
@@ -606,6 +622,50 @@ mod tests {
             !Settle::AgainForPictures.replaces(t, earlier),
             "never an older copy"
         );
+    }
+
+    #[test]
+    fn payment_changes_are_dated_here_too() {
+        let method = |iban: &str| {
+            serde_json::from_value::<hromada_domain::DonationMethod>(serde_json::json!({
+                "kind": "bank_transfer", "iban": iban, "account_holder": "ГО Приклад"
+            }))
+            .unwrap()
+        };
+        let t = Utc::now();
+        let stored = Initiative {
+            published_at: Some(t - chrono::Duration::days(30)),
+            donation_methods: vec![method("UA213223130000026007233566001")],
+            payment_changed_at: None,
+            ..Initiative::submit(
+                Uuid::nil(),
+                serde_json::from_value::<hromada_domain::InitiativeInput>(serde_json::json!({
+                    "handle": "x", "name": "X", "summary": "S", "categories": ["medical"],
+                    "regions": [{"kind": "ukraine", "oblast": "kharkiv"}],
+                    "submitter_contact": "x@example.org"
+                }))
+                .unwrap()
+                .validate()
+                .unwrap(),
+                t - chrono::Duration::days(30),
+            )
+        };
+        // The origin swaps the IBAN and says nothing changed: dated by this version.
+        let swapped = Initiative {
+            donation_methods: vec![method("UA903052992990004149123456789")],
+            updated_at: t,
+            ..stored.clone()
+        };
+        assert_eq!(payment_changed_at(Some(&stored), &swapped), Some(t));
+        // The same destination again changes nothing; a date once known stays.
+        assert_eq!(payment_changed_at(Some(&stored), &stored), None);
+        let known = Initiative {
+            payment_changed_at: Some(t),
+            ..stored.clone()
+        };
+        assert_eq!(payment_changed_at(Some(&known), &stored), Some(t));
+        // A copy seen for the first time: the origin's word is all there is.
+        assert_eq!(payment_changed_at(None, &swapped), None);
     }
 
     #[test]
