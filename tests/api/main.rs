@@ -71,6 +71,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         limits::health_check_fails_while_the_database_is_gone_and_recovers,
         limits::upload_413_names_the_upload_limit,
         upkeep::search_index_is_merged_daily,
+        upkeep::admin_commands_do_not_migrate_behind_running_processes,
     ]
 }
 

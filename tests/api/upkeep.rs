@@ -1,4 +1,5 @@
-//! Upkeep a node does by itself: its search index merged at start and then daily.
+//! Upkeep: the node merges its search index at start and then daily, and `hromada admin`
+//! never migrates a database under running processes.
 
 use std::time::{Duration, Instant};
 
@@ -74,4 +75,30 @@ pub async fn search_index_is_merged_daily(backend: Backend) {
     }
     let after = api.search(query, None).await.expect(200).json;
     assert_eq!(after, before);
+}
+
+/// `hromada admin` opens the database without migrating it when it lacks migrations of its
+/// version (an upgrade, done with every `serve` stopped), instead of migrating it under
+/// processes of the old version; a new database it sets up as `serve` would.
+pub async fn admin_commands_do_not_migrate_behind_running_processes(backend: Backend) {
+    let api = Api::start(backend).await;
+    let url = api.node.database_url().to_string();
+    assert!(hromada_server::open_store_for_admin(&url).await.is_ok());
+    // As if this binary were newer than the database: its latest migration is missing.
+    api.node
+        .execute_sql(
+            "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+        )
+        .await;
+    let refused = hromada_server::open_store_for_admin(&url).await.err();
+    let message = refused.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("lacks 1 migration") && message.contains("hromada migrate"),
+        "{message}"
+    );
+    if backend == Backend::Sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = format!("sqlite://{}", dir.path().join("new.db").display());
+        assert!(hromada_server::open_store_for_admin(&fresh).await.is_ok());
+    }
 }

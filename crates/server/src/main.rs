@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hromada_server::config::{Config, Settings, prepare_data_dir};
 use hromada_server::demo::{self, DEFAULT_DEMO_PASSWORD, DEMO_USERS};
-use hromada_server::{federation_of, open_store, start};
+use hromada_server::{federation_of, open_store, open_store_for_admin, start};
 
 #[derive(Parser)]
 #[command(
@@ -172,7 +172,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if let AdminTopic::Backup { to } = command {
                 return back_up(&settings, &to).await;
             }
-            let stores = open_store(&settings.config.database_url)
+            let stores = open_store_for_admin(&settings.config.database_url)
                 .await
                 .map_err(Failure::runtime)?;
             match command {
@@ -233,7 +233,30 @@ async fn back_up(settings: &Settings, to: &std::path::Path) -> Result<(), Failur
 }
 
 fn load(arg: &ConfigArg) -> Result<Settings, Failure> {
+    warn_of_unknown_variables();
     Config::load(arg.config.as_deref(), std::env::vars()).map_err(Failure::usage)
+}
+
+/// Names `HROMADA_*` variables that are no setting: a typo (`HROMADA_DATABSE_URL`) would
+/// otherwise start the node on a default without a word. The binary's own other variables
+/// and the test and benchmark tools' are not settings.
+fn warn_of_unknown_variables() {
+    const NOT_SETTINGS: [&str; 2] = ["HROMADA_CONFIG", "HROMADA_DEMO_PASSWORD"];
+    let keys = Config::keys();
+    for (name, _) in std::env::vars() {
+        let Some(key) = name.strip_prefix("HROMADA_") else {
+            continue;
+        };
+        let tools = ["TEST_", "BENCH_", "ARTIFACTS_"];
+        if !keys.contains(&key.to_ascii_lowercase())
+            && !NOT_SETTINGS.contains(&name.as_str())
+            && !tools.iter().any(|t| key.starts_with(t))
+        {
+            eprintln!(
+                "warning: {name} is not a setting and is ignored (the settings are in README.md)"
+            );
+        }
+    }
 }
 
 async fn serve(settings: Settings) -> Result<(), Failure> {

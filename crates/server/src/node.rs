@@ -55,6 +55,42 @@ impl Stores {
 }
 
 /// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
+/// Opens the database for `hromada admin`. A new database is set up as `serve` would (nothing
+/// can be running on it); one that lacks migrations of this version is refused: applying them
+/// is an upgrade, done with every `hromada serve` of the node stopped, and an admin command
+/// run with a new binary before the restart must not do it under the old processes.
+pub async fn open_store_for_admin(database_url: &str) -> Result<Stores, StartError> {
+    let db_error = |e: hromada_store::StoreError| StartError::Database {
+        url: redact(database_url),
+        reason: e.to_string(),
+    };
+    let (missing, new) = if database_url.starts_with("sqlite:") {
+        match sqlite_file(database_url) {
+            Some(file) if !file.exists() => (0, true),
+            _ => SqliteStore::connect(database_url)
+                .await
+                .map_err(db_error)?
+                .migrations_to_apply()
+                .await
+                .map_err(db_error)?,
+        }
+    } else {
+        PgStore::connect(database_url)
+            .await
+            .map_err(db_error)?
+            .migrations_to_apply()
+            .await
+            .map_err(db_error)?
+    };
+    if missing > 0 && !new {
+        return Err(StartError::Migration(format!(
+            "the database lacks {missing} migration(s) of this version; stop every `hromada serve` \
+             of the node, then run `hromada migrate` (or start the new version) first"
+        )));
+    }
+    open_store(database_url).await
+}
+
 pub async fn open_store(database_url: &str) -> Result<Stores, StartError> {
     let db_error = |e: hromada_store::StoreError| StartError::Database {
         url: redact(database_url),

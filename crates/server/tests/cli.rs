@@ -232,6 +232,16 @@ fn admin_commands_then_serve_then_sigterm() {
 
     let out = run(&["migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
+    // A misspelt setting is named, not silently ignored.
+    let mut cmd = hromada(&["migrate"]);
+    sqlite_env(&mut cmd, dir.path());
+    let out = cmd.env("HROMADA_DATABSE_URL", "x").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("HROMADA_DATABSE_URL is not a setting"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(
         &[
             "admin",
