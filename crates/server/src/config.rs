@@ -374,6 +374,12 @@ impl Config {
     }
 
     fn check(self) -> Result<Settings, ConfigError> {
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(ConfigError(format!(
+                "log = `{}` is not a log filter such as info or warn,hromada_federation=debug (HROMADA_LOG)",
+                self.log
+            )));
+        }
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
             ConfigError(format!(
                 "listen = `{}` is not an address:port such as 127.0.0.1:8080 (HROMADA_LISTEN)",

@@ -156,6 +156,13 @@ fn bad_configuration_is_one_clear_line() {
         .unwrap();
     assert_clear_failure(&out, 2, "HROMADA_DELIVERY_RETRY_MAX");
 
+    let out = hromada(&["serve"])
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("HROMADA_LOG", "hromada=loud")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "HROMADA_LOG");
+
     let out = hromada(&["serve", "--config", "/nonexistent/hromada.toml"])
         .output()
         .unwrap();
