@@ -1431,9 +1431,23 @@ async fn maintainers_change_a_need_after_posting_it() {
         assert_eq!(stored.title, "Winter tyres for the second van");
         assert_eq!(stored.urgency, hromada_domain::Urgency::Critical);
         assert_eq!(stored.category, hromada_domain::Category::Evacuation);
-        assert_eq!(stored.target.map(|m| m.amount), Some(3_000_000));
+        assert_eq!(stored.target.as_ref().map(|m| m.amount), Some(3_000_000));
         assert_eq!(stored.raised, 900_000);
-        assert_eq!(stored.deadline.map(|d| d.to_string()), Some(tomorrow));
+        assert_eq!(
+            stored.deadline.map(|d| d.to_string()),
+            Some(tomorrow.clone())
+        );
+
+        // Another currency with the raised amount sent back as it was: 9 000 UAH must not
+        // become 9 000 EUR; the form asks for the amount in euros.
+        let mut in_euros = form("700", &tomorrow);
+        in_euros.retain(|(k, _)| *k != "currency");
+        in_euros.push(("currency", "EUR".to_string()));
+        let (status, _, html) = send(&node, &mut jar, &path, &as_refs(&in_euros)).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains(&format!("href=\"#{id}-raised\"")), "{html}");
+        let (_, unchanged) = node.app().public_need(need.id).await.unwrap();
+        assert_eq!(unchanged, stored);
 
         // A form with only the amount raised and the status (as before) leaves the rest.
         let (status, _, _) = send(

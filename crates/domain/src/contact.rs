@@ -66,7 +66,6 @@ impl Contact {
     }
 }
 
-/// A deliberately loose check: one `@`, something before it, a dotted domain after it.
 /// A plain address `name@host.example`: nothing a link could hide in (no `/`, `:`, `?`, `#`,
 /// white space or control characters; the host only letters, digits, `-` and `.`).
 pub(crate) fn is_email(v: &str) -> bool {

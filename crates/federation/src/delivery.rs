@@ -420,11 +420,17 @@ async fn settle(inner: &Inner, probing: &Probing, attempts: Vec<Attempt>) -> Fin
                 continue;
             }
             Outcome::Later(why) => {
-                let next = now + backoff(1, limits.retry_base, limits.retry_max);
-                results.push((
-                    d.claim(),
-                    finish(DeliveryStatus::Pending, false, next, None, Some(why)),
-                ));
+                let age = now - d.created_at;
+                let result = if age
+                    > chrono::Duration::from_std(limits.give_up_after).unwrap_or_default()
+                {
+                    tracing::warn!(activity = %d.activity_id, inbox = %d.inbox, error = %why, "giving up on delivery");
+                    finish(DeliveryStatus::Failed, false, now, None, Some(why))
+                } else {
+                    let next = now + backoff(1, limits.retry_base, limits.retry_max);
+                    finish(DeliveryStatus::Pending, false, next, None, Some(why))
+                };
+                results.push((d.claim(), result));
                 continue;
             }
             Outcome::Sent(sent) => sent,

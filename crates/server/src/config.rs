@@ -326,11 +326,17 @@ impl Config {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     ConfigError(format!("cannot read config file {}: {e}", path.display()))
                 })?;
-                // The error's full text names the line and shows it.
+                // The line, but not its text: it may hold the database password.
                 text.parse::<toml::Table>().map_err(|e| {
+                    let line = e
+                        .span()
+                        .and_then(|s| text.get(..s.start))
+                        .map(|before| before.matches('\n').count() + 1);
                     ConfigError(format!(
-                        "config file {} is not valid TOML: {e}",
-                        path.display()
+                        "config file {} is not valid TOML{}: {}",
+                        path.display(),
+                        line.map_or(String::new(), |l| format!(" (line {l})")),
+                        e.message()
                     ))
                 })?
             }
@@ -715,6 +721,19 @@ mod tests {
         let odd = redact("postgres://hromada:ab/cd@db/h");
         assert!(!odd.contains("ab") && !odd.contains("cd@"), "{odd}");
         assert_eq!(redact("sqlite:data/hromada.db"), "sqlite:data/hromada.db");
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_is_named_by_line_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hromada.toml");
+        std::fs::write(
+            &file,
+            "node_name = \"Kyiv hub\"\ndatabase_url = \"postgres://u:secret@db/h\n",
+        )
+        .unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(e.0.contains("line 2") && !e.0.contains("secret"), "{}", e.0);
     }
 
     #[test]

@@ -480,8 +480,12 @@ fn init_logging(filter: &str) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .unwrap_or_else(|| filter.to_string());
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `log` was checked with the configuration; RUST_LOG, which overrides it, is said to be
+    // wrong here rather than silently dropped.
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| {
+        eprintln!("warning: RUST_LOG = `{filter}` is not a log filter; logging at info");
+        tracing_subscriber::EnvFilter::new("info")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -54,7 +54,6 @@ impl Stores {
     }
 }
 
-/// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
 /// Opens the database for `hromada admin`. A new database is set up as `serve` would (nothing
 /// can be running on it); one that lacks migrations of this version is refused: applying them
 /// is an upgrade, done with every `hromada serve` of the node stopped, and an admin command
@@ -91,6 +90,7 @@ pub async fn open_store_for_admin(database_url: &str) -> Result<Stores, StartErr
     open_store(database_url).await
 }
 
+/// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.
 pub async fn open_store(database_url: &str) -> Result<Stores, StartError> {
     let db_error = |e: hromada_store::StoreError| StartError::Database {
         url: redact(database_url),

@@ -90,7 +90,6 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    /// Applies the migrations in `migrations/postgres` that are not applied yet.
     /// How many of this version's migrations the database lacks, and whether it has none at
     /// all (a new database).
     pub async fn migrations_to_apply(&self) -> Result<(usize, bool), StoreError> {
@@ -118,6 +117,7 @@ impl PgStore {
         Ok((missing, applied.is_empty()))
     }
 
+    /// Applies the migrations in `migrations/postgres` that are not applied yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("../../migrations/postgres")
             .run(&self.pool)

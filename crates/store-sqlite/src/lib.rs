@@ -187,7 +187,6 @@ impl SqliteStore {
         })
     }
 
-    /// Applies the migrations in `migrations/sqlite` that are not applied yet.
     /// How many of this version's migrations the database lacks, and whether it has none at
     /// all (a new database).
     pub async fn migrations_to_apply(&self) -> Result<(usize, bool), StoreError> {
@@ -216,6 +215,7 @@ impl SqliteStore {
         Ok((missing, applied.is_empty()))
     }
 
+    /// Applies the migrations in `migrations/sqlite` that are not applied yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("../../migrations/sqlite")
             .run(&self.writer)

@@ -632,12 +632,16 @@ pub(crate) async fn save_need(
     let (target, deadline) = n.target_and_deadline(&t, &mut errors);
     // Fields the form did not send, or that could not be read, stay as they are.
     let given = |field: &str| form.0.iter().any(|(k, _)| k == field) && !errors.has(field);
+    // The form always sends the raised amount back; as it was, it is no change (so a new
+    // currency asks for it anew instead of relabelling the old sum).
+    let raised = typed_amount_text(&n.raised);
+    let raised_changed = hromada_domain::money::parse_amount(&raised) != Ok(need.raised);
     let patch = NeedPatch {
         title: given("title").then(|| n.title.clone()),
         description: given("description").then(|| n.description.clone()),
         category: given("category").then(|| n.category.clone()),
         target: (given("target") && !errors.has("currency")).then_some(target),
-        raised: given("raised").then(|| typed_amount_text(&n.raised)),
+        raised: (given("raised") && raised_changed).then_some(raised),
         deadline: given("deadline").then_some(deadline),
         urgency: Urgency::from_code(&n.urgency),
         status: serde_json::from_value::<NeedStatus>(serde_json::json!(n.status)).ok(),
