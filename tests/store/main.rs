@@ -72,6 +72,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         peers::peers_round_trip_and_replace,
         peers::touch_and_delete_peer,
         peers::peer_updates_touch_only_their_columns,
+        peers::a_peer_answer_and_its_accept_are_one_write,
         peers::listing_counts_per_origin,
         peers::purge_domain_takes_everything_of_it,
         peers::unfollowing_forgets_what_only_that_peer_brought,

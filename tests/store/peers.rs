@@ -417,3 +417,47 @@ pub async fn missing_pictures_are_rescheduled_until_forgotten(
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].object_url, b, "a forgotten object is not due again");
 }
+
+/// An admin's answer to a peer's follow: the decision and the queued `Accept` in one write,
+/// only while that follow still waits; a second answer (another admin, a double click)
+/// changes nothing and queues nothing.
+pub async fn a_peer_answer_and_its_accept_are_one_write(_: &dyn Store, fed: &dyn FederationStore) {
+    let peer = full_peer("asks.example");
+    fed.save_peer(&peer).await.unwrap();
+    let answer = |n: u32, incoming: Option<PeerState>| FedWrite {
+        peer: Some((
+            "asks.example".into(),
+            PeerUpdate {
+                incoming: Some(incoming),
+                if_incoming_follow_id: peer.incoming_follow_id.clone(),
+                if_incoming: Some(PeerState::Pending),
+                ..Default::default()
+            },
+        )),
+        activities: vec![NewActivity {
+            activity_id: format!("https://me.example/answers/{n}"),
+            actor: LocalActor::Instance,
+            body: "{}".into(),
+            audience: Audience::Inboxes(vec![Target {
+                host: "asks.example".into(),
+                inbox: "https://asks.example/inbox".into(),
+            }]),
+        }],
+        ..FedWrite::default()
+    };
+    fed.apply(&answer(1, Some(PeerState::Accepted)))
+        .await
+        .unwrap();
+    let stored = fed.peer("asks.example").await.unwrap().unwrap();
+    assert_eq!(stored.incoming, Some(PeerState::Accepted));
+    assert!(fed.is_sent("https://me.example/answers/1").await.unwrap());
+    assert!(matches!(
+        fed.apply(&answer(2, None)).await,
+        Err(hromada_store::StoreError::Conflict(_))
+    ));
+    assert!(!fed.is_sent("https://me.example/answers/2").await.unwrap());
+    assert_eq!(
+        fed.peer("asks.example").await.unwrap().unwrap().incoming,
+        Some(PeerState::Accepted)
+    );
+}

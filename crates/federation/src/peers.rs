@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use hromada_store::{
-    Audience, DomainBlock, FedWrite, NewActivity, Peer, PeerState, PeerUpdate, Target,
+    Audience, DomainBlock, FedWrite, NewActivity, Peer, PeerState, PeerUpdate, StoreError, Target,
     host_matches_domain, inbox_host,
 };
 use serde::Serialize;
@@ -504,18 +504,20 @@ pub(crate) async fn answer(inner: &Inner, raw: &str, accept: bool) -> Result<(),
             ..Default::default()
         }
     };
-    let update = PeerUpdate {
-        if_incoming_follow_id: Some(follow_id),
-        ..update
-    };
-    // The answer is queued first: should recording the decision fail, the follow still shows
-    // as pending and the admin answers again (a second Accept is harmless), where the other
-    // order could record a decision whose answer never goes out. An answer to a follow undone
-    // meanwhile is ignored by its sender.
-    inner.fed.apply(&write).await?;
-    inner.queued.notify_one();
-    if !inner.fed.update_peer(&domain, &update).await? {
-        return Err(PeerError::NotPending(domain));
+    // The decision and its answer in one write, and only for the follow still waiting: two
+    // admins answering at once, or an Undo meanwhile, leave one answer or none.
+    write.peer = Some((
+        domain.clone(),
+        PeerUpdate {
+            if_incoming_follow_id: Some(follow_id),
+            if_incoming: Some(PeerState::Pending),
+            ..update
+        },
+    ));
+    match inner.fed.apply(&write).await {
+        Ok(_) => inner.queued.notify_one(),
+        Err(StoreError::Conflict(_)) => return Err(PeerError::NotPending(domain)),
+        Err(e) => return Err(e.into()),
     }
     inner.fed.delete_peer_if_unfollowed(&domain).await?;
     Ok(())

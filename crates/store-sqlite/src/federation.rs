@@ -381,6 +381,13 @@ pub(crate) async fn apply_in(
         let host = inbox_host(f.delivery_inbox());
         insert_follower(conn, f, &host).await?;
     }
+    if let Some((domain, change)) = &w.peer
+        && !update_peer_with(&mut *conn, domain, change).await?
+    {
+        return Err(StoreError::Conflict(format!(
+            "the peer {domain} changed meanwhile"
+        )));
+    }
     if let Some((local, follow_id)) = &w.accept_follow {
         let accepted = sqlx::query(
             "UPDATE fed_followers SET state = 'accepted'
@@ -1123,46 +1130,7 @@ impl FederationStore for SqliteStore {
     }
 
     async fn update_peer(&self, domain: &str, u: &PeerUpdate) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE fed_peers SET actor_id = COALESCE(?2, actor_id), inbox = COALESCE(?3, inbox),
-                outgoing = CASE WHEN ?4 THEN ?5 ELSE outgoing END,
-                outgoing_follow_id = CASE WHEN ?6 THEN ?7 ELSE outgoing_follow_id END,
-                outgoing_since = CASE WHEN ?8 THEN ?9 ELSE outgoing_since END,
-                incoming = CASE WHEN ?10 THEN ?11 ELSE incoming END,
-                incoming_follow_id = CASE WHEN ?12 THEN ?13 ELSE incoming_follow_id END,
-                incoming_since = CASE WHEN ?14 THEN ?15 ELSE incoming_since END,
-                refuse_relayed = COALESCE(?16, refuse_relayed),
-                backfill_next = CASE WHEN ?17 THEN ?18 ELSE backfill_next END
-             WHERE domain = ?1
-                AND (?19 IS NULL OR outgoing_follow_id = ?19)
-                AND (?20 IS NULL OR incoming_follow_id = ?20)
-                AND (?21 IS NULL OR backfill_next = ?21)",
-        )
-        .bind(domain.to_ascii_lowercase())
-        .bind(&u.actor_id)
-        .bind(&u.inbox)
-        .bind(u.outgoing.is_some())
-        .bind(u.outgoing.flatten().map(PeerState::code))
-        .bind(u.outgoing_follow_id.is_some())
-        .bind(u.outgoing_follow_id.clone().flatten())
-        .bind(u.outgoing_since.is_some())
-        .bind(opt_ts(u.outgoing_since.flatten()))
-        .bind(u.incoming.is_some())
-        .bind(u.incoming.flatten().map(PeerState::code))
-        .bind(u.incoming_follow_id.is_some())
-        .bind(u.incoming_follow_id.clone().flatten())
-        .bind(u.incoming_since.is_some())
-        .bind(opt_ts(u.incoming_since.flatten()))
-        .bind(u.refuse_relayed)
-        .bind(u.backfill_next.is_some())
-        .bind(u.backfill_next.clone().flatten())
-        .bind(&u.if_outgoing_follow_id)
-        .bind(&u.if_incoming_follow_id)
-        .bind(&u.if_backfill_next)
-        .execute(self.writer())
-        .await
-        .map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        update_peer_with(self.writer(), domain, u).await
     }
 
     async fn delete_peer_if_unfollowed(&self, domain: &str) -> StoreResult<bool> {
@@ -1363,4 +1331,54 @@ async fn has_row(pool: &sqlx::SqlitePool, sql: &str, key: &str) -> StoreResult<b
         .await
         .map_err(db_err)?;
     Ok(row.is_some())
+}
+
+/// [`FederationStore::update_peer`] on any connection (alone, or within an applied write).
+async fn update_peer_with<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    domain: &str,
+    u: &PeerUpdate,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE fed_peers SET actor_id = COALESCE(?2, actor_id), inbox = COALESCE(?3, inbox),
+            outgoing = CASE WHEN ?4 THEN ?5 ELSE outgoing END,
+            outgoing_follow_id = CASE WHEN ?6 THEN ?7 ELSE outgoing_follow_id END,
+            outgoing_since = CASE WHEN ?8 THEN ?9 ELSE outgoing_since END,
+            incoming = CASE WHEN ?10 THEN ?11 ELSE incoming END,
+            incoming_follow_id = CASE WHEN ?12 THEN ?13 ELSE incoming_follow_id END,
+            incoming_since = CASE WHEN ?14 THEN ?15 ELSE incoming_since END,
+            refuse_relayed = COALESCE(?16, refuse_relayed),
+            backfill_next = CASE WHEN ?17 THEN ?18 ELSE backfill_next END
+         WHERE domain = ?1
+            AND (?19 IS NULL OR outgoing_follow_id = ?19)
+            AND (?20 IS NULL OR incoming_follow_id = ?20)
+            AND (?21 IS NULL OR backfill_next = ?21)
+            AND (?22 IS NULL OR incoming = ?22)",
+    )
+    .bind(domain.to_ascii_lowercase())
+    .bind(&u.actor_id)
+    .bind(&u.inbox)
+    .bind(u.outgoing.is_some())
+    .bind(u.outgoing.flatten().map(PeerState::code))
+    .bind(u.outgoing_follow_id.is_some())
+    .bind(u.outgoing_follow_id.clone().flatten())
+    .bind(u.outgoing_since.is_some())
+    .bind(opt_ts(u.outgoing_since.flatten()))
+    .bind(u.incoming.is_some())
+    .bind(u.incoming.flatten().map(PeerState::code))
+    .bind(u.incoming_follow_id.is_some())
+    .bind(u.incoming_follow_id.clone().flatten())
+    .bind(u.incoming_since.is_some())
+    .bind(opt_ts(u.incoming_since.flatten()))
+    .bind(u.refuse_relayed)
+    .bind(u.backfill_next.is_some())
+    .bind(u.backfill_next.clone().flatten())
+    .bind(&u.if_outgoing_follow_id)
+    .bind(&u.if_incoming_follow_id)
+    .bind(&u.if_backfill_next)
+    .bind(u.if_incoming.map(PeerState::code))
+    .execute(db)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected() == 1)
 }

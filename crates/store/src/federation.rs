@@ -275,6 +275,10 @@ pub struct FedWrite {
     /// is a `Conflict`, and nothing of it happens, unless the request is still pending (an
     /// `Undo` may have withdrawn it since it was read).
     pub accept_follow: Option<(LocalActor, String)>,
+    /// A change to a peer row (domain, change) made with the write, such as an admin's answer
+    /// to its follow with the `Accept` it queues: the write is a `Conflict`, and nothing of it
+    /// happens, unless the change's conditions hold.
+    pub peer: Option<(String, PeerUpdate)>,
     pub unfollow: Vec<(LocalActor, String)>,
     /// A remote actor that was deleted: its follows and cached copy go.
     pub forget_actor: Option<String>,
@@ -641,6 +645,8 @@ pub struct PeerUpdate {
     pub if_incoming_follow_id: Option<String>,
     /// Only when the row's `backfill_next` is this.
     pub if_backfill_next: Option<String>,
+    /// Only when the peer's follow of this node is in this state.
+    pub if_incoming: Option<PeerState>,
 }
 
 /// The host of an inbox URL as the queue groups it: `name` or `name:port`, lower-case.
