@@ -1443,11 +1443,23 @@ async fn maintainers_change_a_need_after_posting_it() {
         let mut in_euros = form("700", &tomorrow);
         in_euros.retain(|(k, _)| *k != "currency");
         in_euros.push(("currency", "EUR".to_string()));
+        in_euros.push(("raised_shown", "9000.00".to_string()));
         let (status, _, html) = send(&node, &mut jar, &path, &as_refs(&in_euros)).await;
         assert_eq!(status, 422, "{html}");
         assert!(html.contains(&format!("href=\"#{id}-raised\"")), "{html}");
         let (_, unchanged) = node.app().public_need(need.id).await.unwrap();
         assert_eq!(unchanged, stored);
+        // The form came back without a shown amount: what is sent now counts, even the same.
+        assert!(html.contains("name=\"raised_shown\" value=\"\""), "{html}");
+        in_euros.retain(|(k, _)| *k != "raised_shown");
+        let (status, _, _) = send(&node, &mut jar, &path, &as_refs(&in_euros)).await;
+        assert_eq!(status, 303);
+        let (_, in_eur) = node.app().public_need(need.id).await.unwrap();
+        assert_eq!(
+            in_eur.target.as_ref().map(|m| m.currency.as_str()),
+            Some("EUR")
+        );
+        assert_eq!(in_eur.raised, 900_000);
 
         // A form with only the amount raised and the status (as before) leaves the rest.
         let (status, _, _) = send(
@@ -1467,7 +1479,7 @@ async fn maintainers_change_a_need_after_posting_it() {
         // (The moderator reads Ukrainian: "змінено" is "edited".)
         let entry =
             format!("<td>petro</td><td>змінено</td><td><a href=\"/needs/{id}\">need {id}</a>");
-        assert_eq!(log.matches(&entry).count(), 2, "{backend:?}: {log}");
+        assert_eq!(log.matches(&entry).count(), 3, "{backend:?}: {log}");
 
         // Twenty entries a page: older ones are a link away, not pushed out of sight.
         for raised in 1..=20 {
@@ -1483,7 +1495,7 @@ async fn maintainers_change_a_need_after_posting_it() {
         assert!(newest.contains("href=\"/moderation?log=2#log\""));
         assert!(!newest.contains("href=\"/moderation?log=0#log\""));
         let (_, _, older) = get(&client(), &mut moderator, &node.url("/moderation?log=2")).await;
-        assert_eq!(older.matches(&entry).count(), 2, "the form's two saves");
+        assert_eq!(older.matches(&entry).count(), 3, "the form's three saves");
         assert!(older.contains("href=\"/moderation?log=1#log\""));
         let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation?log=x")).await;
         assert_eq!(status, 200, "an unreadable page number shows the newest");

@@ -434,6 +434,16 @@ pub async fn a_peer_answer_and_its_accept_are_one_write(_: &dyn Store, fed: &dyn
                 ..Default::default()
             },
         )),
+        // Written before the peer's row in the same write: gone again when the answer is refused.
+        follow: vec![hromada_store::Follower {
+            local: LocalActor::Instance,
+            actor_id: format!("https://asks.example/users/u{n}"),
+            follow_id: format!("https://asks.example/follows/{n}"),
+            inbox: "https://asks.example/inbox".into(),
+            shared_inbox: None,
+            state: hromada_store::FollowerState::Accepted,
+            created_at: now(),
+        }],
         activities: vec![NewActivity {
             activity_id: format!("https://me.example/answers/{n}"),
             actor: LocalActor::Instance,
@@ -456,6 +466,11 @@ pub async fn a_peer_answer_and_its_accept_are_one_write(_: &dyn Store, fed: &dyn
         Err(hromada_store::StoreError::Conflict(_))
     ));
     assert!(!fed.is_sent("https://me.example/answers/2").await.unwrap());
+    let follower = fed
+        .follower(LocalActor::Instance, "https://asks.example/users/u2")
+        .await
+        .unwrap();
+    assert!(follower.is_none(), "nothing of a refused write stays");
     assert_eq!(
         fed.peer("asks.example").await.unwrap().unwrap().incoming,
         Some(PeerState::Accepted)

@@ -544,8 +544,9 @@ async fn ingest_group(
 }
 
 /// When a received copy's payment details changed, not on the origin's word alone: a
-/// destination new to the copy stored here dates from this version at the latest, and a date
-/// once known is never taken back (a taken-over origin could swap the IBAN and send none).
+/// destination new to the copy stored here dates from when it arrived here at the earliest
+/// (not from the version's own `updated_at`, which its origin chose), and a date once known is
+/// never taken back (a taken-over origin could swap the IBAN and send none).
 fn payment_changed_at(stored: Option<&Initiative>, received: &Initiative) -> Option<DateTime<Utc>> {
     let Some(stored) = stored else {
         return received.payment_changed_at;
@@ -554,7 +555,7 @@ fn payment_changed_at(stored: Option<&Initiative>, received: &Initiative) -> Opt
         && stored.gains_payment_destination(&received.donation_methods);
     received
         .payment_changed_at
-        .max(gained.then_some(received.updated_at))
+        .max(gained.then(Utc::now))
         .max(stored.payment_changed_at)
 }
 
@@ -650,13 +651,15 @@ mod tests {
                 t - chrono::Duration::days(30),
             )
         };
-        // The origin swaps the IBAN and says nothing changed: dated by this version.
+        // The origin swaps the IBAN, says nothing changed and dates the version back: dated by
+        // its arrival here.
         let swapped = Initiative {
             donation_methods: vec![method("UA903052992990004149123456789")],
-            updated_at: t,
+            updated_at: t - chrono::Duration::days(29),
             ..stored.clone()
         };
-        assert_eq!(payment_changed_at(Some(&stored), &swapped), Some(t));
+        let dated = payment_changed_at(Some(&stored), &swapped);
+        assert!(dated.is_some_and(|d| d >= t), "{dated:?}");
         // The same destination again changes nothing; a date once known stays.
         assert_eq!(payment_changed_at(Some(&stored), &stored), None);
         let known = Initiative {

@@ -107,6 +107,10 @@ pub struct NeedForm {
     pub deadline: String,
     /// Only for an existing need.
     pub raised: String,
+    /// The raised amount the form showed (hidden): the form always sends the amount back, and
+    /// sent back as shown it is no change. Empty once the form came back with an error, so
+    /// what is sent then counts as given.
+    pub raised_shown: String,
     pub status: String,
 }
 
@@ -121,6 +125,7 @@ impl NeedForm {
             urgency: form.get("urgency").into(),
             deadline: form.get("deadline").into(),
             raised: form.get("raised").into(),
+            raised_shown: String::new(),
             status: form.get("status").into(),
         }
     }
@@ -144,6 +149,7 @@ impl NeedForm {
             urgency: need.urgency.code().into(),
             deadline: need.deadline.map(|d| d.to_string()).unwrap_or_default(),
             raised: plain(need.raised),
+            raised_shown: plain(need.raised),
             status: need.status.code().into(),
         }
     }
@@ -632,10 +638,13 @@ pub(crate) async fn save_need(
     let (target, deadline) = n.target_and_deadline(&t, &mut errors);
     // Fields the form did not send, or that could not be read, stay as they are.
     let given = |field: &str| form.0.iter().any(|(k, _)| k == field) && !errors.has(field);
-    // The form always sends the raised amount back; as it was, it is no change (so a new
-    // currency asks for it anew instead of relabelling the old sum).
+    // The form always sends the raised amount back; as it showed it, it is no change (so a
+    // new currency asks for it anew instead of relabelling the old sum).
     let raised = typed_amount_text(&n.raised);
-    let raised_changed = hromada_domain::money::parse_amount(&raised) != Ok(need.raised);
+    let shown = form.get("raised_shown");
+    let raised_changed = shown.is_empty()
+        || hromada_domain::money::parse_amount(&raised)
+            != hromada_domain::money::parse_amount(&typed_amount_text(shown));
     let patch = NeedPatch {
         title: given("title").then(|| n.title.clone()),
         description: given("description").then(|| n.description.clone()),
