@@ -140,6 +140,21 @@ pub async fn login_failures_are_rate_limited(backend: Backend) {
 
     // Another account from the same address still works (the address has its own, higher limit).
     login("taras", TEST_PASSWORD).await.expect(201);
+
+    // Thirty guesses at once for another account: no more than the limit get their password
+    // checked, however the checks interleave; the rest are refused unseen.
+    api.user("petro", Role::Maintainer).await;
+    let burst = (0..30).map(|_| login("petro", "a parallel guess"));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(
+        checked <= 10 && statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
 }
 
 pub async fn admins_manage_accounts(backend: Backend) {

@@ -58,7 +58,9 @@ impl App {
     /// [`App::login`], refused with [`AppError::TooManyLogins`] while this username or client
     /// address has failed `limits` times within the window. A wrong password counts against
     /// both; a correct one clears the username's count but not the address's, so one valid
-    /// account does not reset the count for guessing others.
+    /// account does not reset the count for guessing others. Each attempt is counted before
+    /// its password is checked (and forgotten when it was right), so a burst of guesses sent
+    /// at once cannot all pass the check while none has been counted yet.
     pub async fn login_limited(
         &self,
         ip: Option<IpAddr>,
@@ -80,20 +82,38 @@ impl App {
         if let Some(wait) = wait {
             return Err(AppError::TooManyLogins(wait));
         }
+        let keys: Vec<String> = std::iter::once(user_key.clone())
+            .chain(ip_key.clone())
+            .collect();
+        let attempt = now();
+        self.store
+            .record_login_failure(&keys, attempt, attempt - window)
+            .await?;
+        // Counted with the attempts made meanwhile: beyond the limit, this one is not tried.
+        let mut wait = self
+            .login_wait(&user_key, limits.per_username + 1, window, attempt)
+            .await?;
+        if let Some(key) = &ip_key {
+            wait = wait.max(
+                self.login_wait(key, limits.per_ip + 1, window, attempt)
+                    .await?,
+            );
+        }
+        if let Some(wait) = wait {
+            return Err(AppError::TooManyLogins(wait));
+        }
         match self.login(username, password).await {
             Ok(user) => {
+                self.store.forget_login_attempt(&keys, attempt).await?;
                 self.store.clear_login_failures(&user_key).await?;
                 Ok(user)
             }
-            Err(AppError::BadCredentials) => {
-                let keys: Vec<String> = std::iter::once(user_key).chain(ip_key).collect();
-                let at = now();
-                self.store
-                    .record_login_failure(&keys, at, at - window)
-                    .await?;
-                Err(AppError::BadCredentials)
+            Err(AppError::BadCredentials) => Err(AppError::BadCredentials),
+            Err(other) => {
+                // Not a wrong password (the database, say): not held against anyone.
+                self.store.forget_login_attempt(&keys, attempt).await?;
+                Err(other)
             }
-            Err(other) => Err(other),
         }
     }
 

@@ -377,6 +377,20 @@ pub(crate) async fn clear_login_failures(store: &PgStore, key: &str) -> StoreRes
     Ok(())
 }
 
+pub(crate) async fn forget_login_attempt(
+    store: &PgStore,
+    keys: &[String],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE key = ANY($1) AND failed_at = $2")
+        .bind(keys)
+        .bind(at)
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &PgStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

@@ -389,6 +389,10 @@ impl Store for PgStore {
         accounts::clear_login_failures(self, key).await
     }
 
+    async fn forget_login_attempt(&self, keys: &[String], at: DateTime<Utc>) -> StoreResult<()> {
+        accounts::forget_login_attempt(self, keys, at).await
+    }
+
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
         feed::append_audit(self, entry).await
     }

@@ -389,6 +389,23 @@ pub(crate) async fn clear_login_failures(store: &SqliteStore, key: &str) -> Stor
     tx.commit().await.map_err(db_err)
 }
 
+pub(crate) async fn forget_login_attempt(
+    store: &SqliteStore,
+    keys: &[String],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    for key in keys {
+        sqlx::query("DELETE FROM login_failures WHERE key = ?1 AND failed_at = ?2")
+            .bind(key)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
 /// Newest first, revoked and expired ones included (for the account page).
 pub(crate) async fn tokens_of(store: &SqliteStore, user_id: Uuid) -> StoreResult<Vec<TokenRecord>> {
     sqlx::query_as::<_, TokenRow>(&format!(

@@ -233,6 +233,13 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     /// Forgets every failed login under `key`.
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 
+    /// Forgets the login attempt recorded under each of `keys` at `at` (it succeeded).
+    async fn forget_login_attempt(
+        &self,
+        keys: &[String],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
+
     // ---- media ----
 
     /// The name of every photo an initiative (avatar, header) or an update names, whatever
