@@ -14,7 +14,7 @@ use hromada_store::{DomainBlock, InboxItemKind, LocalActor};
 use hromada_testkit::Backend;
 use hromada_testkit::fake_remote::{FakeRemote, Signing};
 use serde_json::{Value, json};
-use support::{FedNode, WAIT, follow, get_ap};
+use support::{FedNode, WAIT, follow, get_ap, peering_follow};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -1973,9 +1973,7 @@ async fn one_instance_actor(backend: Backend) {
     let remote = FakeRemote::start().await;
     let instance = node.url("/actor");
     let peering_follow = |actor: &str| {
-        let mut f = follow(actor, &instance, &format!("{actor}/follows/node"));
-        f["peering"] = json!(true);
-        f.to_string()
+        peering_follow(actor, &instance, &format!("{actor}/follows/node")).to_string()
     };
     let theirs = remote.actor_id("instance");
     let (status, body) = remote
@@ -2020,8 +2018,7 @@ async fn node_news(backend: Backend) {
 
     // An account (a `Person`) marking its follow as a node follow is an ordinary follower.
     let alice = remote.actor_id("alice");
-    let mut follow_node = follow(&alice, &instance, &format!("{alice}/follows/node"));
-    follow_node["peering"] = json!(true);
+    let follow_node = peering_follow(&alice, &instance, &format!("{alice}/follows/node"));
     let (status, body) = remote
         .post_signed(
             &alice,

@@ -240,6 +240,13 @@ pub fn follow(actor: &str, object: &str, id: &str) -> Value {
     })
 }
 
+/// A node follow (`peering`): what one Hromada node's instance actor sends another's.
+pub fn peering_follow(actor: &str, object: &str, id: &str) -> Value {
+    let mut f = follow(actor, object, id);
+    f["peering"] = json!(true);
+    f
+}
+
 /// An HTTP client as Mastodon fetches.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

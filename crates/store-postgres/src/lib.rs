@@ -93,28 +93,24 @@ impl PgStore {
     /// How many of this version's migrations the database lacks, and whether it has none at
     /// all (a new database).
     pub async fn migrations_to_apply(&self) -> Result<(usize, bool), StoreError> {
-        let known: Vec<i64> = sqlx::migrate!("../../migrations/postgres")
+        let known = sqlx::migrate!("../../migrations/postgres")
             .iter()
             .map(|m| m.version)
-            .collect();
+            .collect::<Vec<_>>();
         let (table,): (bool,) =
             sqlx::query_as("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db_err)?;
         if !table {
-            return Ok((known.len(), true));
+            return Ok(hromada_store::migrations_missing(known, &[]));
         }
-        let applied: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db_err)?;
-        let missing = known
-            .iter()
-            .filter(|v| !applied.iter().any(|(a,)| a == *v))
-            .count();
-        Ok((missing, applied.is_empty()))
+        Ok(hromada_store::migrations_missing(known, &applied))
     }
 
     /// Applies the migrations in `migrations/postgres` that are not applied yet.

@@ -190,10 +190,10 @@ impl SqliteStore {
     /// How many of this version's migrations the database lacks, and whether it has none at
     /// all (a new database).
     pub async fn migrations_to_apply(&self) -> Result<(usize, bool), StoreError> {
-        let known: Vec<i64> = sqlx::migrate!("../../migrations/sqlite")
+        let known = sqlx::migrate!("../../migrations/sqlite")
             .iter()
             .map(|m| m.version)
-            .collect();
+            .collect::<Vec<_>>();
         let table: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
         )
@@ -201,18 +201,14 @@ impl SqliteStore {
         .await
         .map_err(db_err)?;
         if table.is_none() {
-            return Ok((known.len(), true));
+            return Ok(hromada_store::migrations_missing(known, &[]));
         }
-        let applied: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.readers)
                 .await
                 .map_err(db_err)?;
-        let missing = known
-            .iter()
-            .filter(|v| !applied.iter().any(|(a,)| a == *v))
-            .count();
-        Ok((missing, applied.is_empty()))
+        Ok(hromada_store::migrations_missing(known, &applied))
     }
 
     /// Applies the migrations in `migrations/sqlite` that are not applied yet.

@@ -40,6 +40,13 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Of this version's migrations (`known`), how many a database that applied `applied` lacks,
+/// and whether it applied none at all (a new database).
+pub fn migrations_missing(known: impl IntoIterator<Item = i64>, applied: &[i64]) -> (usize, bool) {
+    let missing = known.into_iter().filter(|v| !applied.contains(v)).count();
+    (missing, applied.is_empty())
+}
+
 impl StoreError {
     /// A compare-and-set write found the row changed since it was read.
     pub fn changed_meanwhile(what: &str) -> Self {
