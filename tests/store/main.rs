@@ -115,6 +115,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         search::prefixes_of_any_length,
         search::inflected_forms_find_each_other,
         search::found_by_the_places_they_work_in,
+        search::diacritics_are_optional,
         search::syntax_characters_are_plain_text,
         search::filters_by_category_and_region,
         search::filters_by_status,
@@ -273,9 +274,10 @@ fn upgrade(backend: Backend<'_>) -> Result<(), Failed> {
             }
             Backend::Postgres(url) => {
                 let db = fresh_postgres(url).await.map_err(|e| e.to_string())?;
-                // The document as it was: the tags without place words.
+                // A document without place words or folded diacritics, marked with the
+                // version the last release wrote (2): any older version is written again.
                 let forget = db.execute(
-                    "UPDATE initiatives SET search_version = 0, search =
+                    "UPDATE initiatives SET search_version = 2, search =
                          setweight(to_tsvector('simple', lower(name)), 'A') ||
                          setweight(to_tsvector('simple', array_to_string(tags, ' ')), 'B') ||
                          setweight(to_tsvector('simple', lower(summary)), 'C') ||

@@ -104,6 +104,45 @@ pub async fn inflected_forms_find_each_other(store: &dyn Store) {
     assert!(found(store, text("медитація")).await.is_empty());
 }
 
+/// Marks on Latin letters are optional, as donors abroad type words with or without them; on
+/// SQLite and PostgreSQL alike. Letters of their own stay apart.
+pub async fn diacritics_are_optional(store: &dyn Store) {
+    insert_all(
+        store,
+        &[
+            listing(
+                "zbiorka",
+                "Zbiórka na generator",
+                "Pomoc z Łodzi",
+                "Crème de la crème, naïve",
+                &[],
+            ),
+            listing("yizha", "Їжа для Херсона", "", "", &[]),
+        ],
+    )
+    .await;
+    for word in [
+        "zbiorka",
+        "Zbiórka",
+        "ZBIÓRKA",
+        "zbio\u{301}rka",
+        "Łodzi",
+        "creme naive",
+        "crème naïve",
+    ] {
+        assert_eq!(found(store, text(word)).await, ["zbiorka"], "{word}");
+    }
+    assert!(
+        found(store, text("lodzi")).await.is_empty(),
+        "ł is a letter of its own, as on SQLite"
+    );
+    assert_eq!(found(store, text("їжа")).await, ["yizha"]);
+    assert!(
+        found(store, text("іжа")).await.is_empty(),
+        "ї is a letter of its own"
+    );
+}
+
 fn working_in(handle: &str, name: &str, description: &str, region: Region) -> Initiative {
     Initiative {
         regions: vec![region],

@@ -65,8 +65,8 @@ impl Oblast {
     /// The names donors abroad type for the oblast's place, where they differ from the
     /// Ukrainian and English ones: German, Polish, Czech, French and Russian, the languages of
     /// the largest communities that give to Ukrainian initiatives directly. A name with
-    /// diacritics comes a second time without them, as it is often typed (SQLite's index folds
-    /// them, PostgreSQL's does not). Words that are also common words elsewhere are left out
+    /// diacritics comes a second time without them, as it is often typed (from before both stores
+    /// folded them: [`crate::search::fold_diacritics`]). Words that are also common words elsewhere are left out
     /// (Polish "Luck" for Łuck).
     pub fn names_abroad(self) -> &'static str {
         match self {

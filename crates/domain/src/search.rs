@@ -8,6 +8,11 @@
 //! Харкова), and no rewriting of the stem, so the index needs no stemming at all (it stores
 //! words as written) and a term never matches less than it did unstemmed.
 
+use std::borrow::Cow;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 use crate::Region;
 
 /// Changes whenever [`place_words`] would give other words for the same regions (new names,
@@ -25,6 +30,31 @@ pub fn place_words(regions: &[Region]) -> String {
         .map(Region::search_words)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The text with the marks taken off Latin letters (`Zbiórka` → `Zbiorka`, `Oděsa` → `Odesa`),
+/// as donors abroad often type words without them. This is what SQLite's FTS5 tokenizer
+/// (`remove_diacritics 2`) does to every word it indexes and searches, so both stores find the
+/// same: PostgreSQL's documents and every search's terms go through here. Only marks on Latin
+/// letters go: in Ukrainian `й` and `ї` are letters of their own, not `и` and `і` with a mark.
+/// Letters that are not a base letter and a mark (`ł`, `ø`, `ß`) stay, as in SQLite.
+pub fn fold_diacritics(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let mut folded = String::with_capacity(text.len());
+    let mut after_latin = false;
+    for c in text.nfd() {
+        if is_combining_mark(c) {
+            if !after_latin {
+                folded.push(c);
+            }
+            continue;
+        }
+        after_latin = c.is_ascii_alphabetic();
+        folded.push(c);
+    }
+    Cow::Owned(folded.nfc().collect())
 }
 
 /// Letters a stem keeps at least: shorter prefixes match too many unrelated words.
@@ -68,7 +98,27 @@ pub fn stem(word: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::stem;
+    use super::{fold_diacritics, stem};
+
+    #[test]
+    fn marks_come_off_latin_letters_only() {
+        for (text, folded) in [
+            ("Zbiórka na łódź", "Zbiorka na łodz"),
+            (
+                "Oděsa, Kijów, Crème, naïve, Ñandú",
+                "Odesa, Kijow, Creme, naive, Nandu",
+            ),
+            // Already decomposed, as some keyboards send it.
+            ("zbio\u{301}rka", "zbiorka"),
+            ("Straße, øre", "Straße, øre"),
+            ("Київ, Миколаїв, ґанок, їжа", "Київ, Миколаїв, ґанок, їжа"),
+            // A Cyrillic letter sent decomposed comes back whole.
+            ("Миколаі\u{308}в", "Миколаїв"),
+            ("help 2022", "help 2022"),
+        ] {
+            assert_eq!(fold_diacritics(text), folded, "{text}");
+        }
+    }
 
     #[test]
     fn forms_of_a_word_share_a_stem() {

@@ -27,6 +27,7 @@ pub(crate) fn search_document(first: usize) -> String {
 /// What the search document weighs: the name (A), the tags and place names (B), the summary
 /// (C) and the description (D). Lower-cased here rather than in SQL: PostgreSQL's
 /// lower-casing follows the database locale and leaves Cyrillic as it is under the C locale.
+/// Without the marks on Latin letters, as SQLite indexes them and as the terms are searched.
 pub(crate) fn search_texts(
     name: &str,
     tags: &[String],
@@ -34,13 +35,24 @@ pub(crate) fn search_texts(
     summary: &str,
     description: &str,
 ) -> [String; 4] {
+    let words = |text: &str| search::fold_diacritics(&text.to_lowercase()).into_owned();
     [
-        name.to_lowercase(),
-        format!("{} {}", tags.join(" "), search::place_words(regions)).to_lowercase(),
-        summary.to_lowercase(),
-        description.to_lowercase(),
+        words(name),
+        words(&format!(
+            "{} {}",
+            tags.join(" "),
+            search::place_words(regions)
+        )),
+        words(summary),
+        words(description),
     ]
 }
+
+/// The version of the search documents this code writes (`search_version`): documents of an
+/// older one are written again when the store opens ([`crate::search::refresh_documents`]).
+/// One more than the place words' version since the documents fold diacritics; it must grow
+/// whenever [`search::PLACE_WORDS_VERSION`] or [`search_texts`] changes what is indexed.
+pub(crate) const SEARCH_DOCUMENT_VERSION: i32 = search::PLACE_WORDS_VERSION + 1;
 
 /// Columns in bind order: `$1` is the id, the rest follow [`bind_fields`].
 fn insert_sql() -> String {
@@ -118,7 +130,7 @@ fn bind_fields<'q>(query: PgQuery<'q>, i: &'q Initiative) -> PgQuery<'q> {
         .bind(i.avatar.as_ref().map(Json))
         .bind(i.header.as_ref().map(Json))
         .bind(i.payment_changed_at)
-        .bind(search::PLACE_WORDS_VERSION)
+        .bind(SEARCH_DOCUMENT_VERSION)
 }
 
 /// What a broken uniqueness rule on an initiative means for the person who sent it.

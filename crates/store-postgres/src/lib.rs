@@ -121,11 +121,11 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Database(format!("could not migrate the PostgreSQL database: {e}"))
             })?;
-        let refreshed = search::refresh_place_words(self).await?;
+        let refreshed = search::refresh_documents(self).await?;
         if refreshed > 0 {
             tracing::info!(
                 listings = refreshed,
-                "wrote the place names search finds listings by"
+                "wrote the search documents of listings indexed by an older version"
             );
         }
         Ok(())

@@ -7,23 +7,26 @@
 //! pages, read in physical order, proves counts beyond the cap for frequent words and tells
 //! which tiers are worth looking for among the newest listings.
 
-use hromada_domain::{Region, search};
+use hromada_domain::Region;
 use hromada_store::{OriginFilter, SearchPage, SearchQuery, StoreResult};
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::error::db_err;
-use crate::initiatives::{COLUMNS, InitiativeRow, search_document, search_texts};
+use crate::initiatives::{
+    COLUMNS, InitiativeRow, SEARCH_DOCUMENT_VERSION, search_document, search_texts,
+};
 
 /// Listings whose search documents are written again per transaction.
 const PLACES_BATCH: i64 = 500;
 
-/// Writes the search documents of the listings stored with an older version of the place words
-/// (every listing right after migration 0019), a batch per transaction; returns how many. A
+/// Writes the search documents of the listings stored with an older version of them
+/// ([`SEARCH_DOCUMENT_VERSION`]: every listing right after migration 0019, and after the
+/// documents began to fold diacritics), a batch per transaction; returns how many. A
 /// listing whose stored regions cannot be read gets none and is logged. Processes opening at
 /// once share the work: each skips the rows another one holds.
-pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
+pub(crate) async fn refresh_documents(store: &PgStore) -> StoreResult<u64> {
     let sql = format!(
         "UPDATE initiatives SET search = {}, search_version = $6 WHERE id = $1",
         search_document(2)
@@ -36,7 +39,7 @@ pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
             "SELECT id, name, tags, regions::text, summary, description FROM initiatives
              WHERE search_version < $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
-        .bind(search::PLACE_WORDS_VERSION)
+        .bind(SEARCH_DOCUMENT_VERSION)
         .bind(PLACES_BATCH)
         .fetch_all(&mut *tx)
         .await
@@ -61,7 +64,7 @@ pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
                 .bind(b)
                 .bind(c)
                 .bind(d)
-                .bind(search::PLACE_WORDS_VERSION)
+                .bind(SEARCH_DOCUMENT_VERSION)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -83,7 +86,7 @@ pub(crate) async fn refresh_place_words(store: &PgStore) -> StoreResult<u64> {
 async fn compact_after_rewrite(store: &PgStore) -> StoreResult<()> {
     let left: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM initiatives WHERE search_version < $1)")
-            .bind(search::PLACE_WORDS_VERSION)
+            .bind(SEARCH_DOCUMENT_VERSION)
             .fetch_one(store.pool())
             .await
             .map_err(db_err)?;

@@ -84,15 +84,14 @@ impl SearchQuery {
         )
     }
 
-    /// Splits the text into search terms: words of letters and digits, lower-cased and cut to
+    /// Splits the text into search terms: words of letters and digits, without the marks on
+    /// Latin letters ([`hromada_domain::search::fold_diacritics`]), lower-cased and cut to
     /// their stem ([`hromada_domain::search::stem`]), each once, at most 8. Both backends match
     /// each term as a prefix, so "медик" finds "медики" and "аптечка" finds "аптечки".
     pub fn terms(&self) -> Vec<String> {
         let mut terms: Vec<String> = Vec::new();
-        for word in self
-            .text
-            .as_deref()
-            .unwrap_or("")
+        let text = hromada_domain::search::fold_diacritics(self.text.as_deref().unwrap_or(""));
+        for word in text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
         {
@@ -269,6 +268,11 @@ mod tests {
         };
         assert_eq!(q.terms(), ["харк", "medic", "генератор"]);
         assert_eq!(q.limit_offset(), (100, 200));
+        let q = SearchQuery {
+            text: Some("Zbiórka ZBIÓRKA zbiorka Миколаїв".into()),
+            ..Default::default()
+        };
+        assert_eq!(q.terms(), ["zbiorka", "микола"]);
     }
 }
 
