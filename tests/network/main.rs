@@ -318,9 +318,13 @@ async fn network_on(backend: Backend) {
     let on_a = copy(&a, "new-listing", &c).await.unwrap();
     assert_eq!(on_a.summary, fresh.summary);
 
-    // An edit, with new payment details: when they changed travels with the listing.
+    // An edit, with new payment details: when they changed travels with the listing. The
+    // description's Markdown arrives as written, raw HTML in it included: every page shows
+    // that as text, as it does a local maintainer's.
+    let description = "> We need 3 < 5 generators & fuel.\n\n<script>alert(1)</script>";
     let patch: InitiativePatch = serde_json::from_value(json!({
         "name": "Generators for Izium",
+        "description": description,
         "donation_methods": [{"kind": "jar", "url": "https://send.monobank.ua/jar/izium"}]
     }))
     .unwrap();
@@ -341,8 +345,23 @@ async fn network_on(backend: Backend) {
             copied.payment_changed_at.unwrap(),
         );
         assert!(
-            here >= at_origin && here - at_origin < chrono::Duration::minutes(1),
+            here > at_origin && here - at_origin < chrono::Duration::minutes(1),
             "{label}: {here} vs {at_origin}"
+        );
+        assert_eq!(copied.description, description, "{label}");
+        let page = client()
+            .get(n.url(&format!("/initiatives/new-listing@{}", authority(&c))))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("<blockquote>\n<p>We need 3 &lt; 5 generators &amp; fuel.</p>")
+                && page.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                && !page.contains("<script>alert"),
+            "{label}: {page}"
         );
     }
 

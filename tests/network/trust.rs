@@ -384,6 +384,25 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     );
     assert!(!stored(b_id).await);
 
+    // About a listing of its own that A does not have yet: try again later (the listing and
+    // the statement may arrive in either order). About another host's unknown listing: ignored.
+    let early_id = format!("{}/vouches/{}", forger.base_url, Uuid::new_v4());
+    let ghost = format!("{}/initiatives/ghost", forger.base_url);
+    let body = create(
+        &forger,
+        11,
+        fake_vouch(&forger, &early_id, &forger.host(), &ghost),
+    );
+    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
+    let nowhere = c.url("/initiatives/nobody");
+    let body = create(
+        &forger,
+        12,
+        fake_vouch(&forger, &early_id, &forger.host(), &nowhere),
+    );
+    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 202);
+    assert!(!stored(early_id).await);
+
     // The forger's own vouch, properly signed, counts as an untrusted collective's...
     let body = create(
         &forger,
@@ -470,5 +489,77 @@ async fn reports_travel(a: &TestNode, c: &TestNode, c_token: &str) {
 async fn trust_travels_between_three_nodes() {
     for backend in Backend::available() {
         trust_across_nodes_on(backend).await;
+    }
+}
+
+/// A node that follows another later learns what it said before about its own listings: the
+/// statements come with the listings of its directory, and are relayed on like delivered ones.
+async fn earlier_statements_on(backend: Backend) {
+    let (c, d, e) = (
+        node(backend).await,
+        node(backend).await,
+        node(backend).await,
+    );
+    let (c_admin, c_token) = c.user_with_token("admin", Role::Admin).await;
+    let (_, d_token) = d.user_with_token("admin", Role::Admin).await;
+    let (_, e_token) = e.user_with_token("admin", Role::Admin).await;
+    let (c_dom, d_dom) = (authority(&c), authority(&d));
+    publish(&c, &c_admin, "medics").await;
+    publish(&c, &c_admin, "kitchen").await;
+    for (handle, statement) in [("medics", "We see their receipts"), ("kitchen", "Ours too")] {
+        let (status, body) = api(
+            &c,
+            &c_token,
+            "POST",
+            &format!("/initiatives/{handle}/vouches"),
+            Some(json!({"statement": statement, "basis": "checked_receipts"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        if handle == "kitchen" {
+            let id = body["vouch"]["id"].as_str().unwrap();
+            let path = format!("/vouches/{id}?reason=Not%20checked%20yet");
+            let (status, _) = api(&c, &c_token, "DELETE", &path, None).await;
+            assert_eq!(status, 200, "a withdrawn vouch is not served");
+        }
+    }
+
+    // E follows D, then D follows C: D reads C's directory, E hears from D.
+    follow(&e, &e_token, &d).await;
+    until("E's follow of D is accepted", || async {
+        peer_status(&e, &e_token, &d_dom)
+            .await
+            .is_some_and(|p| p["status"] == "accepted")
+    })
+    .await;
+    follow(&d, &d_token, &c).await;
+    let acct = format!("medics@{c_dom}");
+    for (n, token, label) in [(&d, &d_token, "D"), (&e, &e_token, "E")] {
+        until(&format!("C's listings reach {label}"), || async {
+            copy(n, "medics", &c).await.is_some() && copy(n, "kitchen", &c).await.is_some()
+        })
+        .await;
+        becomes(
+            n,
+            token,
+            &acct,
+            "vouched",
+            &format!("C's earlier vouch on {label}"),
+        )
+        .await;
+        let t = trust_of(n, token, &acct).await;
+        assert_eq!(
+            reason_of(&t, &c_dom, "vouch").unwrap()["statement"],
+            "We see their receipts"
+        );
+        let kitchen = trust_of(n, token, &format!("kitchen@{c_dom}")).await;
+        assert_eq!(kitchen["status"], "unverified", "{label}: {kitchen}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_later_follower_learns_earlier_statements() {
+    for backend in Backend::available() {
+        earlier_statements_on(backend).await;
     }
 }

@@ -53,6 +53,7 @@ pub fn context() -> Value {
             "listing": "hromada:listing",
             "listingItem": "hromada:listingItem",
             "listingObjects": "hromada:listingObjects",
+            "listingStatements": "hromada:listingStatements",
             "peering": "hromada:peering"
         }
     ])

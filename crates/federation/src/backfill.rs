@@ -198,6 +198,7 @@ async fn listing_with_objects(
         map.remove("@context");
     }
     doc["listingObjects"] = json!(listing_objects(inner, i).await?);
+    doc["listingStatements"] = json!(crate::trust::own_statements_about(inner, i).await?);
     Ok(doc)
 }
 
@@ -311,6 +312,16 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
         .flatten()
     {
         take(inner, object, source, peer).await;
+    }
+    for statement in item
+        .get("listingStatements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = crate::trust::take_backfilled(inner, statement, source, peer).await {
+            tracing::info!(error = %e, "backfill: trust statement not taken");
+        }
     }
 }
 

@@ -42,6 +42,26 @@ pub enum FetchError {
     Sign(String),
 }
 
+impl FetchError {
+    /// The remote answered, and asking again would get the same: not found, refused, not an
+    /// ActivityPub document, or not a valid one; or the URL is one we never fetch. A network
+    /// failure, a server error or a rate limit may pass.
+    pub fn is_final(&self) -> bool {
+        match self {
+            FetchError::Status(_, status) => {
+                (400..500).contains(status) && !matches!(status, 408 | 429)
+            }
+            FetchError::Gone(_)
+            | FetchError::Unsafe(..)
+            | FetchError::TooLarge(..)
+            | FetchError::Redirects(_)
+            | FetchError::NotActivityPub(..)
+            | FetchError::Invalid(..) => true,
+            FetchError::Network(..) | FetchError::Sign(_) => false,
+        }
+    }
+}
+
 /// Limits for outgoing requests.
 #[derive(Debug, Clone)]
 pub struct FetchLimits {
@@ -134,18 +154,21 @@ impl Fetcher {
     }
 
     /// GETs a picture (JPEG, PNG or WebP) of at most `max_bytes`, signed like every fetch and
-    /// with the same address, redirect and time limits. Returns the raw bytes: the caller must
-    /// re-encode them before anything is stored or served.
-    pub async fn get_image(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-        let (_, body) = self
-            .get_bytes(
-                url,
-                "image/jpeg, image/png, image/webp",
-                &["image/jpeg", "image/png", "image/webp"],
-                max_bytes,
-            )
-            .await?;
-        Ok(body)
+    /// with the same address, redirect and time limits. Returns the URL it came from (after
+    /// redirects) and the raw bytes: the caller must re-encode them before anything is stored
+    /// or served.
+    pub async fn get_image(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<(Url, Vec<u8>), FetchError> {
+        self.get_bytes(
+            url,
+            "image/jpeg, image/png, image/webp",
+            &["image/jpeg", "image/png", "image/webp"],
+            max_bytes,
+        )
+        .await
     }
 
     async fn get_as(

@@ -620,6 +620,15 @@ fn ingest_failed(e: IngestError) -> Response {
             json_error(StatusCode::FORBIDDEN, &format!("refused: {why}"))
         }
         IngestError::Invalid(why) => json_error(StatusCode::BAD_REQUEST, &why),
+        // What the sender named is not served by its origin (not found, not a listing): a
+        // retry would be refused the same way.
+        IngestError::Fetch(e) if e.is_final() => {
+            tracing::info!(reason = %e, "refused directory data its origin does not serve");
+            json_error(
+                StatusCode::FORBIDDEN,
+                &format!("refused: its origin does not serve it ({e})"),
+            )
+        }
         // The origin could not be asked, or storing failed: the sender retries later.
         e => unavailable(e),
     }

@@ -41,7 +41,8 @@ fn may_come_back(e: &FetchError) -> bool {
 }
 
 /// The local copy of the picture at `url`, fetching it unless it was copied before. `owner`
-/// is the id of the listing it belongs to: pictures are only taken from the listing's own host.
+/// is the id of the listing it belongs to: pictures are only taken from the listing's own host,
+/// after redirects too.
 pub(crate) async fn copy(
     inner: &Inner,
     url: &str,
@@ -62,7 +63,11 @@ pub(crate) async fn copy(
         });
     }
     let bytes = match inner.fetcher.get_image(url, MAX_UPLOAD_BYTES).await {
-        Ok(bytes) => bytes,
+        Ok((from, _)) if !same_origin(from.as_str(), owner) => {
+            tracing::warn!(%url, %from, "remote picture redirected to another host, left out");
+            return Err(LeftOut::Refused);
+        }
+        Ok((_, bytes)) => bytes,
         Err(e) if may_come_back(&e) => {
             tracing::warn!(%url, error = %e, "cannot fetch remote picture now; left out and asked for again later");
             return Err(LeftOut::Unavailable);

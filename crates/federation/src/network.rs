@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use hromada_domain::update::MAX_PHOTOS;
 use hromada_domain::{
     Event, Initiative, InitiativeInput, InitiativeStatus, Need, Photo, Update, ValidationErrors,
-    markup::sanitize_html,
 };
 use hromada_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -492,7 +491,6 @@ async fn ingest_group(
     initiative.updated_at = listing.updated_at;
     initiative.published_at = listing.published_at;
     initiative.payment_changed_at = listing.payment_changed_at;
-    initiative.description = sanitize_markdown(&initiative.description);
     let (initiative, origin) = (&initiative, &origin);
     let stored = stored_once(|| async move {
         let old = inner.store.initiative_by_id(initiative.id).await?;
@@ -596,16 +594,6 @@ async fn mirror_photos(
     let copies = futures_util::future::join_all(copies).await;
     let missing = copies.contains(&Err(LeftOut::Unavailable));
     (copies.into_iter().flatten().collect(), missing)
-}
-
-/// Descriptions are Markdown rendered by our own renderer; raw HTML in them is cleaned the
-/// same way as any remote HTML.
-fn sanitize_markdown(markdown: &str) -> String {
-    if markdown.contains('<') {
-        sanitize_html(markdown)
-    } else {
-        markdown.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,50 @@ fn own_note(inner: &Inner, said: &Said, initiative: &Initiative, initiative_url:
     statement_note(speaker, said, initiative, initiative_url)
 }
 
+/// This node's standing vouches and warnings about one of its listings, as their `Note`s: a
+/// node that starts following this one later learns them with the listing (backfill), not
+/// only those made after it followed.
+pub(crate) async fn own_statements_about(
+    inner: &Inner,
+    initiative: &Initiative,
+) -> Result<Vec<Value>, StoreError> {
+    let all = inner.store.statements_about(&[initiative.id]).await?;
+    let said = all
+        .vouches
+        .into_iter()
+        .map(Said::Vouch)
+        .chain(all.warnings.into_iter().map(Said::Warning))
+        .filter(|s| s.local() && s.withdrawn().is_none());
+    let url = initiative_url(inner, initiative).await?;
+    Ok(said
+        .map(|s| own_note(inner, &s, initiative, &url))
+        .collect())
+}
+
+/// Takes in a statement that came with a listing on a page of the directory of `peer`, fetched
+/// from `page_url` (its host's own word, as for a fetched statement), and relays it when it is
+/// new here, as one that was delivered.
+pub(crate) async fn take_backfilled(
+    inner: &Inner,
+    doc: &Value,
+    page_url: &str,
+    peer: &str,
+) -> Result<(), TrustError> {
+    let Some(standing) = ingest(inner, doc, Source::Fetched(page_url), Unknown::Ignore).await?
+    else {
+        return Ok(());
+    };
+    if standing.changed {
+        let mut write = FedWrite::default();
+        relay(inner, &standing, peer, &mut write).await?;
+        if !write.relays.is_empty() {
+            inner.fed.apply(&write).await?;
+            inner.queued.notify_one();
+        }
+    }
+    Ok(())
+}
+
 /// What a withdrawn statement's URL answers (with 410), and what its `Delete` carries.
 fn tombstone(said: &Said) -> Value {
     let (at, reason) = said.withdrawn().unwrap_or((Utc::now(), None));
@@ -457,6 +501,9 @@ pub(crate) enum TrustError {
     Replayed(String),
     #[error("invalid statement: {0}")]
     Invalid(String),
+    /// About an initiative that has not arrived here yet.
+    #[error("{0} is not here yet; try again later")]
+    NotYet(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -483,6 +530,10 @@ fn refused(e: TrustError) -> Response {
             StatusCode::FORBIDDEN,
             "refused: its origin does not know it",
         ),
+        TrustError::NotYet(_) => {
+            tracing::info!(reason = %e, "a trust statement came before its initiative");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        }
         e => unavailable(e),
     }
 }
@@ -520,7 +571,18 @@ pub(crate) async fn receive(
             let Some(doc) = object else {
                 return Ok(None);
             };
-            ingest(inner, doc, Source::Signed(actor))
+            // A collective's statement about its own listing: the listing is on its way.
+            let about_own = doc
+                .get("trustStatement")
+                .and_then(|e| e.get("initiative"))
+                .and_then(Value::as_str)
+                .is_some_and(|initiative| same_origin(initiative, &actor.id));
+            let unknown = if about_own {
+                Unknown::Wait
+            } else {
+                Unknown::Ignore
+            };
+            ingest(inner, doc, Source::Signed(actor), unknown)
                 .await
                 .map_err(refused)?
         }
@@ -558,7 +620,8 @@ pub(crate) async fn receive(
     };
     let mut write = FedWrite::default();
     if let Some(standing) = standing {
-        relay(inner, &standing, actor, &mut write)
+        let from = authority(&actor.id).unwrap_or_default();
+        relay(inner, &standing, &from, &mut write)
             .await
             .map_err(unavailable)?;
     }
@@ -617,12 +680,23 @@ struct Standing {
     changed: bool,
 }
 
+/// What to do with a statement about an initiative this node does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unknown {
+    /// Nothing to show it with: not kept.
+    Ignore,
+    /// The initiative is on its way (its listing and the statement travel separately, and may
+    /// arrive in either order): refused with [`TrustError::NotYet`], so the sender tries again.
+    Wait,
+}
+
 /// Takes in a statement from `source`. `None` when it is not kept here (one of ours, or about
-/// an initiative this node does not know).
+/// an initiative this node does not know and `unknown` says to ignore).
 async fn ingest(
     inner: &Inner,
     doc: &Value,
     source: Source<'_>,
+    unknown: Unknown,
 ) -> Result<Option<Standing>, TrustError> {
     let id = id_of(Some(doc)).ok_or_else(|| TrustError::Invalid("no id".into()))?;
     if inner.urls.is_local(id) {
@@ -660,8 +734,10 @@ async fn ingest(
     }
     let text = |key: &str| ext.get(key).and_then(Value::as_str).unwrap_or_default();
     let Some(initiative) = initiative_named(inner, text("initiative")).await? else {
-        // About an initiative this node does not know: nothing to show it with.
-        return Ok(None);
+        return match unknown {
+            Unknown::Ignore => Ok(None),
+            Unknown::Wait => Err(TrustError::NotYet(text("initiative").to_string())),
+        };
     };
     let now = Utc::now();
     let at = ext
@@ -839,7 +915,15 @@ async fn fetch_from_origin(
                     "{object_id} answered with another id"
                 )));
             }
-            ingest(inner, &fetched.json, Source::Fetched(object_id)).await
+            // The relaying peer keeps only statements about listings it has, and relays those
+            // too: one not here yet is on its way.
+            ingest(
+                inner,
+                &fetched.json,
+                Source::Fetched(object_id),
+                Unknown::Wait,
+            )
+            .await
         }
         Err(FetchError::Gone(_)) => match known {
             Some(said) => withdraw(inner, said, None, None).await,
@@ -856,15 +940,14 @@ async fn fetch_from_origin(
 async fn relay(
     inner: &Inner,
     standing: &Standing,
-    from: &RemoteActor,
+    from: &str,
     write: &mut FedWrite,
 ) -> Result<(), StoreError> {
     let said = &standing.said;
     if !inner.settings.relay {
         return Ok(());
     }
-    let from = authority(&from.id).unwrap_or_default();
-    let targets = peers::peer_targets(inner, &[from.as_str(), said.collective()]).await?;
+    let targets = peers::peer_targets(inner, &[from, said.collective()]).await?;
     if targets.is_empty() {
         return Ok(());
     }

@@ -357,15 +357,25 @@ fn admin_commands_then_serve_then_sigterm() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("database copied to"));
     let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
     assert_clear_failure(&out, 2, "already exists");
-    let out = hromada(&["admin", "list-users"])
-        .env(
-            "HROMADA_DATABASE_URL",
-            format!("sqlite://{}", backup.display()),
-        )
-        .env("HROMADA_DATA_DIR", dir.path().join("restored"))
-        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
-        .output()
-        .unwrap();
+    // Given by a configuration file, named after the subcommand as DEPLOYMENT.md does.
+    let restored = dir.path().join("restored.toml");
+    std::fs::write(
+        &restored,
+        format!(
+            "database_url = \"sqlite://{}\"\ndata_dir = \"{}\"\nallow_private_networks = true\n",
+            backup.display(),
+            dir.path().join("restored").display()
+        ),
+    )
+    .unwrap();
+    let out = hromada(&[
+        "admin",
+        "list-users",
+        "--config",
+        restored.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "olena\tmoderator\n");
     let missing = hromada(&["admin", "backup", "--to", "/tmp/never-written.db"])
@@ -484,6 +494,22 @@ fn demo_network_lists_every_nodes_initiatives_everywhere() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // C vouched for lviv-shelter before the nodes peered: the vouch came with the listing.
+    let shelter = format!(
+        "http://localhost:{port}/api/v1/initiatives/lviv-shelter@localhost:{}",
+        port + 2
+    );
+    loop {
+        let (_, body) = get(&shelter).unwrap();
+        if body.contains("\"status\":\"vouched\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "C's vouch did not reach A: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let status = terminate(&mut demo);
     assert!(status.success(), "{status}");
 }
@@ -543,6 +569,28 @@ fn closed_stdout_pipe_ends_quietly() {
     run(&["admin", "--help"], &[]);
     run(&["admin", "list-users"], &[]);
     run(&["admin", "trust", "show"], &[]);
+    // Except a new token: nobody has seen it, so it must not stay valid.
+    let mut token = hromada(&["admin", "create-token", "--username", "olena"]);
+    sqlite_env(&mut token, dir.path());
+    let out = token
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the output was closed: the token was not shown, so it was revoked"),
+        "{err}"
+    );
+    let mut list = hromada(&["admin", "list-tokens", "--username", "olena"]);
+    sqlite_env(&mut list, dir.path());
+    let out = list.output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && listed.contains("revoked"),
+        "{listed}"
+    );
     let port = free_port();
     run(
         &["demo"],
