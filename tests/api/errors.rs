@@ -74,6 +74,10 @@ pub async fn oversized_bodies_get_413_and_nothing_is_stored(backend: Backend) {
     let (status, body) = post_chunked(api.node.addr, "/api/v1/initiatives", 40, 8 * 1024).await;
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("\"payload_too_large\""), "{body}");
+    assert!(
+        body.contains("limit of 262144 bytes (256 KiB)"),
+        "the message names the limit: {body}"
+    );
 
     // Edits too, for authenticated users.
     let edit = json!({"description": "Ж".repeat(300 * 1024)});

@@ -57,6 +57,12 @@ pub async fn submissions_and_reports_are_limited_per_client_across_processes(bac
         }
     };
 
+    // A submission with a mistake is refused without counting: correcting it costs nothing.
+    for _ in 0..4 {
+        submit(first.clone(), "Not A Handle!", "203.0.113.1")
+            .await
+            .expect_error(422, "validation_failed");
+    }
     for handle in ["limit-one", "limit-two", "limit-three"] {
         submit(first.clone(), handle, "203.0.113.1")
             .await

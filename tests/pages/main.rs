@@ -64,7 +64,16 @@ async fn get(c: &reqwest::Client, jar: &mut Jar, url: &str) -> (u16, HeaderMap, 
         .unwrap();
     jar.take(r.headers());
     let (status, headers) = (r.status().as_u16(), r.headers().clone());
-    (status, headers, r.text().await.unwrap())
+    let html = r.text().await.unwrap();
+    // Every page's title is text alone (a template once put a whole form in it).
+    if let Some((_, rest)) = html.split_once("<title>") {
+        let title = rest.split_once("</title>").map_or(rest, |(t, _)| t);
+        assert!(
+            !title.contains('<') && !title.trim().is_empty(),
+            "{url}: title {title:?}"
+        );
+    }
+    (status, headers, html)
 }
 
 async fn post_form(
@@ -182,7 +191,13 @@ fn multipart_with(
 /// through the API, the form refuses even the right password with 429.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_form_shares_the_failed_login_count() {
-    let node = TestNode::spawn().await;
+    for backend in Backend::available() {
+        the_login_form_shares_the_failed_login_count_on(backend).await;
+    }
+}
+
+async fn the_login_form_shares_the_failed_login_count_on(backend: Backend) {
+    let node = TestNode::spawn_on(backend).await;
     node.app()
         .create_user(None, "olena", Role::Moderator, PASSWORD)
         .await
@@ -218,7 +233,13 @@ async fn the_login_form_shares_the_failed_login_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_need_the_csrf_token_and_end_at_logout() {
-    let node = TestNode::spawn().await;
+    for backend in Backend::available() {
+        sessions_need_the_csrf_token_and_end_at_logout_on(backend).await;
+    }
+}
+
+async fn sessions_need_the_csrf_token_and_end_at_logout_on(backend: Backend) {
+    let node = TestNode::spawn_on(backend).await;
     node.app()
         .create_user(None, "olena", Role::Moderator, PASSWORD)
         .await
@@ -553,12 +574,31 @@ async fn pages_are_compressed_and_locked_down() {
         .await
         .unwrap();
     assert_eq!(r.headers()[LOCATION], "/", "no open redirect");
+    let r = client()
+        .get(node.url("/about"))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("<html lang=\"en\">"));
+    let (status, _, html) = get(&client(), &mut Jar::default(), &node.url("/lang/xx")).await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("<html lang=\"uk\">"),
+        "a page, not an empty answer"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintainers_set_the_avatar_and_read_their_inbox() {
+    for backend in Backend::available() {
+        maintainers_set_the_avatar_and_read_their_inbox_on(backend).await;
+    }
+}
+
+async fn maintainers_set_the_avatar_and_read_their_inbox_on(backend: Backend) {
     use hromada_testkit::fake_remote::FakeRemote;
-    let node = TestNode::spawn().await;
+    let node = TestNode::spawn_on(backend).await;
     let app = node.app();
     let maintainer = app
         .create_user(None, "petro", Role::Maintainer, PASSWORD)
@@ -762,9 +802,15 @@ async fn maintainers_set_the_avatar_and_read_their_inbox() {
     assert!(after.contains("Nobody is waiting") || after.contains("Ніхто не чекає"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moderators_delete_an_initiative_after_typing_its_handle() {
-    let node = TestNode::spawn().await;
+    for backend in Backend::available() {
+        moderators_delete_an_initiative_after_typing_its_handle_on(backend).await;
+    }
+}
+
+async fn moderators_delete_an_initiative_after_typing_its_handle_on(backend: Backend) {
+    let node = TestNode::spawn_on(backend).await;
     let app = node.app();
     let maintainer = app
         .create_user(None, "petro", Role::Maintainer, PASSWORD)
@@ -839,6 +885,20 @@ async fn moderators_delete_an_initiative_after_typing_its_handle() {
         html.contains("deleted") || html.contains("видалено"),
         "{html}"
     );
+    let api = c
+        .get(node.url("/api/v1/initiatives/to-delete"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 410);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["error"], "gone", "{body}");
+    let never = c
+        .get(node.url("/api/v1/initiatives/never-existed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(never.status(), 404);
     let audit = app.audit_log(&moderator, 1, 0).await.unwrap();
     assert_eq!(
         (

@@ -5,7 +5,7 @@
 //! errors that keep what was typed. On every backend.
 
 use hromada_domain::trust::{ReportCategory, ReportInput, ReportStatus};
-use hromada_domain::{AuditAction, Role, UpdateInput, UpdateKind};
+use hromada_domain::{AuditAction, InitiativeStatus, Role, UpdateInput, UpdateKind};
 use hromada_testkit::{Backend, TestNode};
 use reqwest::header::LOCATION;
 
@@ -1094,6 +1094,14 @@ async fn visitors_who_send_too_much_are_told_in_their_language() {
         visitor.0.push(("hromada_lang".into(), "en".into()));
         let path = "/initiatives/soup/report";
         let csrf = token(&node, &mut visitor, path).await;
+        let long = "x".repeat(2_001);
+        let too_long = [
+            ("csrf", csrf.as_str()),
+            ("category", "fraud"),
+            ("reason", long.as_str()),
+        ];
+        let (status, _, _) = send(&node, &mut visitor, path, &too_long).await;
+        assert_eq!(status, 422, "{backend:?}: a mistake, not counted");
         let report = [
             ("csrf", csrf.as_str()),
             ("category", "fraud"),
@@ -1111,23 +1119,44 @@ async fn visitors_who_send_too_much_are_told_in_their_language() {
         let reports = node.app().reports(&moderator, None, 50, 0).await.unwrap();
         assert_eq!(reports.len(), 1, "nothing stored from the refused report");
 
-        // The submission form has its own count; a refused attempt counts too.
+        // The submission form has its own count. Forms with mistakes are not counted (people
+        // correcting a typo, many of them behind one address); stored ones are.
         visitor.0.retain(|(name, _)| name != "hromada_lang");
         visitor.0.push(("hromada_lang".into(), "uk".into()));
         let csrf = token(&node, &mut visitor, "/submit").await;
-        let (status, _, _) = send(&node, &mut visitor, "/submit", &[("csrf", &csrf)]).await;
-        assert_eq!(status, 422, "an empty submission is refused but counted");
-        let r = client()
-            .post(node.url("/submit"))
-            .header(reqwest::header::COOKIE, visitor.header())
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
+        let submission = |handle: &'static str, iban: &'static str| {
+            format!(
+                "csrf={csrf}&handle={handle}&name=Soup&summary=Hot+meals&categories=food\
+                 &region0.area=lviv&dm0.kind=bank_transfer&dm0.iban={iban}\
+                 &dm0.account_holder=Soup&submitter_contact=soup%40example.org"
             )
-            .body(format!("csrf={csrf}&handle=soup-two&name=Soup"))
-            .send()
-            .await
-            .unwrap();
+        };
+        let cookie = visitor.header();
+        let post = |body: String| {
+            client()
+                .post(node.url("/submit"))
+                .header(reqwest::header::COOKIE, cookie.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body)
+                .send()
+        };
+        for _ in 0..3 {
+            let (status, _, _) = send(&node, &mut visitor, "/submit", &[("csrf", &csrf)]).await;
+            assert_eq!(status, 422, "an empty submission");
+            let r = post(submission("soup-two", "UA00+1234")).await.unwrap();
+            assert_eq!(r.status().as_u16(), 422, "an IBAN the domain refuses");
+        }
+        let iban = "UA213223130000026007233566001";
+        let r = post(submission("soup-two", iban)).await.unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            303,
+            "{backend:?}: mistakes were not counted"
+        );
+        let r = post(submission("soup-three", iban)).await.unwrap();
         assert_eq!(r.status().as_u16(), 429);
         let retry: u64 = r.headers()["retry-after"]
             .to_str()
@@ -1499,5 +1528,150 @@ async fn maintainers_change_a_need_after_posting_it() {
         assert!(older.contains("href=\"/moderation?log=1#log\""));
         let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation?log=x")).await;
         assert_eq!(status, 200, "an unreadable page number shows the newest");
+
+        // A need of a submission still waiting for a moderator is changed the same way, by
+        // its maintainer only.
+        node.app()
+            .submit(Some(&petro), initiative("waiting"))
+            .await
+            .unwrap();
+        // Petro maintains it now.
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        let input = serde_json::json!({"title": "Fuel", "category": "other"});
+        let early = node
+            .app()
+            .add_need(&petro, "waiting", serde_json::from_value(input).unwrap())
+            .await
+            .unwrap();
+        let path = format!("/dashboard/needs/{}", early.id);
+        let change = [
+            ("csrf", csrf.as_str()),
+            ("title", "Diesel fuel"),
+            ("status", "open"),
+        ];
+        let mut taras = sign_in(&node, "taras").await;
+        let taras_csrf = token(&node, &mut taras, "/dashboard").await;
+        let mut as_taras = change;
+        as_taras[0].1 = &taras_csrf;
+        let (status, _, _) = send(&node, &mut taras, &path, &as_taras).await;
+        assert_eq!(status, 404, "{backend:?}: to others it is not there yet");
+        let (status, location, html) = send(&node, &mut jar, &path, &change).await;
+        assert_eq!(
+            (status, location),
+            (303, format!("/dashboard/waiting?saved=need#n-{}", early.id)),
+            "{html}"
+        );
+        let stored = node.app().store().need_by_id(early.id).await.unwrap();
+        assert_eq!(stored.unwrap().title, "Diesel fuel");
+    }
+}
+
+/// A mirrored listing may share a local one's handle: picking one for monthly giving picks it
+/// alone, and the split shares the budget between the picked listings only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monthly_giving_tells_namesakes_apart() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "medics").await;
+        let local = node
+            .app()
+            .store()
+            .initiative_by_handle("medics", None)
+            .await
+            .unwrap()
+            .unwrap();
+        let namesake = hromada_domain::Initiative {
+            id: uuid::Uuid::now_v7(),
+            origin: Some("other.example".into()),
+            name: "Medics elsewhere".into(),
+            ..local
+        };
+        node.app()
+            .store()
+            .insert_initiative(&namesake, None)
+            .await
+            .unwrap();
+        let (_, _, offered) = get(&client(), &mut Jar::default(), &node.url("/give")).await;
+        for value in ["value=\"medics\"", "value=\"medics@other.example\""] {
+            assert!(offered.contains(value), "{backend:?}: {value} in {offered}");
+        }
+        let (status, _, split) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/give?pick=medics&income=1000&currency=EUR&share=10"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            split.contains("value=\"medics\" checked")
+                && !split.contains("value=\"medics@other.example\" checked"),
+            "{split}"
+        );
+        assert!(
+            split.contains("data-handle=\"medics\">")
+                && split.contains("data-handle=\"medics@other.example\" hidden>"),
+            "only the picked one is shown in the split: {split}"
+        );
+    }
+}
+
+/// A rejection needs a reason the submitter can act on; a reason the moderator must correct
+/// comes back as typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_reject_a_submission_with_a_reason() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        node.app()
+            .submit(Some(&petro), initiative("dubious"))
+            .await
+            .unwrap();
+        let mut moderator = sign_in(&node, "mod").await;
+        let csrf = token(&node, &mut moderator, "/moderation").await;
+        let path = "/moderation/dubious/reject";
+        let long = format!("No receipts at all. {}", "x".repeat(1_000));
+        let (status, _, html) = send(
+            &node,
+            &mut moderator,
+            path,
+            &[("csrf", &csrf), ("reason", &long)],
+        )
+        .await;
+        assert_eq!(status, 422, "{backend:?}");
+        assert!(
+            html.contains("id=\"reason-err-dubious\"")
+                && html.contains(&format!("value=\"{long}\"")),
+            "{html}"
+        );
+        let stored = |node: &TestNode| {
+            let store = node.app().store().clone();
+            async move {
+                store
+                    .initiative_by_handle("dubious", None)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        assert_eq!(stored(&node).await.status, InitiativeStatus::Pending);
+        let (status, location, _) = send(
+            &node,
+            &mut moderator,
+            path,
+            &[("csrf", &csrf), ("reason", "No receipts at all.")],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/moderation?done=rejected")
+        );
+        let rejected = stored(&node).await;
+        assert_eq!(rejected.status, InitiativeStatus::Rejected);
+        assert_eq!(
+            rejected.rejection_reason.as_deref(),
+            Some("No receipts at all.")
+        );
     }
 }

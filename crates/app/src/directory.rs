@@ -68,16 +68,19 @@ impl App {
         initiative.status.is_public() || viewer.is_some_and(|u| u.may_edit(initiative.id))
     }
 
-    /// A public submission (or one by a signed-in user, who then maintains it). It lands
-    /// pending; moderators decide.
-    pub async fn submit(&self, by: Option<&User>, input: InitiativeInput) -> AppResult<Initiative> {
+    /// Checks a submission as [`App::submit`] does, storing nothing: the edges call it before
+    /// counting the attempt against the client's limit, so correcting a mistake costs none.
+    pub fn check_submission(
+        by: Option<&User>,
+        input: InitiativeInput,
+    ) -> AppResult<hromada_domain::initiative::ValidInitiative> {
         let anonymous_without_contact = by.is_none()
             && input
                 .submitter_contact
                 .as_deref()
                 .is_none_or(|c| c.trim().is_empty());
-        let valid = match input.validate() {
-            Ok(v) if !anonymous_without_contact => v,
+        match input.validate() {
+            Ok(v) if !anonymous_without_contact => Ok(v),
             result => {
                 let mut errors = result.err().unwrap_or_default();
                 if anonymous_without_contact {
@@ -87,9 +90,15 @@ impl App {
                         "tell the moderators how to reach you about this submission",
                     );
                 }
-                return Err(errors.into());
+                Err(errors.into())
             }
-        };
+        }
+    }
+
+    /// A public submission (or one by a signed-in user, who then maintains it). It lands
+    /// pending; moderators decide.
+    pub async fn submit(&self, by: Option<&User>, input: InitiativeInput) -> AppResult<Initiative> {
+        let valid = Self::check_submission(by, input)?;
         let at = now();
         let initiative = Initiative::submit(Uuid::now_v7(), valid, at);
         let audit = AuditEntry::new(

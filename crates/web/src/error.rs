@@ -2,7 +2,7 @@
 //!
 //! Status codes: 400 for requests that cannot be read (malformed JSON, wrong types, bad query
 //! parameters), 422 for well-formed input that breaks a rule (`validation_failed`), 401, 403,
-//! 404, 405, 409, 413, 415, 429, and 500/503 whose details go to the log only.
+//! 404, 405, 409, 410, 413, 415, 429, 502, and 500/503 whose details go to the log only.
 
 use std::any::Any;
 use std::time::Duration;
@@ -19,9 +19,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable machine-readable code: `invalid_json`, `invalid_query`, `validation_failed`,
-    /// `unauthenticated`, `bad_credentials`, `forbidden`, `not_found`, `method_not_allowed`,
-    /// `conflict`, `payload_too_large`, `unsupported_media_type`, `rate_limited`,
-    /// `internal_error` or `unavailable`.
+    /// `invalid_body`, `invalid_domain`, `unauthenticated`, `bad_credentials`, `forbidden`,
+    /// `not_found`, `gone`, `method_not_allowed`, `conflict`, `payload_too_large`,
+    /// `unsupported_media_type`, `rate_limited`, `internal_error`, `unreachable` or
+    /// `unavailable`.
     #[schema(example = "validation_failed")]
     pub error: &'static str,
     /// An English explanation for humans.

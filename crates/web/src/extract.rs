@@ -14,6 +14,12 @@ use crate::client::client_ip;
 use crate::error::ApiError;
 use crate::state::WebState;
 
+/// The body limit of the route a request is for (a request extension), so that a body found
+/// too large while it is read gets a 413 that names the limit, as one refused by its declared
+/// length does.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
 /// A JSON request body. Refuses other content types (415), bodies over the limit (413), and
 /// JSON that does not fit `T` (400, naming the field when serde can tell which).
 #[derive(Debug, Clone)]
@@ -30,13 +36,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON with `Content-Type: application/json`",
             ));
         }
+        let limit = req.extensions().get::<BodyLimit>().copied();
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
+                match limit {
+                    Some(BodyLimit(limit)) => ApiError::payload_too_large(limit),
+                    None => ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "the request body is too large",
+                    ),
+                }
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,

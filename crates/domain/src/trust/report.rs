@@ -130,6 +130,20 @@ pub struct ReportInput {
     pub contact: Option<String>,
 }
 
+impl ReportInput {
+    /// What is wrong with the input, if anything (empty when it may be filed).
+    pub fn validate(&self) -> ValidationErrors {
+        let mut errors = ValidationErrors::new();
+        errors.text("reason", &self.reason, MAX_REPORT_REASON);
+        errors.no_control_chars("reason", &self.reason);
+        if let Some(c) = self.contact.as_deref().map(clean).filter(|c| !c.is_empty()) {
+            errors.max_len("contact", &c, MAX_CONTACT);
+            errors.no_control_chars("contact", &c);
+        }
+        errors
+    }
+}
+
 impl Report {
     /// A new open report. `signed_in` is the reporter's username when they are signed in (then
     /// no contact is kept: moderators can reach the account).
@@ -140,18 +154,12 @@ impl Report {
         input: ReportInput,
         at: Timestamp,
     ) -> Result<Self, ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        errors.text("reason", &input.reason, MAX_REPORT_REASON);
-        errors.no_control_chars("reason", &input.reason);
+        let errors = input.validate();
         let contact = input
             .contact
             .as_deref()
             .map(clean)
             .filter(|c| !c.is_empty());
-        if let Some(c) = &contact {
-            errors.max_len("contact", c, MAX_CONTACT);
-            errors.no_control_chars("contact", c);
-        }
         let reporter = match signed_in {
             Some(username) => Reporter::User {
                 username: username.to_string(),

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hromada_app::{App, AppError};
 use hromada_domain::trust::TrustLevel;
 use hromada_domain::{
     Category, InitiativeInput, InitiativePatch, InitiativeStatus, Region, ValidationErrors,
@@ -218,6 +219,7 @@ fn anonymous_shared(viewer: &MaybeAuthenticated, response: Response) -> Response
         (status = 200, description = "The initiative", body = InitiativeDetailView),
         (status = 401, description = "The token is invalid", body = ErrorBody),
         (status = 404, description = "No such initiative, or not visible to you", body = ErrorBody),
+        (status = 410, description = "The initiative was deleted (its handle is never reused)", body = ErrorBody),
     )
 )]
 pub(crate) async fn detail(
@@ -225,10 +227,17 @@ pub(crate) async fn detail(
     ApiPath(handle): ApiPath<String>,
     viewer: MaybeAuthenticated,
 ) -> Result<Response, ApiError> {
-    let detail = state
-        .app()
-        .initiative_detail(viewer.user(), &handle)
-        .await?;
+    let detail = match state.app().initiative_detail(viewer.user(), &handle).await {
+        Ok(detail) => detail,
+        Err(AppError::NotFound(_)) if state.app().was_deleted(&handle).await? => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "gone",
+                "this initiative was deleted",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut view = InitiativeDetailView::new(detail, viewer.user());
     super::trust::attach(&state, std::slice::from_mut(&mut view.initiative)).await?;
     Ok(anonymous_shared(&viewer, Json(view).into_response()))
@@ -271,6 +280,8 @@ pub(crate) async fn submit(
     ),
     ApiError,
 > {
+    // Counted only once it could be stored: correcting a mistake costs no attempt.
+    App::check_submission(viewer.user(), input.clone())?;
     check_api(&state, Limited::Submission, ip, viewer.user()).await?;
     let initiative = state.app().submit(viewer.user(), input).await?;
     let location = state

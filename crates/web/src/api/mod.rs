@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::error::ApiError;
+use crate::extract::BodyLimit;
 use crate::routing::{self, Route};
 use crate::state::WebState;
 
@@ -119,6 +120,7 @@ pub(crate) fn router(state: &WebState) -> Router<WebState> {
     let limited = |routes: Vec<Route>, limit: usize| {
         routing::build(routes)
             .layer(RequestBodyLimitLayer::new(limit))
+            .layer(axum::Extension(BodyLimit(limit)))
             .layer(middleware::map_response_with_state(
                 limit,
                 json_limit_errors,

@@ -581,6 +581,11 @@ pub(crate) async fn report(
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<ReportInput>,
 ) -> Result<(StatusCode, Json<ReportReceipt>), ApiError> {
+    // Counted only once it could be stored: correcting a mistake costs no attempt.
+    let invalid = input.validate();
+    if !invalid.is_empty() {
+        return Err(invalid.into());
+    }
     crate::client::check_api(&state, crate::client::Limited::Report, ip, viewer.user()).await?;
     let report = state.app().report(viewer.user(), &handle, input).await?;
     Ok((

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
-use hromada_app::{AppError, SESSION_TTL};
+use hromada_app::{App, AppError, SESSION_TTL};
 use hromada_store::TokenKind;
 
 use super::ctx::{PageCtx, clear_session_cookie, session_cookie};
@@ -45,15 +45,22 @@ pub(crate) async fn submit(
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
-    match count(&state, Limited::Submission, ip, ctx.user.as_ref()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
-        Err(e) => return Err(ctx.fail(e)),
-    }
     let t = ctx.t;
     let f = InitiativeForm::from_form(&t, &form);
     let (input, mut errors, map) = f.to_input(&t);
+    if errors.is_empty()
+        && let Err(AppError::Invalid(v)) = App::check_submission(ctx.user.as_ref(), input.clone())
+    {
+        errors = FieldErrors::from_validation(t, &v, |p| map.form_field(p));
+    }
     if errors.is_empty() {
+        // Counted only once the form could be stored: correcting a mistake costs no attempt
+        // (many people share one address: mobile networks, shelters, offices).
+        match count(&state, Limited::Submission, ip, ctx.user.as_ref()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
+            Err(e) => return Err(ctx.fail(e)),
+        }
         match state.app().submit(ctx.user.as_ref(), input).await {
             Ok(i) => {
                 let handle: String =

@@ -629,9 +629,20 @@ pub(crate) async fn save_need(
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
-    let user = ctx.require_user()?.clone();
     let id = Uuid::parse_str(&id).map_err(|_| ctx.not_found())?;
-    let (initiative, mut need) = state.app().public_need(id).await.map_err(|e| ctx.fail(e))?;
+    // Any need of an initiative the user may edit, a pending submission's too.
+    let store = state.app().store();
+    let mut need = store
+        .need_by_id(id)
+        .await
+        .map_err(|e| ctx.fail(e.into()))?
+        .ok_or_else(|| ctx.not_found())?;
+    let owner = store
+        .initiative_by_id(need.initiative_id)
+        .await
+        .map_err(|e| ctx.fail(e.into()))?
+        .ok_or_else(|| ctx.not_found())?;
+    let (user, initiative, needs) = editable(&state, &ctx, &hromada_app::acct(&owner)).await?;
     let t = ctx.t;
     let n = NeedForm::read(&form);
     let mut errors = FieldErrors::default().of_form(format!("{id}-"), NEED_LABELS);
@@ -677,8 +688,7 @@ pub(crate) async fn save_need(
         Some(p.split('.').next().unwrap_or(p).to_string())
     });
     errors.items.extend(from_domain.items);
-    let (_, i, needs) = editable(&state, &ctx, &hromada_app::acct(&initiative)).await?;
-    let mut p = DashboardPage::new(ctx, &i, &needs);
+    let mut p = DashboardPage::new(ctx, &initiative, &needs);
     if let Some(edit) = p.needs.iter_mut().find(|e| e.view.id == id.to_string()) {
         edit.form = n;
         edit.errors = errors;

@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hromada_domain::{
     Category, Contact, ContactKind, Currency, DonationKind, DonationMethod, FundingPlatform,
@@ -49,7 +48,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|r| (StatusCode::PAYLOAD_TOO_LARGE, r.body_text()).into_response())?;
+            .map_err(|r| (r.status(), r.body_text()).into_response())?;
         Ok(FormData::parse(&bytes))
     }
 }

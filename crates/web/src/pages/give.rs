@@ -73,7 +73,8 @@ pub(crate) async fn give(
     );
     let mut asked = false;
     for (k, v) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
-        let v: String = v.trim().chars().take(40).collect();
+        // Long enough for `handle@domain` (a handle and a DNS name, with a port).
+        let v: String = v.trim().chars().take(300).collect();
         match &*k {
             "pick" => picks.push(v),
             "income" => {
@@ -108,7 +109,7 @@ pub(crate) async fn give(
         .filter(|(_, card)| card.trust.as_ref().is_none_or(|b| b.level != "disputed"))
         .map(|(i, card)| Choice {
             card,
-            picked: picks.contains(&i.handle.to_string()),
+            picked: picks.contains(&hromada_app::acct(i)),
             methods: i
                 .donation_methods
                 .iter()

@@ -286,6 +286,59 @@ mod tests {
         );
     }
 
+    /// Every validation code the domain and the use cases give has a message in the pages'
+    /// languages: without one the page shows the domain's English text.
+    #[test]
+    fn every_validation_code_has_a_message() {
+        let reference = &LOCALES
+            .iter()
+            .find(|l| l.code == REFERENCE)
+            .unwrap()
+            .messages;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut pending = vec![
+            std::path::PathBuf::from(format!("{root}/domain/src")),
+            std::path::PathBuf::from(format!("{root}/app/src")),
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        while let Some(path) = pending.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap() {
+                    pending.push(entry.unwrap().path());
+                }
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // `add(field, "code", message)` and `ValidationErrors::single(field, "code", …)`.
+            for pattern in ["add(", "single("] {
+                for (i, _) in text.match_indices(pattern) {
+                    let Some(code) = text[i + pattern.len()..].split(',').nth(1) else {
+                        continue;
+                    };
+                    let code = code
+                        .trim()
+                        .strip_prefix('"')
+                        .and_then(|c| c.strip_suffix('"'));
+                    if let Some(code) =
+                        code.filter(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                    {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+        }
+        assert!(
+            codes.len() > 30,
+            "found only {codes:?}; did the pattern change?"
+        );
+        for code in codes {
+            assert!(
+                reference.contains_key(&format!("error.{code}")),
+                "no message for the validation code `{code}`"
+            );
+        }
+    }
+
     #[test]
     fn categories_and_oblasts_are_named_in_every_language() {
         for lang in Lang::all() {

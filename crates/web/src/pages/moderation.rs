@@ -94,7 +94,7 @@ struct QueuePage {
     ctx: PageCtx,
     pending: Vec<Pending>,
     done: Option<&'static str>,
-    reject_error: (String, String),
+    reject_error: RejectError,
     /// When, who, what, the subject's page if it has one, the subject.
     audit: Vec<(String, String, String, Option<String>, String)>,
     /// Which page of the audit log is shown (from 1), and whether older entries follow.
@@ -121,12 +121,21 @@ fn require_moderator(ctx: &PageCtx) -> Result<hromada_domain::User, PageError> {
     Ok(user.clone())
 }
 
+/// A rejection a moderator must correct: the submission, what is wrong, and the reason as
+/// typed (shown again, not lost).
+#[derive(Debug, Default)]
+struct RejectError {
+    handle: String,
+    message: String,
+    reason: String,
+}
+
 async fn queue_page(
     state: &WebState,
     ctx: PageCtx,
     log_page: u32,
     done: Option<&'static str>,
-    reject_error: (String, String),
+    reject_error: RejectError,
     report_error: ReportError,
 ) -> PageResult {
     let user = require_moderator(&ctx)?;
@@ -206,7 +215,7 @@ async fn queue_page(
         .take(CLOSED_SHOWN)
         .map(|r| ReportRow::new(&t, r))
         .collect();
-    let status = if reject_error.0.is_empty() && report_error.id.is_empty() {
+    let status = if reject_error.handle.is_empty() && report_error.id.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -250,7 +259,7 @@ pub(crate) async fn queue(
         ctx,
         log_page,
         done,
-        (String::new(), String::new()),
+        RejectError::default(),
         ReportError::default(),
     )
     .await
@@ -284,16 +293,12 @@ pub(crate) async fn reject(
         Ok(_) => Ok(see_other("/moderation?done=rejected")),
         Err(AppError::Invalid(v)) => {
             let errors = FieldErrors::from_validation(ctx.t, &v, |p| Some(p.to_string()));
-            let message = errors.get("reason");
-            queue_page(
-                &state,
-                ctx,
-                1,
-                None,
-                (handle, message),
-                ReportError::default(),
-            )
-            .await
+            let rejected = RejectError {
+                message: errors.get("reason"),
+                reason: form.get("reason").to_string(),
+                handle,
+            };
+            queue_page(&state, ctx, 1, None, rejected, ReportError::default()).await
         }
         Err(e) => Err(ctx.fail(e)),
     }
@@ -331,15 +336,7 @@ pub(crate) async fn close_report(
                 text: text.into(),
                 message: errors.get("resolution"),
             };
-            queue_page(
-                &state,
-                ctx,
-                1,
-                None,
-                (String::new(), String::new()),
-                report_error,
-            )
-            .await
+            queue_page(&state, ctx, 1, None, RejectError::default(), report_error).await
         }
         Err(e) => Err(ctx.fail(e)),
     }

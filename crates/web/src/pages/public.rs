@@ -817,6 +817,7 @@ pub(crate) async fn about(State(state): State<WebState>, ctx: PageCtx) -> PageRe
 /// `GET /lang/{code}?back=/path`: remembers the language in a cookie and goes back.
 pub(crate) async fn switch_language(
     State(state): State<WebState>,
+    ctx: PageCtx,
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -826,7 +827,7 @@ pub(crate) async fn switch_language(
         .unwrap_or_default();
     let back = local_path(&back).unwrap_or("/").to_string();
     let Some(lang) = super::i18n::Lang::from_code(&code) else {
-        return StatusCode::NOT_FOUND.into_response();
+        return ctx.not_found().into_response();
     };
     let secure = state.settings().public_url.scheme() == "https";
     let mut r = see_other(&back);

@@ -82,11 +82,6 @@ pub(crate) async fn send(
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
-    match count(&state, Limited::Report, ip, ctx.user.as_ref()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => return Err(ctx.rate_limited(wait)),
-        Err(e) => return Err(ctx.fail(e)),
-    }
     let user = ctx.user.clone();
     let t = ctx.t;
     let mut view = match ReportPage::new(&state, ctx, &handle).await {
@@ -105,6 +100,17 @@ pub(crate) async fn send(
         reason: view.reason.clone(),
         contact: (user.is_none() && !view.contact.trim().is_empty()).then(|| view.contact.clone()),
     };
+    let invalid = input.validate();
+    if !invalid.is_empty() {
+        view.errors = FieldErrors::from_validation(t, &invalid, |f| Some(f.to_string()));
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &view));
+    }
+    // Counted only once the report could be stored: correcting a mistake costs no attempt.
+    match count(&state, Limited::Report, ip, user.as_ref()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return Err(view.ctx.rate_limited(wait)),
+        Err(e) => return Err(view.ctx.fail(e)),
+    }
     match state.app().report(user.as_ref(), &handle, input).await {
         Ok(_) => Ok(see_other(&format!("{}?sent=1", view.path()))),
         Err(AppError::Invalid(v)) => {

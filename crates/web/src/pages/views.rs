@@ -149,6 +149,7 @@ pub struct Card {
     pub path: String,
     pub name: String,
     pub summary: String,
+    /// `handle`, or `handle@domain` for a mirrored listing: unique among the cards of a page.
     pub handle: String,
     pub categories: Vec<&'static str>,
     pub regions: Vec<String>,
@@ -173,7 +174,7 @@ impl Card {
             path: initiative_path(i),
             name: i.name.clone(),
             summary: i.summary.clone(),
-            handle: i.handle.to_string(),
+            handle: hromada_app::acct(i),
             categories: i.categories.iter().map(|c| t.category(c.code())).collect(),
             regions: i.regions.iter().map(|r| region_label(t, r)).collect(),
             origin: i.origin.clone(),
@@ -316,7 +317,7 @@ impl ContactView {
     pub fn new(t: &Translator, c: &Contact) -> Self {
         let v = c.value.clone();
         let (kind, href) = match c.kind {
-            ContactKind::Email => ("Email", Some(format!("mailto:{v}"))),
+            ContactKind::Email => (t.tr("contact.email"), Some(format!("mailto:{v}"))),
             ContactKind::Phone => (
                 t.tr("contact.phone"),
                 Some(format!("tel:{}", v.replace(' ', ""))),
@@ -329,7 +330,7 @@ impl ContactView {
             ContactKind::Matrix => ("Matrix", Some(format!("https://matrix.to/#/{v}"))),
             ContactKind::Instagram => ("Instagram", None),
             ContactKind::Facebook => ("Facebook", None),
-            ContactKind::Fediverse => ("Fediverse", None),
+            ContactKind::Fediverse => (t.tr("contact.fediverse"), None),
             ContactKind::Website => (t.tr("contact.website"), None),
             ContactKind::Other => (t.tr("contact.other"), None),
         };
