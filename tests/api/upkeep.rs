@@ -82,8 +82,12 @@ pub async fn search_index_is_merged_daily(backend: Backend) {
 /// processes of the old version; a new database it sets up as `serve` would.
 pub async fn admin_commands_do_not_migrate_behind_running_processes(backend: Backend) {
     let api = Api::start(backend).await;
+    api.user("moderator", Role::Moderator).await;
     let url = api.node.database_url().to_string();
-    assert!(hromada_server::open_store_for_admin(&url).await.is_ok());
+    let opened = hromada_server::open_store_for_admin(&url).await.unwrap();
+    let users = opened.directory.list_users().await.unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["moderator"], "the node's own database, as it is");
     // As if this binary were newer than the database: its latest migration is missing.
     api.node
         .execute_sql(
@@ -99,6 +103,10 @@ pub async fn admin_commands_do_not_migrate_behind_running_processes(backend: Bac
     if backend == Backend::Sqlite {
         let dir = tempfile::tempdir().unwrap();
         let fresh = format!("sqlite://{}", dir.path().join("new.db").display());
-        assert!(hromada_server::open_store_for_admin(&fresh).await.is_ok());
+        let opened = hromada_server::open_store_for_admin(&fresh).await.unwrap();
+        assert!(
+            opened.directory.list_users().await.unwrap().is_empty(),
+            "a new database is set up with every migration"
+        );
     }
 }

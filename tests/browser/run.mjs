@@ -29,6 +29,8 @@ const browser = await chromium.launch({
 
 // Every request any page makes, to prove no third-party host is ever contacted.
 const foreign = [];
+// The visitor's own server, where the remote-follow form sends them: the only host allowed.
+let askedAway = null;
 async function context(options = {}) {
   const ctx = await browser.newContext({ viewport: PHONE, ...options });
   ctx.on('request', (r) => {
@@ -155,10 +157,10 @@ await step('the remote-follow form sends the visitor to their own server', async
   assert.equal(u.pathname, '/authorize_interaction');
   assert.match(u.searchParams.get('uri'), /^kharkiv-medics@localhost:\d+$/);
   assert.match(theirs.redirectedFrom().url(), /\/initiatives\/kharkiv-medics\/follow\?server=/);
-  // The one request away that the visitor asked for; no page may make any other.
-  const at = foreign.indexOf(theirs.url());
-  assert.ok(at >= 0);
-  foreign.splice(at, 1);
+  // The one request away that the visitor asked for (Chromium may send it again, even later,
+  // when the name does not resolve); no page may make any other.
+  assert.ok(foreign.includes(theirs.url()));
+  askedAway = theirs.url();
 });
 
 await step('the monthly-giving split, computed in the page', async () => {
@@ -577,7 +579,7 @@ await step('dark colour scheme and keyboard: the skip link comes first', async (
 });
 
 await step('no request ever went to another host', async () => {
-  assert.deepEqual(foreign, []);
+  assert.deepEqual(foreign.filter((url) => url !== askedAway), []);
 });
 
 await browser.close();

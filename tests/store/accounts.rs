@@ -463,4 +463,50 @@ pub async fn login_failures_slide_and_clear(store: &dyn Store) {
         address.iter().all(|at| *at > t - Duration::minutes(30)),
         "{address:?}"
     );
+
+    // An attempt that turned out right is forgotten under each of its keys, and only it:
+    // mykola's failure at `t` under the same address and time stays.
+    let attempt = t + Duration::seconds(1);
+    store
+        .record_login_failure(&keys("olena"), attempt, long_ago)
+        .await
+        .unwrap();
+    store
+        .forget_login_attempt(&keys("olena"), attempt)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_failures("user:olena", since, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .login_failures("ip:192.0.2.1", wide, 10)
+            .await
+            .unwrap(),
+        address
+    );
+    store
+        .forget_login_attempt(&keys("mykola"), t)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .login_failures("user:mykola", since, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .login_failures("ip:192.0.2.1", wide, 10)
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "one record of the address goes, not every one at that time"
+    );
 }

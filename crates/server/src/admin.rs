@@ -191,7 +191,21 @@ pub async fn run(
                 "token {} for {}, {expiry} (store it now; it is not shown again):",
                 token.record.id, user.username
             );
-            out!("{}", token.secret);
+            // The secret is the whole point: if nobody can read it (a closed pipe, a full
+            // disk), the token is revoked and the command fails, rather than leave a working
+            // token no one has.
+            if let Err(unseen) = crate::write_out(format_args!("{}", token.secret)) {
+                app.revoke_token(None, token.record.id)
+                    .await
+                    .map_err(failed)?;
+                let why = match unseen.message.as_str() {
+                    "" => "the output was closed",
+                    message => message,
+                };
+                return Err(Failure::runtime(format!(
+                    "{why}: the token was not shown, so it was revoked"
+                )));
+            }
         }
         AdminCommand::ListTokens { username } => {
             let user = app.user_by_username(&username).await.map_err(failed)?;

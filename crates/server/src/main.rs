@@ -85,7 +85,8 @@ enum AdminTopic {
 #[derive(clap::Args)]
 struct ConfigArg {
     /// TOML configuration file; every key can also be set as HROMADA_<KEY>.
-    #[arg(long, short, env = "HROMADA_CONFIG")]
+    // Global: `hromada admin backup --config FILE` works as well as `hromada admin --config FILE backup`.
+    #[arg(long, short, global = true, env = "HROMADA_CONFIG")]
     config: Option<PathBuf>,
 }
 

@@ -382,12 +382,17 @@ pub(crate) async fn forget_login_attempt(
     keys: &[String],
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE key = ANY($1) AND failed_at = $2")
-        .bind(keys)
-        .bind(at)
-        .execute(store.pool())
-        .await
-        .map_err(db_err)?;
+    // One record per key: another attempt under the same key at the same instant stays counted.
+    sqlx::query(
+        "DELETE FROM login_failures WHERE ctid IN (
+             SELECT DISTINCT ON (key) ctid FROM login_failures
+             WHERE key = ANY($1) AND failed_at = $2)",
+    )
+    .bind(keys)
+    .bind(at)
+    .execute(store.pool())
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 

@@ -396,12 +396,16 @@ pub(crate) async fn forget_login_attempt(
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
     for key in keys {
-        sqlx::query("DELETE FROM login_failures WHERE key = ?1 AND failed_at = ?2")
-            .bind(key)
-            .bind(ts(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        // One record: another attempt under the same key at the same instant stays counted.
+        sqlx::query(
+            "DELETE FROM login_failures WHERE rowid =
+                 (SELECT rowid FROM login_failures WHERE key = ?1 AND failed_at = ?2 LIMIT 1)",
+        )
+        .bind(key)
+        .bind(ts(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     }
     tx.commit().await.map_err(db_err)
 }

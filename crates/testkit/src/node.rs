@@ -23,11 +23,16 @@ pub enum Backend {
 
 impl Backend {
     /// SQLite always; PostgreSQL too when `HROMADA_TEST_POSTGRES_URL` names a server.
-    /// End-to-end tests run once per backend returned here.
+    /// End-to-end tests run once per backend returned here. In CI (`CI=true`) a missing
+    /// server is a failure, not a skip.
     pub fn available() -> Vec<Backend> {
         let mut backends = vec![Backend::Sqlite];
         if postgres_url().is_some() {
             backends.push(Backend::Postgres);
+        } else if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+            panic!(
+                "CI=true but HROMADA_TEST_POSTGRES_URL is not set: the PostgreSQL half cannot run"
+            );
         } else {
             eprintln!(
                 "note: HROMADA_TEST_POSTGRES_URL is not set; the PostgreSQL half of this test is skipped"
@@ -60,8 +65,11 @@ pub struct TestNode {
     pub settings: Settings,
     running: Option<RunningNode>,
     app: App,
-    // Declared last: dropped after the server, so the database outlives every connection.
+    // Declared last: dropped after the server, so the database and the data directory outlive
+    // every connection and file the node holds.
     db: Database,
+    /// The data directory of a PostgreSQL node (a SQLite node's lives beside its database).
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl TestNode {
@@ -106,10 +114,11 @@ impl TestNode {
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let base_url = format!("http://localhost:{}", addr.port());
-        let data_dir = match &db {
-            Database::Sqlite(db) => db.dir().join("data"),
+        let (data_dir, own_data_dir) = match &db {
+            Database::Sqlite(db) => (db.dir().join("data"), None),
             Database::Postgres(_) => {
-                std::env::temp_dir().join(format!("hromada-test-data-{}", addr.port()))
+                let dir = tempfile::tempdir().expect("a data directory");
+                (dir.path().to_path_buf(), Some(dir))
             }
         };
         let mut config = Config {
@@ -146,6 +155,7 @@ impl TestNode {
             running: Some(running),
             app,
             db,
+            _data_dir: own_data_dir,
         }
     }
 
