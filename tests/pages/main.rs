@@ -188,7 +188,8 @@ fn multipart_with(
 }
 
 /// The sign-in form and the API share one count of failed logins: after ten wrong guesses
-/// through the API, the form refuses even the right password with 429.
+/// through the API, the form refuses even the right password with 429 — except in a browser
+/// that signed in as that user before, so guessing from elsewhere cannot lock the user out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_form_shares_the_failed_login_count() {
     for backend in Backend::available() {
@@ -203,6 +204,22 @@ async fn the_login_form_shares_the_failed_login_count_on(backend: Backend) {
         .await
         .unwrap();
     let c = client();
+    // Olena's own browser signed in before, and out again.
+    let mut known = sign_in(&node, "olena").await;
+    assert!(
+        known.0.iter().any(|(k, _)| k == "hromada_device"),
+        "{:?}",
+        known.0
+    );
+    let (_, _, html) = get(&c, &mut known, &node.url("/account")).await;
+    let (status, _) = post_form(
+        &c,
+        &mut known,
+        &node.url("/logout"),
+        &[("csrf", csrf_of(&html).as_str())],
+    )
+    .await;
+    assert_eq!(status, 303);
     for _ in 0..10 {
         let r = c
             .post(node.url("/api/v1/auth/token"))
@@ -229,6 +246,53 @@ async fn the_login_form_shares_the_failed_login_count_on(backend: Backend) {
             .any(|v| v.to_str().unwrap().starts_with("hromada_session=")),
         "no session while limited"
     );
+
+    // Her own browser is let in (a wrong guess there is told so, not limited).
+    let (_, _, html) = get(&c, &mut known, &node.url("/login")).await;
+    let token = csrf_of(&html);
+    let attempt = |password: &'static str| {
+        [
+            ("csrf", token.clone()),
+            ("username", "olena".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let wrong = attempt("another wrong guess");
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _) = post_form(&c, &mut known, &node.url("/login"), &wrong).await;
+    assert_eq!(status, 401);
+    let right = attempt(PASSWORD);
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _) = post_form(&c, &mut known, &node.url("/login"), &right).await;
+    assert_eq!(
+        status, 303,
+        "{backend:?}: the browser she signed in from before"
+    );
+
+    // A new password voids what browsers kept: her browser is limited like any other.
+    node.app()
+        .reset_password(None, "olena", "a new long passphrase", None)
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let r = c
+            .post(node.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "olena", "password": "a wrong guess"}))
+            .send()
+            .await
+            .unwrap();
+        assert!([401, 429].contains(&r.status().as_u16()));
+    }
+    let mut stale = Jar(known.0.clone());
+    let (_, _, html) = get(&c, &mut stale, &node.url("/login")).await;
+    let token = csrf_of(&html);
+    let form = [
+        ("csrf", token.as_str()),
+        ("username", "olena"),
+        ("password", "a new long passphrase"),
+    ];
+    let (status, _) = post_form(&c, &mut stale, &node.url("/login"), &form).await;
+    assert_eq!(status, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

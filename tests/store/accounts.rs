@@ -42,6 +42,13 @@ pub async fn user_round_trip_and_lookup(store: &dyn Store) {
         "case-insensitive"
     );
     assert_eq!(store.user_by_username("nobody").await.unwrap(), None);
+    // Case is folded for ASCII only, as usernames are ASCII: a dotted capital İ is no `i`
+    // (a database locale may lower-case it to one).
+    assert_eq!(
+        store.user_by_username("ADMIN").await.unwrap(),
+        Some(admin.clone())
+    );
+    assert_eq!(store.user_by_username("admİn").await.unwrap(), None);
     assert_eq!(store.user_by_id(Uuid::new_v4()).await.unwrap(), None);
     assert_eq!(
         store.list_users().await.unwrap(),
@@ -169,11 +176,16 @@ pub async fn password_and_disabled(store: &dyn Store) {
         .await
         .unwrap();
     assert!(!live("here").await && live("theirs").await);
+    // Disabling revokes the account's tokens: enabling it again brings none back.
+    let after_reset = token(u.id, "after-reset");
+    store.insert_token(&after_reset, None).await.unwrap();
+    assert!(live("after-reset").await);
     let disabled = audit(AuditAction::UserDisabled, "rotating");
     store
         .set_user_disabled(u.id, true, Some(&disabled))
         .await
         .unwrap();
+    assert!(!live("after-reset").await && live("theirs").await);
     let got = store.user_by_id(u.id).await.unwrap().unwrap();
     assert_eq!(
         (got.password_hash.as_str(), got.disabled),
@@ -181,6 +193,10 @@ pub async fn password_and_disabled(store: &dyn Store) {
     );
     store.set_user_disabled(u.id, false, None).await.unwrap();
     assert!(!store.user_by_id(u.id).await.unwrap().unwrap().disabled);
+    assert!(
+        !live("after-reset").await,
+        "still revoked once enabled again"
+    );
     let log = store.audit_log(10, 0).await.unwrap();
     assert!(log.len() == 2 && log.contains(&entry) && log.contains(&disabled));
 

@@ -4,7 +4,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use hmac::Mac;
 use hromada_domain::User;
 
 use crate::{App, AppError, AppResult, now};
@@ -61,9 +64,15 @@ impl App {
     /// account does not reset the count for guessing others. Each attempt is counted before
     /// its password is checked (and forgotten when it was right), so a burst of guesses sent
     /// at once cannot all pass the check while none has been counted yet.
+    ///
+    /// `device` is the proof a browser keeps of having signed in as this user before
+    /// ([`App::device_proof`]): such a browser is not held back by the username's count, so
+    /// guessing a moderator's password from elsewhere cannot lock them out; its address's
+    /// count still applies.
     pub async fn login_limited(
         &self,
         ip: Option<IpAddr>,
+        device: Option<&str>,
         username: &str,
         password: &str,
         limits: LoginLimits,
@@ -72,10 +81,21 @@ impl App {
             .map_err(|_| AppError::Internal("login window out of range".into()))?;
         let user_key = format!("user:{}", username_key(username));
         let ip_key = ip.map(|ip| format!("ip:{}", client_key(ip)));
+        let known_device = match device {
+            Some(proof) => self
+                .store
+                .user_by_username(&username.trim().to_ascii_lowercase())
+                .await?
+                .is_some_and(|user| proves_device(&user, proof)),
+            None => false,
+        };
+        // The username's count, unless this browser proved it signed in as this user before.
+        let per_username = |max: u32| (!known_device).then_some(max);
         let at = now();
-        let mut wait = self
-            .login_wait(&user_key, limits.per_username, window, at)
-            .await?;
+        let mut wait = match per_username(limits.per_username) {
+            Some(max) => self.login_wait(&user_key, max, window, at).await?,
+            None => None,
+        };
         if let Some(key) = &ip_key {
             wait = wait.max(self.login_wait(key, limits.per_ip, window, at).await?);
         }
@@ -90,9 +110,10 @@ impl App {
             .record_login_failure(&keys, attempt, attempt - window)
             .await?;
         // Counted with the attempts made meanwhile: beyond the limit, this one is not tried.
-        let mut wait = self
-            .login_wait(&user_key, limits.per_username + 1, window, attempt)
-            .await?;
+        let mut wait = match per_username(limits.per_username + 1) {
+            Some(max) => self.login_wait(&user_key, max, window, attempt).await?,
+            None => None,
+        };
         if let Some(key) = &ip_key {
             wait = wait.max(
                 self.login_wait(key, limits.per_ip + 1, window, attempt)
@@ -115,6 +136,13 @@ impl App {
                 Err(other)
             }
         }
+    }
+
+    /// What a browser keeps (in a long-lived cookie) once it signed in as `user`, to prove it
+    /// later to [`App::login_limited`]: a MAC of the user's id keyed with their password hash,
+    /// so only this node can make one, and a password change voids every one made before.
+    pub fn device_proof(user: &User) -> String {
+        URL_SAFE_NO_PAD.encode(device_mac(user).finalize().into_bytes())
     }
 
     /// How long until `key` may try again, if it has failed `max` times within the window.
@@ -140,6 +168,24 @@ impl App {
                 .max(Duration::from_secs(1)),
         ))
     }
+}
+
+type DeviceMac = hmac::Hmac<sha2::Sha256>;
+
+fn device_mac(user: &User) -> DeviceMac {
+    // HMAC takes a key of any length: this cannot fail.
+    let mut mac = DeviceMac::new_from_slice(user.password_hash.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(b"hromada-device:");
+    mac.update(user.id.as_bytes());
+    mac
+}
+
+/// Whether `proof` is [`App::device_proof`] of `user` (compared in constant time).
+fn proves_device(user: &User, proof: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(proof)
+        .is_ok_and(|tag| device_mac(user).verify_slice(&tag).is_ok())
 }
 
 fn username_key(username: &str) -> String {

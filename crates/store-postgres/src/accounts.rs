@@ -120,14 +120,18 @@ pub(crate) async fn user_by_id(store: &PgStore, user_id: Uuid) -> StoreResult<Op
     with_maintained(store, row).await
 }
 
-/// Case-insensitive, like the unique index on `lower(username)`.
+/// Case-insensitive for ASCII, like SQLite's `NOCASE`: usernames are ASCII, folded here rather
+/// than by the database, whose locale may lower-case other letters into ASCII ones (`İ` → `i`)
+/// and so let one account be reached under several names. Uses the index on `lower(username)`.
 pub(crate) async fn user_by_username(store: &PgStore, username: &str) -> StoreResult<Option<User>> {
-    let row =
-        sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE lower(username) = lower($1)"))
-            .bind(username)
-            .fetch_optional(store.pool())
-            .await
-            .map_err(db_err)?;
+    if !username.is_ascii() {
+        return Ok(None);
+    }
+    let row = sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE lower(username) = $1"))
+        .bind(username.to_ascii_lowercase())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?;
     with_maintained(store, row).await
 }
 
@@ -199,6 +203,14 @@ pub(crate) async fn set_user_disabled(
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
+    }
+    if disabled {
+        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
     }
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)

@@ -206,6 +206,14 @@ pub(crate) async fn set_user_disabled(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    if disabled {
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL")
+            .bind(id(user_id))
+            .bind(ts(Utc::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
 }

@@ -175,6 +175,8 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         keep: Option<Uuid>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
+    /// Disabling also revokes every live token of the user, so enabling the account again
+    /// does not bring back sessions or API tokens someone may have taken meanwhile.
     async fn set_user_disabled(
         &self,
         user_id: Uuid,

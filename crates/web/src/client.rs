@@ -35,24 +35,26 @@ impl TrustedProxies {
                 Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
                 None => max,
             };
-            nets.push((addr, prefix));
+            // An IPv4-mapped entry (`::ffff:10.0.0.1`) means the IPv4 network, as clients are
+            // compared as IPv4 too.
+            let net = match addr {
+                IpAddr::V6(v6) if prefix >= 96 => v6
+                    .to_ipv4_mapped()
+                    .map_or((addr, prefix), |v4| (IpAddr::V4(v4), prefix - 96)),
+                _ => (addr, prefix),
+            };
+            nets.push(net);
         }
         Ok(Self(nets))
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0
-            .iter()
-            .any(|(net, prefix)| match (canonical(*net), ip) {
-                (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                    same_prefix(&net.octets(), &ip.octets(), *prefix)
-                }
-                (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                    same_prefix(&net.octets(), &ip.octets(), *prefix)
-                }
-                _ => false,
-            })
+        self.0.iter().any(|(net, prefix)| match (*net, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => same_prefix(&net.octets(), &ip.octets(), *prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => same_prefix(&net.octets(), &ip.octets(), *prefix),
+            _ => false,
+        })
     }
 }
 
@@ -192,6 +194,14 @@ mod tests {
         let t = TrustedProxies::parse(["172.16.0.0/12"]).unwrap();
         assert!(t.contains("172.31.255.1".parse().unwrap()));
         assert!(!t.contains("172.32.0.1".parse().unwrap()));
+        // IPv4-mapped entries are IPv4 networks (and never index past an IPv4 address).
+        let t = TrustedProxies::parse(["::ffff:127.0.0.1", "::ffff:10.0.0.0/104"]).unwrap();
+        assert!(t.contains("127.0.0.1".parse().unwrap()));
+        assert!(t.contains("::ffff:10.9.8.7".parse().unwrap()));
+        assert!(!t.contains("127.0.0.2".parse().unwrap()));
+        let all_v4 = TrustedProxies::parse(["::ffff:0:0/96"]).unwrap();
+        assert!(all_v4.contains("203.0.113.9".parse().unwrap()));
+        assert!(!all_v4.contains("2001:db8::1".parse().unwrap()));
         for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/x", "::/129"] {
             assert!(TrustedProxies::parse([bad]).unwrap_err().contains(bad));
         }

@@ -20,8 +20,8 @@ mod routing;
 mod state;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::Method;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -50,8 +50,24 @@ pub fn router(state: WebState) -> Router {
             cache::shared_responses,
         ))
         .layer(middleware::from_fn(access_log))
+        .layer(middleware::map_response_with_state(
+            secure,
+            strict_transport,
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .with_state(state)
+}
+
+/// On https, tells browsers to come back over https only (HSTS), so a later visit cannot be
+/// downgraded to plain http on the way, e.g. to a fake sign-in page.
+async fn strict_transport(State(secure): State<bool>, mut response: Response) -> Response {
+    if secure {
+        response
+            .headers_mut()
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }
 
 /// One line per request that changes something or fails, at `info`; successful reads only at
@@ -97,4 +113,18 @@ pub fn documented_routes() -> Vec<(Method, String)> {
         .into_iter()
         .map(|r| (r.method, format!("{API_PREFIX}{}", r.path)));
     root.chain(api).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_https_nodes_ask_for_https_only() {
+        let hsts = |r: &Response| r.headers().get(header::STRICT_TRANSPORT_SECURITY).cloned();
+        let on_https = strict_transport(State(true), Response::default()).await;
+        assert_eq!(hsts(&on_https).unwrap(), "max-age=31536000");
+        let on_http = strict_transport(State(false), Response::default()).await;
+        assert_eq!(hsts(&on_http), None);
+    }
 }

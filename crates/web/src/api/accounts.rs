@@ -67,6 +67,7 @@ pub(crate) async fn create_token(
         .app()
         .login_limited(
             ip,
+            None,
             &request.username,
             &request.password,
             state.settings().login_limits,

@@ -2,11 +2,11 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use hromada_app::{App, AppError, SESSION_TTL};
 use hromada_store::TokenKind;
 
-use super::ctx::{PageCtx, clear_session_cookie, session_cookie};
+use super::ctx::{PageCtx, clear_session_cookie, device_cookie, device_proof, session_cookie};
 use super::forms::{FormData, InitiativeForm};
 use super::render::{FieldErrors, PageResult, local_path, ok, page, see_other};
 use crate::client::{Limited, count};
@@ -114,6 +114,7 @@ pub(crate) async fn login(
     State(state): State<WebState>,
     ctx: PageCtx,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
@@ -135,9 +136,10 @@ pub(crate) async fn login(
             ))
         };
     let limits = state.settings().login_limits;
+    let device = device_proof(&headers, ctx.secure);
     let login = state
         .app()
-        .login_limited(ip, &username, form.get("password"), limits);
+        .login_limited(ip, device, &username, form.get("password"), limits);
     let user = match login.await {
         Ok(user) => user,
         Err(AppError::TooManyLogins(_)) => {
@@ -170,6 +172,10 @@ pub(crate) async fn login(
     r.headers_mut().append(
         header::SET_COOKIE,
         session_cookie(&issued.secret, SESSION_TTL.num_seconds(), ctx.secure),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        device_cookie(&App::device_proof(&user), ctx.secure),
     );
     Ok(r)
 }

@@ -16,6 +16,9 @@ use crate::state::WebState;
 pub const LANG_COOKIE: &str = "hromada_lang";
 const SESSION_COOKIE: &str = "hromada_session";
 const CSRF_COOKIE: &str = "hromada_csrf";
+const DEVICE_COOKIE: &str = "hromada_device";
+/// A browser stays known as one its user signed in from for a year after each sign-in.
+const DEVICE_MAX_AGE: i64 = 365 * 24 * 3600;
 
 /// Cookie names get the `__Host-` prefix on https, so a sibling subdomain cannot plant them.
 pub fn cookie_name(base: &str, secure: bool) -> String {
@@ -44,6 +47,15 @@ pub fn session_cookie(secret: &str, max_age_secs: i64, secure: bool) -> HeaderVa
 
 pub fn clear_session_cookie(secure: bool) -> HeaderValue {
     set_cookie(SESSION_COOKIE, "", 0, secure)
+}
+
+/// The proof that this browser signed in as its user before ([`hromada_app::App::device_proof`]).
+pub fn device_cookie(proof: &str, secure: bool) -> HeaderValue {
+    set_cookie(DEVICE_COOKIE, proof, DEVICE_MAX_AGE, secure)
+}
+
+pub fn device_proof(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    our_cookie(headers, DEVICE_COOKIE, secure).filter(|s| !s.is_empty())
 }
 
 pub fn lang_cookie(lang: Lang, secure: bool) -> HeaderValue {

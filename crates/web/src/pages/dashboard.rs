@@ -394,6 +394,8 @@ pub(crate) async fn post_update(
     Path(handle): Path<String>,
     multipart: Multipart,
 ) -> PageResult {
+    // Who may post here is known from the headers: nobody else gets a body of up to 61 MB read.
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let (form, photos) = match read_files(multipart, "photos").await {
         Ok(x) => x,
         Err(why) => {
@@ -406,7 +408,6 @@ pub(crate) async fn post_update(
         }
     };
     ctx.check_csrf(&form)?;
-    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let mut u = UpdateForm::empty();
     u.report = form.get("kind") == "spending_report";
@@ -570,6 +571,8 @@ pub(crate) async fn save_picture(
     multipart: Multipart,
 ) -> PageResult {
     let which = Picture::from_code(&which).ok_or_else(|| ctx.not_found())?;
+    // As for updates: nobody but who may edit the listing gets the body read.
+    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let (form, files) = match read_files(multipart, "picture").await {
         Ok(x) => x,
         Err(why) => {
@@ -582,7 +585,6 @@ pub(crate) async fn save_picture(
         }
     };
     ctx.check_csrf(&form)?;
-    let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let mut errors = FieldErrors::default();
     let photo = if form.get("remove").is_empty() {

@@ -50,7 +50,13 @@ pub(crate) async fn change_password(
     let limits = state.settings().login_limits;
     match state
         .app()
-        .login_limited(ip, &user.username, form.get("current_password"), limits)
+        .login_limited(
+            ip,
+            None,
+            &user.username,
+            form.get("current_password"),
+            limits,
+        )
         .await
     {
         Ok(_) => {}
