@@ -177,6 +177,12 @@ await step('the monthly-giving split, computed in the page', async () => {
   const parts = await page.locator('#split [data-handle]:not([hidden]) .part').allTextContents();
   assert.equal(parts.length, 2);
   for (const p of parts) assert.equal(p.replace(/\D/g, ''), '1500', p);
+  // Hryvnias and kopecks as the server writes them: 5,10, not 5,1.
+  await page.fill('#income', '1020');
+  await page.getByLabel('1 %', { exact: true }).check();
+  await page.locator('#split-total').filter({ hasText: /10,2/ }).waitFor();
+  const cents = await page.locator('#split [data-handle]:not([hidden]) .part').allTextContents();
+  assert.deepEqual(cents.map((p) => p.replace(/\s/g, ' ').trim()), ['5,10 UAH', '5,10 UAH']);
   await page.getByRole('button', { name: 'Розрахувати' }).click();
   assert.deepEqual(sent, [], 'nothing about the income was sent');
   assert.equal(new URL(page.url()).search, '');

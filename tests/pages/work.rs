@@ -1469,6 +1469,16 @@ async fn maintainers_change_a_need_after_posting_it() {
 
         // Another currency with the raised amount sent back as it was: 9 000 UAH must not
         // become 9 000 EUR; the form asks for the amount in euros.
+        // Another mistake first: the form comes back still knowing what it showed, so the
+        // amount sent back after it is no change either.
+        let mut mistaken = form("lots", &tomorrow);
+        mistaken.push(("raised_shown", "9000.00".to_string()));
+        let (status, _, html) = send(&node, &mut jar, &path, &as_refs(&mistaken)).await;
+        assert_eq!(status, 422);
+        assert!(
+            html.contains("name=\"raised_shown\" value=\"9000.00\""),
+            "{html}"
+        );
         let mut in_euros = form("700", &tomorrow);
         in_euros.retain(|(k, _)| *k != "currency");
         in_euros.push(("currency", "EUR".to_string()));

@@ -20,7 +20,7 @@ use hromada_store::Store;
 pub use accounts::{IssuedToken, SESSION_TTL};
 pub use directory::{HandleRef, InitiativeDetail};
 pub use error::AppError;
-pub use limits::{LoginLimits, RateLimit, client_key};
+pub use limits::{DEVICE_PROOF_LIFETIME, LoginLimits, RateLimit, client_key};
 pub use password::{hash_password, verify_password};
 pub use trust::{InitiativeTrust, ReportView, ThisNode, acct};
 

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hmac::Mac;
 use hromada_domain::User;
+use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, AppResult, now};
 
@@ -66,9 +67,10 @@ impl App {
     /// at once cannot all pass the check while none has been counted yet.
     ///
     /// `device` is the proof a browser keeps of having signed in as this user before
-    /// ([`App::device_proof`]): such a browser is not held back by the username's count, so
-    /// guessing a moderator's password from elsewhere cannot lock them out; its address's
-    /// count still applies.
+    /// ([`App::device_proof`]): such a browser is held back by a count of its own (as many
+    /// failures as the username's) instead of the username's, so guessing a moderator's
+    /// password from elsewhere cannot lock them out, and a copied cookie does not lift the
+    /// limit. The address's count applies in any case.
     pub async fn login_limited(
         &self,
         ip: Option<IpAddr>,
@@ -81,21 +83,21 @@ impl App {
             .map_err(|_| AppError::Internal("login window out of range".into()))?;
         let user_key = format!("user:{}", username_key(username));
         let ip_key = ip.map(|ip| format!("ip:{}", client_key(ip)));
-        let known_device = match device {
+        let device_key = match device {
             Some(proof) => self
                 .store
                 .user_by_username(&username.trim().to_ascii_lowercase())
                 .await?
-                .is_some_and(|user| proves_device(&user, proof)),
-            None => false,
-        };
-        // The username's count, unless this browser proved it signed in as this user before.
-        let per_username = |max: u32| (!known_device).then_some(max);
-        let at = now();
-        let mut wait = match per_username(limits.per_username) {
-            Some(max) => self.login_wait(&user_key, max, window, at).await?,
+                .filter(|user| proves_device(user, proof, now()))
+                .map(|_| format!("device:{}", &hex::encode(Sha256::digest(proof))[..32])),
             None => None,
         };
+        // The count besides the address's: the username's, or this known browser's own.
+        let own_key = device_key.as_ref().unwrap_or(&user_key);
+        let at = now();
+        let mut wait = self
+            .login_wait(own_key, limits.per_username, window, at)
+            .await?;
         if let Some(key) = &ip_key {
             wait = wait.max(self.login_wait(key, limits.per_ip, window, at).await?);
         }
@@ -103,6 +105,7 @@ impl App {
             return Err(AppError::TooManyLogins(wait));
         }
         let keys: Vec<String> = std::iter::once(user_key.clone())
+            .chain(device_key.clone())
             .chain(ip_key.clone())
             .collect();
         let attempt = now();
@@ -110,10 +113,9 @@ impl App {
             .record_login_failure(&keys, attempt, attempt - window)
             .await?;
         // Counted with the attempts made meanwhile: beyond the limit, this one is not tried.
-        let mut wait = match per_username(limits.per_username + 1) {
-            Some(max) => self.login_wait(&user_key, max, window, attempt).await?,
-            None => None,
-        };
+        let mut wait = self
+            .login_wait(own_key, limits.per_username + 1, window, attempt)
+            .await?;
         if let Some(key) = &ip_key {
             wait = wait.max(
                 self.login_wait(key, limits.per_ip + 1, window, attempt)
@@ -127,6 +129,9 @@ impl App {
             Ok(user) => {
                 self.store.forget_login_attempt(&keys, attempt).await?;
                 self.store.clear_login_failures(&user_key).await?;
+                if let Some(key) = &device_key {
+                    self.store.clear_login_failures(key).await?;
+                }
                 Ok(user)
             }
             Err(AppError::BadCredentials) => Err(AppError::BadCredentials),
@@ -138,11 +143,14 @@ impl App {
         }
     }
 
-    /// What a browser keeps (in a long-lived cookie) once it signed in as `user`, to prove it
-    /// later to [`App::login_limited`]: a MAC of the user's id keyed with their password hash,
-    /// so only this node can make one, and a password change voids every one made before.
-    pub fn device_proof(user: &User) -> String {
-        URL_SAFE_NO_PAD.encode(device_mac(user).finalize().into_bytes())
+    /// What a browser keeps (in a cookie) once it signed in as `user`, to prove it later to
+    /// [`App::login_limited`]: when it was made and a MAC of that and the user's id keyed with
+    /// their password hash. Only whoever holds the hash can make one, a password change voids
+    /// every one made before, and one older than [`DEVICE_PROOF_LIFETIME`] is refused.
+    pub fn device_proof(user: &User, at: DateTime<Utc>) -> String {
+        let made = at.timestamp();
+        let tag = device_mac(user, made).finalize().into_bytes();
+        format!("{made}.{}", URL_SAFE_NO_PAD.encode(tag))
     }
 
     /// How long until `key` may try again, if it has failed `max` times within the window.
@@ -170,22 +178,34 @@ impl App {
     }
 }
 
-type DeviceMac = hmac::Hmac<sha2::Sha256>;
+/// How long a browser stays known as one its user signed in from, after each sign-in.
+pub const DEVICE_PROOF_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(365 * 24 * 3600);
 
-fn device_mac(user: &User) -> DeviceMac {
+type DeviceMac = hmac::Hmac<Sha256>;
+
+fn device_mac(user: &User, made: i64) -> DeviceMac {
     // HMAC takes a key of any length: this cannot fail.
     let mut mac = DeviceMac::new_from_slice(user.password_hash.as_bytes())
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(b"hromada-device:");
     mac.update(user.id.as_bytes());
+    mac.update(&made.to_be_bytes());
     mac
 }
 
-/// Whether `proof` is [`App::device_proof`] of `user` (compared in constant time).
-fn proves_device(user: &User, proof: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(proof)
-        .is_ok_and(|tag| device_mac(user).verify_slice(&tag).is_ok())
+/// Whether `proof` is a live [`App::device_proof`] of `user` (the MAC compared in constant time).
+fn proves_device(user: &User, proof: &str, at: DateTime<Utc>) -> bool {
+    let Some((made, tag)) = proof.split_once('.') else {
+        return false;
+    };
+    let (Ok(made), Ok(tag)) = (made.parse::<i64>(), URL_SAFE_NO_PAD.decode(tag)) else {
+        return false;
+    };
+    let age = at.timestamp().saturating_sub(made);
+    let lifetime = DEVICE_PROOF_LIFETIME.as_secs() as i64;
+    // A few minutes ahead is another process's clock, not a forgery (that needs the hash).
+    (-300..=lifetime).contains(&age) && device_mac(user, made).verify_slice(&tag).is_ok()
 }
 
 fn username_key(username: &str) -> String {
@@ -216,6 +236,56 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(name: &str, hash: &str) -> User {
+        User {
+            id: uuid::Uuid::new_v4(),
+            username: name.into(),
+            role: hromada_domain::Role::Moderator,
+            password_hash: hash.into(),
+            maintains: Vec::new(),
+            disabled: false,
+            created_at: now(),
+        }
+    }
+
+    #[test]
+    fn a_device_proof_is_for_one_user_one_password_and_a_year() {
+        let olena = user("olena", "$argon2id$one");
+        let t = now();
+        let proof = App::device_proof(&olena, t);
+        assert!(proves_device(&olena, &proof, t));
+        assert!(proves_device(
+            &olena,
+            &proof,
+            t + chrono::Duration::days(364)
+        ));
+        assert!(!proves_device(
+            &olena,
+            &proof,
+            t + chrono::Duration::days(366)
+        ));
+        let with_new_password = User {
+            password_hash: "$argon2id$two".into(),
+            ..olena.clone()
+        };
+        assert!(
+            !proves_device(&with_new_password, &proof, t),
+            "a new password voids it"
+        );
+        assert!(!proves_device(&user("taras", "$argon2id$one"), &proof, t));
+        // Made later than it claims, or altered: refused.
+        let (made, tag) = proof.split_once('.').unwrap();
+        let backdated = format!("{}.{tag}", made.parse::<i64>().unwrap() + 86_400);
+        assert!(!proves_device(
+            &olena,
+            &backdated,
+            t + chrono::Duration::days(2)
+        ));
+        for bad in ["", "x", "1.x", "abc.def", &proof[..proof.len() - 2]] {
+            assert!(!proves_device(&olena, bad, t), "{bad}");
+        }
+    }
 
     #[test]
     fn clients_are_counted_per_ipv4_address_and_ipv6_slash_64() {

@@ -177,9 +177,10 @@ impl DonationMethod {
             DonationKind::Crypto { network, address } => {
                 errors.text("network", network, 40);
                 errors.text("address", address, 128);
+                // TON's user-friendly form is base64url (`-` and `_`).
                 if !address
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '_')
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
                 {
                     errors.add(
                         "address",
@@ -313,6 +314,16 @@ mod tests {
         );
         assert!(
             method(r#"{"kind":"crypto","network":"USDT (TRC-20)","address":"TXYZabc123"}"#)
+                .validate()
+                .is_empty()
+        );
+        assert!(
+            method(r#"{"kind":"crypto","network":"TON","address":"UQBx-3k_Zr9vWmJ5K8pQ2nL4tYcD7eF1gH6jR0sA9uVwXyz"}"#)
+                .validate()
+                .is_empty()
+        );
+        assert!(
+            !method(r#"{"kind":"crypto","network":"TON","address":"UQB x3k"}"#)
                 .validate()
                 .is_empty()
         );

@@ -33,7 +33,9 @@ pub fn normalize_iban(raw: &str) -> Result<String, &'static str> {
             (remainder * 10 + value) % 97
         };
     }
-    if remainder == 1 {
+    // The checksum cannot tell 02 from 99 (or 00/01 from 97/98); ISO 13616 uses only 02–98.
+    let check_digits = iban[2..4].parse::<u8>().unwrap_or(0);
+    if remainder == 1 && (2..=98).contains(&check_digits) {
         Ok(iban)
     } else {
         Err("has a wrong checksum: check it for typos")
@@ -109,6 +111,9 @@ mod tests {
         assert!(normalize_iban("UA21 3223 1300 0002 6007 2335 6600 2").is_err());
         assert!(normalize_iban("DE89 3704 0044 0532 0130").is_err());
         assert!(normalize_iban("not an iban").is_err());
+        // Passes mod 97, but no IBAN has check digits 01 (this one is UA98…).
+        assert!(normalize_iban("UA01 3223 1300 0002 6007 2335 6607 0").is_err());
+        assert!(normalize_iban("UA98 3223 1300 0002 6007 2335 6607 0").is_ok());
     }
 
     #[test]

@@ -38,10 +38,13 @@ impl TrustedProxies {
             // An IPv4-mapped entry (`::ffff:10.0.0.1`) means the IPv4 network, as clients are
             // compared as IPv4 too.
             let net = match addr {
-                IpAddr::V6(v6) if prefix >= 96 => v6
-                    .to_ipv4_mapped()
-                    .map_or((addr, prefix), |v4| (IpAddr::V4(v4), prefix - 96)),
-                _ => (addr, prefix),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) if prefix >= 96 => (IpAddr::V4(v4), prefix - 96),
+                    // Wider than the mapped range: it would never match an IPv4 client.
+                    Some(_) => return Err(bad()),
+                    None => (addr, prefix),
+                },
+                IpAddr::V4(_) => (addr, prefix),
             };
             nets.push(net);
         }
@@ -202,7 +205,13 @@ mod tests {
         let all_v4 = TrustedProxies::parse(["::ffff:0:0/96"]).unwrap();
         assert!(all_v4.contains("203.0.113.9".parse().unwrap()));
         assert!(!all_v4.contains("2001:db8::1".parse().unwrap()));
-        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/x", "::/129"] {
+        for bad in [
+            "10.0.0.0/33",
+            "proxy.local",
+            "10.0.0.0/x",
+            "::/129",
+            "::ffff:0:0/80",
+        ] {
             assert!(TrustedProxies::parse([bad]).unwrap_err().contains(bad));
         }
     }

@@ -50,11 +50,12 @@ pub fn router(state: WebState) -> Router {
             cache::shared_responses,
         ))
         .layer(middleware::from_fn(access_log))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        // Outside the panic catcher, so its 500 carries the header too.
         .layer(middleware::map_response_with_state(
             secure,
             strict_transport,
         ))
-        .layer(CatchPanicLayer::custom(error::panic_response))
         .with_state(state)
 }
 

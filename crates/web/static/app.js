@@ -22,7 +22,9 @@
   var texts = document.getElementById('give-texts');
   if (!form || !texts) return;
   var totalEl = document.getElementById('split-total');
-  var fmt = new Intl.NumberFormat(texts.getAttribute('data-lang'), { minimumFractionDigits: 0, maximumFractionDigits: 2 });
+  var lang = texts.getAttribute('data-lang');
+  var whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+  var cents = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   // Amounts in minor units (hundredths), as the server computes them: exact integers.
   function minor(text) {
@@ -31,7 +33,8 @@
     var parts = t.split('.');
     return parseInt(parts[0], 10) * 100 + (parts[1] ? parseInt((parts[1] + '0').slice(0, 2), 10) : 0);
   }
-  function show(m, currency) { return fmt.format(m / 100) + ' ' + currency; }
+  // As the server shows amounts: no decimals for whole sums, else both (50,50 — not 50,5).
+  function show(m, currency) { return (m % 100 ? cents : whole).format(m / 100) + ' ' + currency; }
 
   function update() {
     var data = new FormData(form);

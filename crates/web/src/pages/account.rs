@@ -175,7 +175,7 @@ pub(crate) async fn login(
     );
     r.headers_mut().append(
         header::SET_COOKIE,
-        device_cookie(&App::device_proof(&user), ctx.secure),
+        device_cookie(&App::device_proof(&user, hromada_app::now()), ctx.secure),
     );
     Ok(r)
 }

@@ -17,8 +17,6 @@ pub const LANG_COOKIE: &str = "hromada_lang";
 const SESSION_COOKIE: &str = "hromada_session";
 const CSRF_COOKIE: &str = "hromada_csrf";
 const DEVICE_COOKIE: &str = "hromada_device";
-/// A browser stays known as one its user signed in from for a year after each sign-in.
-const DEVICE_MAX_AGE: i64 = 365 * 24 * 3600;
 
 /// Cookie names get the `__Host-` prefix on https, so a sibling subdomain cannot plant them.
 pub fn cookie_name(base: &str, secure: bool) -> String {
@@ -51,7 +49,8 @@ pub fn clear_session_cookie(secure: bool) -> HeaderValue {
 
 /// The proof that this browser signed in as its user before ([`hromada_app::App::device_proof`]).
 pub fn device_cookie(proof: &str, secure: bool) -> HeaderValue {
-    set_cookie(DEVICE_COOKIE, proof, DEVICE_MAX_AGE, secure)
+    let max_age = hromada_app::DEVICE_PROOF_LIFETIME.as_secs() as i64;
+    set_cookie(DEVICE_COOKIE, proof, max_age, secure)
 }
 
 pub fn device_proof(headers: &HeaderMap, secure: bool) -> Option<&str> {

@@ -108,8 +108,8 @@ pub struct NeedForm {
     /// Only for an existing need.
     pub raised: String,
     /// The raised amount the form showed (hidden): the form always sends the amount back, and
-    /// sent back as shown it is no change. Empty once the form came back with an error, so
-    /// what is sent then counts as given.
+    /// sent back as shown it is no change. Empty once the form came back asking for the amount
+    /// (a new currency), so what is sent then counts as given.
     pub raised_shown: String,
     pub status: String,
 }
@@ -646,7 +646,7 @@ pub(crate) async fn save_need(
         .ok_or_else(|| ctx.not_found())?;
     let (user, initiative, needs) = editable(&state, &ctx, &hromada_app::acct(&owner)).await?;
     let t = ctx.t;
-    let n = NeedForm::read(&form);
+    let mut n = NeedForm::read(&form);
     let mut errors = FieldErrors::default().of_form(format!("{id}-"), NEED_LABELS);
     let (target, deadline) = n.target_and_deadline(&t, &mut errors);
     // Fields the form did not send, or that could not be read, stay as they are.
@@ -690,6 +690,11 @@ pub(crate) async fn save_need(
         Some(p.split('.').next().unwrap_or(p).to_string())
     });
     errors.items.extend(from_domain.items);
+    // Shown again as it was, unless the form asks for the amount anew (a new currency): only
+    // then does sending it back count as giving it.
+    if !errors.has("raised") {
+        n.raised_shown = shown.to_string();
+    }
     let mut p = DashboardPage::new(ctx, &initiative, &needs);
     if let Some(edit) = p.needs.iter_mut().find(|e| e.view.id == id.to_string()) {
         edit.form = n;

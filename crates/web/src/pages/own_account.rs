@@ -4,10 +4,10 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
-use hromada_app::AppError;
+use axum::http::{HeaderMap, StatusCode, header};
+use hromada_app::{App, AppError};
 
-use super::ctx::PageCtx;
+use super::ctx::{PageCtx, device_cookie, device_proof};
 use super::forms::FormData;
 use super::render::{FieldErrors, PageResult, ok, page, see_other};
 use crate::extract::ClientIp;
@@ -36,6 +36,7 @@ pub(crate) async fn change_password(
     State(state): State<WebState>,
     ctx: PageCtx,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
@@ -52,7 +53,7 @@ pub(crate) async fn change_password(
         .app()
         .login_limited(
             ip,
-            None,
+            device_proof(&headers, ctx.secure),
             &user.username,
             form.get("current_password"),
             limits,
@@ -80,7 +81,16 @@ pub(crate) async fn change_password(
             )
             .await
         {
-            Ok(()) => return Ok(see_other("/account?saved=password")),
+            Ok(()) => {
+                // The proof this browser kept was made with the old password: a new one.
+                let mut r = see_other("/account?saved=password");
+                if let Ok(user) = state.app().user_by_username(&user.username).await {
+                    let proof = App::device_proof(&user, hromada_app::now());
+                    r.headers_mut()
+                        .append(header::SET_COOKIE, device_cookie(&proof, ctx.secure));
+                }
+                return Ok(r);
+            }
             Err(AppError::Invalid(v)) => {
                 errors = FieldErrors::from_validation(t, &v, |_| Some("new_password".into()));
             }
