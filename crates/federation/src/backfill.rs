@@ -168,9 +168,14 @@ pub(crate) async fn directory(
         Ok(p) => p,
         Err(e) => return failed(&e),
     };
+    let ids: Vec<_> = found.items.iter().map(|i| i.id).collect();
+    let statements = match inner.store.statements_about(&ids).await {
+        Ok(s) => s,
+        Err(e) => return failed(&e),
+    };
     let mut items = Vec::new();
     for i in &found.items {
-        match listing_with_objects(&inner, i).await {
+        match listing_with_objects(&inner, i, statements.of(i.id)).await {
             Ok(doc) => items.push(doc),
             Err(e) => return failed(&e),
         }
@@ -190,6 +195,7 @@ pub(crate) async fn directory(
 async fn listing_with_objects(
     inner: &Inner,
     i: &hromada_domain::Initiative,
+    statements: hromada_store::Statements,
 ) -> Result<Value, crate::FederationError> {
     let urls = &inner.urls;
     let kp = inner.keys.get(LocalActor::Initiative(i.id)).await?;
@@ -198,7 +204,8 @@ async fn listing_with_objects(
         map.remove("@context");
     }
     doc["listingObjects"] = json!(listing_objects(inner, i).await?);
-    doc["listingStatements"] = json!(crate::trust::own_statements_about(inner, i).await?);
+    doc["listingStatements"] =
+        json!(crate::trust::own_statements_about(inner, i, statements).await?);
     Ok(doc)
 }
 

@@ -20,7 +20,7 @@ use hromada_domain::trust::{
 use hromada_domain::{Initiative, ValidationErrors};
 use hromada_store::{
     Audience, Change, ChangeKind, FedWrite, FollowerState, LocalActor, NewActivity, Relay,
-    RemoteActor, StoreError, Target, Withdrawal, inbox_host,
+    RemoteActor, Statements, StoreError, Target, Withdrawal, inbox_host,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -228,14 +228,14 @@ fn own_note(inner: &Inner, said: &Said, initiative: &Initiative, initiative_url:
     statement_note(speaker, said, initiative, initiative_url)
 }
 
-/// This node's standing vouches and warnings about one of its listings, as their `Note`s: a
-/// node that starts following this one later learns them with the listing (backfill), not
-/// only those made after it followed.
+/// This node's standing vouches and warnings among `all` (those about one of its listings), as
+/// their `Note`s: a node that starts following this one later learns them with the listing
+/// (backfill), not only those made after it followed.
 pub(crate) async fn own_statements_about(
     inner: &Inner,
     initiative: &Initiative,
+    all: Statements,
 ) -> Result<Vec<Value>, StoreError> {
-    let all = inner.store.statements_about(&[initiative.id]).await?;
     let said = all
         .vouches
         .into_iter()
