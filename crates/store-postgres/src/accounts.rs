@@ -174,16 +174,7 @@ pub(crate) async fn set_password_hash(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query(
-        "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL
-             AND id IS DISTINCT FROM $3",
-    )
-    .bind(user_id)
-    .bind(Utc::now())
-    .bind(keep)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    revoke_tokens_of(&mut tx, user_id, keep).await?;
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
 }
@@ -205,15 +196,29 @@ pub(crate) async fn set_user_disabled(
         return Err(StoreError::NotFound);
     }
     if disabled {
-        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        revoke_tokens_of(&mut tx, user_id, None).await?;
     }
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
+}
+
+/// Revokes every live token of a user but `keep`.
+async fn revoke_tokens_of(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL
+             AND id IS DISTINCT FROM $3",
+    )
+    .bind(user_id)
+    .bind(Utc::now())
+    .bind(keep)
+    .execute(tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 /// Idempotent; `NotFound` when the user or the initiative does not exist.

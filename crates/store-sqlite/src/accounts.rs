@@ -177,15 +177,7 @@ pub(crate) async fn set_password_hash(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query(
-        "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3",
-    )
-    .bind(id(user_id))
-    .bind(ts(Utc::now()))
-    .bind(keep.map(id))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    revoke_tokens_of(&mut tx, user_id, keep).await?;
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
 }
@@ -207,15 +199,28 @@ pub(crate) async fn set_user_disabled(
         return Err(StoreError::NotFound);
     }
     if disabled {
-        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL")
-            .bind(id(user_id))
-            .bind(ts(Utc::now()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        revoke_tokens_of(&mut tx, user_id, None).await?;
     }
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
+}
+
+/// Revokes every live token of a user but `keep`.
+async fn revoke_tokens_of(
+    tx: &mut sqlx::SqliteConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3",
+    )
+    .bind(id(user_id))
+    .bind(ts(Utc::now()))
+    .bind(keep.map(id))
+    .execute(tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 /// Idempotent; `NotFound` when the user or the initiative does not exist.
