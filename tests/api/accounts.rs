@@ -227,6 +227,105 @@ pub async fn admins_manage_accounts(backend: Backend) {
     api.get("/api/v1/users", Some(&moderator))
         .await
         .expect_error(403, "forbidden");
+
+    // Roles change and accounts are disabled through the account, by admins, never their own.
+    let mykola = api
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"username": "mykola", "password": "a long enough passphrase"}),
+        )
+        .await
+        .expect(201)
+        .json["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.get("/api/v1/audit", Some(&mykola))
+        .await
+        .expect_error(403, "forbidden");
+    for (token, body) in [
+        (&moderator, json!({"role": "moderator"})),
+        (&moderator, json!({})),
+        (&mykola, json!({"role": "admin"})),
+    ] {
+        api.patch("/api/v1/users/mykola", Some(token), body)
+            .await
+            .expect_error(403, "forbidden");
+    }
+    let changed = api
+        .patch(
+            "/api/v1/users/Mykola",
+            Some(&admin),
+            json!({"role": "moderator"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed.json["role"], "moderator");
+    // The same token now carries the new role.
+    api.get("/api/v1/audit", Some(&mykola)).await.expect(200);
+    let log = api.get("/api/v1/audit", Some(&admin)).await.expect(200);
+    let entry = &log.json["items"][0];
+    assert_eq!(entry["action"], "role_changed", "{entry}");
+    assert_eq!(entry["subject"], "mykola");
+    assert_eq!(
+        entry["details"],
+        json!({"from": "maintainer", "to": "moderator"})
+    );
+    api.patch(
+        "/api/v1/users/admin1",
+        Some(&admin),
+        json!({"role": "maintainer"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.patch(
+        "/api/v1/users/admin1",
+        Some(&admin),
+        json!({"disabled": true}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.patch(
+        "/api/v1/users/nobody",
+        Some(&admin),
+        json!({"role": "admin"}),
+    )
+    .await
+    .expect_error(404, "not_found");
+    api.patch(
+        "/api/v1/users/mykola",
+        Some(&admin),
+        json!({"role": "overlord"}),
+    )
+    .await
+    .expect_error(400, "invalid_json")
+    .expect_field("role", "invalid_value");
+    let disabled = api
+        .patch(
+            "/api/v1/users/mykola",
+            Some(&admin),
+            json!({"disabled": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(disabled.json["disabled"], true);
+    assert_eq!(disabled.json["role"], "moderator");
+    api.get("/api/v1/audit", Some(&mykola))
+        .await
+        .expect_error(401, "unauthenticated");
+    let enabled = api
+        .patch(
+            "/api/v1/users/mykola",
+            Some(&admin),
+            json!({"disabled": false, "role": "maintainer"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (&enabled.json["disabled"], &enabled.json["role"]),
+        (&json!(false), &json!("maintainer"))
+    );
 }
 
 pub async fn private_data_stays_private(backend: Backend) {

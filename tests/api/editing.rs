@@ -134,6 +134,113 @@ pub async fn maintainers_edit_only_their_own_initiative(backend: Backend) {
     assert_eq!(me.json["user"]["maintains"].as_array().unwrap().len(), 2);
 }
 
+/// Someone leaves an initiative, or loses the phone they were signed in on: moderators see who
+/// maintains it and end that account's access to it, and nothing else.
+pub async fn moderators_remove_maintainers(backend: Backend) {
+    let api = Api::start(backend).await;
+    let moderator = api.user("moderator1", Role::Moderator).await;
+    let olena = api.user("olena", Role::Maintainer).await;
+    let taras = api.user("taras", Role::Maintainer).await;
+    let stranger = api.user("stranger", Role::Maintainer).await;
+    api.published("ours", &moderator).await;
+    api.published("theirs", &moderator).await;
+    for (who, handle) in [("olena", "ours"), ("taras", "ours"), ("olena", "theirs")] {
+        api.post(
+            &format!("/api/v1/initiatives/{handle}/maintainers"),
+            Some(&moderator),
+            json!({"username": who}),
+        )
+        .await
+        .expect(204);
+    }
+    let names = |reply: crate::support::Reply| {
+        let mut names: Vec<String> = reply
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                assert_eq!(m["disabled"], false);
+                m["username"].as_str().unwrap().to_string()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let listed = api
+        .get("/api/v1/initiatives/ours/maintainers", Some(&olena))
+        .await
+        .expect(200);
+    assert_eq!(names(listed), ["olena", "taras"]);
+    api.get("/api/v1/initiatives/ours/maintainers", Some(&stranger))
+        .await
+        .expect_error(403, "forbidden");
+    api.get("/api/v1/initiatives/ours/maintainers", None)
+        .await
+        .expect_error(401, "unauthenticated");
+
+    // Maintainers cannot remove each other.
+    api.delete("/api/v1/initiatives/ours/maintainers/taras", Some(&olena))
+        .await
+        .expect_error(403, "forbidden");
+    api.delete(
+        "/api/v1/initiatives/ours/maintainers/olena",
+        Some(&moderator),
+    )
+    .await
+    .expect(204);
+    let listed = api
+        .get("/api/v1/initiatives/ours/maintainers", Some(&moderator))
+        .await
+        .expect(200);
+    assert_eq!(names(listed), ["taras"]);
+    // Her token goes on, for the initiative she still maintains only.
+    api.patch(
+        "/api/v1/initiatives/ours",
+        Some(&olena),
+        json!({"summary": "Hers no more"}),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    api.patch(
+        "/api/v1/initiatives/theirs",
+        Some(&olena),
+        json!({"summary": "Still hers"}),
+    )
+    .await
+    .expect(200);
+    api.patch(
+        "/api/v1/initiatives/ours",
+        Some(&taras),
+        json!({"summary": "Taras goes on"}),
+    )
+    .await
+    .expect(200);
+
+    // Removing again, or someone who never maintained it, or from no such initiative: 404.
+    for path in [
+        "/api/v1/initiatives/ours/maintainers/olena",
+        "/api/v1/initiatives/ours/maintainers/stranger",
+        "/api/v1/initiatives/ours/maintainers/nobody",
+        "/api/v1/initiatives/nowhere/maintainers/taras",
+    ] {
+        api.delete(path, Some(&moderator))
+            .await
+            .expect_error(404, "not_found");
+    }
+    let log = api.get("/api/v1/audit", Some(&moderator)).await.expect(200);
+    let removals: Vec<&Value> = log.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "maintainer_removed")
+        .collect();
+    assert_eq!(removals.len(), 1, "{:?}", log.json);
+    assert_eq!(removals[0]["subject"], "ours");
+    assert_eq!(removals[0]["actor"], "moderator1");
+    assert_eq!(removals[0]["details"]["user"], "olena");
+}
+
 pub async fn needs_updates_and_events(backend: Backend) {
     let api = Api::start(backend).await;
     let moderator = api.user("moderator1", Role::Moderator).await;

@@ -48,6 +48,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         submissions::invalid_submissions_are_refused_and_nothing_is_stored,
         submissions::search_parameters_are_checked,
         editing::maintainers_edit_only_their_own_initiative,
+        editing::moderators_remove_maintainers,
         editing::needs_updates_and_events,
         editing::status_changes_follow_the_roles,
         editing::events_are_edited_and_photos_uploaded,

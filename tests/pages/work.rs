@@ -603,6 +603,22 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
         .await;
         assert_eq!(status, 422, "{backend:?}");
         assert!(html.contains("value=\"no such thing\""));
+        assert!(html.contains("«no such thing» — не домен вузла"), "{html}");
+        // In English the reason is English too.
+        let own_domain = node.base_url.trim_start_matches("http://").to_string();
+        let reply = form_post(
+            &node,
+            &admin,
+            "/admin/peers",
+            &[("csrf", &csrf), ("domain", &own_domain)],
+        )
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(reply.status(), 422);
+        let html = reply.text().await.unwrap();
+        assert!(html.contains("That is this node"), "{html}");
         let (status, location, _) = send(
             &node,
             &mut admin,
@@ -1683,5 +1699,149 @@ async fn moderators_reject_a_submission_with_a_reason() {
             rejected.rejection_reason.as_deref(),
             Some("No receipts at all.")
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_add_and_remove_maintainers_on_the_dashboard() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "bakery").await;
+        let path = "/dashboard/bakery/maintainers";
+
+        // Maintainers see who else maintains it, without the forms.
+        let mut petro = sign_in(&node, "petro").await;
+        let (status, _, html) = get(&client(), &mut petro, &node.url(path)).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert!(html.contains("<span>petro</span>"));
+        assert!(!html.contains("/maintainers/petro/remove"));
+        let petro_csrf = csrf_of(&html);
+        let (status, _, _) = send(
+            &node,
+            &mut petro,
+            path,
+            &[("csrf", &petro_csrf), ("username", "taras")],
+        )
+        .await;
+        assert_eq!(status, 403, "maintainers do not add maintainers");
+
+        let mut moderator = sign_in(&node, "mod").await;
+        let csrf = token(&node, &mut moderator, path).await;
+        // A name that is no account: the form says so and keeps it; nothing changes.
+        let (status, _, html) = send(
+            &node,
+            &mut moderator,
+            path,
+            &[("csrf", &csrf), ("username", "tarass")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("На цьому вузлі немає облікового запису tarass"));
+        assert!(html.contains("value=\"tarass\""));
+        let (status, location, _) = send(
+            &node,
+            &mut moderator,
+            path,
+            &[("csrf", &csrf), ("username", "taras")],
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/dashboard/bakery/maintainers?done=added")
+        );
+        let (_, _, html) = get(&client(), &mut moderator, &node.url(&location)).await;
+        assert!(html.contains("Куратора додано."));
+        assert!(html.contains("<span>taras</span>"));
+
+        // A forged form changes nothing; a moderator's removes petro, who loses the dashboard.
+        let remove = "/dashboard/bakery/maintainers/petro/remove";
+        let (status, _, _) = send(&node, &mut moderator, remove, &[("csrf", "forged")]).await;
+        assert_eq!(status, 403);
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/dashboard/bakery")).await;
+        assert_eq!(status, 200);
+        let (status, location, _) = send(&node, &mut moderator, remove, &[("csrf", &csrf)]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (303, "/dashboard/bakery/maintainers?done=removed")
+        );
+        let (_, _, html) = get(&client(), &mut moderator, &node.url(&location)).await;
+        assert!(html.contains("Куратора вилучено"));
+        assert!(!html.contains("<span>petro</span>"));
+        assert!(html.contains("<span>taras</span>"));
+        let (status, _, _) = get(&client(), &mut petro, &node.url("/dashboard/bakery")).await;
+        assert_eq!(
+            status, 403,
+            "petro's session goes on without this initiative"
+        );
+        let (status, _, _) = send(&node, &mut moderator, remove, &[("csrf", &csrf)]).await;
+        assert_eq!(status, 404, "no longer a maintainer");
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        assert!(petro.maintains.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_change_roles_from_the_accounts_table() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        let mut admin = sign_in(&node, "admin").await;
+        let (_, _, html) = get(&client(), &mut admin, &node.url("/admin")).await;
+        assert!(html.contains("aria-label=\"Роль mod\""), "{backend:?}");
+        assert!(
+            !html.contains("aria-label=\"Роль admin\""),
+            "admins do not change their own role"
+        );
+        let csrf = csrf_of(&html);
+        let mut moderator = sign_in(&node, "mod").await;
+        let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert_eq!(status, 200);
+
+        let (status, _, _) = send(
+            &node,
+            &mut moderator,
+            "/admin/users/role",
+            &[("csrf", &csrf), ("username", "petro"), ("role", "admin")],
+        )
+        .await;
+        assert_eq!(status, 403, "moderators do not change roles");
+        for role in ["overlord", ""] {
+            let (status, _, _) = send(
+                &node,
+                &mut admin,
+                "/admin/users/role",
+                &[("csrf", &csrf), ("username", "mod"), ("role", role)],
+            )
+            .await;
+            assert_eq!(status, 422, "{role:?}");
+        }
+        let (status, location, _) = send(
+            &node,
+            &mut admin,
+            "/admin/users/role",
+            &[("csrf", &csrf), ("username", "mod"), ("role", "maintainer")],
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/admin?done=role"));
+        let (_, _, html) = get(&client(), &mut admin, &node.url(&location)).await;
+        assert!(html.contains("Роль змінено"));
+        // The moderator's session goes on, as a maintainer.
+        let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert_eq!(status, 403);
+        let (status, _, _) = send(
+            &node,
+            &mut admin,
+            "/admin/users/role",
+            &[
+                ("csrf", &csrf),
+                ("username", "admin"),
+                ("role", "maintainer"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "not one's own");
+        let admin_user = node.app().user_by_username("admin").await.unwrap();
+        assert_eq!(admin_user.role, Role::Admin);
     }
 }

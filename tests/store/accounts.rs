@@ -133,7 +133,7 @@ pub async fn maintainer_links(store: &dyn Store) {
         store.list_users().await.unwrap()[0].maintains,
         [mine.id, also.id]
     );
-    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry]);
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry.clone()]);
 
     assert!(matches!(
         store.add_maintainer(u.id, Uuid::new_v4(), None).await,
@@ -143,6 +143,59 @@ pub async fn maintainer_links(store: &dyn Store) {
         store.add_maintainer(Uuid::new_v4(), mine.id, None).await,
         Err(StoreError::NotFound)
     ));
+
+    // Removing ends one link, records its audit entry once, and is a no-op afterwards.
+    let removal = audit(AuditAction::MaintainerRemoved, "links-mine");
+    assert!(
+        store
+            .remove_maintainer(u.id, mine.id, Some(&removal))
+            .await
+            .unwrap()
+    );
+    let again = audit(AuditAction::MaintainerRemoved, "links-mine");
+    assert!(
+        !store
+            .remove_maintainer(u.id, mine.id, Some(&again))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_maintainer(Uuid::new_v4(), also.id, None)
+            .await
+            .unwrap()
+    );
+    let maintains = store.user_by_id(u.id).await.unwrap().unwrap().maintains;
+    assert_eq!(maintains, [also.id], "the other link stays");
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![removal, entry]);
+}
+
+pub async fn roles_change_with_their_audit_entry(store: &dyn Store) {
+    let u = user("growing", Role::Maintainer);
+    store.insert_user(&u, None).await.unwrap();
+    let entry = audit(AuditAction::RoleChanged, "growing");
+    store
+        .set_user_role(u.id, Role::Moderator, Some(&entry))
+        .await
+        .unwrap();
+    let read = store.user_by_username("growing").await.unwrap().unwrap();
+    assert_eq!(read.role, Role::Moderator);
+    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry]);
+    assert!(matches!(
+        store
+            .set_user_role(
+                Uuid::new_v4(),
+                Role::Admin,
+                Some(&audit(AuditAction::RoleChanged, "x"))
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.audit_log(10, 0).await.unwrap().len(),
+        1,
+        "nothing recorded"
+    );
 }
 
 pub async fn password_and_disabled(store: &dyn Store) {

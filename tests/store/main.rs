@@ -147,6 +147,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         accounts::usernames_are_unique_ignoring_case,
         accounts::maintainer_links,
         accounts::password_and_disabled,
+        accounts::roles_change_with_their_audit_entry,
         accounts::tokens_live_expired_revoked,
         accounts::token_hash_is_unique,
         accounts::rate_limit_hits_count_per_key_and_window,

@@ -164,6 +164,40 @@ impl App {
         Ok(user)
     }
 
+    /// Gives an account another role, as an admin (`by`) or the node's operator on the command
+    /// line (`None`): a maintainer who grew into moderating, a moderator stepping back. The
+    /// account's sessions go on with the new role from the next request. Admins cannot change
+    /// their own role, so the one acting keeps a way back.
+    pub async fn set_user_role(
+        &self,
+        by: Option<&User>,
+        username: &str,
+        role: Role,
+    ) -> AppResult<User> {
+        if by.is_some_and(|u| !u.is_admin()) {
+            return Err(AppError::Forbidden("only admins change roles"));
+        }
+        let mut user = self.user_by_username(username).await?;
+        if by.is_some_and(|u| u.id == user.id) {
+            return Err(AppError::Forbidden("admins cannot change their own role"));
+        }
+        if user.role == role {
+            return Ok(user);
+        }
+        let audit = AuditEntry::new(
+            now(),
+            by.map(|u| u.username.as_str()),
+            AuditAction::RoleChanged,
+            &user.username,
+        )
+        .with_details(serde_json::json!({ "from": user.role.code(), "to": role.code() }));
+        self.store
+            .set_user_role(user.id, role, Some(&audit))
+            .await?;
+        user.role = role;
+        Ok(user)
+    }
+
     /// Checks a username and password. Unknown users cost as much time as wrong passwords, so
     /// response times do not reveal which usernames exist.
     pub async fn login(&self, username: &str, password: &str) -> AppResult<User> {

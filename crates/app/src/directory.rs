@@ -387,6 +387,47 @@ impl App {
             .await?)
     }
 
+    /// Ends a user's maintainership of a local initiative (moderators only): someone who left
+    /// the initiative, or whose account should no longer speak for it. `NotFound("maintainer")`
+    /// when they did not maintain it.
+    pub async fn remove_maintainer(
+        &self,
+        by: Option<&User>,
+        username: &str,
+        handle: &str,
+    ) -> AppResult<()> {
+        if let Some(actor) = by
+            && !actor.is_moderator()
+        {
+            return Err(AppError::Forbidden("only moderators remove maintainers"));
+        }
+        let user = self.user_by_username(username).await?;
+        let initiative = self.find(handle).await?;
+        let audit = AuditEntry::new(
+            now(),
+            by.map(|u| u.username.as_str()),
+            AuditAction::MaintainerRemoved,
+            initiative.handle.as_str(),
+        )
+        .with_details(serde_json::json!({ "user": user.username }));
+        let removed = self
+            .store
+            .remove_maintainer(user.id, initiative.id, Some(&audit))
+            .await?;
+        removed
+            .then_some(())
+            .ok_or(AppError::NotFound("maintainer"))
+    }
+
+    /// The accounts that maintain a local initiative, for those who manage it (its maintainers
+    /// and moderators).
+    pub async fn maintainers(&self, by: &User, handle: &str) -> AppResult<Vec<User>> {
+        let initiative = self.find_editable(by, handle).await?;
+        let mut users = self.store.list_users().await?;
+        users.retain(|u| u.maintains.contains(&initiative.id));
+        Ok(users)
+    }
+
     /// The initiative with its needs, published updates and events. Unpublished initiatives are
     /// visible only to their maintainers and moderators; scheduled updates likewise.
     pub async fn initiative_detail(

@@ -15,6 +15,7 @@ pub enum AuditAction {
     StatusChanged,
     Edited,
     MaintainerAdded,
+    MaintainerRemoved,
     UserCreated,
     PasswordReset,
     TokenCreated,
@@ -24,6 +25,8 @@ pub enum AuditAction {
     /// An admin disabled an account: it cannot sign in, and its sessions and tokens stop working.
     UserDisabled,
     UserEnabled,
+    /// An admin changed an account's role (`details`: `from`, `to`).
+    RoleChanged,
 }
 
 impl AuditAction {
@@ -35,6 +38,7 @@ impl AuditAction {
             AuditAction::StatusChanged => "status_changed",
             AuditAction::Edited => "edited",
             AuditAction::MaintainerAdded => "maintainer_added",
+            AuditAction::MaintainerRemoved => "maintainer_removed",
             AuditAction::UserCreated => "user_created",
             AuditAction::PasswordReset => "password_reset",
             AuditAction::TokenCreated => "token_created",
@@ -42,6 +46,7 @@ impl AuditAction {
             AuditAction::Deleted => "deleted",
             AuditAction::UserDisabled => "user_disabled",
             AuditAction::UserEnabled => "user_enabled",
+            AuditAction::RoleChanged => "role_changed",
         }
     }
 
@@ -54,6 +59,7 @@ impl AuditAction {
             StatusChanged,
             Edited,
             MaintainerAdded,
+            MaintainerRemoved,
             UserCreated,
             PasswordReset,
             TokenCreated,
@@ -61,6 +67,7 @@ impl AuditAction {
             Deleted,
             UserDisabled,
             UserEnabled,
+            RoleChanged,
         ]
         .into_iter()
         .find(|a| a.code() == code)

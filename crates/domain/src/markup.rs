@@ -38,15 +38,38 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 /// Renders a maintainer's Markdown to safe HTML. Headings become bold paragraphs, images
-/// become their alt text, raw HTML in the source is escaped away.
+/// links to the picture named by their alt text (Mastodon shows no inline images), raw HTML in
+/// the source is escaped away.
 pub fn markdown_to_html(markdown: &str) -> String {
+    use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    let parser = Parser::new_ext(markdown, options).map(|event| {
-        use pulldown_cmark::{Event, Tag, TagEnd};
+    // The picture being turned into a link, and whether it had alt text to show.
+    let mut image: Option<(CowStr, bool)> = None;
+    let parser = Parser::new_ext(markdown, options).map(move |event| {
         match event {
             Event::Start(Tag::Heading { .. }) => Event::Html("<p><strong>".into()),
             Event::End(TagEnd::Heading(_)) => Event::Html("</strong></p>".into()),
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                image = Some((dest_url.clone(), false));
+                Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url,
+                    title: "".into(),
+                    id: "".into(),
+                })
+            }
+            // Without alt text the link is named by the picture's address.
+            Event::End(TagEnd::Image) => match image.take() {
+                Some((url, false)) => Event::Html(format!("{}</a>", escape(&url)).into()),
+                _ => Event::End(TagEnd::Link),
+            },
+            Event::Text(text) => {
+                if let Some((_, shown)) = image.as_mut() {
+                    *shown |= !text.trim().is_empty();
+                }
+                Event::Text(text)
+            }
             // Raw HTML in Markdown is shown as text, never interpreted.
             Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
             other => other,
@@ -97,13 +120,27 @@ mod tests {
     #[test]
     fn markdown_renders_to_the_mastodon_subset() {
         let html = markdown_to_html(
-            "# Звіт\n\nWe bought **two** [tourniquets](https://example.org).\n\n- one\n- two\n\n<script>alert(1)</script>\n\n![x](https://e.org/a.png)",
+            "# Звіт\n\nWe bought **two** [tourniquets](https://example.org).\n\n- one\n- two\n\n<script>alert(1)</script>\n\n![The receipt](https://e.org/a.png) ![](https://e.org/b.png?x=1&y=2) ![bad](javascript:alert(1))",
         );
         assert!(html.contains("<p><strong>Звіт</strong></p>"), "{html}");
         assert!(html.contains(r#"<a href="https://example.org" rel="nofollow noopener noreferrer">tourniquets</a>"#), "{html}");
         assert!(html.contains("<ul>") && html.contains("<li>one</li>"));
         assert!(
             !html.contains("<script>") && !html.contains("<img"),
+            "{html}"
+        );
+        // Pictures become links, named by their alt text or else their address.
+        let link = |href: &str, text: &str| {
+            format!(r#"<a href="{href}" rel="nofollow noopener noreferrer">{text}</a>"#)
+        };
+        assert!(
+            html.contains(&link("https://e.org/a.png", "The receipt")),
+            "{html}"
+        );
+        let b = "https://e.org/b.png?x=1&amp;y=2";
+        assert!(html.contains(&link(b, b)), "{html}");
+        assert!(
+            html.contains(r#"<a rel="nofollow noopener noreferrer">bad</a>"#),
             "{html}"
         );
     }

@@ -87,7 +87,7 @@ impl Update {
         let update = Update {
             id,
             initiative_id,
-            kind: input.kind,
+            kind: trimmed(input.kind),
             body: input.body.trim().to_string(),
             need_id: input.need_id,
             photos: input.photos,
@@ -132,7 +132,7 @@ impl Update {
             next.body = b.trim().to_string();
         }
         if let Some(k) = kind {
-            next.kind = k;
+            next.kind = trimmed(k);
         }
         next.updated_at = now;
         next.validate().into_result(())?;
@@ -186,6 +186,22 @@ impl Update {
     }
 }
 
+/// The kind as it is stored: each report line's text without the spaces around it.
+fn trimmed(kind: UpdateKind) -> UpdateKind {
+    match kind {
+        UpdateKind::SpendingReport { items } => UpdateKind::SpendingReport {
+            items: items
+                .into_iter()
+                .map(|item| LineItem {
+                    what: clean(&item.what),
+                    ..item
+                })
+                .collect(),
+        },
+        news => news,
+    }
+}
+
 // `deny_unknown_fields` does not combine with `flatten` in serde, so unknown fields are ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 pub struct UpdateInput {
@@ -205,6 +221,7 @@ pub struct UpdateInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Currency;
     use chrono::Utc;
 
     #[test]
@@ -214,15 +231,34 @@ mod tests {
             "body": "Bought two tourniquets",
             "items": [
                 {"what": "CAT tourniquet", "amount": {"amount": "1200", "currency": "UAH"}},
-                {"what": "CAT tourniquet", "amount": {"amount": "1200.50", "currency": "UAH"}}
+                {"what": " CAT tourniquet\n", "amount": {"amount": "1200.50", "currency": "UAH"}}
             ],
             "publish_at": (Utc::now() + chrono::Duration::days(3)).to_rfc3339()
         }))
         .unwrap();
         let now = Utc::now();
-        let u = Update::new(Uuid::nil(), Uuid::nil(), input, now).unwrap();
+        let mut u = Update::new(Uuid::nil(), Uuid::nil(), input, now).unwrap();
         assert_eq!(u.report_totals()[0].amount, 240050);
         assert!(!u.is_published(now));
+        let lines = |u: &Update| match &u.kind {
+            UpdateKind::SpendingReport { items } => {
+                items.iter().map(|i| i.what.clone()).collect::<Vec<_>>()
+            }
+            UpdateKind::News => Vec::new(),
+        };
+        assert_eq!(
+            lines(&u),
+            ["CAT tourniquet", "CAT tourniquet"],
+            "stored trimmed"
+        );
+        let edited = UpdateKind::SpendingReport {
+            items: vec![LineItem {
+                what: "  Fuel ".into(),
+                amount: Money::new(50_000, Currency::try_from("UAH".to_string()).unwrap()),
+            }],
+        };
+        u.edit(None, Some(edited), now).unwrap();
+        assert_eq!(lines(&u), ["Fuel"], "also when edited");
     }
 
     #[test]

@@ -607,7 +607,7 @@ fn peer_failed(e: peers::PeerError) -> Response {
         // Refused for good: a retry would be refused the same way.
         peers::PeerError::Invalid(why) => {
             tracing::info!(reason = %why, "refused a node follow");
-            json_error(StatusCode::FORBIDDEN, &why)
+            json_error(StatusCode::FORBIDDEN, &why.to_string())
         }
         e => unavailable(e),
     }

@@ -53,7 +53,7 @@ pub use activities::HROMADA_NS;
 pub use delivery::{HostQueue, QueueReport, queue_report};
 pub use inbox_views::{Author, FollowRequest, Message};
 pub use jobs::LeasedJob;
-pub use peers::{PeerError, PeerView, parse_block_list};
+pub use peers::{InvalidPeer, PeerError, PeerView, parse_block_list};
 pub use urls::{INSTANCE_USERNAME, Urls};
 
 use crate::fetch::{FetchLimits, Fetcher};

@@ -21,8 +21,8 @@ use crate::{Inner, activities};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidPeer),
     #[error("{0} is blocked; unblock it first")]
     Blocked(String),
     #[error("no such peer: {0}")]
@@ -35,6 +35,23 @@ pub enum PeerError {
     Store(#[from] hromada_store::StoreError),
     #[error(transparent)]
     Federation(#[from] crate::FederationError),
+}
+
+/// Why a domain cannot be a peer, typed so that each edge says it in its own words.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum InvalidPeer {
+    #[error("`{0}` is not a domain (host, with :port where it has one)")]
+    NotADomain(String),
+    #[error("a node cannot follow itself")]
+    Itself,
+    #[error("{0}'s instance actor is on another host")]
+    ActorElsewhere(String),
+    #[error("{domain} peers with this node as {known}, not as {actor}")]
+    AnotherActor {
+        domain: String,
+        known: String,
+        actor: String,
+    },
 }
 
 /// A peer as admins see it.
@@ -69,15 +86,12 @@ pub(crate) fn parse_domain(raw: &str, allow_http: bool) -> Result<(String, Strin
     } else {
         format!("https://{raw}")
     };
-    let url = Url::parse(&with_scheme)
-        .map_err(|_| PeerError::Invalid(format!("`{raw}` is not a domain")))?;
+    let not_a_domain = || InvalidPeer::NotADomain(raw.to_string());
+    let url = Url::parse(&with_scheme).map_err(|_| not_a_domain())?;
     if !matches!(url.scheme(), "http" | "https") || url.path() != "/" || url.query().is_some() {
-        return Err(PeerError::Invalid(format!(
-            "`{raw}` is not a domain (host, with :port where it has one)"
-        )));
+        return Err(not_a_domain().into());
     }
-    let domain = authority(url.as_str())
-        .ok_or_else(|| PeerError::Invalid(format!("`{raw}` has no host")))?;
+    let domain = authority(url.as_str()).ok_or_else(not_a_domain)?;
     Ok((url.scheme().to_string(), domain))
 }
 
@@ -108,7 +122,7 @@ fn queue(write: &mut FedWrite, body: Value, inbox: &str) {
 pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerError> {
     let (scheme, domain) = parse_domain(raw, inner.settings.allow_private_networks)?;
     if domain == inner.urls.authority() {
-        return Err(PeerError::Invalid("a node cannot follow itself".into()));
+        return Err(InvalidPeer::Itself.into());
     }
     if is_blocked(inner, &domain).await? {
         return Err(PeerError::Blocked(domain));
@@ -123,9 +137,7 @@ pub(crate) async fn follow(inner: &Inner, raw: &str) -> Result<PeerView, PeerErr
         .await
         .map_err(|e| PeerError::Unreachable(domain.clone(), e.to_string()))?;
     if authority(&actor.id).as_deref() != Some(domain.as_str()) {
-        return Err(PeerError::Invalid(format!(
-            "{domain}'s instance actor is on another host"
-        )));
+        return Err(InvalidPeer::ActorElsewhere(domain).into());
     }
     inner.fed.save_remote_actor(&actor).await?;
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
@@ -344,9 +356,7 @@ fn block_domain_name(raw: &str) -> Result<String, PeerError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
     {
-        return Err(PeerError::Invalid(format!(
-            "`{raw}` is not a domain (host, with :port where it has one)"
-        )));
+        return Err(InvalidPeer::NotADomain(raw.to_string()).into());
     }
     Ok(raw.to_ascii_lowercase())
 }
@@ -438,10 +448,12 @@ pub(crate) async fn on_follow(
     if let Some(known) = inner.fed.peer(&domain).await?
         && known.actor_id != actor.id
     {
-        return Err(PeerError::Invalid(format!(
-            "{domain} peers with this node as {}, not as {}",
-            known.actor_id, actor.id
-        )));
+        return Err(InvalidPeer::AnotherActor {
+            domain,
+            known: known.actor_id,
+            actor: actor.id.clone(),
+        }
+        .into());
     }
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
     let mut update = PeerUpdate {

@@ -41,8 +41,23 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
+    /// Give an account another role: admin, moderator or maintainer.
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
     /// Make an account a maintainer of a local initiative.
     AddMaintainer {
+        #[arg(long)]
+        username: String,
+        /// The initiative's handle.
+        #[arg(long)]
+        initiative: String,
+    },
+    /// Stop an account maintaining an initiative.
+    RemoveMaintainer {
         #[arg(long)]
         username: String,
         /// The initiative's handle.
@@ -142,6 +157,13 @@ pub async fn run(
                 .map_err(failed)?;
             out!("{username} is enabled");
         }
+        AdminCommand::SetRole { username, role } => {
+            let user = app
+                .set_user_role(None, &username, role)
+                .await
+                .map_err(failed)?;
+            out!("{} is now {}", user.username, user.role.code());
+        }
         AdminCommand::ListUsers => {
             for user in app
                 .store()
@@ -161,6 +183,15 @@ pub async fn run(
                 .await
                 .map_err(failed)?;
             out!("{username} now maintains {initiative}");
+        }
+        AdminCommand::RemoveMaintainer {
+            username,
+            initiative,
+        } => {
+            app.remove_maintainer(None, &username, &initiative)
+                .await
+                .map_err(failed)?;
+            out!("{username} no longer maintains {initiative}");
         }
         AdminCommand::DeleteInitiative { handle, reason } => {
             app.delete_initiative(None, &handle, reason.as_deref())

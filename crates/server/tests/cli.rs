@@ -306,6 +306,48 @@ fn admin_commands_then_serve_then_sigterm() {
         None,
     );
     assert_clear_failure(&out, 2, "not found");
+    let out = run(
+        &[
+            "admin",
+            "remove-maintainer",
+            "--username",
+            "olena",
+            "--initiative",
+            "nobody-here",
+        ],
+        None,
+    );
+    assert_clear_failure(&out, 2, "not found");
+
+    // Roles change both ways; an unknown role or account is refused.
+    for role in ["admin", "moderator"] {
+        let out = run(
+            &["admin", "set-role", "--username", "olena", "--role", role],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("olena is now {role}\n")
+        );
+    }
+    let out = run(
+        &["admin", "set-role", "--username", "olena", "--role", "king"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "clap rejects an unknown role");
+    let out = run(
+        &[
+            "admin",
+            "set-role",
+            "--username",
+            "nobody",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert_clear_failure(&out, 2, "user not found");
 
     let out = run(
         &[

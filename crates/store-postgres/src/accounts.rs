@@ -202,6 +202,26 @@ pub(crate) async fn set_user_disabled(
     tx.commit().await.map_err(db_err)
 }
 
+pub(crate) async fn set_user_role(
+    store: &PgStore,
+    user_id: Uuid,
+    role: Role,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let done = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(role.code())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    feed::record(&mut tx, audit, None).await?;
+    tx.commit().await.map_err(db_err)
+}
+
 /// Revokes every live token of a user but `keep`.
 async fn revoke_tokens_of(
     tx: &mut sqlx::PgConnection,
@@ -232,6 +252,28 @@ pub(crate) async fn add_maintainer(
     link_maintainer(&mut tx, user_id, initiative_id).await?;
     feed::record(&mut tx, audit, None).await?;
     tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn remove_maintainer(
+    store: &PgStore,
+    user_id: Uuid,
+    initiative_id: Uuid,
+    audit: Option<&AuditEntry>,
+) -> StoreResult<bool> {
+    let mut tx = store.begin().await?;
+    let removed = sqlx::query("DELETE FROM maintainers WHERE user_id = $1 AND initiative_id = $2")
+        .bind(user_id)
+        .bind(initiative_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected()
+        > 0;
+    if removed {
+        feed::record(&mut tx, audit, None).await?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(removed)
 }
 
 pub(crate) async fn insert_token(

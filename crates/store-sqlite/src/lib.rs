@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, Urgency, User};
+use hromada_domain::{AuditEntry, Event, Initiative, Need, Role, Update, Urgency, User};
 use hromada_store::{
     Change, DeletedInitiative, DeletedKey, SearchPage, SearchQuery, Store, StoreError, StoreResult,
     TokenRecord,
@@ -443,6 +443,15 @@ impl Store for SqliteStore {
         accounts::set_user_disabled(self, user_id, disabled, audit).await
     }
 
+    async fn set_user_role(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        accounts::set_user_role(self, user_id, role, audit).await
+    }
+
     async fn add_maintainer(
         &self,
         user_id: Uuid,
@@ -450,6 +459,15 @@ impl Store for SqliteStore {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         accounts::add_maintainer(self, user_id, initiative_id, audit).await
+    }
+
+    async fn remove_maintainer(
+        &self,
+        user_id: Uuid,
+        initiative_id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<bool> {
+        accounts::remove_maintainer(self, user_id, initiative_id, audit).await
     }
 
     async fn insert_token(

@@ -15,7 +15,7 @@ mod types;
 mod watch;
 
 use async_trait::async_trait;
-use hromada_domain::{AuditEntry, Event, Initiative, Need, Update, User};
+use hromada_domain::{AuditEntry, Event, Initiative, Need, Role, Update, User};
 use uuid::Uuid;
 
 pub use federation::*;
@@ -183,6 +183,13 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         disabled: bool,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
+    /// `NotFound` when there is no such user.
+    async fn set_user_role(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()>;
     /// Makes a user a maintainer of an initiative (idempotent).
     async fn add_maintainer(
         &self,
@@ -190,6 +197,14 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         initiative_id: Uuid,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
+    /// Ends a user's maintainership of an initiative. `false` (and nothing recorded) when the
+    /// user did not maintain it.
+    async fn remove_maintainer(
+        &self,
+        user_id: Uuid,
+        initiative_id: Uuid,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<bool>;
 
     /// Stores a token; only its hash is ever kept.
     async fn insert_token(

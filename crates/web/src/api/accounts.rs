@@ -231,6 +231,56 @@ pub(crate) async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUserRequest {
+    /// The account's new role; its sessions and tokens have it from their next request.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// `true` disables the account (no sign-in; its sessions and tokens are revoked), `false`
+    /// enables it again.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// Change an account's role, or disable or enable it (admins; not their own).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{username}",
+    tag = "accounts",
+    params(("username" = String, Path, description = "The account's username")),
+    request_body = ChangeUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account as changed", body = User),
+        (status = 400, description = "The body is not JSON of the right shape", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an admin, or the admin's own role or account", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    )
+)]
+pub(crate) async fn change_user(
+    State(state): State<WebState>,
+    ApiPath(username): ApiPath<String>,
+    auth: Authenticated,
+    ApiJson(request): ApiJson<ChangeUserRequest>,
+) -> Result<Json<User>, ApiError> {
+    let app = state.app();
+    let by = Some(&auth.user);
+    let mut user = match request.role {
+        Some(role) => app.set_user_role(by, &username, role).await?,
+        None if !auth.user.is_admin() => {
+            return Err(AppError::Forbidden("only admins change accounts").into());
+        }
+        None => app.user_by_username(&username).await?,
+    };
+    if let Some(disabled) = request.disabled {
+        user = app.set_user_disabled(by, &user.username, disabled).await?;
+    }
+    Ok(Json(user))
+}
+
 fn api_ttl(settings: &crate::WebSettings) -> Option<chrono::Duration> {
     settings
         .api_token_ttl

@@ -34,6 +34,7 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::get("/auth/me", accounts::me),
         Route::get("/users", accounts::list_users),
         Route::post("/users", accounts::create_user),
+        Route::patch("/users/{username}", accounts::change_user),
         // the directory
         Route::get("/initiatives", initiatives::search),
         Route::post("/initiatives", initiatives::submit),
@@ -76,6 +77,14 @@ pub(crate) fn routes() -> Vec<Route> {
         Route::post(
             "/initiatives/{handle}/maintainers",
             moderation::add_maintainer,
+        ),
+        Route::get(
+            "/initiatives/{handle}/maintainers",
+            moderation::list_maintainers,
+        ),
+        Route::delete(
+            "/initiatives/{handle}/maintainers/{username}",
+            moderation::remove_maintainer,
         ),
         Route::get("/audit", moderation::audit_log),
         // the network of nodes

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use hromada_domain::{InitiativeStatus, ValidationErrors};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::views::{AuditPage, InitiativeView};
@@ -164,6 +164,75 @@ pub(crate) async fn add_maintainer(
     state
         .app()
         .add_maintainer(Some(&auth.user), &request.username, &handle)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account that maintains an initiative.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MaintainerView {
+    pub username: String,
+    /// A disabled account cannot sign in, so it maintains nothing until enabled again.
+    pub disabled: bool,
+}
+
+/// The accounts that maintain this initiative (its maintainers and moderators).
+#[utoipa::path(
+    get,
+    path = "/api/v1/initiatives/{handle}/maintainers",
+    tag = "moderation",
+    params(("handle" = String, Path, description = "The initiative's handle")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The maintainers", body = Vec<MaintainerView>),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Neither a maintainer of it nor a moderator, or a listing of another node", body = ErrorBody),
+        (status = 404, description = "No such initiative", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_maintainers(
+    State(state): State<WebState>,
+    ApiPath(handle): ApiPath<String>,
+    auth: Authenticated,
+) -> Result<Json<Vec<MaintainerView>>, ApiError> {
+    let users = state.app().maintainers(&auth.user, &handle).await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|u| MaintainerView {
+                username: u.username,
+                disabled: u.disabled,
+            })
+            .collect(),
+    ))
+}
+
+/// Stop an account maintaining this initiative (moderators). Its sessions go on, without
+/// access to this initiative.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/initiatives/{handle}/maintainers/{username}",
+    tag = "moderation",
+    params(
+        ("handle" = String, Path, description = "The initiative's handle"),
+        ("username" = String, Path, description = "The maintainer's username"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The account no longer maintains the initiative"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a moderator", body = ErrorBody),
+        (status = 404, description = "No such initiative or account, or the account does not maintain it", body = ErrorBody),
+    )
+)]
+pub(crate) async fn remove_maintainer(
+    State(state): State<WebState>,
+    ApiPath((handle, username)): ApiPath<(String, String)>,
+    auth: Authenticated,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app()
+        .remove_maintainer(Some(&auth.user), &username, &handle)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

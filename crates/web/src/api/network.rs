@@ -109,7 +109,9 @@ fn admin_federation(state: &WebState, auth: &Authenticated) -> Result<Federation
 
 fn peer_error(e: PeerError) -> ApiError {
     match e {
-        PeerError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_domain", m),
+        PeerError::Invalid(m) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_domain", m.to_string())
+        }
         PeerError::Blocked(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
         PeerError::NotFound(_) => ApiError::not_found("peer"),
         PeerError::NotPending(_) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),

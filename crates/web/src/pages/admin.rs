@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use hromada_app::AppError;
 use hromada_domain::User;
 use hromada_domain::trust::TrustPolicyInput;
-use hromada_federation::{Federation, PeerError, QueueReport};
+use hromada_federation::{Federation, InvalidPeer, PeerError, QueueReport};
 
 use super::ctx::PageCtx;
 use super::forms::FormData;
@@ -148,7 +148,14 @@ pub(crate) async fn peers(
 /// A peer operation's refusal as a field message in the admin's language.
 fn peer_message(ctx: &PageCtx, e: &PeerError) -> Option<String> {
     match e {
-        PeerError::Invalid(why) => Some(ctx.t.tr1("admin.peer_invalid", why)),
+        PeerError::Invalid(why) => Some(match why {
+            InvalidPeer::NotADomain(raw) => ctx.t.tr1("admin.peer_not_a_domain", raw),
+            InvalidPeer::Itself => ctx.t.tr("admin.peer_itself").to_string(),
+            InvalidPeer::ActorElsewhere(domain) => ctx.t.tr1("admin.peer_actor_elsewhere", domain),
+            InvalidPeer::AnotherActor { domain, .. } => {
+                ctx.t.tr1("admin.peer_another_actor", domain)
+            }
+        }),
         PeerError::Blocked(domain) => Some(ctx.t.tr1("admin.peer_blocked", domain)),
         PeerError::Unreachable(domain, why) => {
             Some(ctx.t.tr2("admin.peer_unreachable", domain, why))

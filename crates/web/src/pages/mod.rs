@@ -20,6 +20,7 @@ pub(crate) mod forms;
 pub(crate) mod give;
 pub mod i18n;
 pub(crate) mod inbox;
+pub(crate) mod maintainers;
 pub(crate) mod moderation;
 pub(crate) mod own_account;
 pub(crate) mod public;
@@ -109,6 +110,14 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/dashboard/{handle}/posts", get(dashboard_items::posts))
         .route("/dashboard/updates/{id}", post(dashboard_items::edit_post))
         .route(
+            "/dashboard/{handle}/maintainers",
+            get(maintainers::show).post(maintainers::add),
+        )
+        .route(
+            "/dashboard/{handle}/maintainers/{username}/remove",
+            post(maintainers::remove),
+        )
+        .route(
             "/dashboard/updates/{id}/delete",
             post(dashboard_items::delete_post),
         )
@@ -127,6 +136,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/admin/maintainers", post(moderation::add_maintainer))
         .route("/admin/password", post(moderation::reset_password))
         .route("/admin/users/disabled", post(moderation::set_disabled))
+        .route("/admin/users/role", post(moderation::set_role))
         .route("/admin/peers", get(admin::peers).post(admin::follow))
         .route("/admin/peers/{domain}/unfollow", post(admin::unfollow))
         .route("/admin/peers/{domain}/answer", post(admin::answer))

@@ -345,6 +345,7 @@ pub(crate) async fn close_report(
 pub struct UserRow {
     pub username: String,
     pub role: &'static str,
+    pub role_code: &'static str,
     pub maintains: usize,
     pub disabled: bool,
     pub created: String,
@@ -392,6 +393,7 @@ async fn admin_page(state: &WebState, mut p: AdminPage) -> PageResult {
                 Role::Moderator => t.tr("role.moderator"),
                 Role::Maintainer => t.tr("role.maintainer"),
             },
+            role_code: u.role.code(),
             maintains: u.maintains.len(),
             disabled: u.disabled,
             created: date(&u.created_at),
@@ -433,6 +435,7 @@ pub(crate) async fn admin(
         q if q.contains("done=password") => Some(ctx.t.tr("admin.password_reset")),
         q if q.contains("done=disabled") => Some(ctx.t.tr("admin.user_disabled")),
         q if q.contains("done=enabled") => Some(ctx.t.tr("admin.user_enabled")),
+        q if q.contains("done=role") => Some(ctx.t.tr("admin.role_changed")),
         _ => None,
     };
     let mut p = blank_admin(ctx);
@@ -553,6 +556,29 @@ pub(crate) async fn set_disabled(
         .map_err(|e| ctx.fail(e))?;
     let done = if disabled { "disabled" } else { "enabled" };
     Ok(see_other(&format!("/admin?done={done}")))
+}
+
+/// Gives an account another role from the accounts table.
+pub(crate) async fn set_role(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    form: FormData,
+) -> PageResult {
+    ctx.check_csrf(&form)?;
+    let admin = require_admin(&ctx)?;
+    let role = Role::from_code(form.get("role")).ok_or_else(|| {
+        ctx.error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.invalid",
+            "error.invalid_text",
+        )
+    })?;
+    state
+        .app()
+        .set_user_role(Some(&admin), form.get("username"), role)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other("/admin?done=role"))
 }
 
 /// The locale key of a role code.

@@ -1,0 +1,139 @@
+//! Who maintains an initiative: its maintainers and moderators see the list; moderators add
+//! accounts to it and remove them (someone who left the initiative, or a lost phone).
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use hromada_app::AppError;
+
+use super::ctx::PageCtx;
+use super::forms::FormData;
+use super::render::{FieldErrors, PageResult, page, see_other};
+use crate::state::WebState;
+
+pub struct MaintainerRow {
+    pub username: String,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "maintainers.html")]
+struct MaintainersPage {
+    ctx: PageCtx,
+    name: String,
+    handle: String,
+    path: String,
+    maintainers: Vec<MaintainerRow>,
+    /// Whether the add and remove forms are shown (moderators).
+    manage: bool,
+    done: Option<String>,
+    username: String,
+    errors: FieldErrors,
+}
+
+async fn maintainers_page(
+    state: &WebState,
+    ctx: PageCtx,
+    handle: &str,
+    done: Option<&str>,
+) -> Result<MaintainersPage, super::render::PageError> {
+    let user = ctx.require_user()?.clone();
+    let app = state.app();
+    let initiative = app
+        .manageable_initiative(&user, handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let maintainers = app
+        .maintainers(&user, handle)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .map(|u| MaintainerRow {
+            username: u.username,
+            disabled: u.disabled,
+        })
+        .collect();
+    let done = done.map(|key| ctx.t.tr(key).to_string());
+    Ok(MaintainersPage {
+        name: initiative.name.clone(),
+        handle: initiative.handle.as_str().to_string(),
+        path: format!("/initiatives/{}", initiative.handle.as_str()),
+        maintainers,
+        manage: user.is_moderator(),
+        done,
+        username: String::new(),
+        errors: FieldErrors::default(),
+        ctx,
+    })
+}
+
+pub(crate) async fn show(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let done = match query.as_deref().unwrap_or("") {
+        q if q.contains("done=added") => Some("maintainers.added"),
+        q if q.contains("done=removed") => Some("maintainers.removed"),
+        _ => None,
+    };
+    Ok(page(
+        StatusCode::OK,
+        &maintainers_page(&state, ctx, &handle, done).await?,
+    ))
+}
+
+pub(crate) async fn add(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    form: FormData,
+) -> PageResult {
+    ctx.check_csrf(&form)?;
+    let moderator = ctx.require_user()?.clone();
+    let username = form.get("username").trim();
+    let added = if username.is_empty() {
+        Err(AppError::NotFound("user"))
+    } else {
+        state
+            .app()
+            .add_maintainer(Some(&moderator), username, &handle)
+            .await
+    };
+    match added {
+        Ok(()) => Ok(see_other(&format!(
+            "/dashboard/{handle}/maintainers?done=added"
+        ))),
+        Err(AppError::NotFound("user")) => {
+            let mut p = maintainers_page(&state, ctx, &handle, None).await?;
+            let message = if username.is_empty() {
+                p.ctx.t.tr("error.required").to_string()
+            } else {
+                p.ctx.t.tr1("maintainers.no_such_account", username)
+            };
+            p.errors.add("username", message);
+            p.username = username.to_string();
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+pub(crate) async fn remove(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path((handle, username)): Path<(String, String)>,
+    form: FormData,
+) -> PageResult {
+    ctx.check_csrf(&form)?;
+    let moderator = ctx.require_user()?.clone();
+    state
+        .app()
+        .remove_maintainer(Some(&moderator), &username, &handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(see_other(&format!(
+        "/dashboard/{handle}/maintainers?done=removed"
+    )))
+}
