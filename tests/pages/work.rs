@@ -1778,6 +1778,10 @@ async fn moderators_add_and_remove_maintainers_on_the_dashboard() {
         assert_eq!(status, 404, "no longer a maintainer");
         let petro = node.app().user_by_username("petro").await.unwrap();
         assert!(petro.maintains.is_empty());
+        // The audit log says whom.
+        let (_, _, log) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert!(log.contains("вилучено куратора: petro"), "{log}");
+        assert!(log.contains("додано куратора: taras"), "{log}");
     }
 }
 
@@ -1826,6 +1830,8 @@ async fn admins_change_roles_from_the_accounts_table() {
         assert_eq!((status, location.as_str()), (303, "/admin?done=role"));
         let (_, _, html) = get(&client(), &mut admin, &node.url(&location)).await;
         assert!(html.contains("Роль змінено"));
+        let (_, _, log) = get(&client(), &mut admin, &node.url("/moderation")).await;
+        assert!(log.contains("змінено роль: Модератор → Куратор"), "{log}");
         // The moderator's session goes on, as a maintainer.
         let (status, _, _) = get(&client(), &mut moderator, &node.url("/moderation")).await;
         assert_eq!(status, 403);

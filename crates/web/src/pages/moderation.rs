@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use hromada_app::{AppError, ReportView};
 use hromada_domain::markup::markdown_to_html;
 use hromada_domain::trust::{ReportStatus, Reporter};
-use hromada_domain::{InitiativeStatus, Role};
+use hromada_domain::{AuditAction, AuditEntry, InitiativeStatus, Role};
 use hromada_store::SearchQuery;
 use uuid::Uuid;
 
@@ -105,6 +105,34 @@ struct QueuePage {
     report_error: ReportError,
 }
 
+/// What an audit entry records, with the details that say to whom or from what to what: the
+/// account made a maintainer or removed, a role's or a status's change.
+fn audit_what(t: &Translator, entry: &AuditEntry) -> String {
+    let details = &entry.details;
+    if details["payment_details"] == "added" {
+        return t.tr("audit.payment_details_added").to_string();
+    }
+    let what = t.named("audit", entry.action.code());
+    let change = |section: &str| {
+        let from = details["from"].as_str()?;
+        let to = details["to"].as_str()?;
+        Some(format!(
+            "{what}: {} → {}",
+            t.named(section, from),
+            t.named(section, to)
+        ))
+    };
+    let detailed = match entry.action {
+        AuditAction::MaintainerAdded | AuditAction::MaintainerRemoved => details["user"]
+            .as_str()
+            .map(|user| format!("{what}: {user}")),
+        AuditAction::RoleChanged => change("role"),
+        AuditAction::StatusChanged => change("status"),
+        _ => None,
+    };
+    detailed.unwrap_or_else(|| what.to_string())
+}
+
 /// The page of the need, update or event an audit entry is about, while it exists.
 fn item_page(entry: &hromada_domain::AuditEntry) -> Option<String> {
     let (kind, id) = entry.subject.split_once(' ')?;
@@ -183,12 +211,8 @@ async fn queue_page(
             let page = item_page(&a);
             (
                 a.at.format("%Y-%m-%d %H:%M").to_string(),
-                a.actor.unwrap_or_else(|| "—".into()),
-                if a.details["payment_details"] == "added" {
-                    t.tr("audit.payment_details_added").to_string()
-                } else {
-                    t.named("audit", a.action.code()).to_string()
-                },
+                a.actor.clone().unwrap_or_else(|| "—".into()),
+                audit_what(&t, &a),
                 page,
                 match a.reason {
                     Some(r) => format!("{} ({r})", a.subject),
