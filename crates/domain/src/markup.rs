@@ -38,20 +38,42 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 /// Renders a maintainer's Markdown to safe HTML. Headings become bold paragraphs, images
-/// links to the picture named by their alt text (Mastodon shows no inline images), raw HTML in
-/// the source is escaped away.
+/// links to the picture named by their alt text (Mastodon shows no inline images; an image
+/// inside a link, or without an address, is its alt text alone), raw HTML in the source is
+/// escaped away.
 pub fn markdown_to_html(markdown: &str) -> String {
     use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    // The picture being turned into a link, and whether it had alt text to show.
-    let mut image: Option<(CowStr, bool)> = None;
+    // Links open around the current event, those made of images included.
+    let mut links = 0usize;
+    // Each open image: `Some` (its address, and whether its alt text showed anything yet)
+    // when it became a link, `None` when only its alt text is kept.
+    let mut images: Vec<Option<(CowStr, bool)>> = Vec::new();
     let parser = Parser::new_ext(markdown, options).map(move |event| {
+        let event = match event {
+            // Raw HTML in Markdown is shown as text, never interpreted.
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            other => other,
+        };
         match event {
             Event::Start(Tag::Heading { .. }) => Event::Html("<p><strong>".into()),
             Event::End(TagEnd::Heading(_)) => Event::Html("</strong></p>".into()),
+            Event::Start(Tag::Link { .. }) => {
+                links += 1;
+                event
+            }
+            Event::End(TagEnd::Link) => {
+                links = links.saturating_sub(1);
+                event
+            }
             Event::Start(Tag::Image { dest_url, .. }) => {
-                image = Some((dest_url.clone(), false));
+                if links > 0 || dest_url.trim().is_empty() {
+                    images.push(None);
+                    return Event::Text("".into());
+                }
+                links += 1;
+                images.push(Some((dest_url.clone(), false)));
                 Event::Start(Tag::Link {
                     link_type: LinkType::Inline,
                     dest_url,
@@ -59,19 +81,24 @@ pub fn markdown_to_html(markdown: &str) -> String {
                     id: "".into(),
                 })
             }
-            // Without alt text the link is named by the picture's address.
-            Event::End(TagEnd::Image) => match image.take() {
-                Some((url, false)) => Event::Html(format!("{}</a>", escape(&url)).into()),
-                _ => Event::End(TagEnd::Link),
+            Event::End(TagEnd::Image) => match images.pop() {
+                Some(Some((url, shown))) => {
+                    links = links.saturating_sub(1);
+                    if shown {
+                        Event::End(TagEnd::Link)
+                    } else {
+                        // Without alt text the link is named by the picture's address.
+                        Event::Html(format!("{}</a>", escape(&url)).into())
+                    }
+                }
+                _ => Event::Text("".into()),
             },
-            Event::Text(text) => {
-                if let Some((_, shown)) = image.as_mut() {
+            Event::Text(text) | Event::Code(text) if !images.is_empty() => {
+                for (_, shown) in images.iter_mut().flatten() {
                     *shown |= !text.trim().is_empty();
                 }
                 Event::Text(text)
             }
-            // Raw HTML in Markdown is shown as text, never interpreted.
-            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
             other => other,
         }
     });
@@ -143,6 +170,25 @@ mod tests {
             html.contains(r#"<a rel="nofollow noopener noreferrer">bad</a>"#),
             "{html}"
         );
+
+        // A badge inside a link stays one link; code or raw HTML as alt text names the link.
+        let html = markdown_to_html(
+            "[![Build](https://ci.example/b.svg)](https://ci.example) ![`code`](https://e.org/c.png) ![<b>](https://e.org/d.png) ![]() ![alt]()",
+        );
+        assert!(
+            html.contains(&link("https://ci.example", "Build")),
+            "{html}"
+        );
+        assert!(!html.contains("b.svg"), "{html}");
+        assert!(
+            html.contains(&link("https://e.org/c.png", "code")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&link("https://e.org/d.png", "&lt;b&gt;")),
+            "{html}"
+        );
+        assert!(html.trim_end().ends_with(" alt</p>"), "{html}");
     }
 
     #[test]

@@ -268,6 +268,8 @@ pub(crate) async fn change_user(
 ) -> Result<Json<User>, ApiError> {
     let app = state.app();
     let by = Some(&auth.user);
+    // Two writes, each audited on its own; the role goes first, so a refusal of either (one's
+    // own account) comes before anything changed.
     let mut user = match request.role {
         Some(role) => app.set_user_role(by, &username, role).await?,
         None if !auth.user.is_admin() => {

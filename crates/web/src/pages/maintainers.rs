@@ -5,10 +5,11 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use hromada_app::AppError;
+use hromada_domain::User;
 
 use super::ctx::PageCtx;
 use super::forms::FormData;
-use super::render::{FieldErrors, PageResult, page, see_other};
+use super::render::{FieldErrors, PageError, PageResult, page, see_other};
 use crate::state::WebState;
 
 pub struct MaintainerRow {
@@ -36,7 +37,7 @@ async fn maintainers_page(
     ctx: PageCtx,
     handle: &str,
     done: Option<&str>,
-) -> Result<MaintainersPage, super::render::PageError> {
+) -> Result<MaintainersPage, PageError> {
     let user = ctx.require_user()?.clone();
     let app = state.app();
     let initiative = app
@@ -84,6 +85,25 @@ pub(crate) async fn show(
     ))
 }
 
+/// The moderator acting and the initiative's own handle (the path may spell it otherwise),
+/// or the page that says why not.
+async fn moderated(
+    state: &WebState,
+    ctx: &PageCtx,
+    handle: &str,
+) -> Result<(User, String), PageError> {
+    let moderator = ctx.require_user()?.clone();
+    if !moderator.is_moderator() {
+        return Err(ctx.forbidden());
+    }
+    let initiative = state
+        .app()
+        .manageable_initiative(&moderator, handle)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok((moderator, initiative.handle.as_str().to_string()))
+}
+
 pub(crate) async fn add(
     State(state): State<WebState>,
     ctx: PageCtx,
@@ -91,7 +111,7 @@ pub(crate) async fn add(
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
-    let moderator = ctx.require_user()?.clone();
+    let (moderator, handle) = moderated(&state, &ctx, &handle).await?;
     let username = form.get("username").trim();
     let added = if username.is_empty() {
         Err(AppError::NotFound("user"))
@@ -127,7 +147,7 @@ pub(crate) async fn remove(
     form: FormData,
 ) -> PageResult {
     ctx.check_csrf(&form)?;
-    let moderator = ctx.require_user()?.clone();
+    let (moderator, handle) = moderated(&state, &ctx, &handle).await?;
     state
         .app()
         .remove_maintainer(Some(&moderator), &username, &handle)
