@@ -563,3 +563,85 @@ async fn a_later_follower_learns_earlier_statements() {
         earlier_statements_on(backend).await;
     }
 }
+
+/// A node learns what a collective said before about *other* nodes' listings, whichever of the
+/// two it follows first: the collective's `/statements` follow its directory, and are read again
+/// once another peer's listings have all arrived. A withdrawn statement is not served.
+async fn earlier_statements_about_others_on(backend: Backend) {
+    let (a, b, c) = (
+        node(backend).await,
+        node(backend).await,
+        node(backend).await,
+    );
+    let (_, a_token) = a.user_with_token("admin", Role::Admin).await;
+    let (_, b_token) = b.user_with_token("admin", Role::Admin).await;
+    let (c_admin, _) = c.user_with_token("admin", Role::Admin).await;
+    let (b_dom, c_dom) = (authority(&b), authority(&c));
+    publish(&c, &c_admin, "medics").await;
+    publish(&c, &c_admin, "kitchen").await;
+    follow(&b, &b_token, &c).await;
+    until("C's listings reach B", || async {
+        copy(&b, "medics", &c).await.is_some() && copy(&b, "kitchen", &c).await.is_some()
+    })
+    .await;
+    for (handle, statement) in [("medics", "We met them in Izium"), ("kitchen", "Not yet")] {
+        let (status, body) = api(
+            &b,
+            &b_token,
+            "POST",
+            &format!("/initiatives/{handle}@{c_dom}/vouches"),
+            Some(json!({"statement": statement, "basis": "met_in_person"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        if handle == "kitchen" {
+            let id = body["vouch"]["id"].as_str().unwrap();
+            let path = format!("/vouches/{id}?reason=Not%20checked");
+            let (status, _) = api(&b, &b_token, "DELETE", &path, None).await;
+            assert_eq!(status, 200);
+        }
+    }
+    let (status, page) = get_ap(&b.url("/statements?page=1")).await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the standing statement: {page}");
+    assert_eq!(
+        items[0]["trustStatement"]["statement"],
+        "We met them in Izium"
+    );
+    let (_, last) = get_ap(&b.url("/directory?page=1")).await;
+    assert_eq!(last["next"], b.url("/statements"), "{last}");
+
+    // A follows B first: B's statement is about a listing A does not have yet.
+    follow(&a, &a_token, &b).await;
+    until("A has read B's directory and statements", || async {
+        peer_status(&a, &a_token, &b_dom)
+            .await
+            .is_some_and(|p| p["status"] == "accepted" && p["backfilling"] == false)
+    })
+    .await;
+    assert!(copy(&a, "medics", &c).await.is_none());
+    // Once C's listings are all here, B's statements are read again, and this one counts.
+    follow(&a, &a_token, &c).await;
+    let acct = format!("medics@{c_dom}");
+    until("C's listings reach A", || async {
+        copy(&a, "medics", &c).await.is_some() && copy(&a, "kitchen", &c).await.is_some()
+    })
+    .await;
+    becomes(&a, &a_token, &acct, "vouched", "B's earlier vouch on A").await;
+    let t = trust_of(&a, &a_token, &acct).await;
+    assert_eq!(
+        reason_of(&t, &b_dom, "vouch").unwrap()["statement"],
+        "We met them in Izium",
+        "{t}"
+    );
+    let kitchen = trust_of(&a, &a_token, &format!("kitchen@{c_dom}")).await;
+    assert_eq!(kitchen["status"], "unverified", "{kitchen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_learns_earlier_statements_about_other_nodes_listings() {
+    for backend in Backend::available() {
+        earlier_statements_about_others_on(backend).await;
+    }
+}

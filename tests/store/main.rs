@@ -160,6 +160,7 @@ fn all_cases() -> Vec<(&'static str, Case)> {
         feed::concurrent_writes_all_land_in_order,
         feed::change_watch_sees_feed_and_local_writes,
         trust::statements_round_trip,
+        trust::remote_listings_with_own_statements_page_by_id,
         trust::status_follows_statements_and_withdrawals,
         trust::policy_change_recomputes_every_status,
         trust::concurrent_vouches_all_count,

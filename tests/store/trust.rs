@@ -88,6 +88,83 @@ async fn stored(store: &dyn Store, handle: &str) -> Initiative {
     i
 }
 
+/// What the statements collection pages through: other nodes' listings this node's own
+/// statements about still stand.
+pub async fn remote_listings_with_own_statements_page_by_id(store: &dyn Store) {
+    let remote = |handle: &str| Initiative {
+        origin: Some("there.example".into()),
+        submitter_contact: None,
+        ..initiative(handle)
+    };
+    let (vouched, warned, theirs, withdrawn) = (
+        remote("r-vouched"),
+        remote("r-warned"),
+        remote("r-theirs"),
+        remote("r-withdrawn"),
+    );
+    for i in [&vouched, &warned, &theirs, &withdrawn] {
+        store.insert_initiative(i, None).await.unwrap();
+    }
+    let own = stored(store, "r-own-listing").await;
+    store
+        .insert_vouch(&vouch(&vouched, HERE, 5), None)
+        .await
+        .unwrap();
+    store
+        .insert_vouch(&vouch(&vouched, HERE, 4), None)
+        .await
+        .unwrap();
+    store
+        .insert_warning(&warning(&warned, HERE), None)
+        .await
+        .unwrap();
+    let gone = vouch(&warned, HERE, 3);
+    store.insert_vouch(&gone, None).await.unwrap();
+    store
+        .withdraw_vouch(gone.id, &withdrawal("x"), None)
+        .await
+        .unwrap();
+    store
+        .insert_vouch(&vouch(&theirs, "kyiv.example", 2), None)
+        .await
+        .unwrap();
+    let only = vouch(&withdrawn, HERE, 1);
+    store.insert_vouch(&only, None).await.unwrap();
+    store
+        .withdraw_vouch(only.id, &withdrawal("x"), None)
+        .await
+        .unwrap();
+    store
+        .insert_vouch(&vouch(&own, HERE, 0), None)
+        .await
+        .unwrap();
+
+    let mut expected = vec![vouched.id, warned.id];
+    expected.sort();
+    assert_eq!(
+        store
+            .remote_listings_with_own_statements(10, 0)
+            .await
+            .unwrap(),
+        expected,
+        "each once, by id"
+    );
+    assert_eq!(
+        store
+            .remote_listings_with_own_statements(1, 1)
+            .await
+            .unwrap(),
+        [expected[1]]
+    );
+    assert!(
+        store
+            .remote_listings_with_own_statements(10, 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn statements_round_trip(store: &dyn Store) {
     let i = stored(store, "trust-home").await;
     let mine = vouch(&i, HERE, 10);

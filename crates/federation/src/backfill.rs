@@ -1,5 +1,6 @@
-//! Backfill: the paged directory a node serves (`/directory`), and the worker that pulls a
-//! newly followed peer's existing listings through it.
+//! Backfill: the paged directory a node serves (`/directory`), followed by its statements
+//! about other nodes' listings (`/statements`), and the worker that pulls a newly followed
+//! peer's existing listings and statements through them.
 //!
 //! The worker keeps the next page URL in the peer's row after every page, so an interrupted
 //! backfill (restart, crash, peer down) continues where it stopped. It runs beside the
@@ -186,10 +187,79 @@ pub(crate) async fn directory(
         "partOf": id,
         "orderedItems": items,
     });
-    if u64::from(page) * u64::from(PAGE_SIZE) < found.total {
-        doc["next"] = json!(format!("{id}?page={}", page + 1));
-    }
+    doc["next"] = if u64::from(page) * u64::from(PAGE_SIZE) < found.total {
+        json!(format!("{id}?page={}", page + 1))
+    } else {
+        // The listings are read; what this node said about other nodes' listings follows.
+        json!(statements_url(inner.urls.base()))
+    };
     ap_json(StatusCode::OK, &activities::with_context(doc))
+}
+
+fn statements_url(base: &str) -> String {
+    format!("{base}/statements")
+}
+
+/// `GET /statements`: this node's standing vouches and warnings about other nodes' listings
+/// (those about its own come with them in `/directory`), as an `OrderedCollection` of the
+/// `Note`s that `/vouches/{id}` and `/warnings/{id}` serve, grouped by listing.
+pub(crate) async fn statements(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let id = statements_url(inner.urls.base());
+    let Some(page) = q.page else {
+        return ap_json(
+            StatusCode::OK,
+            &activities::with_context(json!({
+                "id": id,
+                "type": "OrderedCollection",
+                "first": format!("{id}?page=1"),
+            })),
+        );
+    };
+    let page = page.max(1);
+    match statements_page(&inner, page).await {
+        Ok((items, more)) => {
+            let mut doc = json!({
+                "id": format!("{id}?page={page}"),
+                "type": "OrderedCollectionPage",
+                "partOf": id,
+                "orderedItems": items,
+            });
+            if more {
+                doc["next"] = json!(format!("{id}?page={}", page + 1));
+            }
+            ap_json(StatusCode::OK, &activities::with_context(doc))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "statements page failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+        }
+    }
+}
+
+/// The statements about one page of listings, and whether more pages follow.
+async fn statements_page(
+    inner: &Inner,
+    page: u32,
+) -> Result<(Vec<Value>, bool), crate::FederationError> {
+    let offset = (page - 1).saturating_mul(PAGE_SIZE);
+    let mut ids = inner
+        .store
+        .remote_listings_with_own_statements(PAGE_SIZE + 1, offset)
+        .await?;
+    let more = ids.len() > PAGE_SIZE as usize;
+    ids.truncate(PAGE_SIZE as usize);
+    let statements = inner.store.statements_about(&ids).await?;
+    let mut items = Vec::new();
+    for id in ids {
+        // Deleted meanwhile: nothing to say about it.
+        if let Some(i) = inner.store.initiative_by_id(id).await? {
+            items.extend(crate::trust::own_statements_about(inner, &i, statements.of(id)).await?);
+        }
+    }
+    Ok((items, more))
 }
 
 async fn listing_with_objects(
@@ -269,6 +339,12 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
         }
         let fetched = match inner.fetcher.get(&url).await {
             Ok(f) => f,
+            Err(e) if e.is_final() => {
+                // Asking again would get the same (a peer older than `/statements`, say).
+                tracing::warn!(peer = %peer.domain, page = %url, error = %e, "backfill page refused for good; the backfill ends here");
+                save_next(inner, &peer.domain, &url, None).await?;
+                continue;
+            }
             Err(e) => {
                 // Kept for a later round; the peer may be restarting.
                 tracing::info!(peer = %peer.domain, error = %e, "backfill page not fetched; will retry");
@@ -296,16 +372,57 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
                     .into_iter()
                     .flatten()
                 {
-                    take_listing(inner, item, source, &peer.domain).await;
+                    if item.get("trustStatement").is_some() {
+                        take_statement(inner, item, source, &peer.domain).await;
+                    } else {
+                        take_listing(inner, item, source, &peer.domain).await;
+                    }
                 }
                 doc.get("next").and_then(Value::as_str).map(String::from)
             }
         };
         let next = progress.next(&peer.domain, &url, next);
+        let listings_read = path_is(&url, "/directory")
+            && !next.as_deref().is_some_and(|n| path_is(n, "/directory"));
         save_next(inner, &peer.domain, &url, next).await?;
+        if listings_read {
+            reread_statements(inner, &peer.domain).await?;
+        }
         pages += 1;
     }
     Ok(pages)
+}
+
+fn path_is(url: &str, path: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.path() == path)
+}
+
+/// All of `finished`'s listings are here now, so what the other peers said about them before
+/// can be taken at last (their statements about listings this node did not have were skipped):
+/// every other peer done with its listings reads its statements again from the start.
+async fn reread_statements(inner: &Inner, finished: &str) -> Result<(), crate::FederationError> {
+    for peer in inner.fed.peers().await? {
+        let reading_listings = peer
+            .backfill_next
+            .as_deref()
+            .is_some_and(|u| !path_is(u, "/statements"));
+        if peer.domain == finished || peer.outgoing != Some(PeerState::Accepted) || reading_listings
+        {
+            continue;
+        }
+        let Ok(actor) = url::Url::parse(&peer.actor_id) else {
+            continue;
+        };
+        let update = PeerUpdate {
+            backfill_next: Some(Some(statements_url(&actor.origin().ascii_serialization()))),
+            // Unless the row moved meanwhile (unfollowed, or followed anew).
+            if_backfill_next: peer.backfill_next.clone(),
+            if_outgoing_follow_id: peer.outgoing_follow_id.clone(),
+            ..Default::default()
+        };
+        inner.fed.update_peer(&peer.domain, &update).await?;
+    }
+    Ok(())
 }
 
 async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
@@ -326,9 +443,13 @@ async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
         .into_iter()
         .flatten()
     {
-        if let Err(e) = crate::trust::take_backfilled(inner, statement, source, peer).await {
-            tracing::info!(error = %e, "backfill: trust statement not taken");
-        }
+        take_statement(inner, statement, source, peer).await;
+    }
+}
+
+async fn take_statement(inner: &Inner, statement: &Value, source: &str, peer: &str) {
+    if let Err(e) = crate::trust::take_backfilled(inner, statement, source, peer).await {
+        tracing::info!(error = %e, "backfill: trust statement not taken");
     }
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/vouches/{id}", get(vouch_object))
         .route("/warnings/{id}", get(warning_object))
         .route("/directory", get(crate::backfill::directory))
+        .route("/statements", get(crate::backfill::statements))
         .layer(DefaultBodyLimit::max(body_limit))
         // A bug that panics on what a remote server sent answers 500, not a dropped connection.
         .layer(CatchPanicLayer::custom(
@@ -104,6 +105,7 @@ pub(crate) fn claims(req: &axum::http::request::Parts) -> bool {
             | "/actor/followers"
             | "/inbox"
             | "/directory"
+            | "/statements"
     ) {
         return true;
     }

@@ -550,6 +550,24 @@ impl TrustStore for PgStore {
         statements_where(&mut conn, initiative_ids).await
     }
 
+    async fn remote_listings_with_own_statements(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT s.initiative_id FROM trust_statements s
+             JOIN initiatives i ON i.id = s.initiative_id
+             WHERE s.local AND s.withdrawn_at IS NULL AND i.origin IS NOT NULL
+             ORDER BY s.initiative_id LIMIT $1 OFFSET $2",
+        )
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)
+    }
+
     async fn trust_levels(
         &self,
         initiative_ids: &[Uuid],

@@ -529,6 +529,25 @@ impl TrustStore for SqliteStore {
         statements_where(&mut conn, initiative_ids).await
     }
 
+    async fn remote_listings_with_own_statements(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT s.initiative_id FROM trust_statements s
+             JOIN initiatives i ON i.id = s.initiative_id
+             WHERE s.local = 1 AND s.withdrawn_at IS NULL AND i.origin IS NOT NULL
+             ORDER BY s.initiative_id LIMIT ?1 OFFSET ?2",
+        )
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+
     async fn trust_levels(
         &self,
         initiative_ids: &[Uuid],

@@ -94,6 +94,14 @@ pub trait TrustStore: Send + Sync {
     async fn warning_by_ap_id(&self, ap_id: &str) -> StoreResult<Option<Warning>>;
     /// Every vouch and warning about these initiatives, withdrawn ones included, oldest first.
     async fn statements_about(&self, initiative_ids: &[Uuid]) -> StoreResult<Statements>;
+    /// Listings of other nodes that this node's own standing (not withdrawn) vouches or
+    /// warnings are about, by id: `limit` of them from `offset`. What this node's statements
+    /// collection pages through.
+    async fn remote_listings_with_own_statements(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Uuid>>;
 
     // ---- status and policy ----
 
