@@ -1,8 +1,8 @@
-//! Browser tests: a whole node (`TestNode`, SQLite, demo data) driven by Debian's Chromium
-//! through `playwright-core` (`tests/browser/run.mjs`). The script walks through what donors,
-//! submitters, moderators and maintainers do, saves screenshots to the artifacts directory
-//! (`$HROMADA_ARTIFACTS_DIR`, default `test-artifacts/browser/`), and measures the initiative
-//! page's transferred size.
+//! Browser tests: a whole node (`TestNode` with demo data, on every backend) driven by Debian's
+//! Chromium through `playwright-core` (`tests/browser/run.mjs`). The script walks through what
+//! donors, submitters, moderators and maintainers do, saves screenshots to the artifacts
+//! directory (`$HROMADA_ARTIFACTS_DIR`, default `test-artifacts/browser/`, a folder per
+//! backend), and measures the initiative page's transferred size.
 //!
 //! Needs `/usr/bin/chromium` and `tests/browser/node_modules` (`scripts/browser-setup`). Without
 //! them the test is skipped with a note, except in CI (`CI=true`), where that is a failure.
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use hromada_testkit::TestNode;
+use hromada_testkit::{Backend, TestNode};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const DEMO_PASSWORD: &str = "hromada-demo";
@@ -57,15 +57,21 @@ async fn browser() {
         eprintln!("note: browser tests skipped: {why}; run scripts/browser-setup");
         return;
     }
-    let node = TestNode::spawn().await;
+    for backend in Backend::available() {
+        scenarios_on(backend).await;
+    }
+}
+
+async fn scenarios_on(backend: Backend) {
+    let node = TestNode::spawn_on(backend).await;
     // A second node on loopback for the admin to follow from the peers page.
-    let peer = TestNode::spawn().await;
+    let peer = TestNode::spawn_on(backend).await;
     let peer_domain = peer.base_url.trim_start_matches("http://").to_string();
     let this_node = hromada_app::ThisNode::new(&node.base_url).expect("the node's URL");
     hromada_server::demo::seed(node.app(), &this_node, DEMO_PASSWORD)
         .await
         .expect("seed the demo data");
-    let artifacts = artifacts_dir();
+    let artifacts = artifacts_dir().join(format!("{backend:?}").to_lowercase());
     std::fs::create_dir_all(&artifacts).expect("create the artifacts directory");
     let profile = tempfile::tempdir().expect("a fresh browser profile directory");
 

@@ -387,6 +387,22 @@ await step('a moderator vouches; the badge and why appear on the public page', a
   await visitor.close();
 });
 
+await step('a moderator gives an initiative a maintainer, and takes them off again', async () => {
+  const ctx = await context({ locale: 'en-GB', viewport: PHONE, extraHTTPHeaders: { 'Accept-Language': 'en' } });
+  const mod = await ctx.newPage();
+  await login(mod, 'moderator');
+  await mod.goto(`${BASE}/dashboard/lviv-soup-kitchen`);
+  await Promise.all([mod.waitForURL(/\/maintainers$/), mod.getByRole('link', { name: 'Maintainers' }).first().click()]);
+  await mod.getByText('Nobody maintains this initiative yet.').waitFor();
+  await mod.getByLabel('Username').fill('maintainer');
+  await Promise.all([mod.waitForURL(/done=added/), mod.getByRole('button', { name: 'Add', exact: true }).click()]);
+  await mod.getByRole('status').filter({ hasText: 'The maintainer was added.' }).waitFor();
+  await shot(mod, 'maintainers-phone-en');
+  await Promise.all([mod.waitForURL(/done=removed/), mod.getByRole('button', { name: 'Remove maintainer' }).click()]);
+  await mod.getByText('Nobody maintains this initiative yet.').waitFor();
+  await ctx.close();
+});
+
 await step('a report is resolved from the moderation queue', async () => {
   const ctx = await context({ locale: 'en-GB', viewport: DESKTOP, extraHTTPHeaders: { 'Accept-Language': 'en' } });
   const mod = await ctx.newPage();
