@@ -7,6 +7,9 @@
 //! Needs `/usr/bin/chromium` and `tests/browser/node_modules` (`scripts/browser-setup`). Without
 //! them the test is skipped with a note, except in CI (`CI=true`), where that is a failure.
 
+// Test code: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

@@ -789,8 +789,10 @@ async fn a_peers_directory_is_read_once_and_a_peer_that_is_down_is_not_hammered(
 }
 
 /// A peer's directory served by the test: its pages link 1 → 2 → 3 → 1 (a buggy or hostile
-/// peer), or, while `down`, every page answers 503. Counts the pages served.
-async fn looping_directory(down: bool) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// peer), or every page answers `failing` (503: down; 404: gone). Counts the pages served.
+async fn looping_directory(
+    failing: Option<axum::http::StatusCode>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use axum::response::IntoResponse;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -806,8 +808,8 @@ async fn looping_directory(down: bool) -> (String, std::sync::Arc<std::sync::ato
                 let (count, base) = (count.clone(), page_base.clone());
                 async move {
                     count.fetch_add(1, Ordering::SeqCst);
-                    if down {
-                        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    if let Some(status) = failing {
+                        return status.into_response();
                     }
                     let page = q.get("page").copied().unwrap_or(1);
                     let doc = json!({"type": "OrderedCollectionPage",
@@ -834,9 +836,12 @@ async fn backfill_bounds(backend: Backend) {
         s.limits.poll_interval = Duration::from_secs(60);
     })
     .await;
-    let (looping, looping_pages) = looping_directory(false).await;
-    let (down, down_pages) = looping_directory(true).await;
-    for base in [&looping, &down] {
+    use axum::http::StatusCode;
+    let (looping, looping_pages) = looping_directory(None).await;
+    let (down, down_pages) = looping_directory(Some(StatusCode::SERVICE_UNAVAILABLE)).await;
+    let (gone, gone_pages) = looping_directory(Some(StatusCode::NOT_FOUND)).await;
+    let (old, old_pages) = directory_without_statements().await;
+    for base in [&looping, &down, &gone, &old] {
         let mut peer = hromada_store::Peer::new(
             base.trim_start_matches("http://"),
             &format!("{base}/actor"),
@@ -869,12 +874,51 @@ async fn backfill_bounds(backend: Backend) {
     }
     assert_eq!(looping_pages.load(Ordering::SeqCst), 6);
     assert_eq!(next_page(&looping).await, None);
-    // Asked once, then left alone until its retry is due; the page is kept for then.
-    assert_eq!(down_pages.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        next_page(&down).await,
-        Some(format!("{down}/directory?page=1"))
-    );
+    // Asked once, then left alone until its retry is due; the page is kept for then. A
+    // directory page answered 404 too (a proxy's error page while the peer is redeployed).
+    for (base, pages) in [(&down, &down_pages), (&gone, &gone_pages)] {
+        assert_eq!(pages.load(Ordering::SeqCst), 1, "{base}");
+        assert_eq!(
+            next_page(base).await,
+            Some(format!("{base}/directory?page=1"))
+        );
+    }
+    // A peer older than `/statements`: its directory, then a 404 for the statements its last
+    // page does not even link to each time another peer's directory ended after it (the looping
+    // one did twice), and nothing more: the 404 ends the re-read rather than being retried.
+    assert_eq!(next_page(&old).await, None);
+    let asked = old_pages.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&asked), "asked {asked} times");
+}
+
+/// A peer of a version without `/statements`: one directory page with no `next`; anything else
+/// answers 404. Counts the requests.
+async fn directory_without_statements() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+{
+    use axum::response::IntoResponse;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let (count, page_base) = (served.clone(), base.clone());
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let (count, base) = (count.clone(), page_base.clone());
+        async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            if uri.path() != "/directory" {
+                return axum::http::StatusCode::NOT_FOUND.into_response();
+            }
+            let doc = json!({"type": "OrderedCollectionPage",
+                "id": format!("{base}/directory?page=1"), "orderedItems": []});
+            (
+                [("content-type", "application/activity+json")],
+                doc.to_string(),
+            )
+                .into_response()
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, served)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -637,6 +637,17 @@ async fn earlier_statements_about_others_on(backend: Backend) {
     );
     let kitchen = trust_of(&a, &a_token, &format!("kitchen@{c_dom}")).await;
     assert_eq!(kitchen["status"], "unverified", "{kitchen}");
+
+    // The other order: D has C's listings first, and takes B's statement as it reads B.
+    let d = node(backend).await;
+    let (_, d_token) = d.user_with_token("admin", Role::Admin).await;
+    follow(&d, &d_token, &c).await;
+    until("C's listings reach D", || async {
+        copy(&d, "medics", &c).await.is_some()
+    })
+    .await;
+    follow(&d, &d_token, &b).await;
+    becomes(&d, &d_token, &acct, "vouched", "B's earlier vouch on D").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

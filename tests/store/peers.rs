@@ -322,6 +322,20 @@ pub async fn peer_updates_touch_only_their_columns(_: &dyn Store, fed: &dyn Fede
         ..expected
     };
     assert_eq!(fed.peer("b.example").await.unwrap(), Some(expected.clone()));
+    // Only while no backfill is due: the first starts one, the second finds it started.
+    let statements = || PeerUpdate {
+        backfill_next: Some(Some("https://b.example/statements".into())),
+        if_no_backfill: true,
+        ..Default::default()
+    };
+    assert!(fed.update_peer("b.example", &statements()).await.unwrap());
+    assert!(!fed.update_peer("b.example", &statements()).await.unwrap());
+    let done = PeerUpdate {
+        backfill_next: Some(None),
+        ..Default::default()
+    };
+    assert!(fed.update_peer("b.example", &done).await.unwrap());
+    assert_eq!(fed.peer("b.example").await.unwrap(), Some(expected.clone()));
 
     // Follow ids guard answers and undos: a stale one changes nothing.
     let wrong_follow = PeerUpdate {

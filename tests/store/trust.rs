@@ -141,28 +141,11 @@ pub async fn remote_listings_with_own_statements_page_by_id(store: &dyn Store) {
 
     let mut expected = vec![vouched.id, warned.id];
     expected.sort();
-    assert_eq!(
-        store
-            .remote_listings_with_own_statements(10, 0)
-            .await
-            .unwrap(),
-        expected,
-        "each once, by id"
-    );
-    assert_eq!(
-        store
-            .remote_listings_with_own_statements(1, 1)
-            .await
-            .unwrap(),
-        [expected[1]]
-    );
-    assert!(
-        store
-            .remote_listings_with_own_statements(10, 2)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let page = |after, limit| store.remote_listings_with_own_statements(after, limit);
+    assert_eq!(page(None, 10).await.unwrap(), expected, "each once, by id");
+    assert_eq!(page(None, 1).await.unwrap(), [expected[0]]);
+    assert_eq!(page(Some(expected[0]), 10).await.unwrap(), [expected[1]]);
+    assert!(page(Some(expected[1]), 10).await.unwrap().is_empty());
 }
 
 pub async fn statements_round_trip(store: &dyn Store) {

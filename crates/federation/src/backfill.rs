@@ -200,15 +200,23 @@ fn statements_url(base: &str) -> String {
     format!("{base}/statements")
 }
 
+#[derive(Deserialize)]
+pub(crate) struct StatementsQuery {
+    page: Option<u32>,
+    /// The last listing of the page before: pages go by listing id, so a statement withdrawn
+    /// while a follower reads does not shift another listing's onto a page already read.
+    after: Option<uuid::Uuid>,
+}
+
 /// `GET /statements`: this node's standing vouches and warnings about other nodes' listings
 /// (those about its own come with them in `/directory`), as an `OrderedCollection` of the
 /// `Note`s that `/vouches/{id}` and `/warnings/{id}` serve, grouped by listing.
 pub(crate) async fn statements(
     State(inner): State<Arc<Inner>>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<StatementsQuery>,
 ) -> Response {
     let id = statements_url(inner.urls.base());
-    let Some(page) = q.page else {
+    if q.page.is_none() && q.after.is_none() {
         return ap_json(
             StatusCode::OK,
             &activities::with_context(json!({
@@ -217,18 +225,20 @@ pub(crate) async fn statements(
                 "first": format!("{id}?page=1"),
             })),
         );
-    };
-    let page = page.max(1);
-    match statements_page(&inner, page).await {
-        Ok((items, more)) => {
+    }
+    match statements_page(&inner, q.after).await {
+        Ok((items, last)) => {
             let mut doc = json!({
-                "id": format!("{id}?page={page}"),
+                "id": match q.after {
+                    Some(after) => format!("{id}?after={after}"),
+                    None => format!("{id}?page=1"),
+                },
                 "type": "OrderedCollectionPage",
                 "partOf": id,
                 "orderedItems": items,
             });
-            if more {
-                doc["next"] = json!(format!("{id}?page={}", page + 1));
+            if let Some(last) = last {
+                doc["next"] = json!(format!("{id}?after={last}"));
             }
             ap_json(StatusCode::OK, &activities::with_context(doc))
         }
@@ -239,27 +249,27 @@ pub(crate) async fn statements(
     }
 }
 
-/// The statements about one page of listings, and whether more pages follow.
+/// The statements about the listings of one page, and the page's last listing when more
+/// pages follow.
 async fn statements_page(
     inner: &Inner,
-    page: u32,
-) -> Result<(Vec<Value>, bool), crate::FederationError> {
-    let offset = (page - 1).saturating_mul(PAGE_SIZE);
+    after: Option<uuid::Uuid>,
+) -> Result<(Vec<Value>, Option<uuid::Uuid>), crate::FederationError> {
     let mut ids = inner
         .store
-        .remote_listings_with_own_statements(PAGE_SIZE + 1, offset)
+        .remote_listings_with_own_statements(after, PAGE_SIZE + 1)
         .await?;
     let more = ids.len() > PAGE_SIZE as usize;
     ids.truncate(PAGE_SIZE as usize);
     let statements = inner.store.statements_about(&ids).await?;
     let mut items = Vec::new();
-    for id in ids {
+    for id in &ids {
         // Deleted meanwhile: nothing to say about it.
-        if let Some(i) = inner.store.initiative_by_id(id).await? {
-            items.extend(crate::trust::own_statements_about(inner, &i, statements.of(id)).await?);
+        if let Some(i) = inner.store.initiative_by_id(*id).await? {
+            items.extend(crate::trust::own_statements_about(inner, &i, statements.of(*id)).await?);
         }
     }
-    Ok((items, more))
+    Ok((items, ids.last().copied().filter(|_| more)))
 }
 
 async fn listing_with_objects(
@@ -339,9 +349,9 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
         }
         let fetched = match inner.fetcher.get(&url).await {
             Ok(f) => f,
-            Err(e) if e.is_final() => {
-                // Asking again would get the same (a peer older than `/statements`, say).
-                tracing::warn!(peer = %peer.domain, page = %url, error = %e, "backfill page refused for good; the backfill ends here");
+            Err(e) if e.is_final() && path_is(&url, "/statements") => {
+                // A peer older than `/statements`: asking again would get the same.
+                tracing::info!(peer = %peer.domain, page = %url, error = %e, "the peer serves no statements; its backfill ends here");
                 save_next(inner, &peer.domain, &url, None).await?;
                 continue;
             }
@@ -382,11 +392,13 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
             }
         };
         let next = progress.next(&peer.domain, &url, next);
-        let listings_read = path_is(&url, "/directory")
-            && !next.as_deref().is_some_and(|n| path_is(n, "/directory"));
-        save_next(inner, &peer.domain, &url, next).await?;
-        if listings_read {
-            reread_statements(inner, &peer.domain).await?;
+        // The directory's end: no next page, or the one link to the peer's own statements
+        // (any other link onwards never counts, so a peer cannot make us re-read at will).
+        let own_statements = origin(&peer.actor_id).map(|o| statements_url(&o));
+        let listings_read =
+            path_is(&url, "/directory") && (next.is_none() || next == own_statements);
+        if save_next(inner, &peer.domain, &url, next).await? && listings_read {
+            reread_statements(inner, &peer.domain).await;
         }
         pages += 1;
     }
@@ -397,32 +409,50 @@ fn path_is(url: &str, path: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.path() == path)
 }
 
+fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+}
+
 /// All of `finished`'s listings are here now, so what the other peers said about them before
 /// can be taken at last (their statements about listings this node did not have were skipped):
-/// every other peer done with its listings reads its statements again from the start.
-async fn reread_statements(inner: &Inner, finished: &str) -> Result<(), crate::FederationError> {
-    for peer in inner.fed.peers().await? {
-        let reading_listings = peer
+/// every other peer done with its listings reads its statements again from the start. Each
+/// peer's directory ends once per follow, so this happens once per peer followed.
+async fn reread_statements(inner: &Inner, finished: &str) {
+    let peers = match inner.fed.peers().await {
+        Ok(peers) => peers,
+        Err(e) => {
+            tracing::warn!(error = %e, "peers' statements not read again");
+            return;
+        }
+    };
+    for peer in peers {
+        let in_statements = peer
             .backfill_next
             .as_deref()
-            .is_some_and(|u| !path_is(u, "/statements"));
-        if peer.domain == finished || peer.outgoing != Some(PeerState::Accepted) || reading_listings
+            .is_some_and(|u| path_is(u, "/statements"));
+        if peer.domain == finished
+            || peer.outgoing != Some(PeerState::Accepted)
+            || (peer.backfill_next.is_some() && !in_statements)
         {
             continue;
         }
-        let Ok(actor) = url::Url::parse(&peer.actor_id) else {
+        let Some(start) = origin(&peer.actor_id).map(|o| statements_url(&o)) else {
             continue;
         };
+        // Unless the row moved meanwhile (unfollowed, followed anew, a backfill started).
         let update = PeerUpdate {
-            backfill_next: Some(Some(statements_url(&actor.origin().ascii_serialization()))),
-            // Unless the row moved meanwhile (unfollowed, or followed anew).
+            backfill_next: Some(Some(start)),
             if_backfill_next: peer.backfill_next.clone(),
+            if_no_backfill: peer.backfill_next.is_none(),
             if_outgoing_follow_id: peer.outgoing_follow_id.clone(),
             ..Default::default()
         };
-        inner.fed.update_peer(&peer.domain, &update).await?;
+        if let Err(e) = inner.fed.update_peer(&peer.domain, &update).await {
+            tracing::warn!(peer = %peer.domain, error = %e, "the peer's statements not read again");
+        }
     }
-    Ok(())
 }
 
 async fn take_listing(inner: &Inner, item: &Value, source: &str, peer: &str) {
@@ -490,18 +520,18 @@ async fn relay_now(
 }
 
 /// Moves the peer's backfill on from the page just read, unless the row moved meanwhile (the
-/// admin unfollowed, or the peer was followed anew and its backfill restarted).
+/// admin unfollowed, or the peer was followed anew and its backfill restarted); `true` when
+/// it moved on.
 async fn save_next(
     inner: &Inner,
     domain: &str,
     read: &str,
     next: Option<String>,
-) -> Result<(), crate::FederationError> {
+) -> Result<bool, crate::FederationError> {
     let update = PeerUpdate {
         backfill_next: Some(next),
         if_backfill_next: Some(read.to_string()),
         ..Default::default()
     };
-    inner.fed.update_peer(domain, &update).await?;
-    Ok(())
+    Ok(inner.fed.update_peer(domain, &update).await?)
 }

@@ -1348,7 +1348,8 @@ async fn update_peer_with<'e>(
             AND ($19::text IS NULL OR outgoing_follow_id = $19)
             AND ($20::text IS NULL OR incoming_follow_id = $20)
             AND ($21::text IS NULL OR backfill_next = $21)
-            AND ($22::text IS NULL OR incoming = $22)",
+            AND ($22::text IS NULL OR incoming = $22)
+            AND (NOT $23 OR backfill_next IS NULL)",
     )
     .bind(domain.to_ascii_lowercase())
     .bind(&u.actor_id)
@@ -1372,6 +1373,7 @@ async fn update_peer_with<'e>(
     .bind(&u.if_incoming_follow_id)
     .bind(&u.if_backfill_next)
     .bind(u.if_incoming.map(PeerState::code))
+    .bind(u.if_no_backfill)
     .execute(db)
     .await
     .map_err(db_err)?;

@@ -552,17 +552,18 @@ impl TrustStore for PgStore {
 
     async fn remote_listings_with_own_statements(
         &self,
+        after: Option<Uuid>,
         limit: u32,
-        offset: u32,
     ) -> StoreResult<Vec<Uuid>> {
         sqlx::query_scalar(
             "SELECT DISTINCT s.initiative_id FROM trust_statements s
              JOIN initiatives i ON i.id = s.initiative_id
              WHERE s.local AND s.withdrawn_at IS NULL AND i.origin IS NOT NULL
-             ORDER BY s.initiative_id LIMIT $1 OFFSET $2",
+                AND ($2::uuid IS NULL OR s.initiative_id > $2)
+             ORDER BY s.initiative_id LIMIT $1",
         )
         .bind(i64::from(limit))
-        .bind(i64::from(offset))
+        .bind(after)
         .fetch_all(self.pool())
         .await
         .map_err(db_err)

@@ -645,6 +645,8 @@ pub struct PeerUpdate {
     pub if_incoming_follow_id: Option<String>,
     /// Only when the row's `backfill_next` is this.
     pub if_backfill_next: Option<String>,
+    /// Only when the row has no backfill due (`backfill_next` is empty).
+    pub if_no_backfill: bool,
     /// Only when the peer's follow of this node is in this state.
     pub if_incoming: Option<PeerState>,
 }

@@ -95,12 +95,13 @@ pub trait TrustStore: Send + Sync {
     /// Every vouch and warning about these initiatives, withdrawn ones included, oldest first.
     async fn statements_about(&self, initiative_ids: &[Uuid]) -> StoreResult<Statements>;
     /// Listings of other nodes that this node's own standing (not withdrawn) vouches or
-    /// warnings are about, by id: `limit` of them from `offset`. What this node's statements
-    /// collection pages through.
+    /// warnings are about, by id: the first `limit` of them after `after`. What this node's
+    /// statements collection pages through (by id, so a page is not skipped when a statement
+    /// is withdrawn meanwhile).
     async fn remote_listings_with_own_statements(
         &self,
+        after: Option<Uuid>,
         limit: u32,
-        offset: u32,
     ) -> StoreResult<Vec<Uuid>>;
 
     // ---- status and policy ----
