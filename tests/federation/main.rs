@@ -782,6 +782,82 @@ async fn deleted_account(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn statements_about_other_nodes_listings_are_paged_by_listing() {
+    for backend in backends() {
+        statements_pages(backend).await;
+    }
+}
+
+/// `/statements` over HTTP: ten listings' statements a page, `next` after the last listing,
+/// only this node's standing statements, and no page but the first by number.
+async fn statements_pages(backend: Backend) {
+    use hromada_domain::trust::{Vouch, VouchBasis};
+    let node = FedNode::start(backend).await;
+    let template = node.initiative("template").await;
+    let vouch = |initiative_id| {
+        let id = uuid::Uuid::new_v4();
+        Vouch {
+            id,
+            ap_id: node.url(&format!("/vouches/{id}")),
+            initiative_id,
+            collective: node.authority(),
+            local: true,
+            author: Some("moderator".into()),
+            statement: "We know them".into(),
+            basis: VouchBasis::MetInPerson,
+            created_at: chrono::Utc::now(),
+            withdrawn_at: None,
+            withdrawal_reason: None,
+        }
+    };
+    let mut vouched = Vec::new();
+    for n in 0..11 {
+        let remote = hromada_domain::Initiative {
+            id: uuid::Uuid::new_v4(),
+            handle: hromada_domain::Handle::parse(&format!("remote-{n}")).unwrap(),
+            origin: Some("elsewhere.example".into()),
+            submitter_contact: None,
+            ..template.clone()
+        };
+        node.store.insert_initiative(&remote, None).await.unwrap();
+        let v = vouch(remote.id);
+        node.store.insert_vouch(&v, None).await.unwrap();
+        vouched.push(v.ap_id);
+    }
+    // About this node's own listing: it goes with the directory, not here.
+    node.store
+        .insert_vouch(&vouch(template.id), None)
+        .await
+        .unwrap();
+
+    let first: Value = get_ap(&node.url("/statements?page=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_url = first["next"].as_str().expect("a second page").to_string();
+    assert!(second_url.contains("/statements?after="), "{second_url}");
+    let second: Value = get_ap(&second_url).await.json().await.unwrap();
+    assert!(second.get("next").is_none(), "{second}");
+    let mut served: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["orderedItems"].as_array().unwrap().clone())
+        .map(|note| {
+            assert_eq!(note["type"], "Note");
+            note["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(first["orderedItems"].as_array().unwrap().len(), 10);
+    served.sort();
+    vouched.sort();
+    assert_eq!(
+        served, vouched,
+        "each standing statement once, none about our own"
+    );
+    assert_eq!(get_ap(&node.url("/statements?page=2")).await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_peers_directory_is_read_once_and_a_peer_that_is_down_is_not_hammered() {
     for backend in backends() {
         backfill_bounds(backend).await;

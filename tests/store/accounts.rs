@@ -112,7 +112,11 @@ pub async fn maintainer_links(store: &dyn Store) {
         .add_maintainer(u.id, mine.id, Some(&entry))
         .await
         .unwrap();
-    store.add_maintainer(u.id, mine.id, None).await.unwrap();
+    let again = audit(AuditAction::MaintainerAdded, "links-mine");
+    store
+        .add_maintainer(u.id, mine.id, Some(&again))
+        .await
+        .unwrap();
     store.add_maintainer(u.id, also.id, None).await.unwrap();
     let maintains = store.user_by_id(u.id).await.unwrap().unwrap().maintains;
     assert_eq!(
@@ -133,7 +137,11 @@ pub async fn maintainer_links(store: &dyn Store) {
         store.list_users().await.unwrap()[0].maintains,
         [mine.id, also.id]
     );
-    assert_eq!(store.audit_log(10, 0).await.unwrap(), vec![entry.clone()]);
+    assert_eq!(
+        store.audit_log(10, 0).await.unwrap(),
+        vec![entry.clone()],
+        "a repeated add records nothing"
+    );
 
     assert!(matches!(
         store.add_maintainer(u.id, Uuid::new_v4(), None).await,

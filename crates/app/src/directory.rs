@@ -403,6 +403,11 @@ impl App {
         }
         let user = self.user_by_username(username).await?;
         let initiative = self.find(handle).await?;
+        if !initiative.is_local() {
+            return Err(AppError::Forbidden(
+                "listings from other nodes are maintained on their own node",
+            ));
+        }
         let audit = AuditEntry::new(
             now(),
             by.map(|u| u.username.as_str()),
@@ -419,13 +424,13 @@ impl App {
             .ok_or(AppError::NotFound("maintainer"))
     }
 
-    /// The accounts that maintain a local initiative, for those who manage it (its maintainers
-    /// and moderators).
-    pub async fn maintainers(&self, by: &User, handle: &str) -> AppResult<Vec<User>> {
+    /// A local initiative and the accounts that maintain it, for those who manage it (its
+    /// maintainers and moderators).
+    pub async fn maintainers(&self, by: &User, handle: &str) -> AppResult<(Initiative, Vec<User>)> {
         let initiative = self.find_editable(by, handle).await?;
         let mut users = self.store.list_users().await?;
         users.retain(|u| u.maintains.contains(&initiative.id));
-        Ok(users)
+        Ok((initiative, users))
     }
 
     /// The initiative with its needs, published updates and events. Unpublished initiatives are

@@ -45,8 +45,10 @@ pub fn markdown_to_html(markdown: &str) -> String {
     use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    // Links open around the current event, those made of images included.
+    // Links open around the current event, those made of images included; and links dropped
+    // because they sat in a picture's alt text (one link per picture).
     let mut links = 0usize;
+    let mut dropped_links = 0usize;
     // Each open image: `Some` (its address, and whether its alt text showed anything yet)
     // when it became a link, `None` when only its alt text is kept.
     let mut images: Vec<Option<(CowStr, bool)>> = Vec::new();
@@ -59,6 +61,14 @@ pub fn markdown_to_html(markdown: &str) -> String {
         match event {
             Event::Start(Tag::Heading { .. }) => Event::Html("<p><strong>".into()),
             Event::End(TagEnd::Heading(_)) => Event::Html("</strong></p>".into()),
+            Event::Start(Tag::Link { .. }) if images.iter().any(Option::is_some) => {
+                dropped_links += 1;
+                Event::Text("".into())
+            }
+            Event::End(TagEnd::Link) if dropped_links > 0 => {
+                dropped_links -= 1;
+                Event::Text("".into())
+            }
             Event::Start(Tag::Link { .. }) => {
                 links += 1;
                 event
@@ -173,7 +183,7 @@ mod tests {
 
         // A badge inside a link stays one link; code or raw HTML as alt text names the link.
         let html = markdown_to_html(
-            "[![Build](https://ci.example/b.svg)](https://ci.example) ![`code`](https://e.org/c.png) ![<b>](https://e.org/d.png) ![]() ![alt]()",
+            "[![Build](https://ci.example/b.svg)](https://ci.example) ![`code`](https://e.org/c.png) ![<b>](https://e.org/d.png) ![see [x](https://e.org/x)](https://e.org/e.png) ![]() ![alt]()",
         );
         assert!(
             html.contains(&link("https://ci.example", "Build")),
@@ -188,6 +198,11 @@ mod tests {
             html.contains(&link("https://e.org/d.png", "&lt;b&gt;")),
             "{html}"
         );
+        assert!(
+            html.contains(&link("https://e.org/e.png", "see x")),
+            "{html}"
+        );
+        assert!(!html.contains("https://e.org/x\""), "{html}");
         assert!(html.trim_end().ends_with(" alt</p>"), "{html}");
     }
 

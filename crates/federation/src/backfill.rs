@@ -226,6 +226,12 @@ pub(crate) async fn statements(
             })),
         );
     }
+    if q.after.is_none() && q.page != Some(1) {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "no such page: the first is ?page=1, and each names the next",
+        );
+    }
     match statements_page(&inner, q.after).await {
         Ok((items, last)) => {
             let mut doc = json!({
@@ -394,7 +400,7 @@ pub(crate) async fn step(inner: &Inner) -> Result<usize, crate::FederationError>
         let next = progress.next(&peer.domain, &url, next);
         // The directory's end: no next page, or the one link to the peer's own statements
         // (any other link onwards never counts, so a peer cannot make us re-read at will).
-        let own_statements = origin(&peer.actor_id).map(|o| statements_url(&o));
+        let own_statements = peer_statements(&peer.actor_id);
         let listings_read =
             path_is(&url, "/directory") && (next.is_none() || next == own_statements);
         if save_next(inner, &peer.domain, &url, next).await? && listings_read {
@@ -409,10 +415,11 @@ fn path_is(url: &str, path: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| u.path() == path)
 }
 
-fn origin(url: &str) -> Option<String> {
-    url::Url::parse(url)
+/// Where the peer with this instance actor serves its statements.
+fn peer_statements(actor: &str) -> Option<String> {
+    url::Url::parse(actor)
         .ok()
-        .map(|u| u.origin().ascii_serialization())
+        .map(|u| statements_url(&u.origin().ascii_serialization()))
 }
 
 /// All of `finished`'s listings are here now, so what the other peers said about them before
@@ -438,7 +445,7 @@ async fn reread_statements(inner: &Inner, finished: &str) {
         {
             continue;
         }
-        let Some(start) = origin(&peer.actor_id).map(|o| statements_url(&o)) else {
+        let Some(start) = peer_statements(&peer.actor_id) else {
             continue;
         };
         // Unless the row moved meanwhile (unfollowed, followed anew, a backfill started).

@@ -248,9 +248,9 @@ pub(crate) async fn own_statements_about(
         .collect())
 }
 
-/// Takes in a statement that came with a listing on a page of the directory of `peer`, fetched
-/// from `page_url` (its host's own word, as for a fetched statement), and relays it when it is
-/// new here, as one that was delivered.
+/// Takes in a statement that came on a backfill page of `peer` (with a listing of its directory,
+/// or on its `/statements`), fetched from `page_url` (its host's own word, as for a fetched
+/// statement), and relays it when it is new here, as one that was delivered.
 pub(crate) async fn take_backfilled(
     inner: &Inner,
     doc: &Value,

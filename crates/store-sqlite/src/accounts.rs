@@ -19,12 +19,13 @@ const SELECT_USER: &str =
 const SELECT_TOKEN: &str =
     "SELECT id, user_id, hash, kind, label, created_at, expires_at, revoked_at FROM tokens";
 
+/// `true` when the user did not maintain it before.
 async fn link_maintainer(
     conn: &mut SqliteConnection,
     user_id: Uuid,
     initiative_id: Uuid,
-) -> StoreResult<()> {
-    sqlx::query(
+) -> StoreResult<bool> {
+    let done = sqlx::query(
         "INSERT INTO maintainers (user_id, initiative_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )
     .bind(id(user_id))
@@ -32,7 +33,7 @@ async fn link_maintainer(
     .execute(conn)
     .await
     .map_err(|e| write_err(e, |_| "already a maintainer".into()))?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 pub(crate) async fn insert_user(
@@ -251,8 +252,10 @@ pub(crate) async fn add_maintainer(
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin_write().await?;
-    link_maintainer(&mut tx, user_id, initiative_id).await?;
-    feed::record(&mut tx, audit, None).await?;
+    // Recorded only when it changes something, as a removal is.
+    if link_maintainer(&mut tx, user_id, initiative_id).await? {
+        feed::record(&mut tx, audit, None).await?;
+    }
     tx.commit().await.map_err(db_err)
 }
 

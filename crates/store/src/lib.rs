@@ -190,7 +190,8 @@ pub trait Store: TrustStore + Send + Sync + 'static {
         role: Role,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()>;
-    /// Makes a user a maintainer of an initiative (idempotent).
+    /// Makes a user a maintainer of an initiative (idempotent: `audit` is recorded only when the
+    /// user did not maintain it yet).
     async fn add_maintainer(
         &self,
         user_id: Uuid,

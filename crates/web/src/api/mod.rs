@@ -5,7 +5,7 @@ mod accounts;
 mod inbox;
 mod initiatives;
 mod items;
-mod moderation;
+pub(crate) mod moderation;
 mod network;
 pub mod openapi;
 mod pictures;

@@ -176,6 +176,15 @@ pub struct MaintainerView {
     pub disabled: bool,
 }
 
+impl From<hromada_domain::User> for MaintainerView {
+    fn from(u: hromada_domain::User) -> Self {
+        Self {
+            username: u.username,
+            disabled: u.disabled,
+        }
+    }
+}
+
 /// The accounts that maintain this initiative (its maintainers and moderators).
 #[utoipa::path(
     get,
@@ -195,16 +204,8 @@ pub(crate) async fn list_maintainers(
     ApiPath(handle): ApiPath<String>,
     auth: Authenticated,
 ) -> Result<Json<Vec<MaintainerView>>, ApiError> {
-    let users = state.app().maintainers(&auth.user, &handle).await?;
-    Ok(Json(
-        users
-            .into_iter()
-            .map(|u| MaintainerView {
-                username: u.username,
-                disabled: u.disabled,
-            })
-            .collect(),
-    ))
+    let (_, users) = state.app().maintainers(&auth.user, &handle).await?;
+    Ok(Json(users.into_iter().map(MaintainerView::from).collect()))
 }
 
 /// Stop an account maintaining this initiative (moderators). Its sessions go on, without

@@ -10,12 +10,8 @@ use hromada_domain::User;
 use super::ctx::PageCtx;
 use super::forms::FormData;
 use super::render::{FieldErrors, PageError, PageResult, page, see_other};
+use crate::api::moderation::MaintainerView;
 use crate::state::WebState;
-
-pub struct MaintainerRow {
-    pub username: String,
-    pub disabled: bool,
-}
 
 #[derive(Template)]
 #[template(path = "maintainers.html")]
@@ -24,7 +20,7 @@ struct MaintainersPage {
     name: String,
     handle: String,
     path: String,
-    maintainers: Vec<MaintainerRow>,
+    maintainers: Vec<MaintainerView>,
     /// Whether the add and remove forms are shown (moderators).
     manage: bool,
     done: Option<String>,
@@ -39,27 +35,17 @@ async fn maintainers_page(
     done: Option<&str>,
 ) -> Result<MaintainersPage, PageError> {
     let user = ctx.require_user()?.clone();
-    let app = state.app();
-    let initiative = app
-        .manageable_initiative(&user, handle)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let maintainers = app
+    let (initiative, users) = state
+        .app()
         .maintainers(&user, handle)
         .await
-        .map_err(|e| ctx.fail(e))?
-        .into_iter()
-        .map(|u| MaintainerRow {
-            username: u.username,
-            disabled: u.disabled,
-        })
-        .collect();
+        .map_err(|e| ctx.fail(e))?;
     let done = done.map(|key| ctx.t.tr(key).to_string());
     Ok(MaintainersPage {
         name: initiative.name.clone(),
         handle: initiative.handle.as_str().to_string(),
         path: format!("/initiatives/{}", initiative.handle.as_str()),
-        maintainers,
+        maintainers: users.into_iter().map(MaintainerView::from).collect(),
         manage: user.is_moderator(),
         done,
         username: String::new(),
@@ -113,31 +99,27 @@ pub(crate) async fn add(
     ctx.check_csrf(&form)?;
     let (moderator, handle) = moderated(&state, &ctx, &handle).await?;
     let username = form.get("username").trim();
-    let added = if username.is_empty() {
-        Err(AppError::NotFound("user"))
+    let refused = if username.is_empty() {
+        ctx.t.tr("error.required").to_string()
     } else {
-        state
+        match state
             .app()
             .add_maintainer(Some(&moderator), username, &handle)
             .await
-    };
-    match added {
-        Ok(()) => Ok(see_other(&format!(
-            "/dashboard/{handle}/maintainers?done=added"
-        ))),
-        Err(AppError::NotFound("user")) => {
-            let mut p = maintainers_page(&state, ctx, &handle, None).await?;
-            let message = if username.is_empty() {
-                p.ctx.t.tr("error.required").to_string()
-            } else {
-                p.ctx.t.tr1("maintainers.no_such_account", username)
-            };
-            p.errors.add("username", message);
-            p.username = username.to_string();
-            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        {
+            Ok(()) => {
+                return Ok(see_other(&format!(
+                    "/dashboard/{handle}/maintainers?done=added"
+                )));
+            }
+            Err(AppError::NotFound("user")) => ctx.t.tr1("maintainers.no_such_account", username),
+            Err(e) => return Err(ctx.fail(e)),
         }
-        Err(e) => Err(ctx.fail(e)),
-    }
+    };
+    let mut p = maintainers_page(&state, ctx, &handle, None).await?;
+    p.errors.add("username", refused);
+    p.username = username.to_string();
+    Ok(page(StatusCode::UNPROCESSABLE_ENTITY, &p))
 }
 
 pub(crate) async fn remove(

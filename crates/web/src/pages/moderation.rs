@@ -412,11 +412,7 @@ async fn admin_page(state: &WebState, mut p: AdminPage) -> PageResult {
         .into_iter()
         .map(|u| UserRow {
             username: u.username,
-            role: match u.role {
-                Role::Admin => t.tr("role.admin"),
-                Role::Moderator => t.tr("role.moderator"),
-                Role::Maintainer => t.tr("role.maintainer"),
-            },
+            role: t.tr(role_key(u.role.code())),
             role_code: u.role.code(),
             maintains: u.maintains.len(),
             disabled: u.disabled,
