@@ -225,6 +225,15 @@ pub async fn invalid_submissions_are_refused_and_nothing_is_stored(backend: Back
         .expect_error(422, "validation_failed")
         .expect_field("donation_methods[0].iban", "invalid_iban");
 
+    // A wallet address with one character wrong: its checksum gives it away.
+    let mut bad_wallet = submission("bad-wallet");
+    bad_wallet["donation_methods"] = json!([{"kind": "crypto", "network": "BTC",
+        "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"}]);
+    api.post("/api/v1/initiatives", None, bad_wallet)
+        .await
+        .expect_error(422, "validation_failed")
+        .expect_field("donation_methods[0].address", "address_checksum");
+
     let mut bad_category = submission("bad-category");
     bad_category["categories"] = json!(["medical", "astrology"]);
     api.post("/api/v1/initiatives", None, bad_category)

@@ -187,6 +187,15 @@ impl DonationMethod {
                         "invalid_address",
                         "must be a wallet address without spaces",
                     );
+                } else if let Some(format) = crate::wallet::checksum_mismatch(address) {
+                    errors.add(
+                        "address",
+                        "address_checksum",
+                        format!(
+                            "has a typo: it is a {} address whose checksum does not match",
+                            format.name()
+                        ),
+                    );
                 }
             }
         }
@@ -318,7 +327,7 @@ mod tests {
                 .is_empty()
         );
         assert!(
-            method(r#"{"kind":"crypto","network":"TON","address":"UQBx-3k_Zr9vWmJ5K8pQ2nL4tYcD7eF1gH6jR0sA9uVwXyz"}"#)
+            method(r#"{"kind":"crypto","network":"TON","address":"EQAKtVj024T9MfYaJzU1xnDAkf_GGbHNu-V2mgvyjTuP6rvC"}"#)
                 .validate()
                 .is_empty()
         );
@@ -327,6 +336,10 @@ mod tests {
                 .validate()
                 .is_empty()
         );
+        // One character wrong in a checksummed address: refused, saying so.
+        let typo = method(r#"{"kind":"crypto","network":"USDT (TRC-20)","address":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6T"}"#)
+            .validate();
+        assert_eq!(typo.errors[0].code, "address_checksum", "{typo:?}");
         assert!(serde_json::from_str::<DonationMethod>(r#"{"kind":"gold_bars"}"#).is_err());
     }
 }

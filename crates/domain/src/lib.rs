@@ -21,6 +21,7 @@ pub mod trust;
 pub mod update;
 pub mod user;
 pub mod validation;
+pub mod wallet;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use category::Category;

@@ -468,7 +468,7 @@ async fn ingest_group(
         "donation_methods": listing.donation_methods,
         "discoverable": listing.discoverable,
     });
-    // The same checks as a local submission: handles, links, IBANs, lengths.
+    // The same checks as a local submission: handles, links, IBANs, wallet checksums, lengths.
     let valid = serde_json::from_value::<InitiativeInput>(input)
         .map_err(|e| IngestError::Invalid(e.to_string()))?
         .validate()
