@@ -1039,3 +1039,52 @@ async fn the_remote_follow_link_shows_where_it_leads_unless_sent_by_our_form() {
         "/initiatives/followed?follow=invalid#follow"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_wallet_address_stored_before_is_flagged_for_donors() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        let moderator = node
+            .app()
+            .create_user(None, "mod", Role::Moderator, PASSWORD)
+            .await
+            .unwrap();
+        node.app()
+            .submit(Some(&moderator), initiative("wallets"))
+            .await
+            .unwrap();
+        node.app().approve(&moderator, "wallets").await.unwrap();
+        // As an older version could store it: one good address, one with a typo.
+        let mut stored = node
+            .store()
+            .initiative_by_handle("wallets", None)
+            .await
+            .unwrap()
+            .unwrap();
+        let read_at = stored.updated_at;
+        stored.donation_methods = serde_json::from_value(serde_json::json!([
+            {"kind": "crypto", "network": "USDT (TRC-20)", "address": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"},
+            {"kind": "crypto", "network": "BTC", "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"}
+        ]))
+        .unwrap();
+        node.store()
+            .update_initiative(&stored, read_at, None)
+            .await
+            .unwrap();
+
+        let c = client();
+        let (status, _, html) =
+            get(&c, &mut Jar::default(), &node.url("/initiatives/wallets")).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert_eq!(
+            html.matches("Не надсилайте кошти на цю адресу").count(),
+            1,
+            "only the broken one is flagged"
+        );
+        assert!(html.contains("data-copy=\"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t\""));
+        assert!(
+            !html.contains("data-copy=\"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5\""),
+            "no copy button for the broken address"
+        );
+    }
+}

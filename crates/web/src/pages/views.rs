@@ -205,6 +205,10 @@ pub struct MethodView {
     pub recurring: bool,
     /// All details as one text, for "copy all".
     pub all: String,
+    /// Why donors must not use it, when its details are broken (a wallet address stored before
+    /// checksums were checked, or by a node that does not check them): shown instead of copy
+    /// buttons.
+    pub broken: Option<&'static str>,
 }
 
 fn grouped(s: &str, n: usize) -> String {
@@ -295,6 +299,13 @@ impl MethodView {
             .map(|r| format!("{}: {}", r.label, r.copy))
             .collect::<Vec<_>>()
             .join("\n");
+        let broken = match &m.details {
+            DonationKind::Crypto { address, .. } => {
+                hromada_domain::wallet::checksum_mismatch(address)
+                    .map(|_| t.tr("donate.address_broken"))
+            }
+            _ => None,
+        };
         MethodView {
             kind,
             label: m.label.clone(),
@@ -303,6 +314,7 @@ impl MethodView {
             currency: m.currency.as_ref().map(|c| c.to_string()),
             recurring: m.recurring,
             all,
+            broken,
         }
     }
 }
