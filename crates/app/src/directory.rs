@@ -362,25 +362,9 @@ impl App {
         username: &str,
         handle: &str,
     ) -> AppResult<()> {
-        if let Some(actor) = by
-            && !actor.is_moderator()
-        {
-            return Err(AppError::Forbidden("only moderators assign maintainers"));
-        }
-        let user = self.user_by_username(username).await?;
-        let initiative = self.find(handle).await?;
-        if !initiative.is_local() {
-            return Err(AppError::Forbidden(
-                "listings from other nodes are maintained on their own node",
-            ));
-        }
-        let audit = AuditEntry::new(
-            now(),
-            by.map(|u| u.username.as_str()),
-            AuditAction::MaintainerAdded,
-            initiative.handle.as_str(),
-        )
-        .with_details(serde_json::json!({ "user": user.username }));
+        let (user, initiative, audit) = self
+            .maintainer_change(by, username, handle, AuditAction::MaintainerAdded)
+            .await?;
         Ok(self
             .store
             .add_maintainer(user.id, initiative.id, Some(&audit))
@@ -396,10 +380,31 @@ impl App {
         username: &str,
         handle: &str,
     ) -> AppResult<()> {
-        if let Some(actor) = by
-            && !actor.is_moderator()
-        {
-            return Err(AppError::Forbidden("only moderators remove maintainers"));
+        let (user, initiative, audit) = self
+            .maintainer_change(by, username, handle, AuditAction::MaintainerRemoved)
+            .await?;
+        let removed = self
+            .store
+            .remove_maintainer(user.id, initiative.id, Some(&audit))
+            .await?;
+        removed
+            .then_some(())
+            .ok_or(AppError::NotFound("maintainer"))
+    }
+
+    /// The account, the local initiative and the audit entry of a change of who maintains it,
+    /// by a moderator or the node's operator on the command line (`by = None`).
+    async fn maintainer_change(
+        &self,
+        by: Option<&User>,
+        username: &str,
+        handle: &str,
+        action: AuditAction,
+    ) -> AppResult<(User, Initiative, AuditEntry)> {
+        if by.is_some_and(|u| !u.is_moderator()) {
+            return Err(AppError::Forbidden(
+                "only moderators change who maintains an initiative",
+            ));
         }
         let user = self.user_by_username(username).await?;
         let initiative = self.find(handle).await?;
@@ -411,17 +416,11 @@ impl App {
         let audit = AuditEntry::new(
             now(),
             by.map(|u| u.username.as_str()),
-            AuditAction::MaintainerRemoved,
+            action,
             initiative.handle.as_str(),
         )
         .with_details(serde_json::json!({ "user": user.username }));
-        let removed = self
-            .store
-            .remove_maintainer(user.id, initiative.id, Some(&audit))
-            .await?;
-        removed
-            .then_some(())
-            .ok_or(AppError::NotFound("maintainer"))
+        Ok((user, initiative, audit))
     }
 
     /// A local initiative and the accounts that maintain it, for those who manage it (its
