@@ -394,6 +394,14 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
         fake_vouch(&forger, &early_id, &forger.host(), &ghost),
     );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
+    // About an unknown listing of a node A follows (B): its delivery may be late, so wait too.
+    let late = b.url("/initiatives/not-yet-here");
+    let body = create(
+        &forger,
+        13,
+        fake_vouch(&forger, &early_id, &forger.host(), &late),
+    );
+    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
     let nowhere = c.url("/initiatives/nobody");
     let body = create(
         &forger,

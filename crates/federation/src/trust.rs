@@ -571,13 +571,20 @@ pub(crate) async fn receive(
             let Some(doc) = object else {
                 return Ok(None);
             };
-            // A collective's statement about its own listing: the listing is on its way.
-            let about_own = doc
+            // About the collective's own listing, or one of a node this node follows: the
+            // listing is on its way (or its delivery is late), so the statement waits for it.
+            let about = doc
                 .get("trustStatement")
                 .and_then(|e| e.get("initiative"))
-                .and_then(Value::as_str)
-                .is_some_and(|initiative| same_origin(initiative, &actor.id));
-            let unknown = if about_own {
+                .and_then(Value::as_str);
+            let expected = match about {
+                Some(initiative) if same_origin(initiative, &actor.id) => true,
+                Some(initiative) => followed_origin(inner, initiative)
+                    .await
+                    .map_err(unavailable)?,
+                None => false,
+            };
+            let unknown = if expected {
                 Unknown::Wait
             } else {
                 Unknown::Ignore
@@ -678,6 +685,18 @@ struct Standing {
     withdrawn: bool,
     /// This activity stated or withdrew it here.
     changed: bool,
+}
+
+/// Whether `url` is on the host of a node this node follows (its listings come here).
+async fn followed_origin(inner: &Inner, url: &str) -> Result<bool, StoreError> {
+    let Some(domain) = authority(url) else {
+        return Ok(false);
+    };
+    Ok(inner
+        .fed
+        .peer(&domain)
+        .await?
+        .is_some_and(|p| p.outgoing == Some(hromada_store::PeerState::Accepted)))
 }
 
 /// What to do with a statement about an initiative this node does not know.
