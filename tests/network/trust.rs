@@ -394,14 +394,15 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
         fake_vouch(&forger, &early_id, &forger.host(), &ghost),
     );
     assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
-    // About an unknown listing of a node A follows (B): its delivery may be late, so wait too.
+    // About an unknown listing of a node A follows (B): A asks B for it; B has none (404).
     let late = b.url("/initiatives/not-yet-here");
     let body = create(
         &forger,
         13,
         fake_vouch(&forger, &early_id, &forger.host(), &late),
     );
-    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
+    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 202);
+    assert!(!stored(early_id.clone()).await);
     let nowhere = c.url("/initiatives/nobody");
     let body = create(
         &forger,
@@ -586,12 +587,33 @@ async fn earlier_statements_about_others_on(backend: Backend) {
     let (c_admin, _) = c.user_with_token("admin", Role::Admin).await;
     let (b_dom, c_dom) = (authority(&b), authority(&c));
     publish(&c, &c_admin, "medics").await;
-    publish(&c, &c_admin, "kitchen").await;
+    let kitchen = publish(&c, &c_admin, "kitchen").await;
+    // The kitchen's wallet address has a typo, as an older version of C could have stored it.
+    let broken = hromada_domain::Initiative {
+        donation_methods: serde_json::from_value(json!([{"kind": "crypto", "network": "BTC",
+            "address": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"}]))
+        .unwrap(),
+        ..kitchen.clone()
+    };
+    c.store()
+        .update_initiative(&broken, kitchen.updated_at, None)
+        .await
+        .unwrap();
     follow(&b, &b_token, &c).await;
     until("C's listings reach B", || async {
         copy(&b, "medics", &c).await.is_some() && copy(&b, "kitchen", &c).await.is_some()
     })
     .await;
+    // Taken with the mistyped address, which its page on B warns donors about.
+    let page = client()
+        .get(b.url(&format!("/initiatives/kitchen@{c_dom}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Не надсилайте кошти на цю адресу"), "{page}");
     for (handle, statement) in [("medics", "We met them in Izium"), ("kitchen", "Not yet")] {
         let (status, body) = api(
             &b,
@@ -645,6 +667,33 @@ async fn earlier_statements_about_others_on(backend: Backend) {
     );
     let kitchen = trust_of(&a, &a_token, &format!("kitchen@{c_dom}")).await;
     assert_eq!(kitchen["status"], "unverified", "{kitchen}");
+
+    // A loses its copy of C's kitchen (a delivery lost, say); B vouches for it anew: A fetches
+    // the listing from C, which it follows, and takes the vouch.
+    a.execute_sql("DELETE FROM initiatives WHERE handle = 'kitchen' AND origin IS NOT NULL")
+        .await;
+    assert!(copy(&a, "kitchen", &c).await.is_none());
+    let (status, body) = api(
+        &b,
+        &b_token,
+        "POST",
+        &format!("/initiatives/kitchen@{c_dom}/vouches"),
+        Some(json!({"statement": "Checked now", "basis": "checked_receipts"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    until("A fetches the kitchen from C", || async {
+        copy(&a, "kitchen", &c).await.is_some()
+    })
+    .await;
+    becomes(
+        &a,
+        &a_token,
+        &format!("kitchen@{c_dom}"),
+        "vouched",
+        "B's new vouch for a listing A had lost",
+    )
+    .await;
 
     // The other order: D has C's listings first, and takes B's statement as it reads B.
     let d = node(backend).await;

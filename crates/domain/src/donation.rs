@@ -187,17 +187,29 @@ impl DonationMethod {
                         "invalid_address",
                         "must be a wallet address without spaces",
                     );
-                } else if let Some(format) = crate::wallet::checksum_mismatch(address) {
-                    errors.add(
-                        "address",
-                        "address_checksum",
-                        format!(
-                            "has a typo: it is a {} address whose checksum does not match",
-                            format.name()
-                        ),
-                    );
                 }
             }
+        }
+        errors
+    }
+
+    /// A wallet address in a checksummed format whose checksum does not match: a typo, which
+    /// would send donations nowhere. Checked on what is typed here; a listing received from its
+    /// own node keeps it, and its page warns donors instead (refusing the listing would leave
+    /// them an older copy).
+    pub(crate) fn wallet_typo(&self) -> ValidationErrors {
+        let mut errors = ValidationErrors::new();
+        if let DonationKind::Crypto { address, .. } = &self.details
+            && let Some(format) = crate::wallet::checksum_mismatch(address)
+        {
+            errors.add(
+                "address",
+                "address_checksum",
+                format!(
+                    "has a typo: it is a {} address whose checksum does not match",
+                    format.name()
+                ),
+            );
         }
         errors
     }
@@ -336,9 +348,9 @@ mod tests {
                 .validate()
                 .is_empty()
         );
-        // One character wrong in a checksummed address: refused, saying so.
+        // One character wrong in a checksummed address: a typo, saying so.
         let typo = method(r#"{"kind":"crypto","network":"USDT (TRC-20)","address":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6T"}"#)
-            .validate();
+            .wallet_typo();
         assert_eq!(typo.errors[0].code, "address_checksum", "{typo:?}");
         assert!(serde_json::from_str::<DonationMethod>(r#"{"kind":"gold_bars"}"#).is_err());
     }

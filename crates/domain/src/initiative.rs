@@ -385,6 +385,16 @@ impl ValidInitiative {
 impl InitiativeInput {
     /// Checks every field and returns all problems at once.
     pub fn validate(self) -> Result<ValidInitiative, ValidationErrors> {
+        self.checked(true)
+    }
+
+    /// As [`InitiativeInput::validate`], for a listing received from its own node: a mistyped
+    /// wallet address is kept (its page warns donors) rather than refusing the whole listing.
+    pub fn validate_received(self) -> Result<ValidInitiative, ValidationErrors> {
+        self.checked(false)
+    }
+
+    fn checked(self, wallet_checksums: bool) -> Result<ValidInitiative, ValidationErrors> {
         let mut e = ValidationErrors::new();
         let handle = match Handle::parse(&self.handle) {
             Ok(h) => Some(h),
@@ -496,6 +506,9 @@ impl InitiativeInput {
         for (i, m) in donation_methods.iter_mut().enumerate() {
             m.normalize();
             e.nest(&format!("donation_methods[{i}]"), m.validate());
+            if wallet_checksums {
+                e.nest(&format!("donation_methods[{i}]"), m.wallet_typo());
+            }
         }
 
         let submitter_contact = self

@@ -3,8 +3,9 @@
 //! recognised, whatever the network label says. Formats without a checksum (or unknown ones)
 //! pass; only their characters are checked (see `donation.rs`).
 //!
-//! - Base58Check, 25 bytes decoded (Bitcoin's `1…`/`3…`, Tron's `T…`, Litecoin's, Dogecoin's):
-//!   the last 4 bytes are the first 4 of SHA-256(SHA-256(the rest)).
+//! - Base58Check, 25 bytes decoded (Bitcoin's `1…`/`3…`, Tron's `T…`, Litecoin's, Dogecoin's,
+//!   and the XRP Ledger's `r…` in its own alphabet): the last 4 bytes are the first 4 of
+//!   SHA-256(SHA-256(the rest)).
 //! - Bech32 and Bech32m (`bc1…`, `ltc1…`, and any `hrp1…` in one case): BIP 173 and BIP 350.
 //! - Ethereum-style `0x` + 40 hex digits in mixed case (EIP-55): the case of each letter is a
 //!   bit of Keccak-256 of the lower-case hex. All lower or all upper case carries no checksum.
@@ -26,7 +27,7 @@ pub enum ChecksummedFormat {
 impl ChecksummedFormat {
     pub fn name(self) -> &'static str {
         match self {
-            ChecksummedFormat::Base58Check => "Base58Check (Bitcoin, Tron and the like)",
+            ChecksummedFormat::Base58Check => "Base58Check (Bitcoin, Tron, XRP and the like)",
             ChecksummedFormat::Bech32 => "Bech32 (bc1…)",
             ChecksummedFormat::Eip55 => "EIP-55 (0x…, mixed case)",
             ChecksummedFormat::TonFriendly => "TON",
@@ -45,9 +46,15 @@ pub fn checksum_mismatch(address: &str) -> Option<ChecksummedFormat> {
         (ChecksummedFormat::TonFriendly, ton_friendly),
         (ChecksummedFormat::Base58Check, base58check),
     ];
-    checks
+    let results = checks.map(|(format, check)| (format, check(address)));
+    // A shape more than one format shares (a 48-character Bech32 address looks like base64):
+    // the one whose checksum matches is the one it is.
+    if results.iter().any(|(_, valid)| *valid == Some(true)) {
+        return None;
+    }
+    results
         .into_iter()
-        .find_map(|(format, check)| (check(address) == Some(false)).then_some(format))
+        .find_map(|(format, valid)| (valid == Some(false)).then_some(format))
 }
 
 /// `Some(valid)` for `0x` + 40 hex digits in mixed case; `None` for anything else.
@@ -90,10 +97,11 @@ fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
     })
 }
 
-/// `Some(valid)` for a string shaped like Bech32 (a letters-only human-readable part, `1`,
-/// at least six data characters, one case); `None` for anything else.
+/// `Some(valid)` for a string shaped like a Bech32 address (a letters-only human-readable
+/// part, `1`, at least six data characters, one case, 14 to 90 characters: an EOS account
+/// name such as `eos1qpzry9x8` is shorter); `None` for anything else.
 fn bech32(address: &str) -> Option<bool> {
-    if address.len() > 90
+    if !(14..=90).contains(&address.len())
         || (address.bytes().any(|b| b.is_ascii_lowercase())
             && address.bytes().any(|b| b.is_ascii_uppercase()))
     {
@@ -119,13 +127,17 @@ fn bech32(address: &str) -> Option<bool> {
     Some(residue == BECH32_CONST || residue == BECH32M_CONST)
 }
 
-/// `Some(valid)` for 48 characters of base64 or base64url that decode to TON's 36 bytes;
-/// `None` for anything else.
+/// `Some(valid)` for 48 characters of base64 or base64url that decode to TON's 36 bytes with
+/// its flags (bounceable or not, test-only or not) and workchain (0 or -1) in front; `None`
+/// for anything else (a 48-character Polkadot address is base64 too, but not these bytes).
 fn ton_friendly(address: &str) -> Option<bool> {
     if address.len() != 48 {
         return None;
     }
     let bytes = base64_decode(address)?;
+    if !matches!(bytes[0], 0x11 | 0x51 | 0x91 | 0xd1) || !matches!(bytes[1], 0x00 | 0xff) {
+        return None;
+    }
     let (body, crc) = bytes.split_at(34);
     Some(crc16_xmodem(body).to_be_bytes() == crc)
 }
@@ -165,18 +177,38 @@ fn crc16_xmodem(data: &[u8]) -> u16 {
     })
 }
 
-const BASE58_ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/// Bitcoin's Base58 alphabet (also Tron's, Litecoin's, Dogecoin's), and the XRP Ledger's, which
+/// orders the same characters otherwise: an XRP address read in Bitcoin's would look mistyped.
+const BASE58_ALPHABETS: [&[u8; 58]; 2] = [
+    b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz",
+    b"rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz",
+];
 
-/// `Some(valid)` for Base58 that decodes to 25 bytes (version, 20-byte hash, checksum);
-/// `None` for anything else (Solana's 32-byte keys, say, carry no checksum).
+/// `Some(valid)` for Base58 that decodes to 25 bytes (version, 20-byte hash, checksum) in one
+/// of the alphabets; `None` for anything else (Solana's 32-byte keys, say, carry no checksum).
 fn base58check(address: &str) -> Option<bool> {
     if !(25..=36).contains(&address.len()) {
         return None;
     }
+    let decoded: Vec<Vec<u8>> = BASE58_ALPHABETS
+        .iter()
+        .filter_map(|alphabet| base58_decode(address, alphabet))
+        .filter(|bytes| bytes.len() == 25)
+        .collect();
+    if decoded.is_empty() {
+        return None;
+    }
+    Some(decoded.iter().any(|bytes| {
+        let (payload, checksum) = bytes.split_at(21);
+        Sha256::digest(Sha256::digest(payload))[..4] == *checksum
+    }))
+}
+
+fn base58_decode(text: &str, alphabet: &[u8; 58]) -> Option<Vec<u8>> {
     // Big-endian base-256 digits of the number the text spells in base 58.
     let mut number: Vec<u8> = Vec::with_capacity(25);
-    for c in address.bytes() {
-        let mut carry = BASE58_ALPHABET.iter().position(|&x| x == c)? as u32;
+    for c in text.bytes() {
+        let mut carry = alphabet.iter().position(|&x| x == c)? as u32;
         for digit in number.iter_mut().rev() {
             carry += u32::from(*digit) * 58;
             *digit = (carry & 0xff) as u8;
@@ -187,16 +219,11 @@ fn base58check(address: &str) -> Option<bool> {
             carry >>= 8;
         }
     }
-    // Each leading `1` is a leading zero byte.
-    let zeros = address.bytes().take_while(|&b| b == b'1').count();
+    // Each leading zero digit is a leading zero byte.
+    let zeros = text.bytes().take_while(|&b| b == alphabet[0]).count();
     let mut bytes = vec![0u8; zeros];
     bytes.extend(number);
-    if bytes.len() != 25 {
-        return None;
-    }
-    let (payload, checksum) = bytes.split_at(21);
-    let hash = Sha256::digest(Sha256::digest(payload));
-    Some(hash[..4] == *checksum)
+    Some(bytes)
 }
 
 #[cfg(test)]
@@ -211,6 +238,8 @@ mod tests {
             "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
             "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
             "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+            // The XRP Ledger's genesis account, in its own Base58 alphabet.
+            "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh",
             // Bech32 (BIP 173) and Bech32m (BIP 350) test vectors.
             "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
             "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",
@@ -267,8 +296,12 @@ mod tests {
         for address in [
             // Lower-case Ethereum addresses carry no checksum.
             "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
-            // A Solana key: Base58 of 32 bytes.
+            // A Polkadot address (48 characters, like TON's), and a generic Substrate one.
+            "15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5",
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+            // A Solana key: Base58 of 32 bytes. An EOS account name.
             "7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV",
+            "eos1qpzry9x8",
             // TON's raw form, and what no known format matches.
             "0:83dfd552e63729b472fcbcc8c45ebcc6691702558b68ec7527e1ba403a0f31a8",
             "TXYZabc123",

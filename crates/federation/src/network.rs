@@ -130,6 +130,28 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     }
 }
 
+/// Fetches a listing from its own host and takes it in (when newer than a stored copy);
+/// `None` when the host serves nothing this node keeps.
+pub(crate) async fn fetch_listing(
+    inner: &Inner,
+    url: &str,
+) -> Result<Option<Initiative>, IngestError> {
+    let fetched = inner.fetcher.get(url).await?;
+    if fetched.url.as_str() != url {
+        return Err(IngestError::Forged(format!(
+            "{url} answered from {}",
+            fetched.url
+        )));
+    }
+    if ingest_group(inner, &fetched.json, url, Settle::IfNewer)
+        .await?
+        .pictures_missing
+    {
+        crate::missing_pictures::note(inner, url).await;
+    }
+    Ok(inner.store.initiative_by_id(remote_id(url)).await?)
+}
+
 /// Whether a document carries directory data (a listing or a listing item).
 pub(crate) fn is_directory_doc(doc: &Value) -> bool {
     doc.get("listing").is_some() || doc.get("listingItem").is_some()
@@ -248,27 +270,10 @@ async fn take_object(
     check_origin(inner, owner_url, source)?;
     let owner = match inner.store.initiative_by_id(remote_id(owner_url)).await? {
         Some(i) => i,
-        None => {
-            // Its initiative is not here yet: fetch it from its own host.
-            let fetched = inner.fetcher.get(owner_url).await?;
-            if fetched.url.as_str() != owner_url {
-                return Err(IngestError::Forged(format!(
-                    "{owner_url} answered from {}",
-                    fetched.url
-                )));
-            }
-            if ingest_group(inner, &fetched.json, owner_url, Settle::IfNewer)
-                .await?
-                .pictures_missing
-            {
-                crate::missing_pictures::note(inner, owner_url).await;
-            }
-            inner
-                .store
-                .initiative_by_id(remote_id(owner_url))
-                .await?
-                .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?
-        }
+        // Its initiative is not here yet.
+        None => fetch_listing(inner, owner_url)
+            .await?
+            .ok_or_else(|| IngestError::Invalid("its initiative is not listed".into()))?,
     };
     let taken = take_item(inner, item, id, &owner, owner_url, settle).await?;
     // Only a peer that brought something valid counts as a source of the listing.
@@ -468,10 +473,11 @@ async fn ingest_group(
         "donation_methods": listing.donation_methods,
         "discoverable": listing.discoverable,
     });
-    // The same checks as a local submission: handles, links, IBANs, wallet checksums, lengths.
+    // The checks of a local submission (handles, links, IBANs, lengths), but a mistyped wallet
+    // address is kept and flagged where it is shown.
     let valid = serde_json::from_value::<InitiativeInput>(input)
         .map_err(|e| IngestError::Invalid(e.to_string()))?
-        .validate()
+        .validate_received()
         .map_err(|e| IngestError::Invalid(e.summary()))?;
     let mut times = ValidationErrors::new();
     times.time("created_at", &listing.created_at);

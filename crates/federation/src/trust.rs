@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::fetch::{FetchError, same_origin};
 use crate::http::json_error;
 use crate::inbox::{id_of, owner_of_local_object, relay_announce};
-use crate::network::{authority, remote_id};
+use crate::network::{IngestError, authority, remote_id};
 use crate::urls::PUBLIC;
 use crate::{FederationError, Inner, activities, peers};
 
@@ -571,23 +571,18 @@ pub(crate) async fn receive(
             let Some(doc) = object else {
                 return Ok(None);
             };
-            // About the collective's own listing, or one of a node this node follows: the
-            // listing is on its way (or its delivery is late), so the statement waits for it.
             let about = doc
                 .get("trustStatement")
                 .and_then(|e| e.get("initiative"))
                 .and_then(Value::as_str);
-            let expected = match about {
-                Some(initiative) if same_origin(initiative, &actor.id) => true,
-                Some(initiative) => followed_origin(inner, initiative)
-                    .await
-                    .map_err(unavailable)?,
-                None => false,
-            };
-            let unknown = if expected {
-                Unknown::Wait
-            } else {
-                Unknown::Ignore
+            let unknown = match about {
+                // About the collective's own listing: on its way from the same sender.
+                Some(initiative) if same_origin(initiative, &actor.id) => Unknown::Wait,
+                Some(initiative) => {
+                    fetch_if_followed(inner, initiative).await?;
+                    Unknown::Ignore
+                }
+                None => Unknown::Ignore,
             };
             ingest(inner, doc, Source::Signed(actor), unknown)
                 .await
@@ -687,16 +682,37 @@ struct Standing {
     changed: bool,
 }
 
-/// Whether `url` is on the host of a node this node follows (its listings come here).
-async fn followed_origin(inner: &Inner, url: &str) -> Result<bool, StoreError> {
+/// A statement about a listing this node does not have, of a node it follows: the listing's own
+/// delivery may be late (or was lost), so it is fetched from its node now, as the initiative of
+/// an unknown item is. Only a failure that may pass is an error (the sender tries again); a
+/// listing its node does not serve leaves the statement to be ignored.
+async fn fetch_if_followed(inner: &Inner, url: &str) -> Result<(), Response> {
     let Some(domain) = authority(url) else {
-        return Ok(false);
+        return Ok(());
     };
-    Ok(inner
+    let followed = inner
         .fed
         .peer(&domain)
-        .await?
-        .is_some_and(|p| p.outgoing == Some(hromada_store::PeerState::Accepted)))
+        .await
+        .map_err(unavailable)?
+        .is_some_and(|p| p.outgoing == Some(hromada_store::PeerState::Accepted));
+    if !followed
+        || initiative_named(inner, url)
+            .await
+            .map_err(unavailable)?
+            .is_some()
+    {
+        return Ok(());
+    }
+    match crate::network::fetch_listing(inner, url).await {
+        Ok(_) => Ok(()),
+        Err(IngestError::Store(e)) => Err(unavailable(e)),
+        Err(IngestError::Fetch(e)) if !e.is_final() => Err(unavailable(e)),
+        Err(e) => {
+            tracing::info!(listing = %url, error = %e, "a statement's listing is not served by its node");
+            Ok(())
+        }
+    }
 }
 
 /// What to do with a statement about an initiative this node does not know.

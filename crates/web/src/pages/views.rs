@@ -205,9 +205,9 @@ pub struct MethodView {
     pub recurring: bool,
     /// All details as one text, for "copy all".
     pub all: String,
-    /// Why donors must not use it, when its details are broken (a wallet address stored before
-    /// checksums were checked, or by a node that does not check them): shown instead of copy
-    /// buttons.
+    /// Why donors must not use it, when its details are broken (a wallet address with a typo,
+    /// stored before checksums were checked or received from another node): shown instead of
+    /// copy buttons.
     pub broken: Option<&'static str>,
 }
 
