@@ -97,8 +97,8 @@ fn bech32_polymod(values: impl Iterator<Item = u8>) -> u32 {
     })
 }
 
-/// `Some(valid)` for a string shaped like a Bech32 address (a letters-only human-readable
-/// part, `1`, at least six data characters, one case, 14 to 90 characters: an EOS account
+/// `Some(valid)` for a string shaped like a Bech32 address (a human-readable part of two
+/// letters or more, `1`, at least six data characters, one case, 14 to 90 characters: an EOS account
 /// name such as `eos1qpzry9x8` is shorter); `None` for anything else.
 fn bech32(address: &str) -> Option<bool> {
     if !(14..=90).contains(&address.len())
@@ -109,7 +109,9 @@ fn bech32(address: &str) -> Option<bool> {
     }
     let lower = address.to_ascii_lowercase();
     let (hrp, data) = lower.rsplit_once('1')?;
-    if hrp.is_empty() || !hrp.bytes().all(|b| b.is_ascii_lowercase()) || data.len() < 6 {
+    // Every chain's prefix has two letters or more (`bc`, `ltc`, `cosmos`); Filecoin's `f1…` is
+    // base32 with a checksum of its own.
+    if hrp.len() < 2 || !hrp.bytes().all(|b| b.is_ascii_lowercase()) || data.len() < 6 {
         return None;
     }
     let values = data
@@ -299,6 +301,8 @@ mod tests {
             // A Polkadot address (48 characters, like TON's), and a generic Substrate one.
             "15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5",
             "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+            // A Filecoin address (no `b`, `i` or `o`: shaped like Bech32 but for its prefix).
+            "f1qpzry9x8gf2tvdw0s3jn54khce6mua7lqpzry9x",
             // A Solana key: Base58 of 32 bytes. An EOS account name.
             "7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV",
             "eos1qpzry9x8",
