@@ -1086,5 +1086,19 @@ async fn a_mistyped_wallet_address_stored_before_is_flagged_for_donors() {
             !html.contains("data-copy=\"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5\""),
             "no copy button for the broken address"
         );
+        // The API names it too, for apps that show donation details.
+        let api: serde_json::Value = c
+            .get(node.url("/api/v1/initiatives/wallets"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            api["initiative"]["broken_donation_methods"],
+            serde_json::json!([1]),
+            "{api}"
+        );
     }
 }

@@ -193,15 +193,21 @@ impl DonationMethod {
         errors
     }
 
-    /// A wallet address in a checksummed format whose checksum does not match: a typo, which
-    /// would send donations nowhere. Checked on what is typed here; a listing received from its
-    /// own node keeps it, and its page warns donors instead (refusing the listing would leave
-    /// them an older copy).
+    /// The format of a wallet address whose checksum does not match: a typo, which would send
+    /// donations nowhere, so donors must not be offered it.
+    pub fn mistyped_wallet(&self) -> Option<crate::wallet::ChecksummedFormat> {
+        match &self.details {
+            DonationKind::Crypto { address, .. } => crate::wallet::checksum_mismatch(address),
+            _ => None,
+        }
+    }
+
+    /// [`DonationMethod::mistyped_wallet`] as a field error, for what is typed here; a listing
+    /// received from its own node keeps such an address, and its page warns donors instead
+    /// (refusing the listing would leave them an older copy).
     pub(crate) fn wallet_typo(&self) -> ValidationErrors {
         let mut errors = ValidationErrors::new();
-        if let DonationKind::Crypto { address, .. } = &self.details
-            && let Some(format) = crate::wallet::checksum_mismatch(address)
-        {
+        if let Some(format) = self.mistyped_wallet() {
             errors.add(
                 "address",
                 "address_checksum",

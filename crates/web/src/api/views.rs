@@ -31,6 +31,11 @@ pub struct InitiativeView {
     /// The latest check that the website links back to this profile with `rel="me"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website_check: Option<hromada_domain::trust::WebsiteCheck>,
+    /// Positions in `donation_methods` of methods donors must not use: a wallet address whose
+    /// checksum does not match (a typo), as a listing received from another node or stored by
+    /// an older version may hold. Left out when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub broken_donation_methods: Vec<usize>,
 }
 
 impl InitiativeView {
@@ -45,12 +50,20 @@ impl InitiativeView {
             } else {
                 None
             };
+        let broken_donation_methods = initiative
+            .donation_methods
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.mistyped_wallet().is_some())
+            .map(|(i, _)| i)
+            .collect();
         Self {
             initiative,
             acct,
             submitter_contact,
             trust: None,
             website_check: None,
+            broken_donation_methods,
         }
     }
 }

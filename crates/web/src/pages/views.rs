@@ -299,13 +299,7 @@ impl MethodView {
             .map(|r| format!("{}: {}", r.label, r.copy))
             .collect::<Vec<_>>()
             .join("\n");
-        let broken = match &m.details {
-            DonationKind::Crypto { address, .. } => {
-                hromada_domain::wallet::checksum_mismatch(address)
-                    .map(|_| t.tr("donate.address_broken"))
-            }
-            _ => None,
-        };
+        let broken = m.mistyped_wallet().map(|_| t.tr("donate.address_broken"));
         MethodView {
             kind,
             label: m.label.clone(),
