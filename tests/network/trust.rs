@@ -384,8 +384,10 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
     );
     assert!(!stored(b_id).await);
 
-    // About a listing of its own that A does not have yet: try again later (the listing and
-    // the statement may arrive in either order). About another host's unknown listing: ignored.
+    // About a listing of its own that A does not have: A follows the forger, so it asks the
+    // forger for the listing, which serves none (404): ignored. From a node A does not follow,
+    // try again later (the listing may still come, relayed by a peer). About another host's
+    // unknown listing: ignored.
     let early_id = format!("{}/vouches/{}", forger.base_url, Uuid::new_v4());
     let ghost = format!("{}/initiatives/ghost", forger.base_url);
     let body = create(
@@ -393,7 +395,24 @@ async fn forgeries(a: &TestNode, a_token: &str, b: &TestNode, c: &TestNode, b_wa
         11,
         fake_vouch(&forger, &early_id, &forger.host(), &ghost),
     );
-    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 503);
+    assert_eq!(forger.post_signed(&me, &inbox, &body).await.0, 202);
+    let stranger = FakeRemote::start().await;
+    let stranger_actor = stranger.actor_id(INSTANCE_NAME);
+    let stranger_id = format!("{}/vouches/{}", stranger.base_url, Uuid::new_v4());
+    let body = create(
+        &stranger,
+        1,
+        fake_vouch(
+            &stranger,
+            &stranger_id,
+            &stranger.host(),
+            &format!("{}/initiatives/ghost", stranger.base_url),
+        ),
+    );
+    assert_eq!(
+        stranger.post_signed(&stranger_actor, &inbox, &body).await.0,
+        503
+    );
     // About an unknown listing of a node A follows (B): A asks B for it; B has none (404).
     let late = b.url("/initiatives/not-yet-here");
     let body = create(

@@ -15,11 +15,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use hromada_domain::InitiativeStatus;
-use hromada_store::{
-    FedWrite, LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery, StoreError,
-};
+use hromada_store::{LocalActor, OriginFilter, PeerState, PeerUpdate, SearchQuery};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -27,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::actors::group;
 use crate::fetch::same_origin;
 use crate::http::{ap_json, json_error};
-use crate::inbox::{Arrived, relay};
+use crate::inbox::relay_now;
 use crate::network::{ingest, with_listing};
 use crate::objects::{event_object, need_note, update_note};
 use crate::publish::{event_item, need_item, served_dates, update_item};
@@ -509,21 +507,6 @@ async fn take(inner: &Inner, doc: &Value, source: &str, peer: &str) -> bool {
             false
         }
     }
-}
-
-async fn relay_now(
-    inner: &Inner,
-    id: &str,
-    version: DateTime<Utc>,
-    peer: &str,
-) -> Result<(), StoreError> {
-    let mut write = FedWrite::default();
-    relay(inner, id, Arrived::Stored(version), peer, &mut write).await?;
-    if !write.relays.is_empty() {
-        inner.fed.apply(&write).await?;
-        inner.queued.notify_one();
-    }
-    Ok(())
 }
 
 /// Moves the peer's backfill on from the page just read, unless the row moved meanwhile (the

@@ -776,6 +776,23 @@ impl Arrived {
     }
 }
 
+/// Relays a version of an object taken here by other means than its own delivery (a backfill
+/// page, a fetch): when its delivery comes it changes nothing, and would not be relayed then.
+pub(crate) async fn relay_now(
+    inner: &Inner,
+    id: &str,
+    version: DateTime<Utc>,
+    from: &str,
+) -> Result<(), hromada_store::StoreError> {
+    let mut write = FedWrite::default();
+    relay(inner, id, Arrived::Stored(version), from, &mut write).await?;
+    if !write.relays.is_empty() {
+        inner.fed.apply(&write).await?;
+        inner.queued.notify_one();
+    }
+    Ok(())
+}
+
 /// Announces a listing stored (or deleted) here to the peers that follow this node, except the
 /// one it came from and its origin. Each version is relayed once (the store keeps a relay mark
 /// with the Announce), so a cycle of relaying nodes dies out, and a version whose relay could

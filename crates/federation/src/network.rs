@@ -130,8 +130,8 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     }
 }
 
-/// Fetches a listing from its own host and takes it in (when newer than a stored copy);
-/// `None` when the host serves nothing this node keeps.
+/// Fetches a listing from its own host and takes it in (when newer than a stored copy), and
+/// relays it when that changed something; `None` when the host serves nothing this node keeps.
 pub(crate) async fn fetch_listing(
     inner: &Inner,
     url: &str,
@@ -143,11 +143,13 @@ pub(crate) async fn fetch_listing(
             fetched.url
         )));
     }
-    if ingest_group(inner, &fetched.json, url, Settle::IfNewer)
-        .await?
-        .pictures_missing
-    {
+    let taken = ingest_group(inner, &fetched.json, url, Settle::IfNewer).await?;
+    if taken.pictures_missing {
         crate::missing_pictures::note(inner, url).await;
+    }
+    if let Some(version) = taken.version.filter(|_| taken.changed) {
+        let origin = authority(url).unwrap_or_default();
+        crate::inbox::relay_now(inner, url, version, &origin).await?;
     }
     Ok(inner.store.initiative_by_id(remote_id(url)).await?)
 }

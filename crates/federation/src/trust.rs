@@ -576,13 +576,12 @@ pub(crate) async fn receive(
                 .and_then(|e| e.get("initiative"))
                 .and_then(Value::as_str);
             let unknown = match about {
-                // About the collective's own listing: on its way from the same sender.
+                // Asked of its node just now: known, or not served there.
+                Some(initiative) if fetch_if_followed(inner, initiative).await? => Unknown::Ignore,
+                // About the sender's own listing, of a node this one does not follow: the
+                // listing may still come relayed by a peer.
                 Some(initiative) if same_origin(initiative, &actor.id) => Unknown::Wait,
-                Some(initiative) => {
-                    fetch_if_followed(inner, initiative).await?;
-                    Unknown::Ignore
-                }
-                None => Unknown::Ignore,
+                _ => Unknown::Ignore,
             };
             ingest(inner, doc, Source::Signed(actor), unknown)
                 .await
@@ -683,12 +682,13 @@ struct Standing {
 }
 
 /// A statement about a listing this node does not have, of a node it follows: the listing's own
-/// delivery may be late (or was lost), so it is fetched from its node now, as the initiative of
-/// an unknown item is. Only a failure that may pass is an error (the sender tries again); a
-/// listing its node does not serve leaves the statement to be ignored.
-async fn fetch_if_followed(inner: &Inner, url: &str) -> Result<(), Response> {
+/// delivery may be late, lost, or on its way beside the statement's, so it is fetched from its
+/// node now, as the initiative of an unknown item is. `true` when it was asked for (and is here
+/// now, or is not served there); only a failure that may pass is an error (the sender tries
+/// again).
+async fn fetch_if_followed(inner: &Inner, url: &str) -> Result<bool, Response> {
     let Some(domain) = authority(url) else {
-        return Ok(());
+        return Ok(false);
     };
     let followed = inner
         .fed
@@ -696,21 +696,30 @@ async fn fetch_if_followed(inner: &Inner, url: &str) -> Result<(), Response> {
         .await
         .map_err(unavailable)?
         .is_some_and(|p| p.outgoing == Some(hromada_store::PeerState::Accepted));
-    if !followed
-        || initiative_named(inner, url)
-            .await
-            .map_err(unavailable)?
-            .is_some()
+    if !followed {
+        return Ok(false);
+    }
+    // Nothing is taken from a blocked domain, whatever the row of its follow still says.
+    if peers::is_blocked(inner, &domain)
+        .await
+        .map_err(unavailable)?
     {
-        return Ok(());
+        return Ok(true);
+    }
+    if initiative_named(inner, url)
+        .await
+        .map_err(unavailable)?
+        .is_some()
+    {
+        return Ok(true);
     }
     match crate::network::fetch_listing(inner, url).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         Err(IngestError::Store(e)) => Err(unavailable(e)),
         Err(IngestError::Fetch(e)) if !e.is_final() => Err(unavailable(e)),
         Err(e) => {
             tracing::info!(listing = %url, error = %e, "a statement's listing is not served by its node");
-            Ok(())
+            Ok(true)
         }
     }
 }
