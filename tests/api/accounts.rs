@@ -98,6 +98,58 @@ pub async fn tokens_are_issued_used_and_revoked(backend: Backend) {
         .await
         .expect_error(401, "unauthenticated");
     assert_eq!(basic.header("www-authenticate"), "Bearer");
+
+    // A browser session's secret opens no API, and an API token (which may never expire) is
+    // no browser session.
+    let app = api.node.app();
+    let olena = app.user_by_username("olena").await.unwrap();
+    let session = app
+        .issue_token(
+            &olena,
+            hromada_store::TokenKind::Session,
+            "web session",
+            None,
+        )
+        .await
+        .unwrap()
+        .secret;
+    let refused = api
+        .get("/api/v1/auth/me", Some(&session))
+        .await
+        .expect_error(401, "unauthenticated");
+    assert!(refused.text.contains("browser session"), "{}", refused.text);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = |secret: &str| format!("hromada_session={secret}");
+    let dashboard = |secret: String| {
+        browser
+            .get(api.node.url("/dashboard"))
+            .header("cookie", cookie(&secret))
+            .send()
+    };
+    let with_session = dashboard(session).await.unwrap();
+    assert_eq!(
+        with_session.status(),
+        200,
+        "the session itself opens the dashboard"
+    );
+    let api_token = app
+        .issue_token(&olena, hromada_store::TokenKind::Api, "script", None)
+        .await
+        .unwrap()
+        .secret;
+    let with_token = dashboard(api_token).await.unwrap();
+    assert_eq!(with_token.status(), 303);
+    assert!(
+        with_token.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "{:?}",
+        with_token.headers()
+    );
     // Invalid credentials are refused even where none are needed.
     api.get("/api/v1/initiatives", Some("hrmd_forged"))
         .await

@@ -271,8 +271,23 @@ await step('a submission approved by a moderator', async () => {
   await page.selectOption('#dm0-kind', 'jar');
   await page.fill('#dm0-url', 'https://send.monobank.ua/jar/TESTsoup');
   await page.check('input[name="dm0.recurring"]');
+  await page.selectOption('#dm1-kind', 'paypal');
+  await page.fill('#dm1-account', 'soup@example.org');
+  // A third way to give, without JavaScript: the form comes back with one more row and
+  // everything typed so far, and nothing is sent for review yet.
+  const [more] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/submit') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Add another donation method' }).click()]);
+  assert.equal(more.status(), 200);
+  await page.locator('#dm2-kind').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0);
+  assert.equal(await page.inputValue('#dm0-url'), 'https://send.monobank.ua/jar/TESTsoup');
+  assert.equal(await page.inputValue('#dm1-account'), 'soup@example.org');
+  assert.equal(await page.inputValue('#name'), 'Lviv Soup Kitchen (test)');
+  await page.selectOption('#dm2-kind', 'bank_transfer');
+  await page.fill('#dm2-iban', 'UA21 3223 1300 0002 6007 2335 6600 1');
+  await page.fill('#dm2-account_holder', 'Lviv Soup Kitchen');
   await page.fill('#submitter_contact', 'soup@example.org');
-  await Promise.all([page.waitForURL(/submitted=lviv-soup-kitchen/), page.getByRole('button', { name: 'Send for review' }).click()]);
+  // Enter in a field sends the form for review, not the "add" buttons.
+  await Promise.all([page.waitForURL(/submitted=lviv-soup-kitchen/), page.press('#submitter_contact', 'Enter')]);
   await page.getByRole('status').filter({ hasText: 'Thank you' }).waitFor();
   // Pending submissions are not listed.
   await page.goto(`${BASE}/search?q=soup`);
@@ -290,6 +305,8 @@ await step('a submission approved by a moderator', async () => {
 
   await page.goto(`${BASE}/search?q=soup`);
   await page.getByRole('link', { name: 'Lviv Soup Kitchen (test)' }).waitFor();
+  await page.goto(`${BASE}/initiatives/lviv-soup-kitchen`);
+  assert.equal(await page.locator('#donate .method').count(), 3);
   await page.close();
 });
 

@@ -1633,6 +1633,31 @@ async fn manual_approval_waits_for_a_maintainer_on(backend: Backend) {
         .await;
     assert_eq!(reject.activity["object"]["actor"], bob);
     assert_eq!(node.follower_ids(&initiative).await, vec![alice.clone()]);
+
+    // Alice's server follows again (Mastodon does when it thinks it is not following): she
+    // stays a follower and is accepted again at once, without asking the maintainers.
+    let again = follow(&alice, &actor_url, &format!("{alice}/f/2")).to_string();
+    assert_eq!(
+        remote
+            .post_signed(&alice, &node.url("/inbox"), again.as_bytes())
+            .await
+            .0,
+        202
+    );
+    let f = node
+        .fed_store
+        .follower(local, &alice)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.state, hromada_store::FollowerState::Accepted);
+    let accept = remote
+        .wait_for(WAIT, "Accept of the repeated Follow", |r| {
+            r.kind() == "Accept" && r.activity["object"]["id"] == format!("{alice}/f/2")
+        })
+        .await;
+    assert!(accept.signature.is_ok());
+    assert_eq!(node.follower_ids(&initiative).await, vec![alice.clone()]);
     assert!(
         !node
             .federation

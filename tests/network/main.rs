@@ -611,6 +611,7 @@ async fn network_on(backend: Backend) {
         .json::<Value>()
         .await
         .unwrap();
+    let real_listing = group["listing"].clone();
     group["id"] = json!(c.url("/initiatives/forged-listing"));
     group["preferredUsername"] = json!("forged-listing");
     group["listing"] = json!({
@@ -623,7 +624,7 @@ async fn network_on(backend: Backend) {
         "id": format!("{}/activities/forged-1", forger.base_url),
         "type": "Update",
         "actor": forger.actor_id("node"),
-        "object": group,
+        "object": group.clone(),
     });
     let (status, _) = forger
         .post_signed(
@@ -641,6 +642,67 @@ async fn network_on(backend: Backend) {
             .unwrap()
             .is_none()
     );
+
+    // A listing deleted at its origin stays deleted when an older copy of it arrives late
+    // (a retried Update, a slow relay), and so does one whose Delete came before any copy.
+    let on_b = |handle: &'static str| {
+        let (store, host) = (b.store(), forger.host());
+        async move {
+            store
+                .initiative_by_handle(handle, Some(&host))
+                .await
+                .unwrap()
+        }
+    };
+    let forger_node = forger.actor_id("node");
+    let send = |n: u32, kind: &str, object: Value| {
+        let activity = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activities/late-{n}", forger.base_url),
+            "type": kind,
+            "actor": forger_node,
+            "object": object,
+        });
+        let (forger, inbox) = (&forger, b.url("/inbox"));
+        async move {
+            forger
+                .post_signed(
+                    &forger.actor_id("node"),
+                    &inbox,
+                    activity.to_string().as_bytes(),
+                )
+                .await
+        }
+    };
+    let own_listing = |handle: &str| {
+        let mut own = group.clone();
+        own["id"] = json!(format!("{}/initiatives/{handle}", forger.base_url));
+        own["preferredUsername"] = json!(handle);
+        own["listing"] = real_listing.clone();
+        own["listing"]["handle"] = json!(handle);
+        own["listing"]["updated_at"] = json!("2026-01-01T00:00:00Z");
+        own
+    };
+    let late = own_listing("late-listing");
+    let (status, body) = send(1, "Update", late.clone()).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(on_b("late-listing").await.is_some());
+    let tombstone = |listing: &Value| json!({"id": listing["id"], "type": "Tombstone"});
+    let (status, body) = send(2, "Delete", tombstone(&late)).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(on_b("late-listing").await.is_none());
+    let (status, body) = send(3, "Update", late).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        on_b("late-listing").await.is_none(),
+        "a deleted listing is not taken again"
+    );
+    let never = own_listing("never-listed");
+    let (status, body) = send(4, "Delete", tombstone(&never)).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = send(5, "Update", never).await;
+    assert_eq!(status, 202, "{body}");
+    assert!(on_b("never-listed").await.is_none());
 
     // Defederation: A blocks C, and C's listings (relayed through B) are gone from A.
     assert!(copy(&a, "new-listing", &c).await.is_some());

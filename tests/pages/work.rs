@@ -1413,6 +1413,74 @@ async fn a_report_for_a_need_shows_on_the_need_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_beyond_the_initiatives_page_are_a_link_away() {
+    for backend in Backend::available() {
+        let node = TestNode::spawn_on(backend).await;
+        users(&node).await;
+        published(&node, "stretchers").await;
+        let petro = node.app().user_by_username("petro").await.unwrap();
+        for n in 1..=52 {
+            let input = UpdateInput {
+                kind: UpdateKind::News,
+                body: format!("Weekly report number {n}."),
+                need_id: None,
+                photos: Vec::new(),
+                publish_at: None,
+            };
+            node.app()
+                .post_update(&petro, "stretchers", input)
+                .await
+                .unwrap();
+        }
+        let (_, _, page) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/stretchers"),
+        )
+        .await;
+        assert!(page.contains("Weekly report number 52."));
+        assert!(page.contains("Weekly report number 3."));
+        assert!(!page.contains("Weekly report number 2."), "{backend:?}");
+        let start = page
+            .find("href=\"/initiatives/stretchers/updates?before=")
+            .expect("a link to the older updates")
+            + "href=\"".len();
+        let older = &page[start..start + page[start..].find('"').unwrap()];
+        let (status, _, page) = get(&client(), &mut Jar::default(), &node.url(older)).await;
+        assert_eq!(status, 200, "{backend:?}");
+        assert!(page.contains("<h1>Новини та звіти про витрати: "), "{page}");
+        for n in [1, 2] {
+            assert!(
+                page.contains(&format!("Weekly report number {n}.")),
+                "{page}"
+            );
+        }
+        assert!(!page.contains("Weekly report number 3."));
+        assert!(page.contains("href=\"/initiatives/stretchers#updates\""));
+        assert!(
+            !page.contains("/updates?before="),
+            "the oldest page links no further"
+        );
+        // A made-up time is the newest page, not an error.
+        let (status, _, page) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/stretchers/updates?before=yesterday"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Weekly report number 52."));
+        let (status, _, _) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/nobody-here/updates"),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintainers_change_a_need_after_posting_it() {
     for backend in Backend::available() {
         let node = TestNode::spawn_on(backend).await;

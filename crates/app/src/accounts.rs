@@ -262,9 +262,14 @@ impl App {
         Ok(IssuedToken { secret, record })
     }
 
-    /// The user a live token belongs to. Anything else (unknown, revoked, expired, disabled
-    /// user) is `Unauthenticated`.
-    pub async fn authenticate(&self, secret: &str) -> AppResult<(User, TokenRecord)> {
+    /// The user a live token of `kind` belongs to. Anything else (unknown, revoked, expired,
+    /// disabled user, the other kind) is `Unauthenticated`: an API token is no browser
+    /// session (it may never expire), and a session's secret opens no API.
+    pub async fn authenticate(
+        &self,
+        secret: &str,
+        kind: TokenKind,
+    ) -> AppResult<(User, TokenRecord)> {
         if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
             return Err(AppError::Unauthenticated);
         }
@@ -272,6 +277,7 @@ impl App {
             .store
             .live_token(&token_hash(secret), now())
             .await?
+            .filter(|t| t.kind == kind)
             .ok_or(AppError::Unauthenticated)?;
         let user = self
             .store
@@ -295,6 +301,9 @@ impl App {
         Ok(match known {
             None => "the token is unknown; get one from POST /api/v1/auth/token".into(),
             Some(t) if t.revoked_at.is_some() => "the token was revoked".into(),
+            Some(t) if t.kind == TokenKind::Session => {
+                "a browser session is not an API token; get one from POST /api/v1/auth/token".into()
+            }
             Some(TokenRecord {
                 expires_at: Some(at),
                 ..

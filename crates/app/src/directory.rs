@@ -2,8 +2,8 @@
 
 use hromada_domain::{
     AuditAction, AuditEntry, Event, EventInput, EventPatch, Initiative, InitiativeInput,
-    InitiativePatch, InitiativeStatus, Need, NeedInput, NeedPatch, Photo, Picture, Update,
-    UpdateInput, UpdateKind, User, ValidationErrors,
+    InitiativePatch, InitiativeStatus, Need, NeedInput, NeedPatch, Photo, Picture, Timestamp,
+    Update, UpdateInput, UpdateKind, User, ValidationErrors,
 };
 use hromada_store::{SearchPage, SearchQuery};
 use serde::Serialize;
@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::{App, AppError, AppResult, now};
 
-/// How many updates an initiative's page shows.
-const UPDATES_SHOWN: u32 = 50;
+/// How many updates an initiative's page shows (and each page of its older ones).
+pub const UPDATES_SHOWN: u32 = 50;
 
 /// An initiative with everything shown on its page.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -469,6 +469,28 @@ impl App {
             self.details.put(handle, version, &detail);
         }
         Ok(detail)
+    }
+
+    /// An initiative's updates published at or before `before`, newest first, a page of
+    /// [`UPDATES_SHOWN`]: the older ones its page has no room for.
+    pub async fn updates_before(
+        &self,
+        viewer: Option<&User>,
+        handle: &str,
+        before: Timestamp,
+    ) -> AppResult<(Initiative, Vec<Update>)> {
+        let initiative = self.find(handle).await?;
+        if !Self::may_see(viewer, &initiative) {
+            return Err(AppError::NotFound("initiative"));
+        }
+        // Scheduled updates stay with their maintainers until they are due.
+        let insider = viewer.is_some_and(|u| u.may_edit(initiative.id));
+        let before = if insider { before } else { before.min(now()) };
+        let updates = self
+            .store
+            .updates_of(initiative.id, Some(before), UPDATES_SHOWN)
+            .await?;
+        Ok((initiative, updates))
     }
 
     /// Searches the directory. Only moderators may look at non-public statuses.

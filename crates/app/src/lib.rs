@@ -18,7 +18,7 @@ use std::sync::Arc;
 use hromada_store::Store;
 
 pub use accounts::{IssuedToken, SESSION_TTL};
-pub use directory::{HandleRef, InitiativeDetail};
+pub use directory::{HandleRef, InitiativeDetail, UPDATES_SHOWN};
 pub use error::AppError;
 pub use limits::{DEVICE_PROOF_LIFETIME, LoginLimits, RateLimit, client_key};
 pub use password::{hash_password, verify_password};

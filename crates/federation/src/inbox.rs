@@ -283,6 +283,17 @@ async fn verify(
             };
             return Err(Refusal::Gone(known));
         }
+        // The actor's server is down or slow just now: a day-old key still proves who signed
+        // (keys rarely change), and without one the sender is asked to come back, as a 401
+        // would make it drop the activity for good.
+        Err(e) if !e.is_final() => {
+            return match stale {
+                Some(a) if check(inner, &a, &params).await? => Ok((a, false)),
+                _ => Err(Refusal::Unavailable(format!(
+                    "could not fetch the signing key just now: {e}"
+                ))),
+            };
+        }
         Err(e) => {
             return Err(Refusal::Unauthorized(format!(
                 "could not fetch the signing key: {e}"
@@ -378,6 +389,16 @@ async fn handle(
             let Some((local, local_url, manual)) = local_actor(inner, target).await? else {
                 return Ok(None);
             };
+            // A follower that follows again (Mastodon does when it thinks it is not following)
+            // stays accepted: asking the maintainers again would stop its posts meanwhile.
+            let accepted_before = manual
+                && inner
+                    .fed
+                    .follower(local, &actor.id)
+                    .await
+                    .map_err(unavailable)?
+                    .is_some_and(|f| f.state == FollowerState::Accepted);
+            let manual = manual && !accepted_before;
             let follower = Follower {
                 local,
                 actor_id: actor.id.clone(),
@@ -445,9 +466,9 @@ async fn handle(
             let Some(doc) = object.filter(|o| id_of(Some(o)) == Some(actor.id.as_str())) else {
                 return Ok(None);
             };
-            let Ok(doc) = serde_json::from_value::<ActorDoc>(doc.clone()) else {
-                return Ok(None);
-            };
+            let doc = serde_json::from_value::<ActorDoc>(doc.clone()).map_err(|e| {
+                json_error(StatusCode::BAD_REQUEST, &format!("not a usable actor: {e}"))
+            })?;
             match doc.into_remote() {
                 Ok(updated) => write.remote_actor = Some(updated),
                 Err(e) => return Err(json_error(StatusCode::BAD_REQUEST, &e.to_string())),
@@ -484,17 +505,19 @@ async fn handle(
             write.inbox_items = items;
         }
         "Flag" => {
+            // Only what is ours is looked up and kept: a Flag naming thousands of objects
+            // stores no more than one naming a few.
             let objects: Vec<String> = match object {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(|v| id_of(Some(v)))
-                    .map(String::from)
-                    .collect(),
-                other => id_of(other)
-                    .map(|s| vec![s.to_string()])
-                    .unwrap_or_default(),
-            };
-            if !objects.iter().any(|o| inner.urls.is_local(o)) {
+                Some(Value::Array(a)) => a.iter().map(Some).collect(),
+                other => vec![other],
+            }
+            .into_iter()
+            .filter_map(id_of)
+            .filter(|o| inner.urls.is_local(o))
+            .take(MAX_LOCAL_LOOKUPS)
+            .map(String::from)
+            .collect();
+            if objects.is_empty() {
                 return Ok(None);
             }
             if let Some(reported) =

@@ -143,6 +143,12 @@ pub(crate) async fn fetch_listing(
             fetched.url
         )));
     }
+    // Stored under the URL asked for: a listing served at another address of its host (a
+    // query string its server ignores) would become a second copy that its own updates,
+    // items and Delete never reach.
+    if crate::inbox::id_of(Some(&fetched.json)) != Some(url) {
+        return Err(IngestError::Forged(format!("{url} served another id")));
+    }
     let taken = ingest_group(inner, &fetched.json, url, Settle::IfNewer).await?;
     if taken.pictures_missing {
         crate::missing_pictures::note(inner, url).await;
@@ -397,6 +403,11 @@ pub(crate) async fn ingest_tombstone(
         }
         return Ok(inner.fed.delete_remote_listing(id).await?);
     }
+    if is_listing_url(object_id) {
+        // Not here yet: its copy may still be on its way, and must not be taken after this.
+        inner.fed.delete_remote_listing(id).await?;
+        return Ok(false);
+    }
     match inner.store.update_by_id(id).await? {
         Some(u) => {
             let owner = inner.store.initiative_by_id(u.initiative_id).await?;
@@ -408,6 +419,18 @@ pub(crate) async fn ingest_tombstone(
         }
         None => Ok(false),
     }
+}
+
+/// Whether `url` has the shape of a listing's (its actor's) URL: `…/initiatives/{handle}`.
+fn is_listing_url(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| {
+        u.query().is_none()
+            && u.fragment().is_none()
+            && u.path_segments().is_some_and(|s| {
+                let s: Vec<&str> = s.collect();
+                matches!(s.as_slice(), ["initiatives", handle] if !handle.is_empty())
+            })
+    })
 }
 
 fn forged(id: &str) -> IngestError {
@@ -502,6 +525,11 @@ async fn ingest_group(
     let (initiative, origin) = (&initiative, &origin);
     let stored = stored_once(|| async move {
         let old = inner.store.initiative_by_id(initiative.id).await?;
+        if old.is_none() && inner.store.is_tombstoned(initiative.id).await? {
+            // Its Delete came first (a retried Update, a slow relay): it stays deleted.
+            tracing::info!(listing = %id, "a copy of a deleted listing arrived; not taken");
+            return Ok(Taken::default());
+        }
         match &old {
             Some(old) if old.origin.as_deref() != Some(origin.as_str()) => return Err(forged(id)),
             Some(old) if !settle.replaces(old.updated_at, initiative.updated_at) => {

@@ -445,26 +445,30 @@ pub(crate) async fn on_follow(
     let domain = authority(&actor.id).unwrap_or_default();
     // A node has one instance actor: another Application actor on the same host (a relay,
     // say) must not take over the peer row, where inbox and trust follow the actor.
-    if let Some(known) = inner.fed.peer(&domain).await?
+    let known = inner.fed.peer(&domain).await?;
+    if let Some(known) = &known
         && known.actor_id != actor.id
     {
         return Err(InvalidPeer::AnotherActor {
             domain,
-            known: known.actor_id,
+            known: known.actor_id.clone(),
             actor: actor.id.clone(),
         }
         .into());
     }
+    // A node that follows again (it lost our Accept, or its state) stays accepted: holding it
+    // for an admin again would cut it off from what it already had.
+    let accepted_before = known.is_some_and(|p| p.incoming == Some(PeerState::Accepted));
     let inbox = actor.shared_inbox.clone().unwrap_or(actor.inbox.clone());
     let mut update = PeerUpdate {
         actor_id: Some(actor.id.clone()),
         inbox: Some(inbox.clone()),
         incoming_follow_id: Some(activity["id"].as_str().map(String::from)),
-        incoming_since: Some(Some(Utc::now())),
+        incoming_since: (!accepted_before).then(|| Some(Utc::now())),
         ..Default::default()
     };
     let mut write = FedWrite::default();
-    if inner.settings.auto_accept_peers {
+    if inner.settings.auto_accept_peers || accepted_before {
         update.incoming = Some(Some(PeerState::Accepted));
         let accept = activities::answer_follow(
             "Accept",
@@ -568,7 +572,14 @@ pub(crate) async fn on_answer(
         update.backfill_next = Some(None);
     }
     // Unfollowed meanwhile (the follow id went): the answer is too late.
-    Ok(inner.fed.update_peer(&domain, &update).await?)
+    let answered = inner.fed.update_peer(&domain, &update).await?;
+    if answered && kind != "Accept" && peer.outgoing == Some(PeerState::Accepted) {
+        // A peer that ends a follow it had accepted sends nothing more, not even the Delete
+        // of a listing: what came only through it would go stale here, as after unfollowing.
+        let purged = inner.fed.forget_listing_source(&domain).await?;
+        tracing::info!(%domain, purged, "a node ended our follow");
+    }
+    Ok(answered)
 }
 
 /// Where a node serves its directory: `/directory` next to its instance actor.

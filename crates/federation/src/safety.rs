@@ -5,7 +5,7 @@
 //! Host names are checked again at connect time by the DNS resolver (see `fetch::client`),
 //! which closes DNS-rebinding tricks; this module covers literal IPs and schemes.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use url::{Host, Url};
 
@@ -61,13 +61,23 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || a >= 240
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            // An IPv4 address carried in two segments, which the network may route to.
+            let carried = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_internal(IpAddr::V4(Ipv4Addr::new(a, b, c, d)))
+            };
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
+                || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && carried(s[6], s[7])) // NAT64
+                || (s[0] == 0x2002 && carried(s[1], s[2])) // 6to4
+                || (s[..6] == [0; 6] && carried(s[6], s[7])) // IPv4-compatible (deprecated)
         }
     }
 }
@@ -99,12 +109,19 @@ mod tests {
             "https://[fe80::1]/",
             "https://[::ffff:192.168.0.1]/",
             "https://100.64.0.1/",
+            "https://[64:ff9b::a00:5]/",
+            "https://[64:ff9b:1::808:808]/",
+            "https://[2002:c0a8:1::1]/",
+            "https://[::10.0.0.1]/",
         ] {
             assert!(
                 matches!(check(bad, false), Err(UnsafeUrl::PrivateAddress(_))),
                 "{bad}"
             );
         }
+        // Public IPv4 addresses inside IPv6 are public.
+        assert!(check("https://[64:ff9b::808:808]/", false).is_ok());
+        assert!(check("https://[2002:808:808::1]/", false).is_ok());
         assert!(check("http://127.0.0.1:3000/", true).is_ok());
         assert_eq!(
             check("https://user:pw@mastodon.example/", false),

@@ -526,9 +526,10 @@ fn refused(e: TrustError) -> Response {
             json_error(StatusCode::CONFLICT, &e.to_string())
         }
         TrustError::Invalid(_) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-        TrustError::Fetch(FetchError::Status(_, 404)) => json_error(
+        // Asking the origin again would get the same answer (404, 401, not ActivityPub…).
+        TrustError::Fetch(e) if e.is_final() => json_error(
             StatusCode::FORBIDDEN,
-            "refused: its origin does not know it",
+            &format!("refused: its origin does not serve it ({e})"),
         ),
         TrustError::NotYet(_) => {
             tracing::info!(reason = %e, "a trust statement came before its initiative");

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use hromada_domain::{AuditEntry, Event, EventPlace, Handle};
-use hromada_store::{ChangeKind, StoreError, StoreResult};
+use hromada_store::{ChangeKind, StoreResult};
 use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ const UPDATE: &str = "
         initiative_id = $2, title = $3, description = $4, starts_at = $5, ends_at = $6,
         timezone = $7, place = $8, organiser = $9, beneficiaries = $10, cancelled = $11,
         created_at = $12, updated_at = $13
-    WHERE id = $1";
+    WHERE id = $1 AND updated_at <= $13";
 
 const SELECT: &str = "
     SELECT e.id, e.initiative_id, e.title, e.description, e.starts_at, e.ends_at, e.timezone,
@@ -80,7 +80,7 @@ pub(crate) async fn update(
         .await
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(feed::not_updated(&mut tx, "events", e.id).await);
     }
     feed::record(
         &mut tx,

@@ -1245,12 +1245,24 @@ impl FederationStore for PgStore {
     }
 
     async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
         let gone = sqlx::query("DELETE FROM initiatives WHERE id = $1 AND origin IS NOT NULL")
             .bind(initiative_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?
             .rows_affected();
+        sqlx::query(
+            "INSERT INTO tombstones (id, kind, deleted_at)
+             SELECT $1, 'remote_listing', $2 WHERE NOT EXISTS (SELECT 1 FROM initiatives WHERE id = $1)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(initiative_id)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
         Ok(gone > 0)
     }
 

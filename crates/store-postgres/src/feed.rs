@@ -187,6 +187,25 @@ pub(crate) async fn add_tombstone(
     Ok(())
 }
 
+/// Why an `UPDATE … WHERE id = $1 AND updated_at <= …` of `table` changed nothing: the row is
+/// gone, or a newer version of it is stored, which an older one must not overwrite (two
+/// deliveries of one object at once).
+pub(crate) async fn not_updated(
+    conn: &mut PgConnection,
+    table: &'static str,
+    row_id: Uuid,
+) -> StoreError {
+    let found = sqlx::query(&format!("SELECT 1 FROM {table} WHERE id = $1"))
+        .bind(row_id)
+        .fetch_optional(conn)
+        .await;
+    match found {
+        Ok(Some(_)) => StoreError::Conflict(format!("a newer version of {row_id} is stored")),
+        Ok(None) => StoreError::NotFound,
+        Err(e) => db_err(e),
+    }
+}
+
 /// Refuses to create an object under the id of a deleted one.
 pub(crate) async fn ensure_not_tombstoned(
     conn: &mut PgConnection,

@@ -1252,6 +1252,16 @@ impl FederationStore for SqliteStore {
             .await
             .map_err(db_err)?
             .rows_affected();
+        sqlx::query(
+            "INSERT INTO tombstones (id, kind, deleted_at)
+             SELECT ?1, 'remote_listing', ?2 WHERE NOT EXISTS (SELECT 1 FROM initiatives WHERE id = ?1)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id(initiative_id))
+        .bind(ts(Utc::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(gone > 0)
     }

@@ -33,7 +33,7 @@ const UPDATE: &str = "
         initiative_id = ?2, title = ?3, description = ?4, category = ?5, target_amount = ?6,
         target_currency = ?7, raised = ?8, deadline = ?9, urgency = ?10, status = ?11,
         created_at = ?12, updated_at = ?13
-    WHERE id = ?1";
+    WHERE id = ?1 AND updated_at <= ?13";
 
 fn bind_fields<'q>(query: SqliteQuery<'q>, need: &'q Need) -> SqliteQuery<'q> {
     query
@@ -79,7 +79,7 @@ pub(crate) async fn update(
         .await
         .map_err(db_err)?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(feed::not_updated(&mut tx, "needs", id(need.id)).await);
     }
     feed::record(
         &mut tx,

@@ -21,7 +21,7 @@ const UPDATE: &str = "
     UPDATE updates SET
         initiative_id = ?2, kind = ?3, items = ?4, body = ?5, need_id = ?6, publish_at = ?7,
         created_at = ?8, updated_at = ?9, photos = ?10
-    WHERE id = ?1";
+    WHERE id = ?1 AND updated_at <= ?9";
 
 const SELECT: &str = "
     SELECT id, initiative_id, kind, items, body, need_id, publish_at, created_at, updated_at, photos
@@ -72,7 +72,7 @@ pub(crate) async fn update(
         .await
         .map_err(|e| write_err(e, |_| format!("an update with id {} already exists", u.id)))?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(feed::not_updated(&mut tx, "updates", id(u.id)).await);
     }
     feed::record(
         &mut tx,

@@ -795,8 +795,12 @@ pub trait FederationStore: Send + Sync + 'static {
     /// listings, with their needs, updates and events, that came through it and through no
     /// other peer. Returns how many listings went.
     async fn forget_listing_source(&self, peer: &str) -> StoreResult<u64>;
-    /// Removes one mirrored listing with its needs, updates and events (its origin deleted it).
-    /// `false` when there was no such mirrored listing; local initiatives are never touched.
+    /// Removes one mirrored listing with its needs, updates and events (its origin deleted it)
+    /// and leaves a tombstone, also when it is not here (yet), so that a copy arriving late is
+    /// not taken in again ([`DirectoryStore::is_tombstoned`]). `false` when there was no such
+    /// mirrored listing; local initiatives are never touched.
+    ///
+    /// [`DirectoryStore::is_tombstoned`]: crate::DirectoryStore::is_tombstoned
     async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool>;
 
     // ---- mirrored objects whose pictures are fetched again ----

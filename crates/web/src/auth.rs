@@ -9,7 +9,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use hromada_domain::User;
-use hromada_store::TokenRecord;
+use hromada_store::{TokenKind, TokenRecord};
 
 use crate::error::ApiError;
 use crate::state::WebState;
@@ -58,7 +58,7 @@ async fn resolve(parts: &Parts, state: &WebState) -> Result<Option<Authenticated
     let Some(secret) = bearer(parts)? else {
         return Ok(None);
     };
-    let (user, token) = match state.app().authenticate(secret).await {
+    let (user, token) = match state.app().authenticate(secret, TokenKind::Api).await {
         Ok(found) => found,
         Err(hromada_app::AppError::Unauthenticated) => {
             return Err(ApiError::unauthenticated(

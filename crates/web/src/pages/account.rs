@@ -47,6 +47,15 @@ pub(crate) async fn submit(
     ctx.check_csrf(&form)?;
     let t = ctx.t;
     let f = InitiativeForm::from_form(&t, &form);
+    if form.asks_for_more_rows() {
+        return Ok(ok(&SubmitPage {
+            f,
+            errors: FieldErrors::default(),
+            is_submit: true,
+            done: None,
+            ctx,
+        }));
+    }
     let (input, mut errors, map) = f.to_input(&t);
     if errors.is_empty()
         && let Err(AppError::Invalid(v)) = App::check_submission(ctx.user.as_ref(), input.clone())
@@ -168,6 +177,12 @@ pub(crate) async fn login(
         .issue_token(&user, TokenKind::Session, "web session", Some(SESSION_TTL))
         .await
         .map_err(|e| ctx.fail(e))?;
+    // Signing in over a session (another person on a shared phone) ends it for good.
+    if let (Some(before), Some(session)) = (&ctx.user, &ctx.session)
+        && let Err(e) = state.app().revoke_token(Some(before), session.id).await
+    {
+        tracing::warn!(error = %e, "could not revoke the session signed in over");
+    }
     let mut r = see_other(&next);
     r.headers_mut().append(
         header::SET_COOKIE,

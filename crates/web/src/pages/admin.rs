@@ -39,7 +39,7 @@ fn failed(ctx: &PageCtx, e: impl std::fmt::Display) -> PageError {
 
 fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.as_ref()
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
 }
 

@@ -7,7 +7,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use base64::Engine;
 use hromada_domain::User;
-use hromada_store::TokenRecord;
+use hromada_store::{TokenKind, TokenRecord};
 use rand::RngCore;
 
 use super::i18n::{Lang, Translator};
@@ -203,7 +203,7 @@ where
         let headers = &parts.headers;
         let lang = request_lang(headers, secure);
         let (user, session) = match session_secret(headers, secure) {
-            Some(secret) => match state.app().authenticate(secret).await {
+            Some(secret) => match state.app().authenticate(secret, TokenKind::Session).await {
                 Ok((user, token)) => (Some(user), Some(token)),
                 Err(_) => (None, None),
             },

@@ -16,7 +16,7 @@ use super::ctx::PageCtx;
 use super::forms::{FormData, InitiativeForm};
 use super::i18n::Translator;
 use super::render::{
-    FieldErrors, NEED_LABELS, PageError, PageResult, page, see_other, typed_amount,
+    FieldErrors, NEED_LABELS, PageError, PageResult, ok, page, see_other, typed_amount,
     typed_amount_text,
 };
 use super::views::{NeedView, initiative_path, media_path};
@@ -345,6 +345,11 @@ pub(crate) async fn save_profile(
     let (user, i, needs) = editable(&state, &ctx, &handle).await?;
     let t = ctx.t;
     let f = InitiativeForm::from_form(&t, &form);
+    if form.asks_for_more_rows() {
+        let mut p = DashboardPage::new(ctx, &i, &needs);
+        p.f = f;
+        return Ok(ok(&p));
+    }
     let (patch, mut errors, map) = f.to_patch(&t);
     if errors.is_empty() {
         match state.app().edit(&user, &handle, patch).await {

@@ -17,9 +17,22 @@ use super::render::FieldErrors;
 #[derive(Debug, Clone, Default)]
 pub struct FormData(pub Vec<(String, String)>);
 
+/// Most fields a form is read with: the largest of ours (an initiative with 20 rows of each
+/// kind) has a few hundred; the rest of a longer body is ignored rather than costing each
+/// lookup a scan through hundreds of thousands of pairs.
+const MAX_FIELDS: usize = 2_000;
+
+/// Most rows of regions, contacts or donation methods one initiative form carries.
+pub const MAX_ROWS: usize = 20;
+
 impl FormData {
     pub fn parse(body: &[u8]) -> Self {
-        FormData(url::form_urlencoded::parse(body).into_owned().collect())
+        FormData(
+            url::form_urlencoded::parse(body)
+                .take(MAX_FIELDS)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
     }
 
     pub fn get(&self, name: &str) -> &str {
@@ -35,6 +48,12 @@ impl FormData {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .collect()
+    }
+
+    /// Whether an "add another …" button sent the form: it is shown again with the row
+    /// added, neither checked nor saved.
+    pub fn asks_for_more_rows(&self) -> bool {
+        !self.get("more").is_empty()
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -302,14 +321,17 @@ impl InitiativeForm {
         f.languages = g("languages");
         f.website = g("website");
         f.submitter_contact = g("submitter_contact");
+        // The rows sent (`dm0.…`, `dm1.…`), and one more when the form asked for another
+        // (the "add" buttons, which work without JavaScript).
         let rows = |prefix: &str| {
-            (0..20)
-                .take_while(|i| {
-                    form.0
-                        .iter()
-                        .any(|(k, _)| k.starts_with(&format!("{prefix}{i}.")))
-                })
-                .count()
+            let sent: std::collections::HashSet<usize> = form
+                .0
+                .iter()
+                .filter_map(|(k, _)| k.strip_prefix(prefix)?.split_once('.')?.0.parse().ok())
+                .collect();
+            let count = (0..MAX_ROWS).take_while(|i| sent.contains(i)).count();
+            let more = form.get("more") == prefix;
+            (count + usize::from(more)).min(MAX_ROWS)
         };
         f.regions = (0..rows("region"))
             .map(|i| RegionRow {

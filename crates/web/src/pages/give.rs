@@ -23,6 +23,8 @@ pub struct Choice {
     pub card: Card,
     pub picked: bool,
     pub methods: Vec<MethodView>,
+    /// When its payment details changed, if recently (see `public::recent_payment_change`).
+    pub payment_changed: Option<String>,
     /// This initiative's part, formatted; empty when not picked or not computed.
     pub part: String,
 }
@@ -100,16 +102,19 @@ pub(crate) async fn give(
         .await
         .map_err(|e| ctx.fail(e))?;
     let cards = super::public::cards(&state, &ctx, &page.items).await?;
-    // Monthly giving is a standing commitment: initiatives a trusted collective warns about
-    // are left out (their page still explains why).
+    // Monthly giving is a standing commitment: initiatives a trusted collective warns about,
+    // and paused ones, are left out (their page still explains why).
     let mut choices: Vec<Choice> = page
         .items
         .iter()
         .zip(cards)
-        .filter(|(_, card)| card.trust.as_ref().is_none_or(|b| b.level != "disputed"))
+        .filter(|(_, card)| {
+            !card.paused && card.trust.as_ref().is_none_or(|b| b.level != "disputed")
+        })
         .map(|(i, card)| Choice {
             card,
             picked: picks.contains(&hromada_app::acct(i)),
+            payment_changed: super::public::recent_payment_change(i),
             methods: i
                 .donation_methods
                 .iter()

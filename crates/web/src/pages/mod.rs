@@ -60,6 +60,7 @@ pub fn router(state: &WebState) -> Router<WebState> {
         .route("/search", get(public::search))
         .route("/tags/{tag}", get(public::tag))
         .route("/initiatives/{handle}", get(public::initiative))
+        .route("/initiatives/{handle}/updates", get(public::older_updates))
         .route("/initiatives/{handle}/follow", get(public::remote_follow))
         .route(
             "/initiatives/{handle}/report",

@@ -93,6 +93,8 @@ pub struct ReportError {
 struct QueuePage {
     ctx: PageCtx,
     pending: Vec<Pending>,
+    /// How many wait in all ("100+" when counting stopped), when more than are shown.
+    pending_total: Option<String>,
     done: Option<&'static str>,
     reject_error: RejectError,
     /// When, who, what, the subject's page if it has one, the subject.
@@ -180,6 +182,10 @@ async fn queue_page(
         )
         .await
         .map_err(|e| ctx.fail(e))?;
+    let pending_total = (page_.total > page_.items.len() as u64).then(|| {
+        let plus = if page_.total_capped { "+" } else { "" };
+        format!("{}{plus}", page_.total)
+    });
     let pending = page_
         .items
         .iter()
@@ -210,7 +216,7 @@ async fn queue_page(
         .map(|a| {
             let page = item_page(&a);
             (
-                a.at.format("%Y-%m-%d %H:%M").to_string(),
+                a.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 a.actor.clone().unwrap_or_else(|| "—".into()),
                 audit_what(&t, &a),
                 page,
@@ -249,6 +255,7 @@ async fn queue_page(
         &QueuePage {
             ctx,
             pending,
+            pending_total,
             done,
             reject_error,
             audit,

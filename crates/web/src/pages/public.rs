@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use hromada_app::AppError;
 use hromada_domain::markup::markdown_to_html;
 use hromada_domain::trust::TrustLevel;
-use hromada_domain::{Category, Initiative, InitiativeStatus, Oblast, Urgency};
+use hromada_domain::{Category, Initiative, InitiativeStatus, Oblast, Update, Urgency};
 use hromada_store::SearchQuery;
 use uuid::Uuid;
 
@@ -333,6 +333,8 @@ struct InitiativePage {
     i: InitiativeView,
     needs: Vec<NeedView>,
     updates: Vec<UpdateView>,
+    /// Where the updates the page has no room for are.
+    older_updates: Option<String>,
     events: Vec<EventView>,
     follow_error: bool,
     reasons: Vec<ReasonView>,
@@ -469,12 +471,17 @@ impl InitiativeView {
             updated: super::render::date(&i.updated_at),
             avatar: i.avatar.as_ref().map(super::views::media_path),
             header: i.header.as_ref().map(super::views::media_path),
-            payment_changed: i
-                .payment_changed_at
-                .filter(|at| *at > hromada_app::now() - chrono::Duration::days(90))
-                .map(|at| super::render::date(&at)),
+            payment_changed: recent_payment_change(i),
         }
     }
+}
+
+/// When the initiative's payment details changed, if recently enough that donors should
+/// check them with the initiative first.
+pub fn recent_payment_change(i: &Initiative) -> Option<String> {
+    i.payment_changed_at
+        .filter(|at| *at > hromada_app::now() - chrono::Duration::days(90))
+        .map(|at| super::render::date(&at))
 }
 
 /// `host` or `host:port` of this node, as in `@handle@host`.
@@ -545,6 +552,7 @@ pub(crate) async fn initiative_page(
         .map_err(|e| ctx.fail(e))?;
     view.trust = Some(TrustBadge::new(&t, &trust.trust));
     let moderate = (ctx.is_moderator() && detail.initiative.status.is_public()).then_some(form);
+    let older_updates = older_updates_link(&view.path, &detail.updates);
     Ok(page(
         status,
         &InitiativePage {
@@ -555,6 +563,7 @@ pub(crate) async fn initiative_page(
                 .iter()
                 .map(|u| UpdateView::new(&t, u))
                 .collect(),
+            older_updates,
             events: detail
                 .events
                 .iter()
@@ -572,6 +581,62 @@ pub(crate) async fn initiative_page(
             ctx,
         },
     ))
+}
+
+/// The page of updates published before the last of `shown`, when `shown` is a full page.
+fn older_updates_link(initiative_path: &str, shown: &[Update]) -> Option<String> {
+    let last = shown
+        .last()
+        .filter(|_| shown.len() >= hromada_app::UPDATES_SHOWN as usize)?;
+    let before = last.publish_at - chrono::Duration::microseconds(1);
+    Some(format!(
+        "{initiative_path}/updates?before={}",
+        before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "updates.html")]
+struct UpdatesPage {
+    ctx: PageCtx,
+    name: String,
+    path: String,
+    updates: Vec<UpdateView>,
+    older: Option<String>,
+}
+
+/// `GET /initiatives/{handle}/updates?before=…`: the updates an initiative's page has no room
+/// for (spending reports included), a page at a time.
+pub(crate) async fn older_updates(
+    State(state): State<WebState>,
+    ctx: PageCtx,
+    Path(handle): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let before = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "before")
+        .and_then(|(_, v)| chrono::DateTime::parse_from_rfc3339(&v).ok())
+        .map_or_else(hromada_app::now, |t| t.to_utc());
+    let (initiative, updates) = state
+        .app()
+        .updates_before(ctx.user.as_ref(), &handle, before)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let t = ctx.t;
+    let path = initiative_path(&initiative);
+    let anonymous = ctx.user.is_none();
+    let page = ok(&UpdatesPage {
+        name: initiative.name.clone(),
+        older: older_updates_link(&path, &updates),
+        updates: updates.iter().map(|u| UpdateView::new(&t, u)).collect(),
+        path,
+        ctx,
+    });
+    Ok(if anonymous {
+        crate::cache::shareable(page)
+    } else {
+        page
+    })
 }
 
 /// Where a remote follow goes, when the visitor did not come from our own follow form.

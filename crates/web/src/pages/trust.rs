@@ -46,7 +46,7 @@ impl EntryView {
         };
         EntryView {
             id: e.id.to_string(),
-            when: e.at.format("%Y-%m-%d %H:%M").to_string(),
+            when: e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
             action: t.named("transparency.action", e.action.code()),
             initiative: e.initiative.as_ref().map(|name| {
                 // Logged names are `handle` or `handle@domain`, exactly as page paths use them.
