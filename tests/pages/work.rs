@@ -908,6 +908,24 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         )
         .await;
         assert!(public.contains("Benefit for the choir"));
+        assert!(!public.contains("Минулі події"), "nothing is over yet");
+        // An event that is over goes below the coming ones, under its own heading.
+        let mut over = benefit.clone();
+        over.id = uuid::Uuid::now_v7();
+        over.title = "Last spring concert".into();
+        over.starts_at = chrono::Utc::now() - chrono::Duration::days(200);
+        node.store().insert_event(&over).await.unwrap();
+        let (_, _, public) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/choir"),
+        )
+        .await;
+        let (coming, past) = public
+            .split_once("Минулі події")
+            .expect("a past events heading");
+        assert!(coming.contains("Benefit for the choir"));
+        assert!(past.contains("Last spring concert"));
         let (_, _, dashboard) =
             get(&client(), &mut petro, &node.url("/dashboard/choir/events")).await;
         assert!(dashboard.contains(&edit_path));

@@ -335,7 +335,10 @@ struct InitiativePage {
     updates: Vec<UpdateView>,
     /// Where the updates the page has no room for are.
     older_updates: Option<String>,
+    /// Events not over yet, soonest first.
     events: Vec<EventView>,
+    /// The last few that are over, latest first.
+    past_events: Vec<EventView>,
     follow_error: bool,
     reasons: Vec<ReasonView>,
     website_check: Option<WebsiteCheckView>,
@@ -553,6 +556,11 @@ pub(crate) async fn initiative_page(
     view.trust = Some(TrustBadge::new(&t, &trust.trust));
     let moderate = (ctx.is_moderator() && detail.initiative.status.is_public()).then_some(form);
     let older_updates = older_updates_link(&view.path, &detail.updates);
+    let now = hromada_app::now();
+    let (upcoming, past): (Vec<_>, Vec<_>) = detail
+        .events
+        .iter()
+        .partition(|e| e.ends_at.unwrap_or(e.starts_at) >= now);
     Ok(page(
         status,
         &InitiativePage {
@@ -564,9 +572,11 @@ pub(crate) async fn initiative_page(
                 .map(|u| UpdateView::new(&t, u))
                 .collect(),
             older_updates,
-            events: detail
-                .events
+            events: upcoming.iter().map(|e| EventView::new(&t, e)).collect(),
+            past_events: past
                 .iter()
+                .rev()
+                .take(PAST_EVENTS_SHOWN)
                 .map(|e| EventView::new(&t, e))
                 .collect(),
             follow_error,
@@ -582,6 +592,9 @@ pub(crate) async fn initiative_page(
         },
     ))
 }
+
+/// Past events an initiative's page still lists: the rest only clutter it.
+const PAST_EVENTS_SHOWN: usize = 5;
 
 /// The page of updates published before the last of `shown`, when `shown` is a full page.
 fn older_updates_link(initiative_path: &str, shown: &[Update]) -> Option<String> {
