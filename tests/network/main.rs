@@ -461,6 +461,22 @@ async fn network_on(backend: Backend) {
             })
     })
     .await;
+    // Its page on B links the beneficiary's copy there, not a listing of B's own.
+    let mirrored = b.store().events_of(old_on_b.id).await.unwrap();
+    let concert = mirrored
+        .iter()
+        .find(|e| e.title == "Benefit concert")
+        .unwrap();
+    let page = client()
+        .get(b.url(&format!("/events/{}", concert.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let beneficiary = format!("href=\"/initiatives/old-listing@{}\"", authority(&c));
+    assert!(page.contains(&beneficiary), "{page}");
 
     // A whole initiative deleted on C: gone from B and, relayed, from A, with its needs.
     publish(&c, &c_admin, "doomed-listing").await;

@@ -388,13 +388,17 @@ impl InitiativeForm {
         let mut errors = FieldErrors::default();
         let mut map = FieldMap::default();
         let opt = |s: &str| Some(s.trim().to_string()).filter(|v| !v.is_empty());
-        let list = |s: &str| {
-            s.split([',', ' ', ';'])
+        let split = |s: &str, separators: &[char]| {
+            s.split(separators)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .map(String::from)
                 .collect::<Vec<_>>()
         };
+        // Tags are separated by commas, as the label says: "перша допомога" is one tag with a
+        // space (refused with a message), not two tags made up behind the maintainer's back.
+        let tags = split(&self.tags, &[',', ';']);
+        let list = |s: &str| split(s, &[',', ' ', ';']);
         let mut regions = Vec::new();
         for (i, r) in self.regions.iter().enumerate() {
             let area = r.area.trim();
@@ -492,7 +496,7 @@ impl InitiativeForm {
             summary: self.summary.clone(),
             description: self.description.clone(),
             categories: self.categories.clone(),
-            tags: list(&self.tags),
+            tags,
             regions,
             languages: list(&self.languages),
             website: opt(&self.website),
@@ -658,5 +662,33 @@ mod tests {
             map.form_field("donation_methods[0].iban").unwrap(),
             "dm1.iban"
         );
+    }
+
+    #[test]
+    fn tags_are_split_at_commas_and_languages_at_spaces_too() {
+        let t = super::super::i18n::Lang::from_code("en").unwrap().t();
+        let body = "tags=%D0%BF%D0%B5%D1%80%D1%88%D0%B0+%D0%B4%D0%BE%D0%BF%D0%BE%D0%BC%D0%BE%D0%B3%D0%B0,+drones&languages=uk+en";
+        let form = InitiativeForm::from_form(&t, &FormData::parse(body.as_bytes()));
+        let (input, ..) = form.to_input(&t);
+        assert_eq!(input.tags, ["перша допомога", "drones"]);
+        assert_eq!(input.languages, ["uk", "en"]);
+    }
+
+    #[test]
+    fn an_add_button_brings_one_more_row_up_to_the_most() {
+        let t = super::super::i18n::Lang::from_code("en").unwrap().t();
+        let rows = |body: &str| {
+            let form = FormData::parse(body.as_bytes());
+            assert!(form.asks_for_more_rows() == body.contains("more="));
+            InitiativeForm::from_form(&t, &form).methods.len()
+        };
+        assert_eq!(rows("dm0.kind=jar&dm1.kind="), 2);
+        assert_eq!(rows("dm0.kind=jar&dm1.kind=&more=dm"), 3);
+        assert_eq!(rows("dm0.kind=jar&more=contact"), 1);
+        let full: String = (0..MAX_ROWS).map(|i| format!("dm{i}.kind=&")).collect();
+        assert_eq!(rows(&format!("{full}more=dm")), MAX_ROWS);
+        // A body with more fields than any form of ours is read up to the limit only.
+        let flood = "a=1&".repeat(MAX_FIELDS + 10);
+        assert_eq!(FormData::parse(flood.as_bytes()).0.len(), MAX_FIELDS);
     }
 }

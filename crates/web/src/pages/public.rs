@@ -825,6 +825,13 @@ pub(crate) async fn event(
         .public_event(id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let mut view = EventView::new(&ctx.t, &event);
+    // A mirrored event names listings of its own node, which are `handle@node` here.
+    if let Some(origin) = &i.origin {
+        for handle in &mut view.beneficiaries {
+            *handle = format!("{handle}@{origin}");
+        }
+    }
     Ok(ok(&ItemPage {
         title: event.title.clone(),
         initiative: i.name.clone(),
@@ -832,7 +839,7 @@ pub(crate) async fn event(
         need: None,
         about_need: Vec::new(),
         update: None,
-        event: Some(EventView::new(&ctx.t, &event)),
+        event: Some(view),
         ctx,
     }))
 }
