@@ -742,15 +742,36 @@ pub async fn events_are_edited_and_photos_uploaded(backend: Backend) {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"payload_too_large\""), "{answer}");
 
+    // The dimensions a client claims are not taken: the page reserves the real ones.
+    let mut claimed = photo.json.clone();
+    claimed["width"] = json!(9000);
+    claimed["height"] = json!(2);
     let update = api
         .post(
             "/api/v1/initiatives/ours/updates",
             Some(&maintainer),
-            json!({"kind": "news", "body": "Bandages arrived.", "photos": [photo.json]}),
+            json!({"kind": "news", "body": "Bandages arrived.", "photos": [claimed]}),
         )
         .await
         .expect(201);
     assert_eq!(update.json["photos"][0]["name"], photo.json["name"]);
+    assert_eq!(
+        (
+            update.json["photos"][0]["width"].as_u64(),
+            update.json["photos"][0]["height"].as_u64()
+        ),
+        (Some(40), Some(30))
+    );
+    let mut bell = photo.json.clone();
+    bell["alt"] = json!("ring\u{7}");
+    api.post(
+        "/api/v1/initiatives/ours/updates",
+        Some(&maintainer),
+        json!({"kind": "news", "body": "Bell.", "photos": [bell]}),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("photos[0].alt", "control_characters");
     api.post(
         "/api/v1/initiatives/ours/updates",
         Some(&maintainer),

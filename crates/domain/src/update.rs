@@ -158,6 +158,7 @@ impl Update {
                 );
             }
             e.max_len(&format!("photos[{i}].alt"), &photo.alt, 1_500);
+            e.no_control_chars(&format!("photos[{i}].alt"), &photo.alt);
             if !(1..=10_000).contains(&photo.width) || !(1..=10_000).contains(&photo.height) {
                 e.add(
                     format!("photos[{i}]"),

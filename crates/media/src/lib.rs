@@ -209,8 +209,9 @@ impl MediaStore {
         self.stored(mirror_name(source_url), "").await
     }
 
-    /// A photo stored earlier under `name` (an upload kept while its form is corrected),
-    /// made fresh for the sweep; `None` if there is no such file.
+    /// A photo stored earlier under `name` (an upload kept while its form is corrected, or one
+    /// an API update names) with its real dimensions, made fresh for the sweep; `None` if
+    /// there is no such file.
     pub async fn stored(&self, name: String, alt: &str) -> Option<Photo> {
         if !Photo::is_valid_name(&name) {
             return None;
@@ -278,18 +279,6 @@ impl MediaStore {
             return Err(PhotoError::Storage);
         }
         Ok(())
-    }
-
-    /// Whether a photo of this name was stored (updates may only name stored photos). The
-    /// file is touched: it is about to be named, so the sweep must not take it now.
-    pub async fn has(&self, name: &str) -> bool {
-        if !Photo::is_valid_name(name) {
-            return false;
-        }
-        let path = self.dir.join(name);
-        tokio::task::spawn_blocking(move || touch(&path) || path.is_file())
-            .await
-            .unwrap_or(false)
     }
 
     /// Deletes the photos not named in `in_use` (by any listing or update) and the leftovers

@@ -132,20 +132,25 @@ pub(crate) async fn post_update(
     State(state): State<WebState>,
     ApiPath(handle): ApiPath<String>,
     auth: Authenticated,
-    ApiJson(input): ApiJson<UpdateInput>,
+    ApiJson(mut input): ApiJson<UpdateInput>,
 ) -> Result<Created<Update>, ApiError> {
     let media = MediaStore::new(&state.settings().media_dir);
     let mut errors = ValidationErrors::new();
-    for (i, photo) in input.photos.iter().enumerate() {
-        if !media.has(&photo.name).await {
-            errors.add(
+    let mut photos = Vec::with_capacity(input.photos.len());
+    // The dimensions pages reserve for a photo are read from the stored file, not taken from
+    // the client (the name is checked first: no path reaches the disk unchecked).
+    for (i, photo) in std::mem::take(&mut input.photos).into_iter().enumerate() {
+        match media.stored(photo.name, &photo.alt).await {
+            Some(stored) => photos.push(stored),
+            None => errors.add(
                 format!("photos[{i}].name"),
                 "unknown_photo",
                 "upload the photo first with POST /api/v1/media",
-            );
+            ),
         }
     }
     errors.into_result(())?;
+    input.photos = photos;
     let update = state.app().post_update(&auth.user, &handle, input).await?;
     Ok(created(
         &state,
