@@ -1177,6 +1177,21 @@ async fn visitors_who_send_too_much_are_told_in_their_language() {
                 .body(body)
                 .send()
         };
+        // Every mistake is shown beside its field, not only in the summary on top.
+        let (status, _, html) = send(
+            &node,
+            &mut visitor,
+            "/submit",
+            &[
+                ("csrf", &csrf),
+                ("dm0.kind", "crypto"),
+                ("dm0.address", "x"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(html.contains("id=\"dm0-network-err\""), "{html}");
+        assert!(html.contains("aria-describedby=\"dm0-network-err\""));
         for _ in 0..3 {
             let (status, _, _) = send(&node, &mut visitor, "/submit", &[("csrf", &csrf)]).await;
             assert_eq!(status, 422, "an empty submission");
