@@ -278,6 +278,7 @@ await step('a submission approved by a moderator', async () => {
   const [more] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/submit') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Add another donation method' }).click()]);
   assert.equal(more.status(), 200);
   await page.locator('#dm2-kind').waitFor();
+  assert.ok(page.url().endsWith('/submit#methods-rows'), page.url());
   assert.equal(await page.getByRole('alert').count(), 0);
   assert.equal(await page.inputValue('#dm0-url'), 'https://send.monobank.ua/jar/TESTsoup');
   assert.equal(await page.inputValue('#dm1-account'), 'soup@example.org');

@@ -409,7 +409,7 @@ async fn network_on(backend: Backend) {
                 return false;
             };
             n.store()
-                .updates_of(i.id, None, 50)
+                .updates_of(i.id, None, 0, 50)
                 .await
                 .unwrap()
                 .iter()
@@ -426,7 +426,7 @@ async fn network_on(backend: Backend) {
                 return false;
             };
             n.store()
-                .updates_of(i.id, None, 50)
+                .updates_of(i.id, None, 0, 50)
                 .await
                 .unwrap()
                 .is_empty()
@@ -870,7 +870,7 @@ async fn pictures_are_mirrored(c: &TestNode, c_token: &str, c_admin: &User, b: &
             let Some(i) = copy(b, "new-listing", c).await else {
                 return false;
             };
-            let updates = b.store().updates_of(i.id, None, 50).await.unwrap();
+            let updates = b.store().updates_of(i.id, None, 0, 50).await.unwrap();
             let photos = updates
                 .iter()
                 .find(|u| u.body.contains("Loaded the truck"))
@@ -880,7 +880,7 @@ async fn pictures_are_mirrored(c: &TestNode, c_token: &str, c_admin: &User, b: &
     )
     .await;
     let i = copy(b, "new-listing", c).await.unwrap();
-    let updates = b.store().updates_of(i.id, None, 50).await.unwrap();
+    let updates = b.store().updates_of(i.id, None, 0, 50).await.unwrap();
     let mirrored = updates
         .iter()
         .find(|u| u.body.contains("Loaded the truck"))

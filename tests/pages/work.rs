@@ -1452,13 +1452,16 @@ async fn updates_beyond_the_initiatives_page_are_a_link_away() {
         users(&node).await;
         published(&node, "stretchers").await;
         let petro = node.app().user_by_username("petro").await.unwrap();
+        // All published at the same minute (as the dashboard's field sets them): no page
+        // boundary may lose one.
+        let at = chrono::Utc::now() - chrono::Duration::minutes(1);
         for n in 1..=52 {
             let input = UpdateInput {
                 kind: UpdateKind::News,
                 body: format!("Weekly report number {n}."),
                 need_id: None,
                 photos: Vec::new(),
-                publish_at: None,
+                publish_at: Some(at),
             };
             node.app()
                 .post_update(&petro, "stretchers", input)
@@ -1475,7 +1478,7 @@ async fn updates_beyond_the_initiatives_page_are_a_link_away() {
         assert!(page.contains("Weekly report number 3."));
         assert!(!page.contains("Weekly report number 2."), "{backend:?}");
         let start = page
-            .find("href=\"/initiatives/stretchers/updates?before=")
+            .find("href=\"/initiatives/stretchers/updates?page=2")
             .expect("a link to the older updates")
             + "href=\"".len();
         let older = &page[start..start + page[start..].find('"').unwrap()];
@@ -1491,18 +1494,27 @@ async fn updates_beyond_the_initiatives_page_are_a_link_away() {
         assert!(!page.contains("Weekly report number 3."));
         assert!(page.contains("href=\"/initiatives/stretchers#updates\""));
         assert!(
-            !page.contains("/updates?before="),
+            !page.contains("/updates?page="),
             "the oldest page links no further"
         );
-        // A made-up time is the newest page, not an error.
+        // A page number that is none is the second page, not an error; one far beyond says
+        // there is nothing.
         let (status, _, page) = get(
             &client(),
             &mut Jar::default(),
-            &node.url("/initiatives/stretchers/updates?before=yesterday"),
+            &node.url("/initiatives/stretchers/updates?page=soon"),
         )
         .await;
         assert_eq!(status, 200);
-        assert!(page.contains("Weekly report number 52."));
+        assert!(page.contains("Weekly report number 2."));
+        let (status, _, page) = get(
+            &client(),
+            &mut Jar::default(),
+            &node.url("/initiatives/stretchers/updates?page=99999999999"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Давніших новин немає."));
         let (status, _, _) = get(
             &client(),
             &mut Jar::default(),

@@ -59,22 +59,22 @@ pub async fn newest_first_and_scheduled_hidden(store: &dyn Store) {
         updates.into_iter().map(|u| u.body).collect::<Vec<_>>()
     };
     assert_eq!(
-        bodies(store.updates_of(i.id, None, 10).await.unwrap()),
+        bodies(store.updates_of(i.id, None, 0, 10).await.unwrap()),
         ["scheduled", "recent", "old"]
     );
     assert_eq!(
-        bodies(store.updates_of(i.id, Some(t), 10).await.unwrap()),
+        bodies(store.updates_of(i.id, Some(t), 0, 10).await.unwrap()),
         ["recent", "old"],
         "public view"
     );
     assert_eq!(
-        bodies(store.updates_of(i.id, Some(t), 1).await.unwrap()),
+        bodies(store.updates_of(i.id, Some(t), 0, 1).await.unwrap()),
         ["recent"]
     );
     assert_eq!(
         bodies(
             store
-                .updates_of(i.id, Some(t + Duration::days(3)), 10)
+                .updates_of(i.id, Some(t + Duration::days(3)), 0, 10)
                 .await
                 .unwrap()
         ),
@@ -126,7 +126,10 @@ pub async fn delete_leaves_tombstone(store: &dyn Store) {
     assert!(store.is_tombstoned(doomed.id).await.unwrap());
     assert!(!store.is_tombstoned(kept.id).await.unwrap());
     assert!(!store.is_tombstoned(Uuid::new_v4()).await.unwrap());
-    assert_eq!(store.updates_of(i.id, None, 10).await.unwrap(), vec![kept]);
+    assert_eq!(
+        store.updates_of(i.id, None, 0, 10).await.unwrap(),
+        vec![kept]
+    );
 
     let last = all_changes(store).await.pop().unwrap();
     assert_eq!(

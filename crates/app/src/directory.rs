@@ -12,6 +12,13 @@ use uuid::Uuid;
 
 use crate::{App, AppError, AppResult, now};
 
+/// When an edit of an object last changed at `before` happens: now, but never before it
+/// (the store keeps a newer version from being overwritten by an older one, and another
+/// process's clock may run a little ahead of this one's).
+fn edited_at(before: Timestamp) -> Timestamp {
+    now().max(before)
+}
+
 /// How many updates an initiative's page shows (and each page of its older ones).
 pub const UPDATES_SHOWN: u32 = 50;
 
@@ -460,7 +467,7 @@ impl App {
             needs: self.store.needs_of(initiative.id).await?,
             updates: self
                 .store
-                .updates_of(initiative.id, cutoff, UPDATES_SHOWN)
+                .updates_of(initiative.id, cutoff, 0, UPDATES_SHOWN)
                 .await?,
             events: self.store.events_of(initiative.id).await?,
             initiative,
@@ -471,26 +478,29 @@ impl App {
         Ok(detail)
     }
 
-    /// An initiative's updates published at or before `before`, newest first, a page of
-    /// [`UPDATES_SHOWN`]: the older ones its page has no room for.
-    pub async fn updates_before(
+    /// Page `page` (from 1, which the initiative's page shows) of an initiative's updates,
+    /// newest first, [`UPDATES_SHOWN`] a page, and whether more follow.
+    pub async fn updates_page(
         &self,
         viewer: Option<&User>,
         handle: &str,
-        before: Timestamp,
-    ) -> AppResult<(Initiative, Vec<Update>)> {
+        page: u32,
+    ) -> AppResult<(Initiative, Vec<Update>, bool)> {
         let initiative = self.find(handle).await?;
         if !Self::may_see(viewer, &initiative) {
             return Err(AppError::NotFound("initiative"));
         }
         // Scheduled updates stay with their maintainers until they are due.
         let insider = viewer.is_some_and(|u| u.may_edit(initiative.id));
-        let before = if insider { before } else { before.min(now()) };
-        let updates = self
+        let cutoff = if insider { None } else { Some(now()) };
+        let skip = page.saturating_sub(1).saturating_mul(UPDATES_SHOWN);
+        let mut updates = self
             .store
-            .updates_of(initiative.id, Some(before), UPDATES_SHOWN)
+            .updates_of(initiative.id, cutoff, skip, UPDATES_SHOWN + 1)
             .await?;
-        Ok((initiative, updates))
+        let more = updates.len() > UPDATES_SHOWN as usize;
+        updates.truncate(UPDATES_SHOWN as usize);
+        Ok((initiative, updates, more))
     }
 
     /// Searches the directory. Only moderators may look at non-public statuses.
@@ -534,7 +544,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("need"))?;
         self.check_owner(by, need.initiative_id).await?;
-        need.apply(patch, now())?;
+        need.apply(patch, edited_at(need.updated_at))?;
         let audit = edited(by, format!("need {}", need.id));
         self.store.update_need(&need, Some(&audit)).await?;
         Ok(need)
@@ -580,7 +590,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("update"))?;
         self.check_owner(by, update.initiative_id).await?;
-        update.edit(body, kind, now())?;
+        update.edit(body, kind, edited_at(update.updated_at))?;
         let audit = edited(by, format!("update {}", update.id));
         self.store.update_update(&update, Some(&audit)).await?;
         Ok(update)
@@ -624,7 +634,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("event"))?;
         self.check_owner(by, event.initiative_id).await?;
-        event.apply(patch, now())?;
+        event.apply(patch, edited_at(event.updated_at))?;
         self.check_beneficiaries(&event).await?;
         let audit = edited(by, format!("event {}", event.id));
         self.store.update_event(&event, Some(&audit)).await?;

@@ -17,6 +17,8 @@ pub const MAX_NAME: usize = 120;
 pub const MAX_SUMMARY: usize = 500;
 pub const MAX_DESCRIPTION: usize = 20_000;
 pub const MAX_TAG: usize = 40;
+/// Most regions, contacts or donation methods one initiative lists (each).
+pub const MAX_LIST_ENTRIES: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -461,7 +463,7 @@ impl InitiativeInput {
                 "name at least one region where the initiative works",
             );
         }
-        e.max_items("regions", &regions, 10);
+        e.max_items("regions", &regions, MAX_LIST_ENTRIES);
         for (i, r) in regions.iter_mut().enumerate() {
             r.normalize();
             e.nest(&format!("regions[{i}]"), r.validate());
@@ -495,14 +497,14 @@ impl InitiativeInput {
         }
 
         let mut contacts = self.contacts;
-        e.max_items("contacts", &contacts, 10);
+        e.max_items("contacts", &contacts, MAX_LIST_ENTRIES);
         for (i, c) in contacts.iter_mut().enumerate() {
             c.normalize();
             e.nest(&format!("contacts[{i}]"), c.validate());
         }
 
         let mut donation_methods = self.donation_methods;
-        e.max_items("donation_methods", &donation_methods, 10);
+        e.max_items("donation_methods", &donation_methods, MAX_LIST_ENTRIES);
         for (i, m) in donation_methods.iter_mut().enumerate() {
             m.normalize();
             e.nest(&format!("donation_methods[{i}]"), m.validate());

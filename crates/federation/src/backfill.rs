@@ -319,7 +319,7 @@ pub(crate) async fn listing_objects(
     }
     for u in inner
         .store
-        .updates_of(i.id, Some(Utc::now()), UPDATES_PER_LISTING)
+        .updates_of(i.id, Some(Utc::now()), 0, UPDATES_PER_LISTING)
         .await?
     {
         let mark = inner.fed.published_mark(u.id).await?;

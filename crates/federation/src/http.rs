@@ -241,7 +241,7 @@ async fn objects_of(
     let urls = &inner.urls;
     let now = Utc::now();
     let mut items = Vec::new();
-    for u in inner.store.updates_of(i.id, Some(now), 200).await? {
+    for u in inner.store.updates_of(i.id, Some(now), 0, 200).await? {
         let mark = inner.fed.published_mark(u.id).await?;
         let (published, updated) = served_dates(mark.as_ref(), u.publish_at, u.updated_at);
         items.push((published, update_note(urls, i, &u, published, updated)));

@@ -39,6 +39,9 @@ const MAX_CONTENT: usize = 20_000;
 /// Most of our own actors or objects looked up for one activity (mentions, a report's objects):
 /// a signed activity can name thousands in its 1 MiB, and each lookup may be a query.
 pub(crate) const MAX_LOCAL_LOOKUPS: usize = 50;
+/// How old a cached key may be and still verify a signature while its actor's server cannot
+/// be reached.
+const STALE_KEY_USABLE_FOR: chrono::Duration = chrono::Duration::days(30);
 
 pub(crate) async fn shared_inbox(
     State(inner): State<Arc<Inner>>,
@@ -287,7 +290,10 @@ async fn verify(
         // (keys rarely change), and without one the sender is asked to come back, as a 401
         // would make it drop the activity for good.
         Err(e) if !e.is_final() => {
-            return match stale {
+            // Within bounds: a key the actor replaced (say, after it leaked) must not keep
+            // working for as long as its server is unreachable.
+            let usable = stale.filter(|a| a.fetched_at > Utc::now() - STALE_KEY_USABLE_FOR);
+            return match usable {
                 Some(a) if check(inner, &a, &params).await? => Ok((a, false)),
                 _ => Err(Refusal::Unavailable(format!(
                     "could not fetch the signing key just now: {e}"

@@ -169,6 +169,9 @@ pub(crate) async fn insert(
         if retired.is_some() {
             return Err(StoreError::Conflict(conflict(i, "handle")));
         }
+    } else {
+        // A copy of a listing deleted at its origin while this one was being prepared.
+        feed::ensure_not_tombstoned(&mut tx, i.id).await?;
     }
     feed::record(
         &mut tx,

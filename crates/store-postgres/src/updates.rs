@@ -122,15 +122,17 @@ pub(crate) async fn of(
     store: &PgStore,
     initiative_id: Uuid,
     published_before: Option<DateTime<Utc>>,
+    skip: u32,
     limit: u32,
 ) -> StoreResult<Vec<Update>> {
     sqlx::query_as::<_, UpdateRow>(&format!(
         "{SELECT} WHERE initiative_id = $1 AND ($2::timestamptz IS NULL OR publish_at <= $2)
-         ORDER BY publish_at DESC, created_at DESC, id LIMIT $3"
+         ORDER BY publish_at DESC, created_at DESC, id LIMIT $3 OFFSET $4"
     ))
     .bind(initiative_id)
     .bind(published_before)
     .bind(i64::from(limit))
+    .bind(i64::from(skip))
     .fetch_all(store.pool())
     .await
     .map_err(db_err)?

@@ -134,6 +134,9 @@ pub(crate) async fn insert(
     let mut tx = store.begin_write().await?;
     if i.origin.is_none() {
         ensure_handle_not_retired(&mut tx, i).await?;
+    } else {
+        // A copy of a listing deleted at its origin while this one was being prepared.
+        feed::ensure_not_tombstoned(&mut tx, i.id).await?;
     }
     bind_fields(sqlx::query(INSERT), i)?
         .execute(&mut *tx)

@@ -379,9 +379,10 @@ impl Store for SqliteStore {
         &self,
         initiative_id: Uuid,
         published_before: Option<DateTime<Utc>>,
+        skip: u32,
         limit: u32,
     ) -> StoreResult<Vec<Update>> {
-        updates::of(self, initiative_id, published_before, limit).await
+        updates::of(self, initiative_id, published_before, skip, limit).await
     }
 
     async fn insert_event(&self, event: &Event) -> StoreResult<()> {

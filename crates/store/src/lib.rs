@@ -130,12 +130,14 @@ pub trait Store: TrustStore + Send + Sync + 'static {
     /// Deletes an update, leaving a tombstone so its id is never reused.
     async fn delete_update(&self, id: Uuid, audit: Option<&AuditEntry>) -> StoreResult<()>;
     async fn update_by_id(&self, id: Uuid) -> StoreResult<Option<Update>>;
-    /// Updates of an initiative, newest `publish_at` first. With `published_before`, only those
-    /// published by then (the public view); without, also those scheduled for later.
+    /// Updates of an initiative, newest `publish_at` first, the first `skip` left out. With
+    /// `published_before`, only those published by then (the public view); without, also
+    /// those scheduled for later.
     async fn updates_of(
         &self,
         initiative_id: Uuid,
         published_before: Option<chrono::DateTime<chrono::Utc>>,
+        skip: u32,
         limit: u32,
     ) -> StoreResult<Vec<Update>>;
 

@@ -101,3 +101,10 @@ where
         ))
     }
 }
+
+/// A username as it may go into the log after a failed login: cut, and written escaped by the
+/// caller (`?`). People type passwords into the username field, and a client could send
+/// megabytes.
+pub(crate) fn loggable_username(typed: &str) -> String {
+    typed.chars().take(64).collect()
+}

@@ -76,9 +76,7 @@ pub(crate) async fn create_token(
     {
         Ok(user) => user,
         Err(AppError::BadCredentials) => {
-            // Cut and escaped: people type passwords into the username field, and a client
-            // could fill the log with megabytes.
-            let username: String = request.username.chars().take(64).collect();
+            let username = crate::auth::loggable_username(&request.username);
             tracing::info!(?username, ?ip, "failed login");
             return Err(AppError::BadCredentials.into());
         }

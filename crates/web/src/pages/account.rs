@@ -161,7 +161,8 @@ pub(crate) async fn login(
             );
         }
         Err(AppError::BadCredentials) => {
-            tracing::info!(%username, ?ip, "failed web login");
+            let typed = crate::auth::loggable_username(&username);
+            tracing::info!(username = ?typed, ?ip, "failed web login");
             return fail(
                 ctx,
                 StatusCode::UNAUTHORIZED,

@@ -122,7 +122,7 @@ pub(crate) async fn node_atom(State(state): State<WebState>) -> Response {
     let now = hromada_app::now();
     let mut entries = Vec::new();
     for i in recent {
-        match app.store().updates_of(i.id, Some(now), 5).await {
+        match app.store().updates_of(i.id, Some(now), 0, 5).await {
             Ok(updates) => entries.extend(updates.into_iter().map(|u| (i.clone(), u))),
             Err(e) => return failed(e),
         }

@@ -17,13 +17,13 @@ use super::render::FieldErrors;
 #[derive(Debug, Clone, Default)]
 pub struct FormData(pub Vec<(String, String)>);
 
-/// Most fields a form is read with: the largest of ours (an initiative with 20 rows of each
+/// Most fields a form is read with: the largest of ours (an initiative with 10 rows of each
 /// kind) has a few hundred; the rest of a longer body is ignored rather than costing each
 /// lookup a scan through hundreds of thousands of pairs.
 const MAX_FIELDS: usize = 2_000;
 
 /// Most rows of regions, contacts or donation methods one initiative form carries.
-pub const MAX_ROWS: usize = 20;
+pub const MAX_ROWS: usize = hromada_domain::initiative::MAX_LIST_ENTRIES;
 
 impl FormData {
     pub fn parse(body: &[u8]) -> Self {

@@ -7,6 +7,7 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
+use hromada_domain::InitiativeStatus;
 use hromada_store::SearchQuery;
 
 use super::ctx::PageCtx;
@@ -95,6 +96,8 @@ pub(crate) async fn give(
             ctx.user.as_ref(),
             &SearchQuery {
                 recurring_only: true,
+                // Paused ones are not offered (see below): they must not take places either.
+                statuses: vec![InitiativeStatus::Published],
                 per_page: SearchQuery::MAX_PER_PAGE,
                 ..Default::default()
             },

@@ -560,7 +560,7 @@ pub(crate) async fn initiative_page(
     let (upcoming, past): (Vec<_>, Vec<_>) = detail
         .events
         .iter()
-        .partition(|e| e.ends_at.unwrap_or(e.starts_at) >= now);
+        .partition(|e| e.ends_at.unwrap_or(e.starts_at + EVENT_WITHOUT_END_LASTS) >= now);
     Ok(page(
         status,
         &InitiativePage {
@@ -593,20 +593,21 @@ pub(crate) async fn initiative_page(
     ))
 }
 
+/// How long an event without an end time counts as still on (a concert that began ten
+/// minutes ago is not over).
+const EVENT_WITHOUT_END_LASTS: chrono::Duration = chrono::Duration::hours(6);
+
 /// Past events an initiative's page still lists: the rest only clutter it.
 const PAST_EVENTS_SHOWN: usize = 5;
 
-/// The page of updates published before the last of `shown`, when `shown` is a full page.
+/// The second page of updates, when the initiative's page is full.
 fn older_updates_link(initiative_path: &str, shown: &[Update]) -> Option<String> {
-    let last = shown
-        .last()
-        .filter(|_| shown.len() >= hromada_app::UPDATES_SHOWN as usize)?;
-    let before = last.publish_at - chrono::Duration::microseconds(1);
-    Some(format!(
-        "{initiative_path}/updates?before={}",
-        before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    ))
+    (shown.len() >= hromada_app::UPDATES_SHOWN as usize)
+        .then(|| format!("{initiative_path}/updates?page=2"))
 }
+
+/// Pages of older updates go no further than this (50,000 updates).
+const MAX_UPDATES_PAGE: u32 = 1_000;
 
 #[derive(Template)]
 #[template(path = "updates.html")]
@@ -618,38 +619,33 @@ struct UpdatesPage {
     older: Option<String>,
 }
 
-/// `GET /initiatives/{handle}/updates?before=…`: the updates an initiative's page has no room
-/// for (spending reports included), a page at a time.
+/// `GET /initiatives/{handle}/updates?page=N`: the updates an initiative's page has no room
+/// for (spending reports included), a page at a time; page 1 is the initiative's own.
 pub(crate) async fn older_updates(
     State(state): State<WebState>,
     ctx: PageCtx,
     Path(handle): Path<String>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let before = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "before")
-        .and_then(|(_, v)| chrono::DateTime::parse_from_rfc3339(&v).ok())
-        .map_or_else(hromada_app::now, |t| t.to_utc());
-    let (initiative, updates) = state
+    let page = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .map_or(2, |n| n.clamp(1, u64::from(MAX_UPDATES_PAGE)) as u32);
+    let (initiative, updates, more) = state
         .app()
-        .updates_before(ctx.user.as_ref(), &handle, before)
+        .updates_page(ctx.user.as_ref(), &handle, page)
         .await
         .map_err(|e| ctx.fail(e))?;
     let t = ctx.t;
     let path = initiative_path(&initiative);
-    let anonymous = ctx.user.is_none();
-    let page = ok(&UpdatesPage {
+    Ok(ok(&UpdatesPage {
         name: initiative.name.clone(),
-        older: older_updates_link(&path, &updates),
+        older: (more && page < MAX_UPDATES_PAGE)
+            .then(|| format!("{path}/updates?page={}", page + 1)),
         updates: updates.iter().map(|u| UpdateView::new(&t, u)).collect(),
         path,
         ctx,
-    });
-    Ok(if anonymous {
-        crate::cache::shareable(page)
-    } else {
-        page
-    })
+    }))
 }
 
 /// Where a remote follow goes, when the visitor did not come from our own follow form.
