@@ -548,6 +548,22 @@ pub async fn status_changes_follow_the_roles(backend: Backend) {
     )
     .await
     .expect_error(422, "validation_failed");
+    // A submission is approved (or rejected), not published by a status change.
+    api.post(
+        "/api/v1/initiatives",
+        None,
+        crate::support::submission("waiting"),
+    )
+    .await
+    .expect(201);
+    api.post(
+        "/api/v1/initiatives/waiting/status",
+        Some(&moderator),
+        status("published"),
+    )
+    .await
+    .expect_error(422, "validation_failed")
+    .expect_field("status", "invalid_transition");
     api.post(
         "/api/v1/initiatives/ours/status",
         Some(&moderator),

@@ -24,6 +24,19 @@ pub async fn errors_are_json_with_fitting_statuses(backend: Backend) {
         .await
         .expect_error(405, "method_not_allowed");
 
+    // NUL characters, which PostgreSQL cannot store, are refused before anything is tried.
+    let mut nul = submission("nul-name");
+    nul["name"] = serde_json::json!("Soup\u{0}kitchen");
+    api.post("/api/v1/initiatives", None, nul)
+        .await
+        .expect_error(400, "invalid_text");
+    api.get("/api/v1/initiatives?q=soup%00", None)
+        .await
+        .expect_error(400, "invalid_text");
+    api.get("/api/v1/initiatives/nul-name", None)
+        .await
+        .expect_error(404, "not_found");
+
     // Not JSON at all, or not declared as JSON.
     api.send(
         api.request(Method::POST, "/api/v1/initiatives", None)

@@ -271,7 +271,12 @@ impl App {
                 "only moderators archive or restore initiatives",
             ));
         }
-        if matches!(next, InitiativeStatus::Pending | InitiativeStatus::Rejected) {
+        // A submission is decided by approve or reject (their audit entries, their messages).
+        let submission = matches!(
+            initiative.status,
+            InitiativeStatus::Pending | InitiativeStatus::Rejected
+        );
+        if submission || matches!(next, InitiativeStatus::Pending | InitiativeStatus::Rejected) {
             return Err(ValidationErrors::single(
                 "status",
                 "invalid_transition",

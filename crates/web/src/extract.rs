@@ -75,6 +75,9 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
 
 /// Parses a JSON body, turning serde's complaint into a field error where it names a field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if holds_nul_escape(bytes) {
+        return Err(no_nul("the body"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(|e| {
@@ -85,6 +88,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// Whether JSON text holds a NUL character, which can only be written `\u0000` in it (a
+/// backslash before that escapes the backslash instead).
+fn holds_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, w)| {
+        w == b"\\u0000" && json[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
+}
+
+/// No text of ours holds NUL characters (PostgreSQL cannot store them; nobody types them).
+fn no_nul(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_text",
+        format!("{what} holds a NUL character (\\u0000), which no text here may contain"),
+    )
 }
 
 fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -152,6 +172,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        if url::form_urlencoded::parse(query.as_bytes())
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(no_nul("the query string"));
+        }
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -261,6 +286,19 @@ mod tests {
                 .code(),
             "invalid_json"
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused_but_an_escaped_backslash_is_text() {
+        let code = |json: &[u8]| {
+            parse_json::<serde_json::Value>(json)
+                .err()
+                .map(|e| e.code())
+        };
+        assert_eq!(code(br#"{"a": "x\u0000y"}"#), Some("invalid_text"));
+        assert_eq!(code(br#"{"a": "\\\u0000"}"#), Some("invalid_text"));
+        assert_eq!(code(br#"{"a": "C:\\u0000"}"#), None);
+        assert_eq!(code(br#"{"a": "\u0001"}"#), None);
     }
 
     #[test]

@@ -134,6 +134,11 @@ pub(crate) async fn post_update(
     auth: Authenticated,
     ApiJson(mut input): ApiJson<UpdateInput>,
 ) -> Result<Created<Update>, ApiError> {
+    // Who may post here comes before what the photos are.
+    state
+        .app()
+        .manageable_initiative(&auth.user, &handle)
+        .await?;
     let media = MediaStore::new(&state.settings().media_dir);
     let mut errors = ValidationErrors::new();
     let mut photos = Vec::with_capacity(input.photos.len());

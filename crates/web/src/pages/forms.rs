@@ -68,7 +68,20 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| (r.status(), r.body_text()).into_response())?;
-        Ok(FormData::parse(&bytes))
+        let form = FormData::parse(&bytes);
+        // Nobody types NUL characters, and PostgreSQL cannot store them.
+        if form
+            .0
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err((
+                axum::http::StatusCode::BAD_REQUEST,
+                "the form holds a NUL character",
+            )
+                .into_response());
+        }
+        Ok(form)
     }
 }
 
