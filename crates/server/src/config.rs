@@ -403,7 +403,7 @@ impl Config {
             })?;
         if public_url.scheme() == "http" && !self.allow_private_networks {
             return Err(ConfigError(
-                "public_url uses plain http; fediverse servers require https. Use https, or set allow_private_networks = true for local development (HROMADA_ALLOW_PRIVATE_NETWORKS=true)".into(),
+                "public_url uses plain http; fediverse servers require https. Use https (see docs/DEPLOYMENT.md); plain http is only for development on one machine, where allow_private_networks = true also lets the node reach private addresses (never on a server)".into(),
             ));
         }
         if !(self.database_url.starts_with("sqlite:")

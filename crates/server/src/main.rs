@@ -322,6 +322,14 @@ async fn demo(network: bool) -> Result<(), Failure> {
     init_logging(&base.config.log);
     let password =
         std::env::var("HROMADA_DEMO_PASSWORD").unwrap_or_else(|_| DEFAULT_DEMO_PASSWORD.into());
+    // The demo's accounts have a published password and it fetches private addresses: on a
+    // reachable address, anyone could sign in as its admin.
+    if !base.listen.ip().is_loopback() && password == DEFAULT_DEMO_PASSWORD {
+        return Err(Failure::usage(format!(
+            "the demo listens on {} with its published password; set HROMADA_DEMO_PASSWORD, or listen on 127.0.0.1",
+            base.listen
+        )));
+    }
 
     let plan: Vec<(String, Settings, Option<&[&str]>)> = if network {
         if chosen.iter().any(|(k, _)| k == "HROMADA_PUBLIC_URL") {

@@ -157,6 +157,27 @@ fn federation_settings(settings: &Settings) -> FederationSettings {
     }
 }
 
+/// Settings that are fine on a developer's machine and dangerous or wrong on a server.
+fn warn_about_setup(settings: &Settings, addr: SocketAddr) {
+    let config = &settings.config;
+    if config.allow_private_networks {
+        tracing::warn!(
+            "allow_private_networks is on: this node fetches private and loopback addresses it \
+             is sent (its own network included); turn it off on any server"
+        );
+    }
+    if addr.ip().is_loopback()
+        && settings.public_url.scheme() == "https"
+        && config.trusted_proxies.is_empty()
+    {
+        tracing::warn!(
+            "listening on loopback behind https, with no trusted_proxies: every visitor shares \
+             the proxy's address, and so its limits on submissions, reports and logins; set \
+             trusted_proxies (docs/DEPLOYMENT.md)"
+        );
+    }
+}
+
 /// A node serving requests in the background.
 pub struct RunningNode {
     pub addr: SocketAddr,
@@ -271,6 +292,7 @@ pub async fn start(
         served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");
+    warn_about_setup(settings, addr);
     Ok(RunningNode {
         addr,
         app,

@@ -397,8 +397,26 @@ fn admin_commands_then_serve_then_sigterm() {
     let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("database copied to"));
+    // It holds the signing keys and password hashes: for its owner's eyes only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
     assert_clear_failure(&out, 2, "already exists");
+    // A backup that cannot be written leaves nothing behind, under any name.
+    let nowhere = dir.path().join("no-such-dir").join("backup.db");
+    let out = run(
+        &["admin", "backup", "--to", nowhere.to_str().unwrap()],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("could not write"), "{}", stderr(&out));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     // Given by a configuration file, named after the subcommand as DEPLOYMENT.md does.
     let restored = dir.path().join("restored.toml");
     std::fs::write(
@@ -433,6 +451,13 @@ fn admin_commands_then_serve_then_sigterm() {
 
 #[test]
 fn demo_serves_bilingual_searchable_listings() {
+    // Reachable from elsewhere, the demo's published password would open its admin account.
+    let exposed = hromada(&["demo"])
+        .env("HROMADA_LISTEN", "0.0.0.0:0")
+        .env_remove("HROMADA_DEMO_PASSWORD")
+        .output()
+        .unwrap();
+    assert_clear_failure(&exposed, 2, "set HROMADA_DEMO_PASSWORD");
     let port = free_port();
     let mut demo = hromada(&["demo"])
         .env("HROMADA_LISTEN", format!("127.0.0.1:{port}"))

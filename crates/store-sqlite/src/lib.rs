@@ -229,30 +229,60 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The pool for reads and single-statement writes of other crates' tables. Multi-statement
-    /// writes should use [`SqliteStore::begin_write`] instead.
     /// Writes a consistent copy of the whole database to `path`, a file that must not exist
     /// yet, while the node keeps serving: `VACUUM INTO` copies one snapshot, so a write made
     /// meanwhile is either wholly in the copy or not at all. The copy is a plain SQLite file
     /// (no WAL to go with it) that a node can be started on as it is.
+    ///
+    /// It holds the signing keys and password hashes, so it is readable by its owner only;
+    /// it is written under a temporary name beside `path`, synced, and only then given its
+    /// name, so a backup that fails (a full disk) leaves nothing that looks like one.
     pub async fn back_up_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let failed = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Database(format!("could not {what} {}: {e}", path.display()))
+        };
         if path.exists() {
             return Err(StoreError::Conflict(format!(
                 "{} already exists; a backup never overwrites a file",
                 path.display()
             )));
         }
-        let target = path.to_str().ok_or_else(|| {
+        let name = path
+            .file_name()
+            .ok_or_else(|| failed("write", &"it names no file"))?;
+        let partial = path.with_file_name(format!(
+            ".{}.partial-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let target = partial.to_str().ok_or_else(|| {
             StoreError::Database(format!("{} is not a UTF-8 path", path.display()))
         })?;
-        sqlx::query("VACUUM INTO ?1")
-            .bind(target)
-            .execute(&self.readers)
-            .await
-            .map(drop)
-            .map_err(|e| StoreError::Database(format!("could not write {target}: {e}")))
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // SQLite writes into an empty file it is given, keeping its permissions.
+        options.open(&partial).map_err(|e| failed("write", &e))?;
+        let written = async {
+            sqlx::query("VACUUM INTO ?1")
+                .bind(target)
+                .execute(&self.readers)
+                .await
+                .map_err(|e| failed("write", &e))?;
+            std::fs::File::open(&partial)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| failed("sync", &e))?;
+            // A link, not a rename: it fails rather than replace a file made meanwhile.
+            std::fs::hard_link(&partial, path).map_err(|e| failed("write", &e))
+        }
+        .await;
+        let _ = std::fs::remove_file(&partial);
+        written
     }
 
+    /// The pool for reads and single-statement writes of other crates' tables. Multi-statement
+    /// writes should use [`SqliteStore::begin_write`] instead.
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
     }
