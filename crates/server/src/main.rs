@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hromada_server::config::{Config, Settings, prepare_data_dir};
 use hromada_server::demo::{self, DEFAULT_DEMO_PASSWORD, DEMO_USERS};
-use hromada_server::{federation_of, open_store, open_store_for_admin, start};
+use hromada_server::{federation_of, migrations_pending, open_store, open_store_for_admin, start};
 
 #[derive(Parser)]
 #[command(
@@ -161,10 +161,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate(arg) => {
             let settings = load(&arg)?;
             init_logging(&settings.config.log);
-            open_store(&settings.config.database_url)
-                .await
-                .map_err(Failure::runtime)?;
-            out!("database is up to date");
+            let url = &settings.config.database_url;
+            let (missing, new) = migrations_pending(url).await.map_err(Failure::runtime)?;
+            open_store(url).await.map_err(Failure::runtime)?;
+            match (new, missing) {
+                (true, _) => out!("created a new database"),
+                (false, 0) => out!("database was already up to date"),
+                (false, n) => out!("applied {n} migration(s); database is up to date"),
+            }
             Ok(())
         }
         Command::Admin { config, command } => {
@@ -235,7 +239,18 @@ async fn back_up(settings: &Settings, to: &std::path::Path) -> Result<(), Failur
 
 fn load(arg: &ConfigArg) -> Result<Settings, Failure> {
     warn_of_unknown_variables();
-    Config::load(arg.config.as_deref(), std::env::vars()).map_err(Failure::usage)
+    Config::load(arg.config.as_deref(), std::env::vars()).map_err(|e| {
+        // The defaults alone never make a node: say what is missing before what is wrong.
+        let configured = arg.config.is_some()
+            || std::env::vars().any(|(k, _)| k.starts_with("HROMADA_") && k != "HROMADA_LOG");
+        if configured {
+            Failure::usage(e)
+        } else {
+            Failure::usage(format!(
+                "no configuration given: pass --config FILE or set HROMADA_CONFIG (or the HROMADA_* settings); without one: {e}"
+            ))
+        }
+    })
 }
 
 /// Names `HROMADA_*` variables that are no setting: a typo (`HROMADA_DATABSE_URL`) would

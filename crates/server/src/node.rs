@@ -59,11 +59,24 @@ impl Stores {
 /// is an upgrade, done with every `hromada serve` of the node stopped, and an admin command
 /// run with a new binary before the restart must not do it under the old processes.
 pub async fn open_store_for_admin(database_url: &str) -> Result<Stores, StartError> {
+    let (missing, new) = migrations_pending(database_url).await?;
+    if missing > 0 && !new {
+        return Err(StartError::Migration(format!(
+            "the database lacks {missing} migration(s) of this version; stop every `hromada serve` \
+             of the node, then run `hromada migrate` (or start the new version) first"
+        )));
+    }
+    open_store(database_url).await
+}
+
+/// How many of this version's migrations the database lacks, and whether it is new (none
+/// applied, or no SQLite file yet).
+pub async fn migrations_pending(database_url: &str) -> Result<(usize, bool), StartError> {
     let db_error = |e: hromada_store::StoreError| StartError::Database {
         url: redact(database_url),
         reason: e.to_string(),
     };
-    let (missing, new) = if database_url.starts_with("sqlite:") {
+    Ok(if database_url.starts_with("sqlite:") {
         match sqlite_file(database_url) {
             Some(file) if !file.exists() => (0, true),
             _ => SqliteStore::connect(database_url)
@@ -80,14 +93,7 @@ pub async fn open_store_for_admin(database_url: &str) -> Result<Stores, StartErr
             .migrations_to_apply()
             .await
             .map_err(db_error)?
-    };
-    if missing > 0 && !new {
-        return Err(StartError::Migration(format!(
-            "the database lacks {missing} migration(s) of this version; stop every `hromada serve` \
-             of the node, then run `hromada migrate` (or start the new version) first"
-        )));
-    }
-    open_store(database_url).await
+    })
 }
 
 /// Opens (and migrates) the database named by the URL: SQLite or PostgreSQL.

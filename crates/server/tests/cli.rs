@@ -167,6 +167,10 @@ fn bad_configuration_is_one_clear_line() {
         .output()
         .unwrap();
     assert_clear_failure(&out, 2, "cannot read config file");
+
+    // Nothing given at all: that is what is said first.
+    let out = hromada(&["admin", "list-users"]).output().unwrap();
+    assert_clear_failure(&out, 2, "no configuration given");
 }
 
 #[test]
@@ -239,6 +243,12 @@ fn admin_commands_then_serve_then_sigterm() {
 
     let out = run(&["migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "created a new database\n");
+    let out = run(&["migrate"], None);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "database was already up to date\n"
+    );
     // A misspelt setting is named, not silently ignored.
     let mut cmd = hromada(&["migrate"]);
     sqlite_env(&mut cmd, dir.path());
