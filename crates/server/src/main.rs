@@ -286,13 +286,28 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     let stop = node.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!(
+            "shutting down: finishing requests and deliveries in flight (a second signal stops at once)"
+        );
         stop.cancel();
+        // A stuck peer or client must not keep the process from stopping: what is cut off is
+        // sent again after its lease, by this node's next start or another process.
+        tokio::select! {
+            _ = shutdown_signal() => tracing::warn!("stopping at once"),
+            _ = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!(
+                seconds = SHUTDOWN_GRACE.as_secs(),
+                "still busy; stopping anyway"
+            ),
+        }
+        std::process::exit(1);
     });
     node.wait()
         .await
         .map_err(|e| Failure::runtime(format!("server stopped: {e}")))
 }
+
+/// How long a shutdown may take before the process stops anyway.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Which demo initiatives each node of `demo --network` hosts (events stay with the
 /// initiatives they raise funds for).

@@ -243,7 +243,10 @@ fn admin_commands_then_serve_then_sigterm() {
 
     let out = run(&["migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "created a new database\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "created a new database\n"
+    );
     let out = run(&["migrate"], None);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
