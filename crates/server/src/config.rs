@@ -415,6 +415,14 @@ impl Config {
                 redact(&self.database_url)
             )));
         }
+        if !self.database_url.starts_with("sqlite:")
+            && Url::parse(&self.database_url).map_or(true, |u| u.host_str().is_none())
+        {
+            return Err(ConfigError(format!(
+                "database_url = `{}` is not a valid PostgreSQL URL, such as postgres://hromada:PASSWORD@127.0.0.1/hromada (HROMADA_DATABASE_URL)",
+                redact(&self.database_url)
+            )));
+        }
         if self.node_name.trim().is_empty() || self.node_name.chars().count() > 100 {
             return Err(ConfigError(
                 "node_name must be 1 to 100 characters (HROMADA_NODE_NAME)".into(),

@@ -168,6 +168,14 @@ fn bad_configuration_is_one_clear_line() {
         .unwrap();
     assert_clear_failure(&out, 2, "cannot read config file");
 
+    let out = hromada(&["serve"])
+        .env("HROMADA_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("HROMADA_DATABASE_URL", "postgres://user:secret@[broken/db")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, 2, "not a valid PostgreSQL URL");
+    assert!(!stderr(&out).contains("secret"), "{}", stderr(&out));
+
     // Nothing given at all: that is what is said first.
     let out = hromada(&["admin", "list-users"]).output().unwrap();
     assert_clear_failure(&out, 2, "no configuration given");
