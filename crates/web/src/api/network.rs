@@ -342,7 +342,8 @@ pub(crate) async fn block(
     Ok((
         StatusCode::CREATED,
         Json(BlockedBody {
-            domain: req.domain.trim().to_ascii_lowercase(),
+            // As the block was stored (`example.org.` is `example.org`).
+            domain: req.domain.trim().trim_end_matches('.').to_ascii_lowercase(),
             purged_listings: purged,
         }),
     ))
