@@ -550,6 +550,22 @@ async fn inbox_kinds(backend: Backend) {
         .post_signed(&alice, &inbox, reply.to_string().as_bytes())
         .await;
     assert_eq!(status, 202, "{text}");
+    // Posts signed with a key that is not alice's: her key is fetched again once, and then
+    // not for every such post (someone else's server is not hammered on a forger's behalf).
+    let fetched_before = remote.actor_fetches();
+    for n in 0..3 {
+        let forged = json!({"id": format!("{alice}/forged/{n}"), "type": "Like", "actor": alice,
+            "object": node.url(&format!("/updates/{}", update.id))});
+        let (status, _) = remote
+            .post(
+                &inbox,
+                forged.to_string().as_bytes(),
+                Signing::WrongKey(alice.clone()),
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(remote.actor_fetches(), fetched_before + 1);
     let items = node
         .fed_store
         .inbox_items(Some(initiative.id), 10, 0)

@@ -272,6 +272,9 @@ async fn verify(
             if check(inner, &a, &params).await? {
                 return Ok((a, false));
             }
+            if inner.inbox_cache.refetched_in_vain(&params.key_id) {
+                return Err(VerifyError::Invalid(actor_id.to_string()).into());
+            }
             tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
             None
         }
@@ -315,6 +318,7 @@ async fn verify(
         inner.inbox_cache.put_actor(&fetched);
         Ok((fetched, true))
     } else {
+        inner.inbox_cache.note_refetched_in_vain(&params.key_id);
         Err(VerifyError::Invalid(actor_id.to_string()).into())
     }
 }

@@ -16,6 +16,10 @@ use uuid::Uuid;
 const ACTORS_FOR: Duration = Duration::from_secs(60);
 /// A peer's "last activity" is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// After a key fetched again still failed a signature, it is not fetched again for this long:
+/// a stream of badly signed posts naming someone's key must not make this node hammer that
+/// server.
+const NO_REFETCH_FOR: Duration = Duration::from_secs(60);
 /// Bounds memory; beyond it an arbitrary entry goes.
 const MAX_ENTRIES: usize = 4096;
 
@@ -28,6 +32,7 @@ pub(crate) struct InboxCache {
     actors: Mutex<HashMap<String, (Instant, RemoteActor)>>,
     handles: Mutex<HashMap<String, (Version, LocalHandle)>>,
     touched: Mutex<HashMap<String, Instant>>,
+    refetched_in_vain: Mutex<HashMap<String, Instant>>,
 }
 
 fn bounded<V>(map: &mut HashMap<String, V>, key: &str) {
@@ -103,5 +108,21 @@ impl InboxCache {
         bounded(&mut touched, domain);
         touched.insert(domain.to_string(), Instant::now());
         true
+    }
+
+    /// Whether this key was fetched again lately and still failed a signature (see
+    /// [`NO_REFETCH_FOR`]).
+    pub fn refetched_in_vain(&self, key_id: &str) -> bool {
+        self.refetched_in_vain.lock().is_ok_and(|seen| {
+            seen.get(key_id)
+                .is_some_and(|at| at.elapsed() < NO_REFETCH_FOR)
+        })
+    }
+
+    pub fn note_refetched_in_vain(&self, key_id: &str) {
+        if let Ok(mut seen) = self.refetched_in_vain.lock() {
+            bounded(&mut seen, key_id);
+            seen.insert(key_id.to_string(), Instant::now());
+        }
     }
 }

@@ -65,6 +65,8 @@ struct Shared {
     known_keys: Mutex<std::collections::HashMap<String, String>>,
     /// Actors whose accounts were deleted: their documents answer 410.
     deleted: Mutex<std::collections::HashSet<String>>,
+    /// How many times actor documents were asked for.
+    actor_fetches: std::sync::atomic::AtomicUsize,
     http: reqwest::Client,
 }
 
@@ -100,6 +102,7 @@ impl FakeRemote {
             actor_delay: Mutex::new(Duration::ZERO),
             known_keys: Mutex::new(std::collections::HashMap::new()),
             deleted: Mutex::new(std::collections::HashSet::new()),
+            actor_fetches: std::sync::atomic::AtomicUsize::new(0),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -178,6 +181,13 @@ impl FakeRemote {
     /// Makes inbox posts fail with `status` (e.g. 503), or succeed again with `None`.
     pub fn fail_with(&self, status: Option<u16>) {
         *self.shared.fail_with.lock().expect("lock") = status;
+    }
+
+    /// How many times actor documents (and so keys) were asked for.
+    pub fn actor_fetches(&self) -> usize {
+        self.shared
+            .actor_fetches
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Makes actor documents take `delay` to be served.
@@ -336,6 +346,9 @@ fn sign(key: &RsaPrivateKey, signing_string: &str) -> String {
 }
 
 async fn actor(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    shared
+        .actor_fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let delay = *shared.actor_delay.lock().expect("lock");
     tokio::time::sleep(delay).await;
     if shared.deleted.lock().expect("lock").contains(&name) {
