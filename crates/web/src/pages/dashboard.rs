@@ -528,7 +528,13 @@ pub(crate) async fn post_update(
     let too_many = errors.has("photos");
     let media = MediaStore::new(&state.settings().media_dir);
     let mut failures = Vec::new();
-    for name in std::mem::take(&mut u.kept) {
+    // Kept photos come from the form: each distinct one once, and no more than an update holds
+    // (each is a file on disk to look at).
+    let mut kept = std::mem::take(&mut u.kept);
+    let mut named = std::collections::HashSet::new();
+    kept.retain(|name| named.insert(name.clone()));
+    kept.truncate(hromada_domain::update::MAX_PHOTOS);
+    for name in kept {
         match media.stored(name, &u.alt).await {
             Some(photo) => input.photos.push(photo),
             None => failures.push("error.invalid_photo".to_string()),
