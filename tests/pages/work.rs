@@ -908,6 +908,11 @@ async fn maintainers_announce_and_change_events_and_correct_updates() {
         )
         .await;
         assert!(public.contains("Benefit for the choir"));
+        // The choir's maintainers did not announce it: its page says who did.
+        assert!(
+            public.contains("оголосила ініціатива <a href=\"/initiatives/orchestra\">"),
+            "{public}"
+        );
         assert!(!public.contains("Минулі події"), "nothing is over yet");
         // An event that is over goes below the coming ones, under its own heading.
         let mut over = benefit.clone();

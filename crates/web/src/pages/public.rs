@@ -1,6 +1,8 @@
 //! The public pages: home, search, an initiative with its needs, updates and events, the
 //! events list, tags and the about page.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -556,6 +558,7 @@ pub(crate) async fn initiative_page(
     view.trust = Some(TrustBadge::new(&t, &trust.trust));
     let moderate = (ctx.is_moderator() && detail.initiative.status.is_public()).then_some(form);
     let older_updates = older_updates_link(&view.path, &detail.updates);
+    let announcers = announcers(state, &detail).await;
     let now = hromada_app::now();
     let (upcoming, past): (Vec<_>, Vec<_>) = detail
         .events
@@ -572,12 +575,15 @@ pub(crate) async fn initiative_page(
                 .map(|u| UpdateView::new(&t, u))
                 .collect(),
             older_updates,
-            events: upcoming.iter().map(|e| EventView::new(&t, e)).collect(),
+            events: upcoming
+                .iter()
+                .map(|e| event_here(&t, e, &announcers))
+                .collect(),
             past_events: past
                 .iter()
                 .rev()
                 .take(PAST_EVENTS_SHOWN)
-                .map(|e| EventView::new(&t, e))
+                .map(|e| event_here(&t, e, &announcers))
                 .collect(),
             follow_error,
             reasons: trust
@@ -591,6 +597,37 @@ pub(crate) async fn initiative_page(
             ctx,
         },
     ))
+}
+
+/// The initiatives that announced events raising funds for this one, by id (name, page).
+async fn announcers(
+    state: &WebState,
+    detail: &hromada_app::InitiativeDetail,
+) -> HashMap<Uuid, (String, String)> {
+    let mut found = HashMap::new();
+    for e in &detail.events {
+        if e.initiative_id == detail.initiative.id || found.contains_key(&e.initiative_id) {
+            continue;
+        }
+        // One that cannot be read now is shown without its announcer.
+        if let Ok(Some(i)) = state.app().store().initiative_by_id(e.initiative_id).await {
+            found.insert(e.initiative_id, (i.name.clone(), initiative_path(&i)));
+        }
+    }
+    found
+}
+
+/// An event as an initiative's page lists it: one announced by another initiative says by
+/// whom (its beneficiary's maintainers did not announce it).
+fn event_here(
+    t: &Translator,
+    e: &hromada_domain::Event,
+    announcers: &HashMap<Uuid, (String, String)>,
+) -> EventView {
+    EventView {
+        announced_by: announcers.get(&e.initiative_id).cloned(),
+        ..EventView::new(t, e)
+    }
 }
 
 /// How long an event without an end time counts as still on (a concert that began ten

@@ -482,6 +482,9 @@ pub struct EventView {
     pub description_html: String,
     /// Handles of the initiatives it raises funds for.
     pub beneficiaries: Vec<String>,
+    /// On a beneficiary's page: the initiative that announced it (name, page), as its
+    /// maintainers did not.
+    pub announced_by: Option<(String, String)>,
 }
 
 impl EventView {
@@ -501,6 +504,7 @@ impl EventView {
             cancelled: e.cancelled,
             description_html: markdown_to_html(&e.description),
             beneficiaries: e.beneficiaries.iter().map(|h| h.to_string()).collect(),
+            announced_by: None,
         }
     }
 }
