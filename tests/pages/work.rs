@@ -1531,6 +1531,51 @@ async fn updates_beyond_the_initiatives_page_are_a_link_away() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_page_pages_at_its_own_address() {
+    let node = TestNode::spawn().await;
+    users(&node).await;
+    let app = node.app();
+    let moderator = app.user_by_username("mod").await.unwrap();
+    let petro = app.user_by_username("petro").await.unwrap();
+    for n in 0..21 {
+        let handle = format!("generators-{n:02}");
+        let mut input = super::initiative(&handle);
+        input.tags = vec!["generators".into()];
+        app.submit(Some(&petro), input).await.unwrap();
+        app.approve(&moderator, &handle).await.unwrap();
+    }
+    let (status, _, first) = get(
+        &client(),
+        &mut Jar::default(),
+        &node.url("/tags/generators"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(first.contains("За темою #generators"), "{first}");
+    assert!(
+        first.contains("href=\"/tags/generators?page=2\""),
+        "{first}"
+    );
+    let (status, _, second) = get(
+        &client(),
+        &mut Jar::default(),
+        &node.url("/tags/generators?page=2"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        second.contains("За темою #generators"),
+        "the second page is the topic's too"
+    );
+    assert!(
+        second.contains("href=\"/tags/generators?page=1\""),
+        "{second}"
+    );
+    let cards = |html: &str| html.matches("/initiatives/generators-").count();
+    assert!(cards(&second) >= 1 && cards(&first) > cards(&second));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintainers_change_a_need_after_posting_it() {
     for backend in Backend::available() {
         let node = TestNode::spawn_on(backend).await;

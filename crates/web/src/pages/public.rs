@@ -34,6 +34,8 @@ pub struct SearchForm {
     /// A trust level code, or empty for any.
     pub trust: String,
     pub page: u32,
+    /// The page these results are on when it is not `/search` (a tag's page).
+    pub path: Option<String>,
     pub categories: Vec<(&'static str, &'static str)>,
     pub regions: Vec<(&'static str, &'static str)>,
     pub trust_levels: Vec<(&'static str, &'static str)>,
@@ -43,6 +45,7 @@ impl SearchForm {
     pub fn new(t: &Translator) -> Self {
         Self {
             page: 1,
+            path: None,
             categories: Category::ALL
                 .iter()
                 .map(|c| (c.code(), t.category(c.code())))
@@ -95,6 +98,9 @@ impl SearchForm {
 
     /// The query string of this search on another page.
     pub fn page_link(&self, page: u32) -> String {
+        if let Some(path) = &self.path {
+            return format!("{path}?page={page}");
+        }
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("q", self.q.as_str()),
@@ -307,11 +313,14 @@ async fn search_page(state: WebState, ctx: PageCtx, form: SearchForm, title: Str
     }))
 }
 
-/// `/tags/{tag}`: listings carrying a tag (found by the full-text search, which covers tags).
+/// `/tags/{tag}`: listings about a tag's word (found by the full-text search, which covers tags
+/// and every other text of a listing: hence "on the topic", not "tagged"), paged at its own
+/// address.
 pub(crate) async fn tag(
     State(state): State<WebState>,
     ctx: PageCtx,
     Path(tag): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> PageResult {
     let tag = tag.trim().trim_start_matches('#').to_lowercase();
     if tag.is_empty()
@@ -324,6 +333,13 @@ pub(crate) async fn tag(
     }
     let mut form = SearchForm::new(&ctx.t);
     form.q = tag.clone();
+    form.page = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let segment: String = url::form_urlencoded::byte_serialize(tag.as_bytes()).collect();
+    form.path = Some(format!("/tags/{segment}"));
     let title = ctx.t.tr1("tag.title", format!("#{tag}"));
     search_page(state, ctx, form, title).await
 }
