@@ -116,7 +116,8 @@ fn parse_lifetime(raw: &str) -> Result<std::time::Duration, String> {
         })
 }
 
-fn failed(e: AppError) -> Failure {
+/// An admin command's refusal: what was asked is wrong or unknown (2), or something failed (1).
+pub(crate) fn failed(e: AppError) -> Failure {
     match e {
         AppError::Invalid(errors) => Failure::usage(errors.summary()),
         e @ (AppError::NotFound(_) | AppError::Forbidden(_)) => Failure::usage(e),

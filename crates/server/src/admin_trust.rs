@@ -4,10 +4,11 @@
 //! `PUT /api/v1/trust-policy`.
 
 use clap::Subcommand;
-use hromada_app::{App, AppError};
+use hromada_app::App;
 use hromada_domain::trust::{TrustPolicy, TrustPolicyInput, normalize_domain};
 
 use crate::Failure;
+use crate::admin::failed;
 
 #[derive(Subcommand)]
 pub enum TrustCommand {
@@ -61,13 +62,6 @@ fn parse_switch(raw: &str) -> Result<bool, String> {
         "on" | "true" | "yes" => Ok(true),
         "off" | "false" | "no" => Ok(false),
         _ => Err(format!("`{raw}` is neither on nor off")),
-    }
-}
-
-fn failed(e: AppError) -> Failure {
-    match e {
-        AppError::Invalid(errors) => Failure::usage(errors.summary()),
-        other => Failure::runtime(other),
     }
 }
 

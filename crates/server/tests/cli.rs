@@ -424,6 +424,9 @@ fn admin_commands_then_serve_then_sigterm() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let out = run(&["admin", "backup", "--to", backup.to_str().unwrap()], None);
     assert_clear_failure(&out, 2, "already exists");
+    // Asking about what is not there is a usage mistake (2), as for accounts.
+    let out = run(&["admin", "trust", "status", "nobody-here"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // A backup that cannot be written leaves nothing behind, under any name.
     let nowhere = dir.path().join("no-such-dir").join("backup.db");
     let out = run(
