@@ -36,6 +36,9 @@ pub async fn errors_are_json_with_fitting_statuses(backend: Backend) {
     api.get("/api/v1/initiatives/nul-name", None)
         .await
         .expect_error(404, "not_found");
+    api.get("/api/v1/initiatives/nul%00name@x.example", None)
+        .await
+        .expect_error(404, "not_found");
 
     // Not JSON at all, or not declared as JSON.
     api.send(

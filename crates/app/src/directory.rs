@@ -280,7 +280,7 @@ impl App {
             return Err(ValidationErrors::single(
                 "status",
                 "invalid_transition",
-                "use approve or reject for submissions",
+                "only a published, paused or archived initiative changes status this way; submissions are approved or rejected",
             )
             .into());
         }

@@ -272,14 +272,19 @@ async fn verify(
             if check(inner, &a, &params).await? {
                 return Ok((a, false));
             }
-            if inner.inbox_cache.refetched_in_vain(&params.key_id) {
-                return Err(VerifyError::Invalid(actor_id.to_string()).into());
-            }
             tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
             None
         }
         stale => stale,
     };
+    // Its key was fetched again a moment ago and did not verify a signature either: badly
+    // signed posts naming this actor do not make this node ask its server again and again.
+    if inner.inbox_cache.refetched_in_vain(actor_id) {
+        return match stale {
+            Some(a) if check(inner, &a, &params).await? => Ok((a, false)),
+            _ => Err(VerifyError::Invalid(actor_id.to_string()).into()),
+        };
+    }
     let fetched = match inner.fetcher.actor(&params.key_id).await {
         Ok(a) => a,
         Err(FetchError::Gone(_)) => {
@@ -310,6 +315,7 @@ async fn verify(
         }
     };
     if fetched.id != actor_id || fetched.key_id != params.key_id {
+        inner.inbox_cache.note_refetched_in_vain(actor_id);
         return Err(Refusal::Unauthorized(
             "the key belongs to another actor".into(),
         ));
@@ -318,7 +324,9 @@ async fn verify(
         inner.inbox_cache.put_actor(&fetched);
         Ok((fetched, true))
     } else {
-        inner.inbox_cache.note_refetched_in_vain(&params.key_id);
+        // The key just fetched is the actor's current one: its own posts verify with it.
+        inner.inbox_cache.put_actor(&fetched);
+        inner.inbox_cache.note_refetched_in_vain(actor_id);
         Err(VerifyError::Invalid(actor_id.to_string()).into())
     }
 }

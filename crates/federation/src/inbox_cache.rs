@@ -16,7 +16,7 @@ use uuid::Uuid;
 const ACTORS_FOR: Duration = Duration::from_secs(60);
 /// A peer's "last activity" is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
-/// After a key fetched again still failed a signature, it is not fetched again for this long:
+/// After an actor's key fetched again still failed a signature, it is not fetched again for this long:
 /// a stream of badly signed posts naming someone's key must not make this node hammer that
 /// server.
 const NO_REFETCH_FOR: Duration = Duration::from_secs(60);
@@ -110,19 +110,19 @@ impl InboxCache {
         true
     }
 
-    /// Whether this key was fetched again lately and still failed a signature (see
+    /// Whether this actor's key was fetched again lately and still failed a signature (see
     /// [`NO_REFETCH_FOR`]).
-    pub fn refetched_in_vain(&self, key_id: &str) -> bool {
+    pub fn refetched_in_vain(&self, actor_id: &str) -> bool {
         self.refetched_in_vain.lock().is_ok_and(|seen| {
-            seen.get(key_id)
+            seen.get(actor_id)
                 .is_some_and(|at| at.elapsed() < NO_REFETCH_FOR)
         })
     }
 
-    pub fn note_refetched_in_vain(&self, key_id: &str) {
+    pub fn note_refetched_in_vain(&self, actor_id: &str) {
         if let Ok(mut seen) = self.refetched_in_vain.lock() {
-            bounded(&mut seen, key_id);
-            seen.insert(key_id.to_string(), Instant::now());
+            bounded(&mut seen, actor_id);
+            seen.insert(actor_id.to_string(), Instant::now());
         }
     }
 }

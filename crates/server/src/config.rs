@@ -415,9 +415,8 @@ impl Config {
                 redact(&self.database_url)
             )));
         }
-        if !self.database_url.starts_with("sqlite:")
-            && Url::parse(&self.database_url).map_or(true, |u| u.host_str().is_none())
-        {
+        // No host is fine: the server's socket (`postgres:///hromada?host=/run/postgresql`).
+        if !self.database_url.starts_with("sqlite:") && Url::parse(&self.database_url).is_err() {
             return Err(ConfigError(format!(
                 "database_url = `{}` is not a valid PostgreSQL URL, such as postgres://hromada:PASSWORD@127.0.0.1/hromada (HROMADA_DATABASE_URL)",
                 redact(&self.database_url)

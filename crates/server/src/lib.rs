@@ -15,6 +15,6 @@ mod unread_body;
 pub use config::{Config, ConfigError, Settings};
 pub use node::{
     RunningNode, StartError, Stores, federation_of, migrations_pending, open_store,
-    open_store_for_admin, sqlite_file, start,
+    open_store_for_admin, sqlite_file, start, warn_about_setup,
 };
 pub use unread_body::close_when_body_unread;

@@ -165,7 +165,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let (missing, new) = migrations_pending(url).await.map_err(Failure::runtime)?;
             open_store(url).await.map_err(Failure::runtime)?;
             match (new, missing) {
-                (true, _) => out!("created a new database"),
+                (true, _) => out!("set up a new database"),
                 (false, 0) => out!("database was already up to date"),
                 (false, n) => out!("applied {n} migration(s); database is up to date"),
             }
@@ -283,6 +283,7 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     let node = start(&settings, stores, None)
         .await
         .map_err(Failure::runtime)?;
+    hromada_server::warn_about_setup(&settings, node.addr);
     let stop = node.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;

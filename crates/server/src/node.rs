@@ -163,8 +163,9 @@ fn federation_settings(settings: &Settings) -> FederationSettings {
     }
 }
 
-/// Settings that are fine on a developer's machine and dangerous or wrong on a server.
-fn warn_about_setup(settings: &Settings, addr: SocketAddr) {
+/// Warns of settings that are fine on a developer's machine and dangerous or wrong on a
+/// server (`hromada serve` only: the demo is such a machine).
+pub fn warn_about_setup(settings: &Settings, addr: SocketAddr) {
     let config = &settings.config;
     if config.allow_private_networks {
         tracing::warn!(
@@ -298,7 +299,6 @@ pub async fn start(
         served
     });
     tracing::info!(%addr, public_url = %settings.public_url, "node listening");
-    warn_about_setup(settings, addr);
     Ok(RunningNode {
         addr,
         app,

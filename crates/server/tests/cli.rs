@@ -253,7 +253,7 @@ fn admin_commands_then_serve_then_sigterm() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "created a new database\n"
+        "set up a new database\n"
     );
     let out = run(&["migrate"], None);
     assert_eq!(

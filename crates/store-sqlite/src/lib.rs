@@ -253,7 +253,7 @@ impl SqliteStore {
         let partial = path.with_file_name(format!(
             ".{}.partial-{}",
             name.to_string_lossy(),
-            std::process::id()
+            uuid::Uuid::new_v4().simple()
         ));
         let target = partial.to_str().ok_or_else(|| {
             StoreError::Database(format!("{} is not a UTF-8 path", path.display()))
@@ -263,18 +263,31 @@ impl SqliteStore {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         // SQLite writes into an empty file it is given, keeping its permissions.
-        options.open(&partial).map_err(|e| failed("write", &e))?;
+        let file = options.open(&partial).map_err(|e| failed("write", &e))?;
         let written = async {
             sqlx::query("VACUUM INTO ?1")
                 .bind(target)
                 .execute(&self.readers)
                 .await
                 .map_err(|e| failed("write", &e))?;
-            std::fs::File::open(&partial)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| failed("sync", &e))?;
-            // A link, not a rename: it fails rather than replace a file made meanwhile.
-            std::fs::hard_link(&partial, path).map_err(|e| failed("write", &e))
+            file.sync_all().map_err(|e| failed("sync", &e))?;
+            // A link, not a rename, so a file made there meanwhile is not replaced; where the
+            // file system has no links (FAT, some network shares), a rename after checking.
+            match std::fs::hard_link(&partial, path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(failed("write", &e));
+                }
+                Err(_) if !path.exists() => {
+                    std::fs::rename(&partial, path).map_err(|e| failed("write", &e))?;
+                }
+                Err(e) => return Err(failed("write", &e)),
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // The new name itself must survive a crash too.
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(())
         }
         .await;
         let _ = std::fs::remove_file(&partial);

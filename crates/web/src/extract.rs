@@ -206,10 +206,14 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No name here holds a NUL (`%00`): nothing is there, and the database is not asked.
+        let nul = parts.uri.path().contains("%00");
         match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(rejection) => {
-                tracing::debug!(%rejection, "unusable path parameter");
+            Ok(Path(value)) if !nul => Ok(ApiPath(value)),
+            found => {
+                if let Err(rejection) = found {
+                    tracing::debug!(%rejection, "unusable path parameter");
+                }
                 Err(ApiError::new(
                     StatusCode::NOT_FOUND,
                     "not_found",

@@ -387,7 +387,8 @@ async fn read_files(
             }
         } else {
             let text = field.text().await.map_err(|e| e.body_text())?;
-            fields.push((name, text));
+            // Nobody types NUL characters, and PostgreSQL cannot store them.
+            fields.push((name, text.replace('\0', "")));
         }
     }
     Ok((FormData(fields), photos))
