@@ -22,9 +22,7 @@
   var texts = document.getElementById('give-texts');
   if (!form || !texts) return;
   var totalEl = document.getElementById('split-total');
-  var lang = texts.getAttribute('data-lang');
-  var whole = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
-  var cents = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var decimal = texts.getAttribute('data-decimal') || ',';
 
   // Amounts in minor units (hundredths), as the server computes them: exact integers.
   function minor(text) {
@@ -33,8 +31,14 @@
     var parts = t.split('.');
     return parseInt(parts[0], 10) * 100 + (parts[1] ? parseInt((parts[1] + '0').slice(0, 2), 10) : 0);
   }
-  // As the server shows amounts: no decimals for whole sums, else both (50,50 — not 50,5).
-  function show(m, currency) { return (m % 100 ? cents : whole).format(m / 100) + ' ' + currency; }
+  // Exactly as the server shows amounts: thousands apart by a narrow space, no decimals for
+  // whole sums, else both (50,50 — not 50,5), the language's decimal mark, the currency after
+  // a space that does not break.
+  function show(m, currency) {
+    var whole = String(Math.floor(m / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+    var c = m % 100;
+    return whole + (c ? decimal + (c < 10 ? '0' : '') + c : '') + '\u00a0' + currency;
+  }
 
   function update() {
     var data = new FormData(form);

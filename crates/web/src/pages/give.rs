@@ -151,11 +151,11 @@ pub(crate) async fn give(
         }
         if let (Some(income_minor), Some(bp)) = (income_minor, share_bp) {
             let total_minor = income_minor * bp / 10_000;
-            total = Some(format!("{} {currency}", amount(&t, total_minor)));
+            total = Some(format!("{}\u{a0}{currency}", amount(&t, total_minor)));
             let mut parts = split(total_minor, picked).into_iter();
             for c in choices.iter_mut().filter(|c| c.picked) {
                 if let Some(p) = parts.next() {
-                    c.part = format!("{} {currency}", amount(&t, p));
+                    c.part = format!("{}\u{a0}{currency}", amount(&t, p));
                 }
             }
         }
