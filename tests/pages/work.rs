@@ -592,6 +592,13 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
         assert!(about.contains("href=\"/transparency\""));
         let (_, _, log) = get(&client(), &mut Jar::default(), &node.url("/transparency")).await;
         assert!(log.contains("Partners we met"));
+        // Whether warnings dispute is part of the policy, so its line says it too.
+        assert!(
+            log.contains(
+                "Попередження від довіреного колективу надає ініціативі статус «Є попередження»"
+            ),
+            "{log}"
+        );
 
         // Following a node by its domain: a typo keeps the input, a real node gets a follow.
         let (status, _, html) = send(

@@ -2,6 +2,7 @@
 //! listing came from.
 
 use chrono::Duration;
+use hromada_domain::trust::{TrustLevel, Vouch, VouchBasis};
 use hromada_domain::{Initiative, NeedStatus, Urgency};
 use hromada_store::{
     Audience, DeliveryStatus, FedWrite, FederationStore, LocalActor, MissingPictures, NewActivity,
@@ -189,6 +190,42 @@ pub async fn purge_domain_takes_everything_of_it(store: &dyn Store, fed: &dyn Fe
         status_of("not-bad.example:8443"),
         Some(DeliveryStatus::Pending)
     );
+
+    // What a blocked collective said about listings that stay counts no more: its vouch goes
+    // and the listing's status is worked out again.
+    let vouch = |collective: &str| {
+        let id = uuid::Uuid::new_v4();
+        Vouch {
+            id,
+            ap_id: format!("https://{collective}/vouches/{id}"),
+            initiative_id: kept.id,
+            collective: collective.into(),
+            local: false,
+            author: None,
+            statement: "We know them".into(),
+            basis: VouchBasis::CheckedReceipts,
+            created_at: now(),
+            withdrawn_at: None,
+            withdrawal_reason: None,
+        }
+    };
+    let troll = vouch("troll.example");
+    assert_eq!(
+        store.insert_vouch(&troll, None).await.unwrap(),
+        TrustLevel::Vouched
+    );
+    fed.purge_domain("troll.example").await.unwrap();
+    assert_eq!(store.vouch_by_id(troll.id).await.unwrap(), None);
+    let levels = store.trust_levels(&[kept.id]).await.unwrap();
+    assert_ne!(
+        levels.get(&kept.id),
+        Some(&TrustLevel::Vouched),
+        "{levels:?}"
+    );
+    let friend = vouch("friend.example");
+    store.insert_vouch(&friend, None).await.unwrap();
+    fed.purge_domain("troll.example").await.unwrap();
+    assert!(store.vouch_by_id(friend.id).await.unwrap().is_some());
 }
 
 pub async fn unfollowing_forgets_what_only_that_peer_brought(

@@ -1033,6 +1033,8 @@ impl FederationStore for PgStore {
     async fn purge_domain(&self, domain: &str) -> StoreResult<u64> {
         let domain = domain.trim_end_matches('.').to_ascii_lowercase();
         let mut tx = self.begin().await?;
+        // Statuses are recomputed below: other trust writes wait.
+        crate::trust::take_trust_lock(&mut tx).await?;
         // Needs, updates, events, categories and regions go with the initiative (ON DELETE CASCADE).
         let listings = sqlx::query(concat!(
             "DELETE FROM initiatives WHERE origin IS NOT NULL AND ",
@@ -1043,6 +1045,21 @@ impl FederationStore for PgStore {
         .await
         .map_err(db_err)?
         .rows_affected();
+        // What the blocked collective said about other listings counts no more.
+        let mut spoken_of: Vec<Uuid> = sqlx::query_scalar(concat!(
+            "DELETE FROM trust_statements WHERE NOT local AND ",
+            host_match!("collective"),
+            " RETURNING initiative_id"
+        ))
+        .bind(&domain)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        spoken_of.sort_unstable();
+        spoken_of.dedup();
+        for initiative in spoken_of {
+            crate::trust::recompute(&mut tx, initiative).await?;
+        }
         sqlx::query(concat!(
             "DELETE FROM fed_followers WHERE ",
             host_match!("delivery_host")

@@ -202,12 +202,18 @@ async fn read_policy(conn: &mut PgConnection) -> StoreResult<TrustPolicy> {
 /// Starts a trust write: a transaction holding the trust lock until it ends.
 async fn begin_trust_write(store: &PgStore) -> StoreResult<Transaction<'static, Postgres>> {
     let mut tx = store.begin().await?;
+    take_trust_lock(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Holds the trust lock until the caller's transaction ends.
+pub(crate) async fn take_trust_lock(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(TRUST_LOCK)
-        .execute(&mut *tx)
+        .execute(conn)
         .await
         .map_err(db_err)?;
-    Ok(tx)
+    Ok(())
 }
 
 async fn store_level(
@@ -230,7 +236,10 @@ async fn store_level(
 }
 
 /// Recomputes one initiative's status from what is stored (inside the caller's transaction).
-async fn recompute(conn: &mut PgConnection, initiative_id: Uuid) -> StoreResult<TrustLevel> {
+pub(crate) async fn recompute(
+    conn: &mut PgConnection,
+    initiative_id: Uuid,
+) -> StoreResult<TrustLevel> {
     let policy = read_policy(&mut *conn).await?;
     let s = statements_where(&mut *conn, &[initiative_id]).await?;
     let level = assess(&policy, &s.vouches, &s.warnings).status;

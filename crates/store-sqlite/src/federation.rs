@@ -1039,6 +1039,25 @@ impl FederationStore for SqliteStore {
         .await
         .map_err(db_err)?
         .rows_affected();
+        // What the blocked collective said about other listings counts no more.
+        let spoken_of: Vec<String> = sqlx::query_scalar(concat!(
+            "DELETE FROM trust_statements WHERE NOT local AND ",
+            host_match!("collective"),
+            " RETURNING initiative_id"
+        ))
+        .bind(&domain)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut spoken_of = spoken_of
+            .iter()
+            .map(|i| parse_id(i))
+            .collect::<StoreResult<Vec<Uuid>>>()?;
+        spoken_of.sort_unstable();
+        spoken_of.dedup();
+        for initiative in spoken_of {
+            crate::trust::recompute(&mut tx, initiative).await?;
+        }
         sqlx::query(concat!(
             "DELETE FROM fed_followers WHERE ",
             host_match!("delivery_host")

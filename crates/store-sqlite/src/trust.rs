@@ -227,7 +227,10 @@ async fn store_level(
 }
 
 /// Recomputes one initiative's status from what is stored (inside the caller's transaction).
-async fn recompute(conn: &mut SqliteConnection, initiative_id: Uuid) -> StoreResult<TrustLevel> {
+pub(crate) async fn recompute(
+    conn: &mut SqliteConnection,
+    initiative_id: Uuid,
+) -> StoreResult<TrustLevel> {
     let policy = read_policy(&mut *conn).await?;
     let s = statements_where(&mut *conn, &[initiative_id]).await?;
     let level = assess(&policy, &s.vouches, &s.warnings).status;

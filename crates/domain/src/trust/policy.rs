@@ -166,9 +166,10 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
     if !host.split('.').all(label_ok) {
         return None;
     }
+    // A default port is no part of the name: statements carry `host` alone for them.
     Some(match port {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
+        Some(port) if port != 443 && port != 80 => format!("{host}:{port}"),
+        _ => host.to_string(),
     })
 }
 
@@ -194,6 +195,11 @@ mod tests {
         assert_eq!(
             normalize_domain("localhost:8080").as_deref(),
             Some("localhost:8080")
+        );
+        // As statements name the collective: `troll.example`, not `troll.example:443`.
+        assert_eq!(
+            normalize_domain("troll.example:443").as_deref(),
+            Some("troll.example")
         );
         for bad in [
             "",

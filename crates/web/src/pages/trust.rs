@@ -68,8 +68,13 @@ fn policy_line(t: &Translator, p: &TrustPolicy) -> String {
             l.join(", ")
         }
     };
+    let warnings = if p.warnings_dispute {
+        t.tr("about.warnings_dispute")
+    } else {
+        t.tr("about.warnings_shown")
+    };
     format!(
-        "{}: {} · {}: {} · {}",
+        "{}: {} · {}: {} · {} · {warnings}",
         t.tr("about.trusted"),
         list(&p.trusted),
         t.tr("about.ignored"),
