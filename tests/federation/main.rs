@@ -295,6 +295,14 @@ async fn refused_posts(backend: Backend) {
             Signing::As(alice.clone()),
         ),
         (
+            // PostgreSQL cannot store it; SQLite must not differ.
+            "a NUL character",
+            body(7)
+                .replace("follows/7", "follows/7\\u0000")
+                .into_bytes(),
+            Signing::As(alice.clone()),
+        ),
+        (
             "oversized",
             format!("{{\"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)).into_bytes(),
             Signing::As(alice.clone()),

@@ -194,3 +194,12 @@ pub(crate) fn check_web_url(
         }
     }
 }
+
+/// Whether JSON text holds a NUL character, which it can only write as `\u0000` (a backslash
+/// before that escapes the backslash instead). No text here may hold one: nobody types them,
+/// and PostgreSQL cannot store them.
+pub fn json_holds_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(at, w)| {
+        w == b"\\u0000" && json[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
+}

@@ -98,6 +98,12 @@ fn accepted() -> Response {
 }
 
 async fn receive(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    if hromada_domain::validation::json_holds_nul(body) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "the activity holds a NUL character (\\u0000)",
+        );
+    }
     let activity: Value = match serde_json::from_slice(body) {
         Ok(v @ Value::Object(_)) => v,
         _ => return json_error(StatusCode::BAD_REQUEST, "the body is not a JSON object"),

@@ -137,10 +137,11 @@ pub(crate) async fn user_by_username(store: &PgStore, username: &str) -> StoreRe
 }
 
 pub(crate) async fn list_users(store: &PgStore) -> StoreResult<Vec<User>> {
-    let rows = sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} ORDER BY username"))
-        .fetch_all(store.pool())
-        .await
-        .map_err(db_err)?;
+    let rows =
+        sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} ORDER BY username COLLATE \"C\""))
+            .fetch_all(store.pool())
+            .await
+            .map_err(db_err)?;
     let links: Vec<(Uuid, Uuid)> =
         sqlx::query_as("SELECT user_id, initiative_id FROM maintainers ORDER BY seq")
             .fetch_all(store.pool())

@@ -666,10 +666,17 @@ impl FederationStore for PgStore {
         limit: u32,
         offset: u32,
     ) -> StoreResult<Vec<InboxItem>> {
-        sqlx::query_as::<_, InboxItemRow>(
+        // One condition or the other, each on the (initiative_id, received_at) index: PostgreSQL
+        // uses no index for `IS NOT DISTINCT FROM`.
+        let whose = match initiative_id {
+            Some(_) => "initiative_id = $1",
+            None => "initiative_id IS NULL AND $1::uuid IS NULL",
+        };
+        sqlx::query_as::<_, InboxItemRow>(&format!(
             "SELECT id, kind, initiative_id, activity_id, actor_id, object_id, content_html, in_reply_to, received_at
-             FROM fed_inbox_items WHERE initiative_id IS NOT DISTINCT FROM $1 ORDER BY received_at DESC, id LIMIT $2 OFFSET $3",
-        )
+             FROM fed_inbox_items WHERE {whose}
+             ORDER BY received_at DESC, id LIMIT $2 OFFSET $3"
+        ))
         .bind(initiative_id)
         .bind(i64::from(limit))
         .bind(i64::from(offset))
@@ -918,7 +925,7 @@ impl FederationStore for PgStore {
 
     async fn host_states(&self) -> StoreResult<Vec<HostState>> {
         sqlx::query_as::<_, HostRow>(&format!(
-            "SELECT {HOST_COLUMNS} FROM fed_hosts ORDER BY host"
+            "SELECT {HOST_COLUMNS} FROM fed_hosts ORDER BY host COLLATE \"C\""
         ))
         .fetch_all(&self.pool)
         .await
@@ -937,7 +944,7 @@ impl FederationStore for PgStore {
             Option<DateTime<Utc>>,
         )> = sqlx::query_as(
             "SELECT host, status, COUNT(*), MIN(created_at), MIN(next_attempt_at)
-             FROM fed_deliveries GROUP BY host, status ORDER BY host, status",
+             FROM fed_deliveries GROUP BY host, status ORDER BY host COLLATE \"C\", status",
         )
         .fetch_all(&self.pool)
         .await
@@ -1014,7 +1021,7 @@ impl FederationStore for PgStore {
 
     async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>> {
         let rows: Vec<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT domain, reason, created_at FROM fed_domain_blocks ORDER BY domain",
+            "SELECT domain, reason, created_at FROM fed_domain_blocks ORDER BY domain COLLATE \"C\"",
         )
         .fetch_all(&self.pool)
         .await
@@ -1174,10 +1181,12 @@ impl FederationStore for PgStore {
     }
 
     async fn peers(&self) -> StoreResult<Vec<Peer>> {
-        let rows: Vec<PeerRow> = sqlx::query_as("SELECT * FROM fed_peers ORDER BY domain")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        // `COLLATE "C"`: in byte order, as SQLite sorts, whatever the database's locale.
+        let rows: Vec<PeerRow> =
+            sqlx::query_as("SELECT * FROM fed_peers ORDER BY domain COLLATE \"C\"")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         rows.into_iter().map(PeerRow::into_peer).collect()
     }
 
@@ -1230,7 +1239,7 @@ impl FederationStore for PgStore {
 
     async fn listing_sources(&self, initiative_id: Uuid) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT peer FROM fed_listing_sources WHERE initiative_id = $1 ORDER BY peer",
+            "SELECT peer FROM fed_listing_sources WHERE initiative_id = $1 ORDER BY peer COLLATE \"C\"",
         )
         .bind(initiative_id)
         .fetch_all(&self.pool)
@@ -1245,7 +1254,8 @@ impl FederationStore for PgStore {
         let gone = sqlx::query(
             "DELETE FROM initiatives WHERE origin IS NOT NULL
                AND id IN (SELECT initiative_id FROM fed_listing_sources WHERE peer = $1)
-               AND id NOT IN (SELECT initiative_id FROM fed_listing_sources WHERE peer <> $1)",
+               AND NOT EXISTS (SELECT 1 FROM fed_listing_sources s
+                               WHERE s.initiative_id = initiatives.id AND s.peer <> $1)",
         )
         .bind(&peer)
         .execute(&mut *tx)
@@ -1263,6 +1273,7 @@ impl FederationStore for PgStore {
 
     async fn delete_remote_listing(&self, initiative_id: Uuid) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
+        crate::initiatives::lock_mirrored(&mut tx, initiative_id).await?;
         let gone = sqlx::query("DELETE FROM initiatives WHERE id = $1 AND origin IS NOT NULL")
             .bind(initiative_id)
             .execute(&mut *tx)

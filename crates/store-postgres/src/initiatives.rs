@@ -6,8 +6,8 @@ use hromada_domain::{
     Region, search,
 };
 use hromada_store::{ChangeKind, DeletedInitiative, DeletedKey, StoreError, StoreResult};
-use sqlx::FromRow;
 use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::PgStore;
@@ -147,12 +147,27 @@ fn conflict(i: &Initiative, constraint: &str) -> String {
     }
 }
 
+/// Holds a lock on one mirrored listing's id until the transaction ends, so that its copy
+/// being stored and its deletion arriving meanwhile take turns (each then sees the other's
+/// row or tombstone, which READ COMMITTED alone would not guarantee).
+pub(crate) async fn lock_mirrored(conn: &mut PgConnection, id: Uuid) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 pub(crate) async fn insert(
     store: &PgStore,
     i: &Initiative,
     audit: Option<&AuditEntry>,
 ) -> StoreResult<()> {
     let mut tx = store.begin().await?;
+    if i.origin.is_some() {
+        lock_mirrored(&mut tx, i.id).await?;
+    }
     let sql = insert_sql();
     bind_fields(sqlx::query(&sql), i)
         .execute(&mut *tx)

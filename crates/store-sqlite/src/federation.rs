@@ -1247,7 +1247,8 @@ impl FederationStore for SqliteStore {
         let gone = sqlx::query(
             "DELETE FROM initiatives WHERE origin IS NOT NULL
                AND id IN (SELECT initiative_id FROM fed_listing_sources WHERE peer = ?1)
-               AND id NOT IN (SELECT initiative_id FROM fed_listing_sources WHERE peer <> ?1)",
+               AND NOT EXISTS (SELECT 1 FROM fed_listing_sources s
+                               WHERE s.initiative_id = initiatives.id AND s.peer <> ?1)",
         )
         .bind(&peer)
         .execute(&mut *tx)

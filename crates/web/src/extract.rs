@@ -75,7 +75,7 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
 
 /// Parses a JSON body, turning serde's complaint into a field error where it names a field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if holds_nul_escape(bytes) {
+    if hromada_domain::validation::json_holds_nul(bytes) {
         return Err(no_nul("the body"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -88,14 +88,6 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
-}
-
-/// Whether JSON text holds a NUL character, which can only be written `\u0000` in it (a
-/// backslash before that escapes the backslash instead).
-fn holds_nul_escape(json: &[u8]) -> bool {
-    json.windows(6).enumerate().any(|(at, w)| {
-        w == b"\\u0000" && json[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
-    })
 }
 
 /// No text of ours holds NUL characters (PostgreSQL cannot store them; nobody types them).
