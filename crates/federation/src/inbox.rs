@@ -273,12 +273,14 @@ async fn verify(
         .remote_actor(inner.fed.as_ref(), actor_id)
         .await
         .map_err(|e| Refusal::Unavailable(e.to_string()))?;
+    let mut fresh_key_failed = false;
     let stale = match cached.filter(|a| a.key_id == params.key_id) {
         Some(a) if a.fetched_at > fresh_after => {
             if check(inner, &a, &params).await? {
                 return Ok((a, false));
             }
             tracing::info!(actor = %actor_id, "signature failed with the cached key; refetching it once");
+            fresh_key_failed = true;
             None
         }
         stale => stale,
@@ -286,10 +288,19 @@ async fn verify(
     // Its key was fetched again a moment ago and did not verify a signature either: badly
     // signed posts naming this actor do not make this node ask its server again and again.
     if inner.inbox_cache.refetched_in_vain(actor_id) {
-        return match stale {
-            Some(a) if check(inner, &a, &params).await? => Ok((a, false)),
-            _ => Err(VerifyError::Invalid(actor_id.to_string()).into()),
+        let known_key_failed = match stale {
+            Some(a) if check(inner, &a, &params).await? => return Ok((a, false)),
+            Some(_) => true,
+            None => fresh_key_failed,
         };
+        return Err(if known_key_failed {
+            VerifyError::Invalid(actor_id.to_string()).into()
+        } else {
+            // No key of it here at all: come back later rather than be dropped for good.
+            Refusal::Unavailable(format!(
+                "the key of {actor_id} is not fetched again just now"
+            ))
+        });
     }
     let fetched = match inner.fetcher.actor(&params.key_id).await {
         Ok(a) => a,
@@ -321,7 +332,6 @@ async fn verify(
         }
     };
     if fetched.id != actor_id || fetched.key_id != params.key_id {
-        inner.inbox_cache.note_refetched_in_vain(actor_id);
         return Err(Refusal::Unauthorized(
             "the key belongs to another actor".into(),
         ));
