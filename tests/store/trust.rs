@@ -106,22 +106,25 @@ pub async fn remote_listings_with_own_statements_page_by_id(store: &dyn Store) {
         store.insert_initiative(i, None).await.unwrap();
     }
     let own = stored(store, "r-own-listing").await;
+    // Two own statements about one listing, one withdrawn: listed once.
+    let earlier = vouch(&vouched, HERE, 5);
+    store.insert_vouch(&earlier, None).await.unwrap();
     store
-        .insert_vouch(&vouch(&vouched, HERE, 5), None)
+        .withdraw_vouch(earlier.id, &withdrawal("x"), None)
         .await
         .unwrap();
     store
         .insert_vouch(&vouch(&vouched, HERE, 4), None)
         .await
         .unwrap();
-    store
-        .insert_warning(&warning(&warned, HERE), None)
-        .await
-        .unwrap();
     let gone = vouch(&warned, HERE, 3);
     store.insert_vouch(&gone, None).await.unwrap();
     store
         .withdraw_vouch(gone.id, &withdrawal("x"), None)
+        .await
+        .unwrap();
+    store
+        .insert_warning(&warning(&warned, HERE), None)
         .await
         .unwrap();
     store
@@ -242,7 +245,21 @@ pub async fn status_follows_statements_and_withdrawals(store: &dyn Store) {
     );
     assert_eq!(level(store, &i).await, TrustLevel::Verified);
 
-    let w = warning(&i, HERE);
+    // This node says one thing at a time about a listing.
+    assert!(matches!(
+        store.insert_warning(&warning(&i, HERE), None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.insert_vouch(&vouch(&i, HERE, 0), None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A trusted collective's warning disputes it.
+    store
+        .set_trust_policy(&policy(&["watchdog.example"], 1), None)
+        .await
+        .unwrap();
+    let w = warning(&i, "watchdog.example");
     assert_eq!(
         store.insert_warning(&w, None).await.unwrap(),
         TrustLevel::Disputed
@@ -433,7 +450,7 @@ pub async fn search_filters_by_trust_status(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .insert_vouch(&vouch(&disputed, HERE, 1), None)
+        .insert_vouch(&vouch(&disputed, "stranger.example", 1), None)
         .await
         .unwrap();
     store
@@ -782,12 +799,12 @@ pub async fn own_statements_and_reports_enter_the_feed(store: &dyn Store) {
     let their_warning = warning(&i, "lviv.example");
     store.insert_vouch(&mine, None).await.unwrap();
     store.insert_vouch(&theirs, None).await.unwrap();
-    store.insert_warning(&my_warning, None).await.unwrap();
-    store.insert_warning(&their_warning, None).await.unwrap();
     store
         .withdraw_vouch(mine.id, &withdrawal("done"), None)
         .await
         .unwrap();
+    store.insert_warning(&my_warning, None).await.unwrap();
+    store.insert_warning(&their_warning, None).await.unwrap();
     store
         .withdraw_vouch(theirs.id, &withdrawal("theirs"), None)
         .await
@@ -831,8 +848,8 @@ pub async fn own_statements_and_reports_enter_the_feed(store: &dyn Store) {
         feed_since(store, start).await,
         vec![
             (VouchIssued, mine.id, i.id),
-            (WarningIssued, my_warning.id, i.id),
             (VouchWithdrawn, mine.id, i.id),
+            (WarningIssued, my_warning.id, i.id),
             (WarningWithdrawn, my_warning.id, i.id),
             (ReportFiled, filed.id, i.id),
         ]

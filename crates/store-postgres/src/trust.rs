@@ -275,6 +275,24 @@ async fn insert_statement(
     log: Option<&TransparencyEntry>,
 ) -> StoreResult<TrustLevel> {
     let mut tx = begin_trust_write(store).await?;
+    // This node says one thing at a time about a listing: a form sent twice (a slow phone)
+    // must not leave two standing statements. Checked here, where trust writes take turns.
+    if s.local {
+        let standing: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM trust_statements
+             WHERE initiative_id = $1 AND local = TRUE AND withdrawn_at IS NULL LIMIT 1",
+        )
+        .bind(s.initiative_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if standing.is_some() {
+            return Err(StoreError::Conflict(
+                "this node already has a standing vouch or warning about it; withdraw it first"
+                    .into(),
+            ));
+        }
+    }
     sqlx::query(&format!(
         "INSERT INTO trust_statements ({STATEMENT_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"

@@ -59,8 +59,9 @@ pub trait TrustStore: Send + Sync {
 
     /// Stores a vouch (this node's, or one received from its collective's node) and recomputes
     /// the initiative's status; `log` is the transparency entry of this node's own vouches.
-    /// Returns the new status. `Conflict` when the id or `ap_id` is taken; `NotFound` when the
-    /// initiative does not exist. A local vouch also goes into the change feed
+    /// Returns the new status. `Conflict` when the id or `ap_id` is taken, or, for a local
+    /// one, when this node already has a standing vouch or warning about the initiative;
+    /// `NotFound` when the initiative does not exist. A local vouch also goes into the change feed
     /// ([`crate::ChangeKind::VouchIssued`]), in the same transaction, so federation sends it.
     async fn insert_vouch(
         &self,
