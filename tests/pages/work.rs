@@ -316,6 +316,21 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             trust_section,
             "a withdrawn vouch still leads to where its withdrawal is explained"
         );
+        // The public log says why; the audit log, for moderators, says who.
+        let log = node.app().store().audit_log(5, 0).await.unwrap();
+        let withdrawn = log
+            .iter()
+            .find(|e| e.action == AuditAction::StatementWithdrawn)
+            .expect("the withdrawal is audited");
+        assert_eq!(withdrawn.subject, "medics");
+        assert_eq!(withdrawn.details["kind"], "vouch");
+        assert_eq!(
+            withdrawn.reason.as_deref(),
+            Some("They moved to another city")
+        );
+        assert!(withdrawn.actor.is_some());
+        let (_, _, queue) = get(&client(), &mut moderator, &node.url("/moderation")).await;
+        assert!(queue.contains("поручительство відкликано"), "{queue}");
 
         let (_, _, give) = get(&client(), &mut Jar::default(), &node.url("/give")).await;
         assert!(
@@ -582,6 +597,10 @@ async fn admins_edit_the_trust_policy_follow_and_block_nodes_and_reset_passwords
         );
         let policy = node.app().trust_policy().await.unwrap();
         assert_eq!(policy.trusted, ["kyiv.example", "lviv.example:8443"]);
+        let audited = node.app().store().audit_log(1, 0).await.unwrap();
+        assert_eq!(audited[0].action, AuditAction::TrustPolicyChanged);
+        assert_eq!(audited[0].reason.as_deref(), Some("Partners we met"));
+        assert!(audited[0].actor.is_some(), "who changed it");
         assert_eq!(policy.threshold, 2);
         let (_, _, about) = get(&client(), &mut Jar::default(), &node.url("/about")).await;
         assert!(

@@ -12,7 +12,7 @@ use hromada_domain::trust::{
     TransparencyEntry, TrustPolicy, TrustPolicyInput, TrustStatus, Vouch, VouchInput, Warning,
     WarningInput, WebsiteCheck, assess, check_withdrawal_reason, domain_of_url,
 };
-use hromada_domain::{Initiative, User, ValidationErrors};
+use hromada_domain::{AuditAction, AuditEntry, Initiative, User, ValidationErrors};
 use hromada_store::Withdrawal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -284,6 +284,15 @@ impl App {
         self.store
             .withdraw_vouch(id, &Withdrawal { at, reason }, Some(&log))
             .await?;
+        self.audit_withdrawal(
+            by,
+            at,
+            &initiative,
+            StatementKind::Vouch,
+            id,
+            &withdrawn.withdrawal_reason,
+        )
+        .await;
         Ok((withdrawn, self.trust_of(&initiative).await?))
     }
 
@@ -322,7 +331,45 @@ impl App {
         self.store
             .withdraw_warning(id, &Withdrawal { at, reason }, Some(&log))
             .await?;
+        self.audit_withdrawal(
+            by,
+            at,
+            &initiative,
+            StatementKind::Warning,
+            id,
+            &withdrawn.withdrawal_reason,
+        )
+        .await;
         Ok((withdrawn, self.trust_of(&initiative).await?))
+    }
+
+    /// Who withdrew a statement, for the audit log (the transparency log says why, publicly).
+    async fn audit_withdrawal(
+        &self,
+        by: &User,
+        at: chrono::DateTime<chrono::Utc>,
+        initiative: &Initiative,
+        kind: StatementKind,
+        id: Uuid,
+        reason: &Option<String>,
+    ) {
+        let mut entry = AuditEntry::new(
+            at,
+            Some(&by.username),
+            AuditAction::StatementWithdrawn,
+            acct(initiative),
+        )
+        .with_details(serde_json::json!({ "kind": kind.code(), "statement": id }));
+        entry.reason = reason.clone();
+        self.audited(entry).await;
+    }
+
+    /// Writes an audit entry after the decision it records: a failure to write it is logged,
+    /// and the decision stands.
+    async fn audited(&self, entry: AuditEntry) {
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::warn!(error = %e, action = entry.action.code(), subject = %entry.subject, "could not write the audit entry");
+        }
     }
 
     async fn initiative_of(&self, id: Uuid) -> AppResult<Initiative> {
@@ -367,6 +414,14 @@ impl App {
             details: serde_json::json!({ "before": before, "after": policy }),
         };
         self.store.set_trust_policy(&policy, Some(&log)).await?;
+        let mut entry = AuditEntry::new(
+            at,
+            by.map(|u| u.username.as_str()),
+            AuditAction::TrustPolicyChanged,
+            "trust policy",
+        );
+        entry.reason = log.reason.clone();
+        self.audited(entry).await;
         tracing::info!(
             by = by.map(|u| u.username.as_str()).unwrap_or("command line"),
             threshold = policy.threshold,

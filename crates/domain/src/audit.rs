@@ -27,6 +27,11 @@ pub enum AuditAction {
     UserEnabled,
     /// An admin changed an account's role (`details`: `from`, `to`).
     RoleChanged,
+    /// A moderator withdrew one of this node's vouches or warnings (`details`: `kind`,
+    /// `statement`); the public transparency log says why, this says who.
+    StatementWithdrawn,
+    /// An admin changed the trust policy (the transparency log has what changed).
+    TrustPolicyChanged,
 }
 
 impl AuditAction {
@@ -47,6 +52,8 @@ impl AuditAction {
             AuditAction::UserDisabled => "user_disabled",
             AuditAction::UserEnabled => "user_enabled",
             AuditAction::RoleChanged => "role_changed",
+            AuditAction::StatementWithdrawn => "statement_withdrawn",
+            AuditAction::TrustPolicyChanged => "trust_policy_changed",
         }
     }
 
@@ -68,6 +75,8 @@ impl AuditAction {
             UserDisabled,
             UserEnabled,
             RoleChanged,
+            StatementWithdrawn,
+            TrustPolicyChanged,
         ]
         .into_iter()
         .find(|a| a.code() == code)

@@ -129,6 +129,11 @@ fn audit_what(t: &Translator, entry: &AuditEntry) -> String {
             .as_str()
             .map(|user| format!("{what}: {user}")),
         AuditAction::RoleChanged => change("role"),
+        AuditAction::StatementWithdrawn => match details["kind"].as_str() {
+            Some("vouch") => Some(t.tr("audit.vouch_withdrawn").to_string()),
+            Some("warning") => Some(t.tr("audit.warning_withdrawn").to_string()),
+            _ => None,
+        },
         AuditAction::StatusChanged => change("status"),
         _ => None,
     };
