@@ -237,6 +237,9 @@ async fn moderators_vouch_warn_and_withdraw_from_the_initiative_page() {
             "{backend:?}"
         );
         assert!(public.contains("Given before the payment details changed on"));
+        // Donors who find it in search are told too, before they open its page.
+        let (_, _, search) = get(&client(), &mut english, &node.url("/search?q=photo")).await;
+        assert!(search.contains("New payment details"), "{search}");
         let (_, _, log) = get(&client(), &mut moderator, &node.url("/moderation")).await;
         assert!(
             log.contains("змінено: додано платіжні реквізити"),

@@ -158,6 +158,8 @@ pub struct Card {
     pub trust: Option<TrustBadge>,
     pub paused: bool,
     pub recurring: bool,
+    /// Its payment details changed lately: donors should check them (see the listing's page).
+    pub payment_changed: bool,
     pub updated: String,
     /// `/media/…` of the avatar, if it has one.
     pub avatar: Option<String>,
@@ -181,6 +183,7 @@ impl Card {
             trust: None,
             paused: i.status == InitiativeStatus::Paused,
             recurring: i.takes_recurring_donations(),
+            payment_changed: super::public::recent_payment_change(i).is_some(),
             updated: date(&i.updated_at),
             avatar: i.avatar.as_ref().map(media_path),
         }
