@@ -203,3 +203,41 @@ pub fn json_holds_nul(json: &[u8]) -> bool {
         w == b"\\u0000" && json[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
     })
 }
+
+/// JSON text with its NUL characters (`\u0000`) left out: a document fetched from elsewhere is
+/// taken in part, and one stray NUL (in a profile's bio, say) must not cost the rest of it.
+pub fn json_without_nul(json: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !json_holds_nul(json) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = Vec::with_capacity(json.len());
+    let mut at = 0;
+    while at < json.len() {
+        let escaped = out.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
+        if !escaped && json[at..].starts_with(b"\\u0000") {
+            at += 6;
+        } else {
+            out.push(json[at]);
+            at += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::*;
+
+    #[test]
+    fn nul_escapes_are_found_and_left_out_but_escaped_backslashes_are_text() {
+        let nul = br#"{"a": "x\u0000y", "b": "C:\\u0000"}"#;
+        assert!(json_holds_nul(nul));
+        assert_eq!(&*json_without_nul(nul), br#"{"a": "xy", "b": "C:\\u0000"}"#);
+        let text = br#"{"b": "C:\\u0000"}"#;
+        assert!(!json_holds_nul(text));
+        assert!(matches!(
+            json_without_nul(text),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -180,12 +180,8 @@ impl Fetcher {
         let (url, body) = self
             .get_bytes(url, accept, content_types, self.limits.max_body_bytes)
             .await?;
-        if hromada_domain::validation::json_holds_nul(&body) {
-            return Err(FetchError::Invalid(
-                url.to_string(),
-                "the document holds a NUL character".into(),
-            ));
-        }
+        // PostgreSQL cannot store NUL characters; nothing of ours needs them.
+        let body = hromada_domain::validation::json_without_nul(&body);
         let json = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
         Ok(Fetched { url, json })

@@ -357,6 +357,12 @@ impl Federation {
         peers::list(&self.inner).await
     }
 
+    /// The name a block of `raw` is kept under (`Example.org.` and `example.org:443` are
+    /// `example.org`); `None` when it is no domain.
+    pub fn block_name(raw: &str) -> Option<String> {
+        peers::block_domain_name(raw).ok()
+    }
+
     /// Blocks a domain and purges what came from it; returns how many listings went.
     pub async fn block_domain(
         &self,

@@ -12,7 +12,7 @@ use hromada_domain::update::MAX_PHOTOS;
 use hromada_domain::{
     Event, Initiative, InitiativeInput, InitiativeStatus, Need, Photo, Update, ValidationErrors,
 };
-use hromada_store::StoreError;
+use hromada_store::{StoreError, host_matches_domain};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -556,6 +556,16 @@ async fn ingest_group(
             payment_changed_at: payment_changed_at(old.as_ref(), initiative),
             ..initiative.clone()
         };
+        // Its node blocked while this copy was on its way (the block was checked before a
+        // fetch that took a while, and has purged the node's listings since): not taken.
+        let blocks = inner.fed.domain_blocks().await?;
+        if blocks
+            .iter()
+            .any(|b| host_matches_domain(origin, &b.domain))
+        {
+            tracing::info!(listing = %id, "a copy from a node blocked meanwhile; not taken");
+            return Ok(Taken::default());
+        }
         // Written only over the copy read above: a newer one stored meanwhile (its pictures
         // took a while) makes this a `Conflict`, and the retry settles against it.
         match old {

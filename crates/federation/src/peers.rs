@@ -348,7 +348,7 @@ pub(crate) async fn unblock(inner: &Inner, raw: &str) -> Result<bool, PeerError>
 }
 
 /// A block may name a bare domain (all its ports and subdomains) or `host:port`.
-fn block_domain_name(raw: &str) -> Result<String, PeerError> {
+pub(crate) fn block_domain_name(raw: &str) -> Result<String, PeerError> {
     let raw = raw.trim().trim_end_matches('.');
     if raw.is_empty()
         || raw.contains(['/', ' ', '@', '?', '#'])
@@ -358,7 +358,12 @@ fn block_domain_name(raw: &str) -> Result<String, PeerError> {
     {
         return Err(InvalidPeer::NotADomain(raw.to_string()).into());
     }
-    Ok(raw.to_ascii_lowercase())
+    // Hosts are kept without their scheme's default port: `x.example:443` is `x.example`.
+    let raw = raw.to_ascii_lowercase();
+    Ok(match raw.rsplit_once(':') {
+        Some((host, "443" | "80")) => host.to_string(),
+        _ => raw,
+    })
 }
 
 /// Reads a block list as fediverse servers export it: CSV with a domain first and a reason

@@ -759,8 +759,9 @@ pub trait FederationStore: Send + Sync + 'static {
     async fn unblock_domain(&self, domain: &str) -> StoreResult<()>;
     async fn domain_blocks(&self) -> StoreResult<Vec<DomainBlock>>;
     /// Removes everything that came from a domain (matched like a block): its mirrored
-    /// listings with their needs, updates and events, its follows of local actors, its peer
-    /// row and its pending deliveries. Returns how many listings went.
+    /// listings with their needs, updates and events, its collective's trust statements about
+    /// other listings (whose statuses are recomputed in the same transaction), its follows of
+    /// local actors, its peer row and its pending deliveries. Returns how many listings went.
     async fn purge_domain(&self, domain: &str) -> StoreResult<u64>;
 
     // ---- peers ----

@@ -57,12 +57,16 @@ pub(crate) enum Listed {
 
 impl TrustPolicy {
     pub(crate) fn listing(&self, collective: &str) -> Listed {
-        let collective = collective.to_ascii_lowercase();
+        // Entries are compared as they would be stored now: a policy saved before default
+        // ports were dropped (`x.example:443`) still names `x.example`.
+        let name = |d: &str| normalize_domain(d).unwrap_or_else(|| d.to_ascii_lowercase());
+        let collective = name(collective);
+        let names = |list: &[String]| list.iter().any(|d| name(d) == collective);
         // Ignoring wins: validation keeps the lists apart, but a policy edited by hand in the
         // database must still not count an ignored collective.
-        if self.ignored.contains(&collective) {
+        if names(&self.ignored) {
             Listed::Ignored
-        } else if self.trusted.contains(&collective) {
+        } else if names(&self.trusted) {
             Listed::Trusted
         } else {
             Listed::Neither
@@ -70,10 +74,16 @@ impl TrustPolicy {
     }
 
     /// The input that would give this policy (for edits of one field, e.g. from the CLI).
+    /// The policy as input to edit, its domains written as they are stored now.
     pub fn to_input(&self) -> TrustPolicyInput {
+        let names = |list: &[String]| {
+            list.iter()
+                .map(|d| normalize_domain(d).unwrap_or_else(|| d.clone()))
+                .collect()
+        };
         TrustPolicyInput {
-            trusted: self.trusted.clone(),
-            ignored: self.ignored.clone(),
+            trusted: names(&self.trusted),
+            ignored: names(&self.ignored),
             threshold: self.threshold,
             warnings_dispute: self.warnings_dispute,
         }
@@ -245,6 +255,20 @@ mod tests {
                 .validate(chrono::Utc::now())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn entries_saved_with_a_default_port_still_name_their_collective() {
+        let p = TrustPolicy {
+            trusted: vec!["kyiv.example:443".into()],
+            ignored: vec!["troll.example:443".into()],
+            threshold: 1,
+            warnings_dispute: true,
+            updated_at: None,
+        };
+        assert_eq!(p.listing("kyiv.example"), Listed::Trusted);
+        assert_eq!(p.listing("troll.example"), Listed::Ignored);
+        assert_eq!(p.to_input().trusted, ["kyiv.example"]);
     }
 
     #[test]

@@ -342,8 +342,7 @@ pub(crate) async fn block(
     Ok((
         StatusCode::CREATED,
         Json(BlockedBody {
-            // As the block was stored (`example.org.` is `example.org`).
-            domain: req.domain.trim().trim_end_matches('.').to_ascii_lowercase(),
+            domain: Federation::block_name(&req.domain).unwrap_or_default(),
             purged_listings: purged,
         }),
     ))
