@@ -21,8 +21,8 @@ const MAX_PER_PAGE: u32 = 100;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    /// 1-based page number, at most 100000.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     pub page: Option<String>,
     /// Items per page, 1–100 (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]

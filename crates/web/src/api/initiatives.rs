@@ -312,6 +312,7 @@ pub(crate) async fn submit(
         (status = 403, description = "Not a maintainer of this initiative nor a moderator", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
         (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "Fields break the rules", body = ErrorBody),
     )

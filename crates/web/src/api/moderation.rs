@@ -111,6 +111,7 @@ pub(crate) async fn reject(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not allowed to make this change", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
         (status = 415, description = "The body is not JSON", body = ErrorBody),
         (status = 422, description = "The workflow does not allow this change", body = ErrorBody),
     )

@@ -108,6 +108,7 @@ async fn remove(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a maintainer of this initiative nor a moderator", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
         (status = 413, description = "Larger than 10 MB", body = ErrorBody),
         (status = 415, description = "Not sent as an image type", body = ErrorBody),
         (status = 422, description = "Not a readable JPEG, PNG or WebP picture", body = ErrorBody),
@@ -138,6 +139,7 @@ pub(crate) async fn put_avatar(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a maintainer of this initiative nor a moderator", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
         (status = 413, description = "Larger than 10 MB", body = ErrorBody),
         (status = 415, description = "Not sent as an image type", body = ErrorBody),
         (status = 422, description = "Not a readable JPEG, PNG or WebP picture", body = ErrorBody),
@@ -165,6 +167,7 @@ pub(crate) async fn put_header(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a maintainer of this initiative nor a moderator", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_avatar(
@@ -187,6 +190,7 @@ pub(crate) async fn delete_avatar(
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a maintainer of this initiative nor a moderator", body = ErrorBody),
         (status = 404, description = "No such initiative", body = ErrorBody),
+        (status = 409, description = "Changed meanwhile by someone else; read it again and retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn delete_header(

@@ -301,6 +301,7 @@ fn public_warning(mut w: Warning, viewer: Option<&User>) -> Warning {
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The vouch", body = Vouch),
+        (status = 401, description = "A token was sent and is not valid", body = ErrorBody),
         (status = 404, description = "No such vouch", body = ErrorBody),
     )
 )]
@@ -328,6 +329,7 @@ pub(crate) async fn get_vouch(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The warning", body = Warning),
+        (status = 401, description = "A token was sent and is not valid", body = ErrorBody),
         (status = 404, description = "No such warning", body = ErrorBody),
     )
 )]
