@@ -337,13 +337,15 @@ pub(crate) async fn block(
 
 pub(crate) async fn unblock(inner: &Inner, raw: &str) -> Result<bool, PeerError> {
     let domain = block_domain_name(raw)?;
-    let existed = inner
-        .fed
-        .domain_blocks()
-        .await?
-        .iter()
-        .any(|b| b.domain == domain);
-    inner.fed.unblock_domain(&domain).await?;
+    // A block made before default ports were dropped is kept as it was typed (`x:443`).
+    let as_typed = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let mut existed = false;
+    for block in inner.fed.domain_blocks().await? {
+        if block.domain == domain || block.domain == as_typed {
+            inner.fed.unblock_domain(&block.domain).await?;
+            existed = true;
+        }
+    }
     Ok(existed)
 }
 

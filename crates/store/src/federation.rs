@@ -542,10 +542,13 @@ pub struct DomainBlock {
 /// Whether `host` (a name, possibly with `:port`) falls under a blocked `domain`. A domain
 /// with a port (`localhost:8081`) names exactly that node; without one, every port and subdomain.
 pub fn host_matches_domain(host: &str, domain: &str) -> bool {
-    if domain.contains(':') {
-        return host
-            .trim_end_matches('.')
-            .eq_ignore_ascii_case(domain.trim_end_matches('.'));
+    if let Some((name, port)) = domain.rsplit_once(':') {
+        let host = host.trim_end_matches('.');
+        // A default port is no part of a host as kept here: a block of `x.example:443` made
+        // before blocks dropped it still stops `x.example`.
+        let default_port =
+            matches!(port, "443" | "80") && host.eq_ignore_ascii_case(name.trim_end_matches('.'));
+        return default_port || host.eq_ignore_ascii_case(domain.trim_end_matches('.'));
     }
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
@@ -842,6 +845,9 @@ mod tests {
         assert!(host_matches_domain("localhost:3000", "localhost"));
         assert!(host_matches_domain("localhost:3000", "localhost:3000"));
         assert!(!host_matches_domain("localhost:3001", "localhost:3000"));
+        // An old block written with the default port stops the host as it is kept.
+        assert!(host_matches_domain("bad.example", "bad.example:443"));
+        assert!(!host_matches_domain("m.bad.example", "bad.example:443"));
     }
 
     #[test]

@@ -73,8 +73,8 @@ impl TrustPolicy {
         }
     }
 
-    /// The input that would give this policy (for edits of one field, e.g. from the CLI).
-    /// The policy as input to edit, its domains written as they are stored now.
+    /// The input that would give this policy (for edits of one field, e.g. from the CLI), its
+    /// domains written as they are stored now.
     pub fn to_input(&self) -> TrustPolicyInput {
         let names = |list: &[String]| {
             list.iter()
