@@ -145,6 +145,18 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A page of a node, as a browser gets it.
+async fn page_html(url: String) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn api(
     n: &TestNode,
     token: &str,
@@ -349,14 +361,7 @@ async fn network_on(backend: Backend) {
             "{label}: {here} vs {at_origin}"
         );
         assert_eq!(copied.description, description, "{label}");
-        let page = client()
-            .get(n.url(&format!("/initiatives/new-listing@{}", authority(&c))))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_html(n.url(&format!("/initiatives/new-listing@{}", authority(&c)))).await;
         assert!(
             page.contains("<blockquote>\n<p>We need 3 &lt; 5 generators &amp; fuel.</p>")
                 && page.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -467,14 +472,7 @@ async fn network_on(backend: Backend) {
         .iter()
         .find(|e| e.title == "Benefit concert")
         .unwrap();
-    let page = client()
-        .get(b.url(&format!("/events/{}", concert.id)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_html(b.url(&format!("/events/{}", concert.id))).await;
     let beneficiary = format!("href=\"/initiatives/old-listing@{}\"", authority(&c));
     assert!(page.contains(&beneficiary), "{page}");
 

@@ -624,14 +624,7 @@ async fn earlier_statements_about_others_on(backend: Backend) {
     })
     .await;
     // Taken with the mistyped address, which its page on B warns donors about.
-    let page = client()
-        .get(b.url(&format!("/initiatives/kitchen@{c_dom}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_html(b.url(&format!("/initiatives/kitchen@{c_dom}"))).await;
     assert!(page.contains("Не надсилайте кошти на цю адресу"), "{page}");
     for (handle, statement) in [("medics", "We met them in Izium"), ("kitchen", "Not yet")] {
         let (status, body) = api(

@@ -104,9 +104,8 @@ pub(crate) async fn show(
 ) -> PageResult {
     let (i, federation) = inbox_of(&state, &ctx, &handle).await?;
     let query = query.unwrap_or_default();
-    let page_number = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<u32>().ok())
+    let page_number = super::render::query_number(Some(&query), "page")
+        .and_then(|p| u32::try_from(p).ok())
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
     let requests: Vec<FollowRequest> = federation

@@ -278,9 +278,8 @@ pub(crate) async fn queue(
     ctx: PageCtx,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let log_page = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "log")
-        .and_then(|(_, v)| v.parse::<u32>().ok())
+    let log_page = super::render::query_number(query.as_deref(), "log")
+        .and_then(|p| u32::try_from(p).ok())
         .unwrap_or(1)
         .max(1);
     let done = match query.as_deref().unwrap_or("") {

@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use super::ctx::PageCtx;
 use super::i18n::Translator;
-use super::render::{FieldErrors, PageError, PageResult, local_path, ok, page, see_other};
+use super::render::{
+    FieldErrors, PageError, PageResult, local_path, ok, page, query_number, see_other,
+};
 use super::views::{
     Card, ContactView, EventView, MethodView, NeedView, ReasonView, TrustBadge, UpdateView,
     WebsiteCheckView, initiative_path, region_label,
@@ -333,9 +335,8 @@ pub(crate) async fn tag(
     }
     let mut form = SearchForm::new(&ctx.t);
     form.q = tag.clone();
-    form.page = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
+    form.page = query_number(query.as_deref(), "page")
+        .and_then(|p| u32::try_from(p).ok())
         .unwrap_or(1)
         .max(1);
     let segment: String = url::form_urlencoded::byte_serialize(tag.as_bytes()).collect();
@@ -680,9 +681,7 @@ pub(crate) async fn older_updates(
     Path(handle): Path<String>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let page = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<u64>().ok())
+    let page = query_number(query.as_deref(), "page")
         .map_or(2, |n| n.clamp(1, u64::from(MAX_UPDATES_PAGE)) as u32);
     let (initiative, updates, more) = state
         .app()

@@ -52,6 +52,13 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
+/// The whole number `key` of a query string (a page number), if it has one.
+pub fn query_number(query: Option<&str>, key: &str) -> Option<u64> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 /// A path the visitor may be sent back to: local and absolute, never `//host` or a scheme.
 pub fn local_path(raw: &str) -> Option<&str> {
     let ok = raw.starts_with('/')
